@@ -1,0 +1,393 @@
+//! Comments: post (idempotent, rate-limited), list, replies, get, edit, delete.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Duration;
+use serde::Deserialize;
+
+use crate::api::articles::{load, parse_article_id};
+use crate::api::{dto, pagination, parse_json, read_body, required, views};
+use crate::auth::ServiceCaller;
+use crate::clock;
+use crate::db;
+use crate::domain::comment::{CommentBody, CommentStatus, parse_author_id, parse_author_name};
+use crate::domain::ids::CommentId;
+use crate::entity::{article, comment};
+use crate::error::{ApiError, FieldErrors};
+use crate::startup::AppState;
+use crate::store::{comments, idempotency};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/articles/{id}/comments")
+            .route(web::post().to(post_comment))
+            .route(web::get().to(list_comments)),
+    )
+    .route("/comments/{id}/replies", web::get().to(list_replies))
+    .service(
+        web::resource("/comments/{id}")
+            .route(web::get().to(get_comment))
+            .route(web::patch().to(edit_comment))
+            .route(web::delete().to(delete_comment)),
+    );
+}
+
+/// Loads a comment or answers 404.
+pub async fn load_comment(state: &AppState, raw_id: &str) -> Result<comment::Model, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no comment `{raw_id}`"));
+    let id = CommentId::parse(raw_id).ok_or_else(not_found)?;
+    comments::find(&state.db, id.0).await?.ok_or_else(not_found)
+}
+
+/// Refuses writes to a discussion that is closed at `now`, with the Notice.
+async fn ensure_open(
+    state: &AppState,
+    article: &article::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    if views::state_of(article, now).is_open() {
+        return Ok(());
+    }
+    let view = views::article(&state.db, &state.settings, article, now).await?;
+    Err(ApiError::DiscussionClosed(Box::new(views::notice_json(
+        &view,
+    ))))
+}
+
+#[derive(Deserialize)]
+struct AuthorBody {
+    id: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NewCommentBody {
+    author: Option<AuthorBody>,
+    body: Option<String>,
+    parent_id: Option<String>,
+}
+
+const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| {
+            ApiError::BadRequest("Idempotency-Key must be 1 to 255 visible ASCII characters".into())
+        })?;
+    Ok(Some(key.to_string()))
+}
+
+fn replay(
+    stored: &crate::entity::idempotency_key::Model,
+    hash: &str,
+) -> Result<HttpResponse, ApiError> {
+    if stored.request_hash != hash {
+        return Err(ApiError::IdempotencyConflict);
+    }
+    let status = StatusCode::from_u16(stored.status_code as u16).unwrap_or(StatusCode::CREATED);
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .insert_header(("Idempotent-Replayed", "true"))
+        .body(stored.response_body.clone()))
+}
+
+async fn post_comment(
+    ServiceCaller(caller): ServiceCaller,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let article_id = parse_article_id(&path)?;
+    let raw = read_body(payload).await?;
+    let key = idempotency_key(&req)?;
+    let hash = idempotency::request_hash(req.path(), &raw);
+    if let Some(key) = &key
+        && let Some(stored) = idempotency::find(&state.db, &caller.name, key).await?
+    {
+        return replay(&stored, &hash);
+    }
+
+    let input: NewCommentBody = parse_json(&raw)?;
+    let mut errors = FieldErrors::new();
+    let author = required(&mut errors, "author", input.author);
+    let (author_id, author_name) = match author {
+        Some(a) => (
+            required(&mut errors, "author.id", a.id)
+                .and_then(|v| errors.check("author.id", parse_author_id(&v))),
+            required(&mut errors, "author.name", a.name)
+                .and_then(|v| errors.check("author.name", parse_author_name(&v))),
+        ),
+        None => (None, None),
+    };
+    let body = required(&mut errors, "body", input.body).and_then(|b| {
+        errors.check(
+            "body",
+            CommentBody::parse(&b, state.settings.comment_max_chars),
+        )
+    });
+    let parent_id = match input.parent_id.as_deref() {
+        None => None,
+        Some(raw) => {
+            let id = CommentId::parse(raw);
+            if id.is_none() {
+                errors.add("parent_id", "names no comment of this article");
+            }
+            id
+        }
+    };
+    errors.into_result()?;
+    let (Some(author_id), Some(author_name), Some(body)) = (author_id, author_name, body) else {
+        return Err(ApiError::BadRequest("incomplete comment".into()));
+    };
+
+    let now = clock::now();
+    let article = load(&state, &article_id).await?;
+    ensure_open(&state, &article, now).await?;
+    if let Some(parent) = parent_id {
+        match comments::find(&state.db, parent.0).await? {
+            Some(p) if p.article_id == article.id => {
+                if p.status != CommentStatus::Visible.as_str() {
+                    return Err(ApiError::field(
+                        "parent_id",
+                        "names a comment that is no longer visible",
+                    ));
+                }
+            }
+            _ => {
+                return Err(ApiError::field(
+                    "parent_id",
+                    "names no comment of this article",
+                ));
+            }
+        }
+    }
+
+    let limit = state.settings.comment_rate_limit;
+    let window = Duration::minutes(1);
+    let recent =
+        comments::recent_by_author(&state.db, &author_id, now - window, limit as u64).await?;
+    if recent.len() >= limit as usize {
+        let oldest = recent.last().copied().unwrap_or(now);
+        let wait = (oldest + window - now).num_milliseconds().max(0);
+        return Err(ApiError::RateLimited {
+            retry_after_secs: ((wait + 999) / 1000).max(1) as u64,
+        });
+    }
+
+    let txn = db::begin_write(&state.db).await?;
+    let created = comments::insert(
+        &txn,
+        comments::NewComment {
+            article_id: article.id.clone(),
+            parent_id: parent_id.map(|p| p.0),
+            author_id,
+            author_name,
+            body: body.into_string(),
+        },
+        now,
+    )
+    .await?;
+    let view = dto::Comment::view(&created, caller.is_moderator());
+    let response_body = serde_json::to_string(&view).map_err(ApiError::internal)?;
+    if let Some(key) = &key
+        && let Err(e) =
+            idempotency::record(&txn, &caller.name, key, &hash, 201, &response_body, now).await
+    {
+        drop(txn);
+        // A concurrent request with the same key committed first: answer as it did.
+        if db::is_unique_violation(&e)
+            && let Some(stored) = idempotency::find(&state.db, &caller.name, key).await?
+        {
+            return replay(&stored, &hash);
+        }
+        return Err(e.into());
+    }
+    txn.commit().await?;
+    state.invalidate_article(&article.id);
+    Ok(HttpResponse::Created()
+        .content_type("application/json")
+        .body(response_body))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    order: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list_comments(
+    ServiceCaller(caller): ServiceCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let article_id = parse_article_id(&path)?;
+    let (order, tag) = match query.order.as_deref() {
+        None | Some("newest") => (comments::Order::Newest, "n"),
+        Some("oldest") => (comments::Order::Oldest, "o"),
+        Some(_) => return Err(ApiError::field("order", "must be `newest` or `oldest`")),
+    };
+    let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
+    let after = match query.cursor.as_deref() {
+        Some(c) => Some(pagination::decode(c, tag, 1)?[0]),
+        None => None,
+    };
+    let now = clock::now();
+    let article = load(&state, &article_id).await?;
+    let moderator = caller.is_moderator();
+    let rows =
+        comments::list_top_level(&state.db, &article.id, order, after, limit + 1, !moderator)
+            .await?;
+    let (rows, more) = pagination::split(rows, limit);
+    let next_cursor =
+        more.then(|| pagination::encode(tag, &[rows.last().map(|c| c.id).unwrap_or(0)]));
+    let article = views::article(&state.db, &state.settings, &article, now).await?;
+    Ok(HttpResponse::Ok().json(dto::CommentPage {
+        article,
+        comments: rows
+            .iter()
+            .map(|c| dto::Comment::view(c, moderator))
+            .collect(),
+        next_cursor,
+    }))
+}
+
+async fn list_replies(
+    ServiceCaller(caller): ServiceCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<pagination::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let parent = load_comment(&state, &path).await?;
+    let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
+    let after = match query.cursor.as_deref() {
+        Some(c) => Some(pagination::decode(c, "r", 1)?[0]),
+        None => None,
+    };
+    let moderator = caller.is_moderator();
+    let rows = comments::list_replies(&state.db, parent.id, after, limit + 1, !moderator).await?;
+    let (rows, more) = pagination::split(rows, limit);
+    let next_cursor =
+        more.then(|| pagination::encode("r", &[rows.last().map(|c| c.id).unwrap_or(0)]));
+    Ok(HttpResponse::Ok().json(dto::ReplyPage {
+        comments: rows
+            .iter()
+            .map(|c| dto::Comment::view(c, moderator))
+            .collect(),
+        next_cursor,
+    }))
+}
+
+async fn get_comment(
+    ServiceCaller(caller): ServiceCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let comment = load_comment(&state, &path).await?;
+    Ok(HttpResponse::Ok().json(dto::Comment::view(&comment, caller.is_moderator())))
+}
+
+#[derive(Deserialize)]
+struct EditBody {
+    author_id: Option<String>,
+    body: Option<String>,
+}
+
+/// Checks that the caller speaks for the comment's author.
+fn ensure_author(comment: &comment::Model, author_id: &str) -> Result<(), ApiError> {
+    if comment.author_id == author_id.trim() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only the author may change this comment".into(),
+        ))
+    }
+}
+
+async fn edit_comment(
+    ServiceCaller(caller): ServiceCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<EditBody>,
+) -> Result<HttpResponse, ApiError> {
+    let existing = load_comment(&state, &path).await?;
+    let input = body.into_inner();
+    let mut errors = FieldErrors::new();
+    let author_id = required(&mut errors, "author_id", input.author_id);
+    let text = required(&mut errors, "body", input.body).and_then(|b| {
+        errors.check(
+            "body",
+            CommentBody::parse(&b, state.settings.comment_max_chars),
+        )
+    });
+    errors.into_result()?;
+    let (Some(author_id), Some(text)) = (author_id, text) else {
+        return Err(ApiError::BadRequest("incomplete edit".into()));
+    };
+    ensure_author(&existing, &author_id)?;
+    let now = clock::now();
+    let article = crate::store::articles::find(&state.db, &existing.article_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
+    ensure_open(&state, &article, now).await?;
+    if existing.status != CommentStatus::Visible.as_str() {
+        return Err(ApiError::Forbidden(
+            "this comment is not visible and can no longer be edited".into(),
+        ));
+    }
+    let minutes = state.settings.comment_edit_minutes;
+    if now >= existing.created_at + Duration::minutes(minutes) {
+        return Err(ApiError::Forbidden(format!(
+            "comments can be edited for {minutes} minutes after posting"
+        )));
+    }
+    let updated = comments::edit_body(&state.db, existing, text.into_string(), now).await?;
+    state.invalidate_article(&updated.article_id);
+    Ok(HttpResponse::Ok().json(dto::Comment::view(&updated, caller.is_moderator())))
+}
+
+#[derive(Deserialize)]
+struct DeleteBody {
+    author_id: Option<String>,
+}
+
+async fn delete_comment(
+    _caller: ServiceCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let raw = read_body(payload).await?;
+    let existing = load_comment(&state, &path).await?;
+    let input: DeleteBody = if raw.is_empty() {
+        DeleteBody { author_id: None }
+    } else {
+        parse_json(&raw)?
+    };
+    let Some(author_id) = input.author_id else {
+        return Err(ApiError::field("author_id", "is required"));
+    };
+    ensure_author(&existing, &author_id)?;
+    let now = clock::now();
+    let article = crate::store::articles::find(&state.db, &existing.article_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
+    ensure_open(&state, &article, now).await?;
+    let from = CommentStatus::parse(&existing.status).unwrap_or(CommentStatus::Hidden);
+    if from != CommentStatus::Deleted {
+        let txn = db::begin_write(&state.db).await?;
+        comments::change_status(&txn, &existing, from, CommentStatus::Deleted).await?;
+        txn.commit().await?;
+        state.invalidate_article(&existing.article_id);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,140 @@
+//! Building the Article view: the discussion's state at `now` and, when closed, the Notice.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::api::dto;
+use crate::config::Settings;
+use crate::domain::lifecycle::{ClosedReason, DiscussionState};
+use crate::domain::notice;
+use crate::entity::article;
+use crate::store::{articles, topics};
+
+/// How many newer open articles of the same topic a Notice names.
+const NOTICE_ARTICLES: u64 = 3;
+
+pub fn state_of(a: &article::Model, now: DateTime<Utc>) -> DiscussionState {
+    DiscussionState::at(
+        now,
+        a.closes_at,
+        a.closed_at,
+        a.closed_reason.as_deref().and_then(ClosedReason::parse),
+    )
+}
+
+pub async fn article(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    a: &article::Model,
+    now: DateTime<Utc>,
+) -> Result<dto::Article, DbErr> {
+    let mut views = articles_view(db, settings, std::slice::from_ref(a), now).await?;
+    Ok(views.remove(0))
+}
+
+/// The views of many articles with a constant number of queries per distinct topic among the
+/// closed ones (not per article).
+pub async fn articles_view(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    list: &[article::Model],
+    now: DateTime<Utc>,
+) -> Result<Vec<dto::Article>, DbErr> {
+    let states: Vec<DiscussionState> = list.iter().map(|a| state_of(a, now)).collect();
+    let mut closed_topics: Vec<String> = list
+        .iter()
+        .zip(&states)
+        .filter(|(_, s)| !s.is_open())
+        .filter_map(|(a, _)| a.topic.clone())
+        .collect();
+    closed_topics.sort();
+    closed_topics.dedup();
+
+    let topic_rows: HashMap<String, _> = topics::find_many(db, &closed_topics)
+        .await?
+        .into_iter()
+        .map(|t| (t.slug.clone(), t))
+        .collect();
+    let mut newest_open: HashMap<String, Vec<article::Model>> = HashMap::new();
+    for topic in &closed_topics {
+        // The newest open articles of the topic; each notice keeps those newer than its article.
+        let open = articles::open_in_topic(db, topic, now, None, NOTICE_ARTICLES).await?;
+        newest_open.insert(topic.clone(), open);
+    }
+
+    Ok(list
+        .iter()
+        .zip(states)
+        .map(|(a, state)| {
+            let (status, closed_at, reason, notice) = match state {
+                DiscussionState::Open => ("open", None, None, None),
+                DiscussionState::Closed { closed_at, reason } => {
+                    let topic = a.topic.as_ref().and_then(|t| topic_rows.get(t));
+                    let topic_overview = match topic {
+                        Some(t) => Some(dto::TopicOverview {
+                            slug: Some(t.slug.clone()),
+                            name: t.name.clone(),
+                            url: t.overview_url.clone(),
+                        }),
+                        None => settings.default_topic_overview_url.as_ref().map(|url| {
+                            dto::TopicOverview {
+                                slug: None,
+                                name: "Themenübersicht".to_string(),
+                                url: url.clone(),
+                            }
+                        }),
+                    };
+                    let current_articles = a
+                        .topic
+                        .as_ref()
+                        .and_then(|t| newest_open.get(t))
+                        .map(|open| {
+                            open.iter()
+                                .filter(|o| o.published_at > a.published_at && o.id != a.id)
+                                .map(dto::ArticleSummary::from)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let notice = dto::Notice {
+                        message: notice::message(reason, settings.close_after_months),
+                        invitation: notice::INVITATION.to_string(),
+                        topic_overview,
+                        current_articles,
+                        contact: dto::Contact {
+                            text: notice::contact_text(&settings.community_email),
+                            email: settings.community_email.clone(),
+                        },
+                    };
+                    (
+                        "closed",
+                        Some(closed_at),
+                        Some(reason.as_str()),
+                        Some(notice),
+                    )
+                }
+            };
+            dto::Article {
+                id: a.id.clone(),
+                title: a.title.clone(),
+                url: a.url.clone(),
+                topic: a.topic.clone(),
+                published_at: a.published_at,
+                comment_count: a.comment_count,
+                discussion: dto::Discussion {
+                    status,
+                    closes_at: a.closes_at,
+                    closed_at,
+                    closed_reason: reason,
+                    notice,
+                },
+            }
+        })
+        .collect())
+}
+
+/// The Notice of a closed discussion, for a `discussion_closed` error.
+pub fn notice_json(view: &dto::Article) -> serde_json::Value {
+    serde_json::to_value(&view.discussion.notice).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,127 @@
+//! Bearer-token authentication: `ServiceCaller` (any configured token) and `Moderator`.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, http::header, web};
+
+use crate::config::{ApiToken, Role};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Who is calling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+}
+
+impl Caller {
+    pub fn is_moderator(&self) -> bool {
+        self.role == Role::Moderator
+    }
+}
+
+/// The configured tokens; lookups compare in constant time.
+#[derive(Clone, Default)]
+pub struct Tokens(Vec<ApiToken>);
+
+impl Tokens {
+    pub fn new(tokens: Vec<ApiToken>) -> Tokens {
+        Tokens(tokens)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn find(&self, presented: &str) -> Option<Caller> {
+        let mut found = None;
+        for t in &self.0 {
+            if constant_time_eq(t.token.as_bytes(), presented.as_bytes()) {
+                found = Some(Caller {
+                    name: t.name.clone(),
+                    role: t.role,
+                });
+            }
+        }
+        found
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or(ApiError::Unauthorized)?;
+    state.tokens.find(presented).ok_or(ApiError::Unauthorized)
+}
+
+/// Any configured token: the website backend (or a moderator).
+#[derive(Clone, Debug)]
+pub struct ServiceCaller(pub Caller);
+
+impl FromRequest for ServiceCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).map(ServiceCaller))
+    }
+}
+
+/// A moderator token.
+#[derive(Clone, Debug)]
+pub struct Moderator(pub Caller);
+
+impl FromRequest for Moderator {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).and_then(|caller| {
+            if caller.is_moderator() {
+                Ok(Moderator(caller))
+            } else {
+                Err(ApiError::Forbidden("this needs a moderator token".into()))
+            }
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_found_only_by_their_exact_value() {
+        let tokens = Tokens::new(vec![ApiToken {
+            name: "web".into(),
+            role: Role::Service,
+            token: "abcdefgh12".into(),
+        }]);
+        assert_eq!(
+            tokens.find("abcdefgh12").map(|c| c.name),
+            Some("web".to_string())
+        );
+        assert!(tokens.find("abcdefgh1").is_none());
+        assert!(tokens.find("abcdefgh123").is_none());
+        assert!(tokens.find("").is_none());
+    }
+}

@@ -1,0 +1,129 @@
+//! Connecting to the database, migrations, and helpers for portable SQL.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+};
+
+use crate::config::Settings;
+
+/// Opens the pool: SQLite in WAL mode with a busy timeout; PostgreSQL sized from the cores.
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(2);
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    let max = settings
+        .database_max_connections
+        .unwrap_or(if settings.is_sqlite() {
+            // One writer at a time; a few readers in parallel.
+            (cores * 2).clamp(4, 8)
+        } else {
+            (cores * 4).clamp(8, 32)
+        });
+    options
+        .max_connections(max)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .create_if_missing(true)
+        });
+    if let Some(dir) = sqlite_parent_dir(&settings.database_url) {
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            DbErr::Custom(format!(
+                "cannot create the database directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    Database::connect(options).await
+}
+
+fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.to_path_buf())
+}
+
+/// Runs pending migrations. On PostgreSQL, replicas starting together take turns through a lock.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let txn = db.begin().await?;
+        txn.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"),
+        ))
+        .await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await
+    } else {
+        Migrator::up(db, None).await
+    }
+}
+
+const MIGRATION_LOCK: i64 = 0x636f_6d6d_656e_7401;
+
+/// Begins a transaction that writes: on SQLite it takes the write lock up front (`BEGIN
+/// IMMEDIATE`), so concurrent writers wait for each other instead of failing on lock upgrade.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// A raw statement with `$1`-style placeholders, which both SQLite and PostgreSQL accept.
+pub fn stmt(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Statement {
+    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
+}
+
+/// Whether an error is a unique-constraint violation (a concurrent insert won the race).
+pub fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// Whether the database answers.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sqlite_directory_is_found_in_the_url() {
+        assert_eq!(
+            sqlite_parent_dir("sqlite://data/comments.db?mode=rwc"),
+            Some(std::path::PathBuf::from("data"))
+        );
+        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+        assert_eq!(sqlite_parent_dir("sqlite://comments.db"), None);
+    }
+}

@@ -1,0 +1,193 @@
+//! Comment input rules: body, author, status, flag reasons.
+
+/// A comment body: plain text, 1 to `max_chars` characters after trimming, no control characters
+/// but newline and tab. Windows line ends are folded to `\n`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommentBody(String);
+
+impl CommentBody {
+    pub fn parse(raw: &str, max_chars: usize) -> Result<CommentBody, String> {
+        let normalized = raw.replace("\r\n", "\n");
+        let trimmed = normalized.trim();
+        if trimmed.is_empty() {
+            return Err("must not be empty".into());
+        }
+        let count = trimmed.chars().count();
+        if count > max_chars {
+            return Err(format!(
+                "must be at most {max_chars} characters (has {count})"
+            ));
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err("must not contain control characters other than newline and tab".into());
+        }
+        Ok(CommentBody(trimmed.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Checks a short single-line text such as an author id or name: `min..=max` characters after
+/// trimming, no control characters.
+pub fn parse_line(raw: &str, max_chars: usize) -> Result<String, String> {
+    let trimmed = raw.trim();
+    let count = trimmed.chars().count();
+    if count == 0 {
+        return Err("must not be empty".into());
+    }
+    if count > max_chars {
+        return Err(format!("must be at most {max_chars} characters"));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Author ids are 1 to 128 characters.
+pub fn parse_author_id(raw: &str) -> Result<String, String> {
+    parse_line(raw, 128)
+}
+
+/// Author names are 1 to 64 characters.
+pub fn parse_author_name(raw: &str) -> Result<String, String> {
+    parse_line(raw, 64)
+}
+
+/// Who can see a comment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentStatus {
+    Visible,
+    /// Hidden until a moderator decides (reached the flag threshold).
+    PendingReview,
+    Hidden,
+    Deleted,
+}
+
+impl CommentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommentStatus::Visible => "visible",
+            CommentStatus::PendingReview => "pending_review",
+            CommentStatus::Hidden => "hidden",
+            CommentStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<CommentStatus> {
+        match raw {
+            "visible" => Some(CommentStatus::Visible),
+            "pending_review" => Some(CommentStatus::PendingReview),
+            "hidden" => Some(CommentStatus::Hidden),
+            "deleted" => Some(CommentStatus::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// Why a reader flags a comment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FlagReason {
+    Spam,
+    Abuse,
+    OffTopic,
+    Illegal,
+    Misinformation,
+    Other,
+}
+
+impl FlagReason {
+    pub const ALL: [FlagReason; 6] = [
+        FlagReason::Spam,
+        FlagReason::Abuse,
+        FlagReason::OffTopic,
+        FlagReason::Illegal,
+        FlagReason::Misinformation,
+        FlagReason::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagReason::Spam => "spam",
+            FlagReason::Abuse => "abuse",
+            FlagReason::OffTopic => "off_topic",
+            FlagReason::Illegal => "illegal",
+            FlagReason::Misinformation => "misinformation",
+            FlagReason::Other => "other",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<FlagReason> {
+        FlagReason::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+/// A reporter's note: at most 500 characters; `other` needs one.
+pub fn parse_flag_note(reason: FlagReason, note: Option<&str>) -> Result<Option<String>, String> {
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    match note {
+        None if reason == FlagReason::Other => Err("is required when the reason is `other`".into()),
+        None => Ok(None),
+        Some(n) if n.chars().count() > 500 => Err("must be at most 500 characters".into()),
+        Some(n) if n.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
+            Err("must not contain control characters other than newline and tab".into())
+        }
+        Some(n) => Ok(Some(n.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_trimmed_and_counted_in_characters() {
+        assert_eq!(
+            CommentBody::parse("  Grüß Gott \n", 10).unwrap().as_str(),
+            "Grüß Gott"
+        );
+        assert!(CommentBody::parse(&"ä".repeat(2000), 2000).is_ok());
+        assert!(CommentBody::parse(&"ä".repeat(2001), 2000).is_err());
+    }
+
+    #[test]
+    fn bad_bodies_are_refused() {
+        for bad in ["", "   ", "\n\t", "bell\u{7}", "nul\u{0}", "esc\u{1b}[31m"] {
+            assert!(CommentBody::parse(bad, 2000).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            CommentBody::parse("a\r\nb\tc", 2000).unwrap().as_str(),
+            "a\nb\tc"
+        );
+    }
+
+    #[test]
+    fn author_fields_have_length_limits() {
+        assert!(parse_author_id(&"u".repeat(128)).is_ok());
+        assert!(parse_author_id(&"u".repeat(129)).is_err());
+        assert!(parse_author_name(&"n".repeat(64)).is_ok());
+        assert!(parse_author_name(&"n".repeat(65)).is_err());
+        assert!(parse_author_name("two\nlines").is_err());
+    }
+
+    #[test]
+    fn flag_reasons_round_trip_and_other_needs_a_note() {
+        for r in FlagReason::ALL {
+            assert_eq!(FlagReason::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(FlagReason::parse("rude"), None);
+        assert!(parse_flag_note(FlagReason::Other, None).is_err());
+        assert!(parse_flag_note(FlagReason::Other, Some("  ")).is_err());
+        assert_eq!(parse_flag_note(FlagReason::Spam, None), Ok(None));
+        assert!(parse_flag_note(FlagReason::Abuse, Some(&"x".repeat(501))).is_err());
+    }
+}

@@ -1,0 +1,7 @@
+//! Pure rules of the service: no IO, time passed in as a parameter.
+
+pub mod action_link;
+pub mod comment;
+pub mod ids;
+pub mod lifecycle;
+pub mod notice;

@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "articles")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub topic: Option<String>,
+    pub published_at: DateTimeUtc,
+    /// When the discussion closes by the age rule (or the date a moderator reopened it until).
+    pub closes_at: DateTimeUtc,
+    /// Set when a closure is recorded (by the close-expired job or a moderator).
+    pub closed_at: Option<DateTimeUtc>,
+    pub closed_reason: Option<String>,
+    /// Comments the public can see.
+    pub comment_count: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

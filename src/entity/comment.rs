@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "comments")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub article_id: String,
+    pub parent_id: Option<i64>,
+    pub author_id: String,
+    pub author_name: String,
+    pub body: String,
+    pub status: String,
+    /// Replies the public can see.
+    pub reply_count: i64,
+    /// Unresolved flags.
+    pub flag_count: i64,
+    pub first_flag_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub edited_at: Option<DateTimeUtc>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,18 @@
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "moderation_log")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub at: DateTimeUtc,
+    pub moderator: String,
+    pub action: String,
+    pub comment_id: Option<i64>,
+    pub article_id: Option<String>,
+    pub note: Option<String>,
+    pub via: String,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

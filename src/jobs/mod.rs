@@ -1,0 +1,189 @@
+//! Scheduled jobs. Each job is a plain async function over the database, called by the scheduler,
+//! by the CLI (`comment-service jobs run NAME`) and by tests.
+//!
+//! A run never overlaps the next run of the same job in one process (a per-job guard), and on
+//! PostgreSQL a run happens on one replica at a time (an advisory lock per job, or row claims).
+
+pub mod close_expired;
+pub mod deliver_notifications;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::Mutex;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::clock;
+use crate::config::Settings;
+
+/// The jobs this service runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobName {
+    CloseExpired,
+    DeliverNotifications,
+}
+
+impl JobName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobName::CloseExpired => "close-expired",
+            JobName::DeliverNotifications => "deliver-notifications",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<JobName> {
+        match raw {
+            "close-expired" => Some(JobName::CloseExpired),
+            "deliver-notifications" => Some(JobName::DeliverNotifications),
+            _ => None,
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// The run happened and handled this many items.
+    Done(u64),
+    /// Another run of the same job was in progress (in this process or on another replica).
+    Busy,
+}
+
+/// The jobs with their guards; cheap to clone.
+#[derive(Clone)]
+pub struct Jobs {
+    db: DatabaseConnection,
+    settings: Arc<Settings>,
+    close_guard: Arc<Mutex<()>>,
+    deliver_guard: Arc<Mutex<()>>,
+    pub deliver: deliver_notifications::Deliverer,
+}
+
+impl Jobs {
+    pub fn new(
+        db: DatabaseConnection,
+        settings: Arc<Settings>,
+        deliver: deliver_notifications::Deliverer,
+    ) -> Jobs {
+        Jobs {
+            db,
+            settings,
+            close_guard: Arc::new(Mutex::new(())),
+            deliver_guard: Arc::new(Mutex::new(())),
+            deliver,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Runs a job once, now.
+    pub async fn run(&self, job: JobName) -> Result<RunOutcome, DbErr> {
+        match job {
+            JobName::CloseExpired => {
+                let Ok(_running) = self.close_guard.try_lock() else {
+                    return Ok(RunOutcome::Busy);
+                };
+                close_expired::run(&self.db, clock::now()).await
+            }
+            JobName::DeliverNotifications => {
+                let Ok(_running) = self.deliver_guard.try_lock() else {
+                    return Ok(RunOutcome::Busy);
+                };
+                self.deliver.run(&self.db, clock::now()).await
+            }
+        }
+    }
+
+    /// Runs a job and logs the outcome, as the scheduler does.
+    pub async fn run_logged(&self, job: JobName) {
+        match self.run(job).await {
+            Ok(RunOutcome::Done(n)) if n > 0 || job == JobName::CloseExpired => {
+                tracing::info!(job = job.as_str(), count = n, "job run finished")
+            }
+            Ok(RunOutcome::Done(_)) => {
+                tracing::debug!(job = job.as_str(), "job run finished, nothing to do")
+            }
+            Ok(RunOutcome::Busy) => {
+                tracing::debug!(job = job.as_str(), "job already running, run skipped")
+            }
+            Err(e) => {
+                tracing::error!(job = job.as_str(), error = %e, "job run failed; the next run retries")
+            }
+        }
+    }
+
+    /// Waits until no job is running and keeps new runs from starting (for shutdown).
+    async fn drain(&self, timeout: Duration) -> bool {
+        let close = self.close_guard.clone();
+        let deliver = self.deliver_guard.clone();
+        let wait = async move {
+            let a = close.lock_owned().await;
+            let b = deliver.lock_owned().await;
+            std::mem::forget(a);
+            std::mem::forget(b);
+        };
+        tokio::time::timeout(timeout, wait).await.is_ok()
+    }
+}
+
+/// Checks a 6-field cron expression (seconds first) the way the scheduler reads it.
+pub fn validate_schedule(expression: &str) -> Result<(), String> {
+    let fields = expression.split_whitespace().count();
+    if !(6..=7).contains(&fields) {
+        return Err(format!(
+            "`{expression}` has {fields} fields; expected 6 (seconds first), like `0 */5 * * * *`"
+        ));
+    }
+    Job::new_async(expression, |_, _| Box::pin(async {}))
+        .map(|_| ())
+        .map_err(|e| format!("`{expression}` is not a valid cron expression: {e}"))
+}
+
+/// tokio-cron-scheduler running the jobs on their schedules (UTC).
+pub struct Scheduler {
+    inner: JobScheduler,
+    jobs: Jobs,
+}
+
+impl Scheduler {
+    pub async fn start(
+        jobs: Jobs,
+        settings: &Settings,
+    ) -> Result<Scheduler, Box<dyn std::error::Error + Send + Sync>> {
+        let inner = JobScheduler::new().await?;
+        for (job, schedule) in [
+            (
+                JobName::CloseExpired,
+                settings.close_expired_schedule.clone(),
+            ),
+            (
+                JobName::DeliverNotifications,
+                settings.deliver_notifications_schedule.clone(),
+            ),
+        ] {
+            let runner = jobs.clone();
+            inner
+                .add(Job::new_async(schedule.as_str(), move |_, _| {
+                    let runner = runner.clone();
+                    Box::pin(async move { runner.run_logged(job).await })
+                })?)
+                .await?;
+            tracing::info!(job = job.as_str(), schedule = %schedule, "job scheduled");
+        }
+        inner.start().await?;
+        Ok(Scheduler { inner, jobs })
+    }
+
+    /// Stops scheduling and waits (bounded) for a running job to finish.
+    pub async fn stop(mut self, timeout: Duration) {
+        if let Err(e) = self.inner.shutdown().await {
+            tracing::warn!(error = %e, "scheduler shutdown reported an error");
+        }
+        if !self.jobs.drain(timeout).await {
+            tracing::warn!("a job was still running when the shutdown grace period ended");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! comment-service: the comment threads under a news site's articles.
+//!
+//! Discussions close automatically once an article is older than a configured number of calendar
+//! months; readers can flag posts, and the community team is emailed about flagged posts.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entity;
+pub mod error;
+pub mod jobs;
+pub mod mail;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

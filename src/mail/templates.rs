@@ -1,0 +1,592 @@
+//! The notification email to the community team, rendered with minijinja.
+//!
+//! The templates live in `src/mail/templates/` and are embedded at compile time.
+//! `.html` templates are auto-escaped (every dynamic value is HTML-escaped);
+//! `.txt` templates are not. Everything the templates need is prepared here as
+//! plain values (labels, formatted times, plural forms), so the templates hold
+//! layout and wording only.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use serde::Serialize;
+
+use super::MailError;
+
+const SUBJECT_TEMPLATE: &str = "subject.txt";
+const TEXT_TEMPLATE: &str = "notification.txt";
+const HTML_TEMPLATE: &str = "notification.html";
+
+/// Which notification this is (see API.md, "Flags").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// The unresolved flags reached `FLAG_NOTIFY_THRESHOLD`; the comment is still visible.
+    Flagged,
+    /// The unresolved flags reached `FLAG_HIDE_THRESHOLD`; the comment is now `pending_review`.
+    PendingReview,
+}
+
+/// Everything one notification shows. Strings are shown as given (the caller
+/// formats them); the time is rendered here, in the newsroom's time zone.
+#[derive(Clone, Debug)]
+pub struct NotificationView {
+    pub kind: NotificationKind,
+    pub article_title: String,
+    pub article_url: String,
+    pub comment_id: String,
+    pub comment_body: String,
+    pub author_name: String,
+    pub author_id: String,
+    /// Rendered in Europe/Vienna local time ("26.04.2019, 10:51 Uhr") and in UTC.
+    pub comment_created_at: DateTime<Utc>,
+    /// Unresolved flags on the comment.
+    pub flag_count: u32,
+    /// Reason code (`spam`, `abuse`, ...) and how many flags gave it, in display order.
+    pub reasons: Vec<(String, u32)>,
+    /// Reporters' notes, in display order.
+    pub notes: Vec<String>,
+    pub approve_url: String,
+    pub hide_url: String,
+    pub delete_url: String,
+    /// Optional free text shown at the end (e.g. where the moderation queue is).
+    pub moderation_queue_hint: Option<String>,
+}
+
+/// German label of a flag reason code; unknown codes are shown as they are.
+pub fn reason_label(code: &str) -> &str {
+    match code {
+        "spam" => "Spam",
+        "abuse" => "Beleidigung/Missbrauch",
+        "off_topic" => "Themenfremd",
+        "illegal" => "Rechtswidrig",
+        "misinformation" => "Falschinformation",
+        "other" => "Sonstiges",
+        other => other,
+    }
+}
+
+/// "1 Meldung", "3 Meldungen".
+fn flags_label(n: u32) -> String {
+    if n == 1 {
+        "1 Meldung".to_owned()
+    } else {
+        format!("{n} Meldungen")
+    }
+}
+
+/// Renders `(subject, text, html)` for a notification, with times in Europe/Vienna.
+pub fn render_notification(v: &NotificationView) -> Result<(String, String, String), MailError> {
+    render_notification_in(v, chrono_tz::Europe::Vienna)
+}
+
+/// Like [`render_notification`], with local times in `tz` (`NEWSROOM_TIMEZONE`).
+pub fn render_notification_in(
+    v: &NotificationView,
+    tz: Tz,
+) -> Result<(String, String, String), MailError> {
+    let mut ctx = NotificationContext::new(v, tz);
+    let subject = one_line(&render(SUBJECT_TEMPLATE, &ctx)?);
+    ctx.subject = subject.clone();
+    let text = render(TEXT_TEMPLATE, &ctx)?;
+    let html = render(HTML_TEMPLATE, &ctx)?;
+    Ok((subject, text, html))
+}
+
+fn render(name: &str, ctx: &NotificationContext) -> Result<String, MailError> {
+    let template = ENV
+        .get_template(name)
+        .map_err(|e| template_error(name, &e))?;
+    template
+        .render(Value::from_serialize(ctx))
+        .map_err(|e| template_error(name, &e))
+}
+
+fn template_error(name: &str, e: &minijinja::Error) -> MailError {
+    MailError::Template {
+        template: name.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    // Auto-escaping follows the template name: `.html` escapes, `.txt` does not.
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_formatter(|out, state, value| {
+        // minijinja's own HTML escaping also turns `/` into `&#x2f;`, which is
+        // valid but makes every URL unreadable in the source and in tests. Escape
+        // the five characters that matter for text and quoted attributes instead.
+        if state.auto_escape() == AutoEscape::Html
+            && !value.is_safe()
+            && let Some(s) = value.as_str()
+        {
+            out.write_str(&escape_html(s))?;
+            return Ok(());
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
+    for (name, source) in [
+        (SUBJECT_TEMPLATE, include_str!("templates/subject.txt")),
+        (TEXT_TEMPLATE, include_str!("templates/notification.txt")),
+        (HTML_TEMPLATE, include_str!("templates/notification.html")),
+    ] {
+        env.add_template(name, source)
+            .expect("embedded mail templates are valid (checked by the unit tests)");
+    }
+    env
+});
+
+/// Escapes `& < > " '` for HTML text and quoted attribute values.
+pub(crate) fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Collapses all whitespace (including line breaks) to single spaces.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Only `http(s)` URLs become links in the HTML part; anything else is shown as text.
+fn href(url: &str) -> Option<String> {
+    let url = url.trim();
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.to_owned())
+}
+
+#[derive(Serialize)]
+struct ReasonCtx {
+    code: String,
+    label: String,
+    count: u32,
+}
+
+#[derive(Serialize)]
+struct ActionCtx {
+    label: &'static str,
+    /// "Freigeben:" padded so that the URLs line up in the text part.
+    label_padded: String,
+    description: &'static str,
+    url: String,
+    href: Option<String>,
+    color: &'static str,
+}
+
+#[derive(Serialize)]
+struct NotificationContext {
+    subject: String,
+    pending_review: bool,
+    article_title: String,
+    subject_title: String,
+    article_url: String,
+    article_href: Option<String>,
+    comment_id: String,
+    comment_body: String,
+    author_name: String,
+    author_id: String,
+    created_local: String,
+    created_utc: String,
+    created_iso: String,
+    tz_label: String,
+    flag_count: u32,
+    flags_label: String,
+    reasons: Vec<ReasonCtx>,
+    notes: Vec<String>,
+    actions: Vec<ActionCtx>,
+    hint: Option<String>,
+}
+
+impl NotificationContext {
+    fn new(v: &NotificationView, tz: Tz) -> Self {
+        let local = v.comment_created_at.with_timezone(&tz);
+        let tz_label = if tz == chrono_tz::Europe::Vienna {
+            "Wiener Zeit".to_owned()
+        } else {
+            tz.name().to_owned()
+        };
+        let title_line = one_line(&v.article_title);
+        let subject_title = if title_line.is_empty() {
+            one_line(&v.article_url)
+        } else {
+            title_line
+        };
+        let actions = [
+            (
+                "Freigeben",
+                "Der Kommentar bleibt sichtbar bzw. wird wieder angezeigt; die Meldungen gelten als erledigt.",
+                &v.approve_url,
+                "#2e7d32",
+            ),
+            (
+                "Ausblenden",
+                "Der Kommentar wird für Leserinnen und Leser ausgeblendet.",
+                &v.hide_url,
+                "#ef6c00",
+            ),
+            (
+                "Löschen",
+                "Der Kommentar wird gelöscht.",
+                &v.delete_url,
+                "#c62828",
+            ),
+        ];
+        let label_width = actions
+            .iter()
+            .map(|(label, ..)| label.chars().count() + 1)
+            .max()
+            .unwrap_or(0);
+        let actions = actions
+            .into_iter()
+            .map(|(label, description, url, color)| {
+                let with_colon = format!("{label}:");
+                let pad = label_width.saturating_sub(with_colon.chars().count());
+                ActionCtx {
+                    label,
+                    label_padded: format!("{with_colon}{}", " ".repeat(pad)),
+                    description,
+                    url: url.clone(),
+                    href: href(url),
+                    color,
+                }
+            })
+            .collect();
+        NotificationContext {
+            subject: String::new(),
+            pending_review: v.kind == NotificationKind::PendingReview,
+            article_title: v.article_title.clone(),
+            subject_title,
+            article_url: v.article_url.clone(),
+            article_href: href(&v.article_url),
+            comment_id: v.comment_id.clone(),
+            comment_body: v.comment_body.clone(),
+            author_name: v.author_name.clone(),
+            author_id: v.author_id.clone(),
+            created_local: local.format("%d.%m.%Y, %H:%M Uhr").to_string(),
+            created_utc: v
+                .comment_created_at
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
+            created_iso: v
+                .comment_created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            tz_label,
+            flag_count: v.flag_count,
+            flags_label: flags_label(v.flag_count),
+            reasons: v
+                .reasons
+                .iter()
+                .map(|(code, count)| ReasonCtx {
+                    code: code.clone(),
+                    label: reason_label(code).to_owned(),
+                    count: *count,
+                })
+                .collect(),
+            notes: v
+                .notes
+                .iter()
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty())
+                .collect(),
+            actions,
+            hint: v
+                .moderation_queue_hint
+                .as_ref()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn view(kind: NotificationKind, flag_count: u32) -> NotificationView {
+        NotificationView {
+            kind,
+            article_title: "Einladung an Putin".to_owned(),
+            article_url: "https://www.krone.at/1912345?ref=a&b=c".to_owned(),
+            comment_id: "42".to_owned(),
+            comment_body: "Erste Zeile.\nZweite Zeile mit Umlauten: äöüß.".to_owned(),
+            author_name: "Leser123".to_owned(),
+            author_id: "u-123".to_owned(),
+            comment_created_at: Utc.with_ymd_and_hms(2019, 4, 26, 8, 51, 0).unwrap(),
+            flag_count,
+            reasons: vec![("abuse".to_owned(), 2), ("spam".to_owned(), 1)],
+            notes: vec![
+                "Das ist eine Beleidigung.".to_owned(),
+                "Bitte löschen,\nsofort.".to_owned(),
+            ],
+            approve_url: "https://comments.example/moderation/actions/tok-approve".to_owned(),
+            hide_url: "https://comments.example/moderation/actions/tok-hide".to_owned(),
+            delete_url: "https://comments.example/moderation/actions/tok-delete".to_owned(),
+            moderation_queue_hint: None,
+        }
+    }
+
+    #[test]
+    fn the_subject_names_the_article_and_counts_one_flag_in_the_singular() {
+        let (subject, _, _) = render_notification(&view(NotificationKind::Flagged, 1)).unwrap();
+        assert_eq!(
+            subject,
+            "Gemeldeter Kommentar (1 Meldung) – „Einladung an Putin“"
+        );
+    }
+
+    #[test]
+    fn the_subject_counts_several_flags_in_the_plural() {
+        let (subject, _, _) =
+            render_notification(&view(NotificationKind::PendingReview, 3)).unwrap();
+        assert_eq!(
+            subject,
+            "Kommentar ausgeblendet zur Prüfung (3 Meldungen) – „Einladung an Putin“"
+        );
+        let (subject, _, _) = render_notification(&view(NotificationKind::Flagged, 2)).unwrap();
+        assert_eq!(
+            subject,
+            "Gemeldeter Kommentar (2 Meldungen) – „Einladung an Putin“"
+        );
+    }
+
+    #[test]
+    fn the_subject_is_one_line_even_if_the_title_is_not() {
+        let mut v = view(NotificationKind::Flagged, 1);
+        v.article_title = "Einladung\r\nan   Putin\n".to_owned();
+        let (subject, _, _) = render_notification(&v).unwrap();
+        assert_eq!(
+            subject,
+            "Gemeldeter Kommentar (1 Meldung) – „Einladung an Putin“"
+        );
+    }
+
+    #[test]
+    fn the_html_part_escapes_every_dynamic_value() {
+        let mut v = view(NotificationKind::Flagged, 1);
+        v.comment_body = "<script>alert(1)</script>\n2. Zeile & \"mehr\"".to_owned();
+        v.article_title = "<b>Titel</b>".to_owned();
+        v.author_name = "<img src=x onerror=alert(1)>".to_owned();
+        v.author_id = "u-<1>".to_owned();
+        v.notes = vec!["<i>note</i>".to_owned()];
+        v.reasons = vec![("<evil>".to_owned(), 1)];
+        v.moderation_queue_hint = Some("<a href='x'>Queue</a>".to_owned());
+        let (_, text, html) = render_notification(&v).unwrap();
+
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("2. Zeile &amp; &quot;mehr&quot;"));
+        assert!(html.contains("&lt;b&gt;Titel&lt;/b&gt;"));
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(html.contains("u-&lt;1&gt;"));
+        assert!(html.contains("&lt;i&gt;note&lt;/i&gt;"));
+        assert!(html.contains("&lt;evil&gt;"));
+        assert!(html.contains("&lt;a href=&#39;x&#39;&gt;Queue&lt;/a&gt;"));
+        for raw in [
+            "<script>",
+            "<b>Titel",
+            "<img",
+            "<i>note",
+            "<evil>",
+            "<a href='x'",
+        ] {
+            assert!(!html.contains(raw), "unescaped {raw:?} in HTML");
+        }
+        // The plain-text part shows the text as it is.
+        assert!(text.contains("<script>alert(1)</script>\n2. Zeile & \"mehr\""));
+        // URLs stay readable; `&` in them is escaped as it must be in attributes.
+        assert!(html.contains("href=\"https://www.krone.at/1912345?ref=a&amp;b=c\""));
+    }
+
+    #[test]
+    fn the_html_part_keeps_the_comments_line_breaks() {
+        let (_, _, html) = render_notification(&view(NotificationKind::Flagged, 1)).unwrap();
+        assert!(html.contains(
+            "white-space:pre-wrap;overflow-wrap:anywhere;word-wrap:break-word;margin:0;padding:12px;background-color:#f7f7f7;border:1px solid #dddddd;border-radius:4px;\">Erste Zeile.\nZweite Zeile mit Umlauten: äöüß.</div>"
+        ));
+    }
+
+    #[test]
+    fn both_parts_show_article_comment_author_time_reasons_and_notes() {
+        let (_, text, html) = render_notification(&view(NotificationKind::Flagged, 3)).unwrap();
+        for part in [&text, &html] {
+            assert!(part.contains("Einladung an Putin"));
+            assert!(part.contains("Erste Zeile."));
+            assert!(part.contains("Zweite Zeile mit Umlauten: äöüß."));
+            assert!(part.contains("Leser123"));
+            assert!(part.contains("u-123"));
+            assert!(part.contains("26.04.2019, 10:51 Uhr"), "local time");
+            assert!(part.contains("2019-04-26 08:51:00 UTC"), "UTC time");
+            assert!(part.contains("Beleidigung/Missbrauch: "));
+            assert!(part.contains("Spam: "));
+            assert!(part.contains("Das ist eine Beleidigung."));
+            assert!(part.contains("Bitte löschen,"));
+            assert!(part.contains("3 Meldungen"));
+        }
+        assert!(text.contains("https://www.krone.at/1912345?ref=a&b=c"));
+        assert!(text.contains("Beleidigung/Missbrauch: 2\n"));
+        assert!(text.contains("Spam: 1\n"));
+        assert!(text.contains("MELDUNGEN: 3\n"));
+        assert!(text.contains("„Das ist eine Beleidigung.“"));
+        assert!(text.contains("„Bitte löschen,\n      sofort.“"), "{text}");
+        assert!(html.contains("Beleidigung/Missbrauch: <strong>2</strong>"));
+        assert!(html.contains("„Bitte löschen,\nsofort.“</blockquote>"));
+        assert!(html.contains("<time datetime=\"2019-04-26T08:51:00Z\">"));
+    }
+
+    #[test]
+    fn every_reason_code_has_a_german_label() {
+        let mut v = view(NotificationKind::Flagged, 6);
+        v.reasons = [
+            "spam",
+            "abuse",
+            "off_topic",
+            "illegal",
+            "misinformation",
+            "other",
+        ]
+        .iter()
+        .map(|c| (c.to_string(), 1))
+        .collect();
+        let (_, text, html) = render_notification(&v).unwrap();
+        for label in [
+            "Spam",
+            "Beleidigung/Missbrauch",
+            "Themenfremd",
+            "Rechtswidrig",
+            "Falschinformation",
+            "Sonstiges",
+        ] {
+            assert!(text.contains(&format!("  - {label}: 1\n")), "{label}");
+            assert!(html.contains(&format!("<li>{label}: <strong>1</strong></li>")));
+        }
+        assert_eq!(reason_label("something_new"), "something_new");
+    }
+
+    #[test]
+    fn the_three_action_links_are_labelled_and_explained() {
+        let (_, text, html) = render_notification(&view(NotificationKind::Flagged, 1)).unwrap();
+        assert!(
+            text.contains("Freigeben:  https://comments.example/moderation/actions/tok-approve\n")
+        );
+        assert!(
+            text.contains("Ausblenden: https://comments.example/moderation/actions/tok-hide\n")
+        );
+        assert!(
+            text.contains("Löschen:    https://comments.example/moderation/actions/tok-delete\n")
+        );
+        for (label, token) in [
+            ("Freigeben", "tok-approve"),
+            ("Ausblenden", "tok-hide"),
+            ("Löschen", "tok-delete"),
+        ] {
+            let link = format!("href=\"https://comments.example/moderation/actions/{token}\"");
+            let at = html
+                .find(&link)
+                .unwrap_or_else(|| panic!("{link} in {html}"));
+            let after = &html[at..];
+            let label_at = after.find('>').unwrap() + 1;
+            assert!(after[label_at..].starts_with(&format!("{label}</a>")));
+        }
+        let explanation = "Die Links sind nur begrenzte Zeit gültig und funktionieren je nur einmal; beim Öffnen erscheint zuerst eine Bestätigungsseite, erst dort wird die Aktion ausgeführt.";
+        assert!(text.contains(explanation));
+        assert!(html.contains(explanation));
+    }
+
+    #[test]
+    fn only_http_urls_become_links() {
+        let mut v = view(NotificationKind::Flagged, 1);
+        v.article_url = "javascript:alert(1)".to_owned();
+        v.delete_url = "javascript:alert(2)".to_owned();
+        let (_, text, html) = render_notification(&v).unwrap();
+        assert!(!html.contains("href=\"javascript:"));
+        assert!(html.contains("javascript:alert(1)"), "still shown as text");
+        assert!(html.contains("Löschen: javascript:alert(2)"));
+        assert!(text.contains("javascript:alert(2)"));
+    }
+
+    #[test]
+    fn the_pending_review_mail_says_the_comment_was_hidden_automatically() {
+        let (_, text, html) =
+            render_notification(&view(NotificationKind::PendingReview, 3)).unwrap();
+        assert!(text.contains("automatisch ausgeblendet"));
+        assert!(text.contains("pending_review"));
+        assert!(html.contains("automatisch ausgeblendet"));
+        assert!(html.contains("pending_review"));
+
+        let (_, text, _) = render_notification(&view(NotificationKind::Flagged, 1)).unwrap();
+        assert!(!text.contains("pending_review"));
+        assert!(text.contains("weiterhin sichtbar"));
+    }
+
+    #[test]
+    fn the_optional_hint_appears_only_when_given() {
+        let mut v = view(NotificationKind::Flagged, 1);
+        let (_, text, html) = render_notification(&v).unwrap();
+        assert!(!text.contains("HINWEIS"));
+        assert!(!html.contains("Hinweis</h2>"));
+        v.moderation_queue_hint =
+            Some("Alle offenen Meldungen: GET /api/v1/moderation/queue".to_owned());
+        let (_, text, html) = render_notification(&v).unwrap();
+        assert!(text.contains("HINWEIS\n  Alle offenen Meldungen: GET /api/v1/moderation/queue\n"));
+        assert!(html.contains("Alle offenen Meldungen: GET /api/v1/moderation/queue"));
+    }
+
+    #[test]
+    fn empty_reasons_and_notes_render_a_placeholder() {
+        let mut v = view(NotificationKind::Flagged, 1);
+        v.reasons.clear();
+        v.notes = vec!["   ".to_owned()];
+        let (_, text, html) = render_notification(&v).unwrap();
+        assert!(text.contains("(keine Gründe angegeben)"));
+        assert!(text.contains("ANMERKUNGEN DER MELDENDEN\n  (keine)\n"));
+        assert!(html.contains("Keine Gründe angegeben."));
+        assert!(!html.contains("<blockquote"));
+    }
+
+    #[test]
+    fn local_time_follows_daylight_saving_time_and_the_given_zone() {
+        let mut v = view(NotificationKind::Flagged, 1);
+        v.comment_created_at = Utc.with_ymd_and_hms(2019, 1, 15, 23, 30, 0).unwrap();
+        let (_, text, _) = render_notification(&v).unwrap();
+        assert!(
+            text.contains("16.01.2019, 00:30 Uhr (Wiener Zeit) – 2019-01-15 23:30:00 UTC"),
+            "{text}"
+        );
+        let (_, text, _) = render_notification_in(&v, chrono_tz::Europe::London).unwrap();
+        assert!(text.contains("15.01.2019, 23:30 Uhr (Europe/London)"));
+    }
+
+    #[test]
+    fn the_text_part_is_plain_text_without_template_artifacts() {
+        let (_, text, _) = render_notification(&view(NotificationKind::Flagged, 1)).unwrap();
+        for artifact in ["{{", "}}", "{%", "%}", "&amp;", "&lt;", "none", "None"] {
+            assert!(!text.contains(artifact), "{artifact:?} in {text}");
+        }
+        assert!(!text.contains("\n\n\n"), "no runs of blank lines:\n{text}");
+        assert!(text.ends_with('\n'));
+    }
+}

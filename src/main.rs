@@ -1,0 +1,102 @@
+//! `comment-service [serve|migrate|jobs run NAME]`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use comment_service::config::Settings;
+use comment_service::jobs::{JobName, RunOutcome};
+
+#[derive(Parser)]
+#[command(
+    name = "comment-service",
+    version,
+    about = "Comment threads for a news website"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pending migrations, then serve the API and run the scheduled jobs (the default).
+    Serve,
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Scheduled jobs.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run one job once and print a one-line summary.
+    Run {
+        /// close-expired or deliver-notifications
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("comment-service: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    comment_service::telemetry::init(settings.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => migrate(settings).await,
+        Command::Jobs {
+            action: JobsCommand::Run { name },
+        } => run_job(settings, &name).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "comment-service failed");
+            eprintln!("comment-service: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn serve(settings: Settings) -> Result<(), AnyError> {
+    let app = comment_service::startup::Application::build(settings).await?;
+    app.run_until_signal().await?;
+    Ok(())
+}
+
+async fn migrate(settings: Settings) -> Result<(), AnyError> {
+    let db = comment_service::db::connect(&settings).await?;
+    comment_service::db::migrate(&db).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
+    let job = JobName::parse(name).ok_or_else(|| {
+        format!("unknown job `{name}`; jobs are close-expired and deliver-notifications")
+    })?;
+    let db = comment_service::db::connect(&settings).await?;
+    comment_service::db::migrate(&db).await?;
+    let jobs = comment_service::startup::jobs_for(db, settings)?;
+    match jobs.run(job).await? {
+        RunOutcome::Done(n) => match job {
+            JobName::CloseExpired => println!("close-expired: closed {n} discussions"),
+            JobName::DeliverNotifications => {
+                println!("deliver-notifications: sent {n} notifications")
+            }
+        },
+        RunOutcome::Busy => println!("{}: skipped, another run is in progress", job.as_str()),
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! Building the application: database, state, HTTP server, scheduler; and its graceful stop.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::Tokens;
+use crate::config::Settings;
+use crate::jobs::Scheduler;
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub tokens: Tokens,
+    pub jobs: crate::jobs::Jobs,
+}
+
+impl AppState {
+    /// Forgets what this process has cached about an article's comments (a write happened).
+    pub fn invalidate_article(&self, _article_id: &str) {}
+}
+
+/// A built application: bound to its port, not yet serving.
+pub struct Application {
+    port: u16,
+    server: Server,
+    scheduler: Option<Scheduler>,
+    state: web::Data<AppState>,
+}
+
+/// How long a stop waits for running requests and jobs.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+
+impl Application {
+    /// Connects, migrates, binds `BIND_ADDR` (port 0 picks a free port) and starts the scheduler.
+    pub async fn build(
+        settings: Settings,
+    ) -> Result<Application, Box<dyn std::error::Error + Send + Sync>> {
+        let db = crate::db::connect(&settings).await?;
+        crate::db::migrate(&db).await?;
+        Application::build_with_db(settings, db).await
+    }
+
+    pub async fn build_with_db(
+        settings: Settings,
+        db: DatabaseConnection,
+    ) -> Result<Application, Box<dyn std::error::Error + Send + Sync>> {
+        let listener = TcpListener::bind(&settings.bind_addr)?;
+        let port = listener.local_addr()?.port();
+        let settings = Arc::new(settings);
+        if settings.api_tokens.is_empty() {
+            tracing::warn!("API_TOKENS is not set: every /api/v1 call will be refused with 401");
+        }
+        if settings.action_link_secret_generated {
+            tracing::warn!(
+                "ACTION_LINK_SECRET is not set: a random one was generated, links in earlier emails stop working"
+            );
+        }
+        let jobs = build_jobs(db.clone(), settings.clone())?;
+        spawn_wake_loop(jobs.clone());
+        let state = web::Data::new(AppState {
+            db,
+            tokens: Tokens::new(settings.api_tokens.clone()),
+            settings: settings.clone(),
+            jobs: jobs.clone(),
+        });
+        let scheduler = Scheduler::start(jobs, &settings).await?;
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(
+                    actix_web::middleware::ErrorHandlers::new()
+                        .default_handler(crate::api::error_shape),
+                )
+                .wrap(TracingLogger::default())
+                .app_data(app_state.clone())
+                .configure(crate::api::configure)
+        })
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .run();
+        tracing::info!(
+            port,
+            database = %crate::config::redact_url(&settings.database_url),
+            "comment-service listening"
+        );
+        Ok(Application {
+            port,
+            server,
+            scheduler: Some(scheduler),
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle that stops the server gracefully (what SIGTERM does).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped through its handle.
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let result = self.server.await;
+        if let Some(scheduler) = self.scheduler.take() {
+            scheduler.stop(SHUTDOWN_GRACE).await;
+        }
+        result
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then stops accepting requests, lets running requests and the
+    /// running job finish (bounded), stops the scheduler and returns.
+    pub async fn run_until_signal(self) -> std::io::Result<()> {
+        let handle = self.handle();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown signal received: finishing running requests and jobs");
+            handle.stop(true).await;
+        });
+        let result = self.run_until_stopped().await;
+        tracing::info!("comment-service stopped");
+        result
+    }
+}
+
+/// The jobs with the process's one Mailer, for a process that only runs jobs (the CLI).
+pub fn jobs_for(
+    db: DatabaseConnection,
+    settings: Settings,
+) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
+    build_jobs(db, Arc::new(settings))
+}
+
+fn build_jobs(
+    db: DatabaseConnection,
+    settings: Arc<Settings>,
+) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
+    let mailer = crate::mail::Mailer::from_settings(&mail_settings(&settings))?;
+    tracing::info!(mail = %mailer.describe(), to = ?settings.moderation_email_to, "notifications to the community team");
+    let deliverer =
+        crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.mail_max_attempts);
+    Ok(crate::jobs::Jobs::new(db, settings, deliverer))
+}
+
+/// The settings of the process's one Mailer.
+pub fn mail_settings(settings: &Settings) -> crate::mail::MailSettings {
+    crate::mail::MailSettings {
+        smtp_url: settings.smtp_url.clone(),
+        mail_dir: settings.mail_dir.clone(),
+        from: settings.moderation_email_from.clone(),
+        to: settings.moderation_email_to.clone(),
+    }
+}
+
+/// Sends a new notification right away instead of at the next scheduled run.
+fn spawn_wake_loop(jobs: crate::jobs::Jobs) {
+    tokio::spawn(async move {
+        loop {
+            jobs.deliver.woken().await;
+            // A run already in progress may have claimed before the new row committed: retry shortly.
+            for _ in 0..20 {
+                match jobs.run(crate::jobs::JobName::DeliverNotifications).await {
+                    Ok(crate::jobs::RunOutcome::Busy) => {
+                        tokio::time::sleep(Duration::from_millis(100)).await
+                    }
+                    Ok(crate::jobs::RunOutcome::Done(_)) => break,
+                    Err(e) => {
+                        tracing::error!(error = %e, "delivering notifications failed; the scheduled run retries");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

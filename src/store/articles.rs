@@ -1,0 +1,197 @@
+//! Articles and the state of their discussion.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::db::stmt;
+use crate::domain::lifecycle::ClosedReason;
+use crate::entity::article;
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<article::Model>, DbErr> {
+    article::Entity::find_by_id(id.to_string()).one(db).await
+}
+
+/// The articles among `ids` that exist, in no particular order.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<Vec<article::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    article::Entity::find()
+        .filter(article::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await
+}
+
+/// What the website says about an article.
+pub struct ArticleInput {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub topic: Option<String>,
+    pub published_at: DateTime<Utc>,
+    /// `published_at` plus the age limit, computed by the caller.
+    pub closes_at: DateTime<Utc>,
+}
+
+/// Registers or updates an article; `true` when it was created.
+///
+/// A changed `published_at` moves `closes_at` by the age rule, and a recorded expiry that no
+/// longer holds is lifted (the close-expired job records it again when due). A moderator's
+/// decisions (closure, a reopened `closes_at`) are kept while `published_at` stays the same.
+pub async fn upsert(
+    db: &impl ConnectionTrait,
+    input: ArticleInput,
+    now: DateTime<Utc>,
+) -> Result<(article::Model, bool), DbErr> {
+    if let Some(existing) = find(db, &input.id).await? {
+        return Ok((update(db, existing, input, now).await?, false));
+    }
+    let inserted = article::ActiveModel {
+        id: Set(input.id.clone()),
+        title: Set(input.title.clone()),
+        url: Set(input.url.clone()),
+        topic: Set(input.topic.clone()),
+        published_at: Set(input.published_at),
+        closes_at: Set(input.closes_at),
+        closed_at: Set(None),
+        closed_reason: Set(None),
+        comment_count: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(created) => Ok((created, true)),
+        Err(e) if crate::db::is_unique_violation(&e) => match find(db, &input.id).await? {
+            Some(existing) => Ok((update(db, existing, input, now).await?, false)),
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+async fn update(
+    db: &impl ConnectionTrait,
+    existing: article::Model,
+    input: ArticleInput,
+    now: DateTime<Utc>,
+) -> Result<article::Model, DbErr> {
+    let published_changed = existing.published_at != input.published_at;
+    let expired = existing.closed_reason.as_deref() == Some(ClosedReason::Expired.as_str());
+    let mut active: article::ActiveModel = existing.into();
+    active.title = Set(input.title);
+    active.url = Set(input.url);
+    active.topic = Set(input.topic);
+    if published_changed {
+        active.published_at = Set(input.published_at);
+        active.closes_at = Set(input.closes_at);
+        if expired && input.closes_at > now {
+            active.closed_at = Set(None);
+            active.closed_reason = Set(None);
+        }
+    }
+    active.updated_at = Set(now);
+    active.update(db).await
+}
+
+/// The newest articles of a topic whose discussion is open at `now`, newest first; only those
+/// published after `newer_than` when it is given.
+pub async fn open_in_topic(
+    db: &impl ConnectionTrait,
+    topic: &str,
+    now: DateTime<Utc>,
+    newer_than: Option<DateTime<Utc>>,
+    limit: u64,
+) -> Result<Vec<article::Model>, DbErr> {
+    let mut query = article::Entity::find()
+        .filter(article::Column::Topic.eq(topic))
+        .filter(article::Column::ClosedAt.is_null())
+        .filter(article::Column::ClosesAt.gt(now));
+    if let Some(t) = newer_than {
+        query = query.filter(article::Column::PublishedAt.gt(t));
+    }
+    query
+        .order_by_desc(article::Column::PublishedAt)
+        .order_by_desc(article::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Records a moderator's closure. `closed_at` is kept when it is already recorded.
+pub async fn close_by_moderator(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let result = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE articles SET closed_at = $1, closed_reason = 'moderator', updated_at = $1 \
+             WHERE id = $2 AND closed_at IS NULL",
+            [now.into(), id.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Reopens a discussion until `closes_at`.
+pub async fn reopen(
+    db: &impl ConnectionTrait,
+    id: &str,
+    closes_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let result = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE articles SET closed_at = NULL, closed_reason = NULL, closes_at = $1, updated_at = $2 \
+             WHERE id = $3",
+            [closes_at.into(), now.into(), id.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Records every closure that is due at `now` in one set-based statement; returns how many.
+///
+/// Served by the partial index on `closes_at WHERE closed_at IS NULL`, so the statement costs
+/// next to nothing when almost no discussion is due. Rows another replica is closing at the same
+/// moment are re-checked by PostgreSQL after its lock is released and skipped, so each
+/// discussion is closed exactly once.
+pub async fn close_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let result = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE articles SET closed_at = closes_at, closed_reason = 'expired', updated_at = $1 \
+             WHERE closed_at IS NULL AND closes_at <= $1",
+            [now.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Adds `delta` to an article's count of visible comments.
+pub async fn add_to_comment_count(
+    db: &impl ConnectionTrait,
+    id: &str,
+    delta: i64,
+) -> Result<(), DbErr> {
+    if delta == 0 {
+        return Ok(());
+    }
+    db.execute_raw(stmt(
+        db,
+        "UPDATE articles SET comment_count = comment_count + $1 WHERE id = $2",
+        [delta.into(), id.into()],
+    ))
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! The moderation audit log: every moderator action, written in the transaction of the change.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::entity::moderation_log;
+
+/// How a moderator acted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Api,
+    Email,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Api => "api",
+            Via::Email => "email",
+        }
+    }
+}
+
+pub struct Entry<'a> {
+    pub moderator: &'a str,
+    pub action: &'a str,
+    pub comment_id: Option<i64>,
+    pub article_id: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub via: Via,
+}
+
+pub async fn write(
+    db: &impl ConnectionTrait,
+    entry: Entry<'_>,
+    now: DateTime<Utc>,
+) -> Result<moderation_log::Model, DbErr> {
+    moderation_log::ActiveModel {
+        id: NotSet,
+        at: Set(now),
+        moderator: Set(entry.moderator.to_string()),
+        action: Set(entry.action.to_string()),
+        comment_id: Set(entry.comment_id),
+        article_id: Set(entry.article_id.map(str::to_string)),
+        note: Set(entry.note.map(str::to_string)),
+        via: Set(entry.via.as_str().to_string()),
+    }
+    .insert(db)
+    .await
+}
+
+/// One page of the log, newest first, before the entry `before` (exclusive).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<moderation_log::Model>, DbErr> {
+    let mut query = moderation_log::Entity::find();
+    if let Some(id) = before {
+        query = query.filter(moderation_log::Column::Id.lt(id));
+    }
+    query
+        .order_by_desc(moderation_log::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}

@@ -1,0 +1,198 @@
+//! Comments: threads, keyset-paginated lists and status changes with their counters.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::db::stmt;
+use crate::domain::comment::CommentStatus;
+use crate::entity::comment;
+use crate::store::articles;
+
+/// The order of a list of comments; ids grow with time, so keyset pagination runs on `id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Newest,
+    Oldest,
+}
+
+pub struct NewComment {
+    pub article_id: String,
+    pub parent_id: Option<i64>,
+    pub author_id: String,
+    pub author_name: String,
+    pub body: String,
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<comment::Model>, DbErr> {
+    comment::Entity::find_by_id(id).one(db).await
+}
+
+/// Inserts a visible comment and counts it on its article and its parent. Run it in a transaction.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    new: NewComment,
+    now: DateTime<Utc>,
+) -> Result<comment::Model, DbErr> {
+    let created = comment::ActiveModel {
+        id: NotSet,
+        article_id: Set(new.article_id),
+        parent_id: Set(new.parent_id),
+        author_id: Set(new.author_id),
+        author_name: Set(new.author_name),
+        body: Set(new.body),
+        status: Set(CommentStatus::Visible.as_str().to_string()),
+        reply_count: Set(0),
+        flag_count: Set(0),
+        first_flag_at: Set(None),
+        created_at: Set(now),
+        edited_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    articles::add_to_comment_count(db, &created.article_id, 1).await?;
+    if let Some(parent) = created.parent_id {
+        add_to_reply_count(db, parent, 1).await?;
+    }
+    Ok(created)
+}
+
+async fn add_to_reply_count(db: &impl ConnectionTrait, id: i64, delta: i64) -> Result<(), DbErr> {
+    db.execute_raw(stmt(
+        db,
+        "UPDATE comments SET reply_count = reply_count + $1 WHERE id = $2",
+        [delta.into(), id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// What a list shows: the public sees visible comments, and the others only as tombstones where
+/// they have visible replies; moderators see everything.
+fn public_filter(public_only: bool) -> Condition {
+    if public_only {
+        Condition::any()
+            .add(comment::Column::Status.eq(CommentStatus::Visible.as_str()))
+            .add(comment::Column::ReplyCount.gt(0))
+    } else {
+        Condition::all()
+    }
+}
+
+/// One page of an article's top-level comments after the comment `after` (exclusive).
+pub async fn list_top_level(
+    db: &impl ConnectionTrait,
+    article_id: &str,
+    order: Order,
+    after: Option<i64>,
+    limit: u64,
+    public_only: bool,
+) -> Result<Vec<comment::Model>, DbErr> {
+    let query = comment::Entity::find()
+        .filter(comment::Column::ArticleId.eq(article_id))
+        .filter(comment::Column::ParentId.is_null())
+        .filter(public_filter(public_only));
+    page(query, order, after, limit).all(db).await
+}
+
+/// One page of a comment's replies, oldest first.
+pub async fn list_replies(
+    db: &impl ConnectionTrait,
+    parent_id: i64,
+    after: Option<i64>,
+    limit: u64,
+    public_only: bool,
+) -> Result<Vec<comment::Model>, DbErr> {
+    let query = comment::Entity::find()
+        .filter(comment::Column::ParentId.eq(parent_id))
+        .filter(public_filter(public_only));
+    page(query, Order::Oldest, after, limit).all(db).await
+}
+
+fn page(
+    query: sea_orm::Select<comment::Entity>,
+    order: Order,
+    after: Option<i64>,
+    limit: u64,
+) -> sea_orm::Select<comment::Entity> {
+    let query = match (order, after) {
+        (Order::Newest, Some(id)) => query.filter(comment::Column::Id.lt(id)),
+        (Order::Oldest, Some(id)) => query.filter(comment::Column::Id.gt(id)),
+        (_, None) => query,
+    };
+    let query = match order {
+        Order::Newest => query.order_by_desc(comment::Column::Id),
+        Order::Oldest => query.order_by_asc(comment::Column::Id),
+    };
+    query.limit(limit)
+}
+
+/// When the author's most recent comments since `since` were posted, newest first (at most `limit`).
+pub async fn recent_by_author(
+    db: &impl ConnectionTrait,
+    author_id: &str,
+    since: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<DateTime<Utc>>, DbErr> {
+    comment::Entity::find()
+        .select_only()
+        .column(comment::Column::CreatedAt)
+        .filter(comment::Column::AuthorId.eq(author_id))
+        .filter(comment::Column::CreatedAt.gt(since))
+        .order_by_desc(comment::Column::CreatedAt)
+        .limit(limit)
+        .into_tuple::<DateTime<Utc>>()
+        .all(db)
+        .await
+}
+
+/// Replaces the body of a comment.
+pub async fn edit_body(
+    db: &impl ConnectionTrait,
+    existing: comment::Model,
+    body: String,
+    now: DateTime<Utc>,
+) -> Result<comment::Model, DbErr> {
+    let mut active: comment::ActiveModel = existing.into();
+    active.body = Set(body);
+    active.edited_at = Set(Some(now));
+    active.update(db).await
+}
+
+/// Moves a comment from `from` to `to` and keeps the article's and the parent's counts of
+/// visible comments right. Returns false when the comment was no longer in `from` (a concurrent
+/// change won). Run it in a transaction.
+pub async fn change_status(
+    db: &impl ConnectionTrait,
+    existing: &comment::Model,
+    from: CommentStatus,
+    to: CommentStatus,
+) -> Result<bool, DbErr> {
+    if from == to {
+        return Ok(true);
+    }
+    let result = comment::Entity::update_many()
+        .col_expr(comment::Column::Status, Expr::value(to.as_str()))
+        .filter(comment::Column::Id.eq(existing.id))
+        .filter(comment::Column::Status.eq(from.as_str()))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(false);
+    }
+    let delta = match (from == CommentStatus::Visible, to == CommentStatus::Visible) {
+        (true, false) => -1,
+        (false, true) => 1,
+        _ => 0,
+    };
+    if delta != 0 {
+        articles::add_to_comment_count(db, &existing.article_id, delta).await?;
+        if let Some(parent) = existing.parent_id {
+            add_to_reply_count(db, parent, delta).await?;
+        }
+    }
+    Ok(true)
+}

@@ -1,0 +1,336 @@
+use chrono::{DateTime, Months, TimeZone, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{Db, assert_error, spawn_app};
+use crate::on_both_databases;
+
+on_both_databases!(
+    registering_an_article_computes_closes_at_in_vienna_time,
+    the_seed_article_is_closed_with_the_german_notice_and_newer_stories_of_its_topic,
+    registering_twice_creates_then_updates,
+    an_unknown_topic_or_bad_fields_are_refused_with_field_errors,
+    unknown_articles_are_not_found,
+    many_articles_come_in_the_order_asked_without_unknown_ids,
+    a_topic_lists_its_newest_open_articles,
+    a_discussion_turns_closed_at_closes_at_without_any_job,
+    an_article_without_topic_points_to_the_default_overview,
+);
+
+async fn registering_an_article_computes_closes_at_in_vienna_time(db: Db) {
+    let app = spawn_app(db).await;
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            "/api/v1/articles/a1",
+            Some(json!({"title": "Titel", "url": "https://www.krone.at/a1", "published_at": "2019-08-31T12:00:00+02:00"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["published_at"], "2019-08-31T10:00:00Z");
+    // 31 August + 18 months clamps to 28 February; 12:00 CET is 11:00 UTC.
+    assert_eq!(body["discussion"]["closes_at"], "2021-02-28T11:00:00Z");
+    assert_eq!(body["topic"], serde_json::Value::Null);
+    assert_eq!(body["comment_count"], 0);
+}
+
+async fn the_seed_article_is_closed_with_the_german_notice_and_newer_stories_of_its_topic(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_topic("ausland", "Ausland").await;
+    let (status, seed) = app
+        .call(
+            Method::PUT,
+            "/api/v1/articles/1912345",
+            Some(
+                json!({"title": "Einladung an Putin", "url": "https://www.krone.at/1912345",
+                        "topic": "ausland", "published_at": "2019-04-26T10:51:00+02:00"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{seed}");
+    // Four current stories of the topic, one older than a day; one closed by a moderator.
+    for (i, days) in [(1, 4), (2, 3), (3, 2), (4, 1)] {
+        let published = Utc::now() - chrono::Duration::days(days);
+        app.put_article(
+            &format!("neu-{i}"),
+            Some("ausland"),
+            &published.to_rfc3339(),
+        )
+        .await;
+    }
+    app.put_article("anderes-thema", None, &Utc::now().to_rfc3339())
+        .await;
+
+    let (status, article) = app
+        .call(Method::GET, "/api/v1/articles/1912345", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let d = &article["discussion"];
+    assert_eq!(d["status"], "closed");
+    assert_eq!(d["closes_at"], "2020-10-26T09:51:00Z");
+    assert_eq!(d["closed_at"], "2020-10-26T09:51:00Z");
+    assert_eq!(d["closed_reason"], "expired");
+    let notice = &d["notice"];
+    assert_eq!(
+        notice["message"],
+        "Da dieser Artikel älter als 18 Monate ist, ist zum jetzigen Zeitpunkt kein Kommentieren mehr möglich."
+    );
+    assert_eq!(
+        notice["invitation"],
+        "Wir laden Sie ein, bei einer aktuelleren themenrelevanten Story mitzudiskutieren:"
+    );
+    assert_eq!(
+        notice["topic_overview"],
+        json!({"slug": "ausland", "name": "Ausland", "url": "https://www.krone.at/ausland"})
+    );
+    let current: Vec<&str> = notice["current_articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(current, vec!["neu-4", "neu-3", "neu-2"]);
+    assert_eq!(
+        notice["contact"],
+        json!({"text": "Bei Fragen können Sie sich gern an das Community-Team per Mail an forum@krone.at wenden.",
+               "email": "forum@krone.at"})
+    );
+    // The summary shape of current articles.
+    let first = &notice["current_articles"][0];
+    for key in [
+        "id",
+        "title",
+        "url",
+        "topic",
+        "published_at",
+        "comment_count",
+    ] {
+        assert!(first.get(key).is_some(), "{key} missing in {first}");
+    }
+}
+
+async fn registering_twice_creates_then_updates(db: Db) {
+    let app = spawn_app(db).await;
+    let body = json!({"title": "Erst", "url": "https://www.krone.at/x", "published_at": "2026-11-01T08:00:00Z"});
+    let (first, _) = app
+        .call(Method::PUT, "/api/v1/articles/x", Some(body))
+        .await;
+    let (second, updated) = app
+        .call(
+            Method::PUT,
+            "/api/v1/articles/x",
+            Some(json!({"title": "Dann", "url": "https://www.krone.at/x", "published_at": "2026-11-01T08:00:00Z"})),
+        )
+        .await;
+    assert_eq!(first, StatusCode::CREATED);
+    assert_eq!(second, StatusCode::OK);
+    assert_eq!(updated["title"], "Dann");
+    let (status, topic) = app
+        .call(
+            Method::PUT,
+            "/api/v1/topics/sport",
+            Some(json!({"name": "Sport", "overview_url": "https://www.krone.at/sport"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{topic}");
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/topics/sport",
+            Some(json!({"name": "Sport!", "overview_url": "https://www.krone.at/sport"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn an_unknown_topic_or_bad_fields_are_refused_with_field_errors(db: Db) {
+    let app = spawn_app(db).await;
+    let cases = [
+        (
+            json!({"title": "T", "url": "https://www.krone.at/1", "topic": "gibtsnicht", "published_at": "2026-01-01T00:00:00Z"}),
+            "topic",
+        ),
+        (
+            json!({"title": "", "url": "https://www.krone.at/1", "published_at": "2026-01-01T00:00:00Z"}),
+            "title",
+        ),
+        (
+            json!({"title": "T", "url": "krone.at", "published_at": "2026-01-01T00:00:00Z"}),
+            "url",
+        ),
+        (
+            json!({"title": "T", "url": "https://www.krone.at/1", "published_at": "gestern"}),
+            "published_at",
+        ),
+        (
+            json!({"title": "T", "url": "https://www.krone.at/1"}),
+            "published_at",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, err) = app
+            .call(Method::PUT, "/api/v1/articles/a1", Some(body.clone()))
+            .await;
+        assert_error(status, &err, 422, "validation_failed");
+        assert!(
+            err["error"]["details"]["fields"][field].is_string(),
+            "{field}: {err}"
+        );
+    }
+    let (status, err) = app
+        .call(Method::PUT, "/api/v1/articles/bad%20id", Some(json!({"title": "T", "url": "https://x.at/1", "published_at": "2026-01-01T00:00:00Z"})))
+        .await;
+    assert_error(status, &err, 422, "validation_failed");
+    let (status, err) = app
+        .call(
+            Method::PUT,
+            "/api/v1/topics/Ausland",
+            Some(json!({"name": "A", "overview_url": "https://www.krone.at/a"})),
+        )
+        .await;
+    assert_error(status, &err, 422, "validation_failed");
+    let (status, err) = app
+        .call(
+            Method::PUT,
+            "/api/v1/topics/ausland",
+            Some(json!({"name": 5})),
+        )
+        .await;
+    assert_error(status, &err, 400, "bad_request");
+}
+
+async fn unknown_articles_are_not_found(db: Db) {
+    let app = spawn_app(db).await;
+    for path in [
+        "/api/v1/articles/nope",
+        "/api/v1/articles/nope/comments",
+        "/api/v1/topics/nope",
+        "/api/v1/comments/999",
+    ] {
+        let (status, err) = app.call(Method::GET, path, None).await;
+        assert_error(status, &err, 404, "not_found");
+    }
+    let (status, err) = app.call(Method::GET, "/no/such/route", None).await;
+    assert_error(status, &err, 404, "not_found");
+}
+
+async fn many_articles_come_in_the_order_asked_without_unknown_ids(db: Db) {
+    let app = spawn_app(db).await;
+    for id in ["a", "b", "c"] {
+        app.put_recent_article(id, None).await;
+    }
+    app.comment("b", "u1", "Hallo").await;
+    let (status, body) = app
+        .call(Method::GET, "/api/v1/articles?ids=c,unknown,b,a", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = body["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["c", "b", "a"]);
+    assert_eq!(body["articles"][1]["comment_count"], 1);
+    let many: Vec<String> = (0..101).map(|i| format!("id{i}")).collect();
+    let (status, err) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/articles?ids={}", many.join(",")),
+            None,
+        )
+        .await;
+    assert_error(status, &err, 422, "validation_failed");
+    let (status, err) = app.call(Method::GET, "/api/v1/articles", None).await;
+    assert_error(status, &err, 422, "validation_failed");
+}
+
+async fn a_topic_lists_its_newest_open_articles(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_topic("inland", "Inland").await;
+    app.put_article("alt", Some("inland"), "2019-01-01T00:00:00Z")
+        .await;
+    for days in 1..=7 {
+        let published = Utc::now() - chrono::Duration::days(days);
+        app.put_article(&format!("i{days}"), Some("inland"), &published.to_rfc3339())
+            .await;
+    }
+    let (status, topic) = app.call(Method::GET, "/api/v1/topics/inland", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = topic["current_articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["i1", "i2", "i3", "i4", "i5"]);
+    let (_, topic) = app
+        .call(Method::GET, "/api/v1/topics/inland?limit=10", None)
+        .await;
+    assert_eq!(
+        topic["current_articles"].as_array().unwrap().len(),
+        7,
+        "closed articles are left out"
+    );
+}
+
+/// `published_at` such that the discussion closes at `closes_at` (18 months in Vienna time).
+pub fn published_for_closing_at(closes_at: DateTime<Utc>) -> DateTime<Utc> {
+    let zone = chrono_tz::Europe::Vienna;
+    let local = closes_at.with_timezone(&zone).naive_local();
+    let published_local = local.checked_sub_months(Months::new(18)).unwrap();
+    zone.from_local_datetime(&published_local)
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn a_discussion_turns_closed_at_closes_at_without_any_job(db: Db) {
+    let app = spawn_app(db).await;
+    let closes_at =
+        chrono::SubsecRound::trunc_subsecs(Utc::now(), 0) + chrono::Duration::seconds(3);
+    let published = published_for_closing_at(closes_at);
+    let article = app.put_article("bald", None, &published.to_rfc3339()).await;
+    assert_eq!(
+        article["discussion"]["closes_at"],
+        closes_at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    );
+    assert_eq!(article["discussion"]["status"], "open");
+    let (status, _) = app.post_comment("bald", "u1", "Noch offen").await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Wait for the instant itself, then ask again: no job runs in this test.
+    let wait = (closes_at - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait + std::time::Duration::from_millis(50)).await;
+    let (_, article) = app.call(Method::GET, "/api/v1/articles/bald", None).await;
+    assert_eq!(article["discussion"]["status"], "closed");
+    assert_eq!(article["discussion"]["closed_reason"], "expired");
+    let (status, err) = app.post_comment("bald", "u2", "Zu spät").await;
+    assert_error(status, &err, 403, "discussion_closed");
+    assert!(
+        err["error"]["details"]["notice"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("18 Monate")
+    );
+}
+
+async fn an_article_without_topic_points_to_the_default_overview(db: Db) {
+    let app = crate::helpers::spawn_app_with(
+        db,
+        &[(
+            "DEFAULT_TOPIC_OVERVIEW_URL",
+            "https://www.krone.at/themen".to_string(),
+        )],
+    )
+    .await;
+    app.put_article("ohne", None, "2019-01-01T00:00:00Z").await;
+    let (_, article) = app.call(Method::GET, "/api/v1/articles/ohne", None).await;
+    assert_eq!(
+        article["discussion"]["notice"]["topic_overview"],
+        json!({"slug": null, "name": "Themenübersicht", "url": "https://www.krone.at/themen"})
+    );
+    assert_eq!(
+        article["discussion"]["notice"]["current_articles"],
+        json!([])
+    );
+}

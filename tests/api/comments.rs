@@ -1,0 +1,509 @@
+use std::collections::HashSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    Db, MODERATOR_TOKEN, SERVICE_TOKEN, assert_error, json_of, spawn_app, spawn_app_on,
+    spawn_app_with,
+};
+use crate::on_both_databases;
+
+on_both_databases!(
+    a_comment_and_its_reply_can_be_posted_listed_and_read,
+    bad_comments_are_refused_with_a_reason_per_field,
+    malformed_oversized_and_unauthenticated_requests_get_the_error_shape,
+    pagination_walks_every_comment_once_in_both_orders,
+    replies_are_paginated_oldest_first,
+    a_retry_with_the_same_idempotency_key_returns_the_first_response_even_after_a_restart,
+    an_author_posting_too_fast_is_rate_limited_with_retry_after,
+    authors_edit_within_the_window_and_only_their_own_comments,
+    a_deleted_comment_with_replies_stays_as_a_tombstone_without_its_text,
+    writing_to_a_closed_discussion_is_refused_with_the_notice,
+    health_and_readiness_answer_without_a_token,
+);
+
+async fn a_comment_and_its_reply_can_be_posted_listed_and_read(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let (status, c) = app
+        .post_comment("a1", "u-123", "  Grüß Gott!\r\nZweite Zeile  ")
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    assert_eq!(c["body"], "Grüß Gott!\nZweite Zeile");
+    assert_eq!(c["author"], json!({"id": "u-123", "name": "Name u-123"}));
+    assert_eq!(c["status"], "visible");
+    assert_eq!(c["parent_id"], Value::Null);
+    assert_eq!(c["edited_at"], Value::Null);
+    assert!(c["created_at"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        c.get("flag_count").is_none(),
+        "the website does not see flag counts"
+    );
+    let id = c["id"].as_str().unwrap().to_string();
+    let reply = app.reply("a1", &id, "u-2", "Antwort").await;
+
+    let (status, page) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["article"]["comment_count"], 2);
+    assert_eq!(
+        page["comments"].as_array().unwrap().len(),
+        1,
+        "replies are not top-level"
+    );
+    assert_eq!(page["comments"][0]["reply_count"], 1);
+    assert_eq!(page["next_cursor"], Value::Null);
+
+    let (_, replies) = app
+        .call(Method::GET, &format!("/api/v1/comments/{id}/replies"), None)
+        .await;
+    assert_eq!(replies["comments"][0]["id"], reply.as_str());
+    assert_eq!(replies["comments"][0]["parent_id"], id.as_str());
+
+    let (status, one) = app
+        .call(Method::GET, &format!("/api/v1/comments/{reply}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["body"], "Antwort");
+    let (_, as_moderator) = app
+        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{reply}"), None)
+        .await;
+    assert_eq!(as_moderator["flag_count"], 0);
+
+    // A parent from another article is refused.
+    app.put_recent_article("a2", None).await;
+    let (status, err) = app
+        .call(
+            Method::POST,
+            "/api/v1/articles/a2/comments",
+            Some(json!({"author": {"id": "u", "name": "n"}, "body": "x", "parent_id": id})),
+        )
+        .await;
+    assert_error(status, &err, 422, "validation_failed");
+    assert!(err["error"]["details"]["fields"]["parent_id"].is_string());
+}
+
+async fn bad_comments_are_refused_with_a_reason_per_field(db: Db) {
+    let app = spawn_app_with(db, &[("COMMENT_MAX_CHARS", "20".to_string())]).await;
+    app.put_recent_article("a1", None).await;
+    let author = json!({"id": "u1", "name": "Leser"});
+    let cases = [
+        (json!({"author": author, "body": ""}), "body"),
+        (json!({"author": author, "body": "   \n "}), "body"),
+        (json!({"author": author, "body": "x".repeat(21)}), "body"),
+        (json!({"author": author, "body": "bell \u{7}"}), "body"),
+        (json!({"author": author}), "body"),
+        (json!({"body": "Hallo"}), "author"),
+        (
+            json!({"author": {"id": "", "name": "n"}, "body": "Hallo"}),
+            "author.id",
+        ),
+        (
+            json!({"author": {"id": "x".repeat(129), "name": "n"}, "body": "Hallo"}),
+            "author.id",
+        ),
+        (
+            json!({"author": {"id": "u", "name": "n".repeat(65)}, "body": "Hallo"}),
+            "author.name",
+        ),
+        (
+            json!({"author": author, "body": "Hallo", "parent_id": "abc"}),
+            "parent_id",
+        ),
+        (
+            json!({"author": author, "body": "Hallo", "parent_id": "424242"}),
+            "parent_id",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, err) = app
+            .call(
+                Method::POST,
+                "/api/v1/articles/a1/comments",
+                Some(body.clone()),
+            )
+            .await;
+        assert_error(status, &err, 422, "validation_failed");
+        assert!(
+            err["error"]["details"]["fields"][field].is_string(),
+            "{field} in {err} for {body}"
+        );
+    }
+    let (status, ok) = app.post_comment("a1", "u1", &"ä".repeat(20)).await;
+    assert_eq!(status, StatusCode::CREATED, "{ok}");
+    let (_, article) = app.call(Method::GET, "/api/v1/articles/a1", None).await;
+    assert_eq!(
+        article["comment_count"], 1,
+        "refused comments were not stored"
+    );
+}
+
+async fn malformed_oversized_and_unauthenticated_requests_get_the_error_shape(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let url = format!("{}/api/v1/articles/a1/comments", app.address);
+    let send = |body: String, token: Option<&'static str>| {
+        let mut req = app
+            .client
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let (status, err) = json_of(send("{not json".into(), Some(SERVICE_TOKEN)).await.unwrap()).await;
+    assert_error(status, &err, 400, "bad_request");
+    let (status, err) = json_of(
+        send(r#"{"author": "u1", "body": 5}"#.into(), Some(SERVICE_TOKEN))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &err, 400, "bad_request");
+    let big =
+        json!({"author": {"id": "u", "name": "n"}, "body": "x".repeat(70 * 1024)}).to_string();
+    let (status, err) = json_of(send(big, Some(SERVICE_TOKEN)).await.unwrap()).await;
+    assert_error(status, &err, 413, "payload_too_large");
+    let (status, err) = json_of(send("{}".into(), None).await.unwrap()).await;
+    assert_error(status, &err, 401, "unauthorized");
+    let (status, err) = json_of(send("{}".into(), Some("not-a-real-token")).await.unwrap()).await;
+    assert_error(status, &err, 401, "unauthorized");
+    // A PUT of an article with a too-large JSON body.
+    let big = json!({"title": "x".repeat(70 * 1024), "url": "https://x.at", "published_at": "2026-01-01T00:00:00Z"});
+    let (status, err) = app
+        .call(Method::PUT, "/api/v1/articles/a1", Some(big))
+        .await;
+    assert_error(status, &err, 413, "payload_too_large");
+    // The service token may not do a moderator's work.
+    let (status, err) = app
+        .call(
+            Method::POST,
+            "/api/v1/articles/a1/discussion",
+            Some(json!({"action": "close"})),
+        )
+        .await;
+    assert_error(status, &err, 403, "forbidden");
+    let (status, err) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments?cursor=%%%", None)
+        .await;
+    assert!(status == StatusCode::BAD_REQUEST, "{status} {err}");
+    let (status, err) = app
+        .call(
+            Method::GET,
+            "/api/v1/articles/a1/comments?cursor=bm9wZQ",
+            None,
+        )
+        .await;
+    assert_error(status, &err, 400, "bad_request");
+    let (status, err) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments?limit=500", None)
+        .await;
+    assert_error(status, &err, 422, "validation_failed");
+    let (status, err) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments?order=best", None)
+        .await;
+    assert_error(status, &err, 422, "validation_failed");
+}
+
+async fn collect_pages(app: &crate::helpers::TestApp, first: &str) -> (Vec<String>, usize) {
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    let mut path = first.to_string();
+    loop {
+        let (status, page) = app.call(Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        pages += 1;
+        for c in page["comments"].as_array().unwrap() {
+            ids.push(c["id"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                let sep = if first.contains('?') { '&' } else { '?' };
+                path = format!("{first}{sep}cursor={cursor}");
+            }
+            None => break,
+        }
+    }
+    (ids, pages)
+}
+
+async fn pagination_walks_every_comment_once_in_both_orders(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let mut posted = Vec::new();
+    for i in 0..23 {
+        posted.push(
+            app.comment("a1", &format!("author-{i}"), &format!("Kommentar {i}"))
+                .await,
+        );
+    }
+    let (newest, pages) = collect_pages(&app, "/api/v1/articles/a1/comments?limit=5").await;
+    assert_eq!(pages, 5);
+    let mut expected = posted.clone();
+    expected.reverse();
+    assert_eq!(newest, expected, "newest first, none missing, none twice");
+    let (oldest, _) =
+        collect_pages(&app, "/api/v1/articles/a1/comments?order=oldest&limit=5").await;
+    assert_eq!(oldest, posted);
+    assert_eq!(oldest.iter().collect::<HashSet<_>>().len(), 23);
+    // A cursor of one order is refused by the other.
+    let (_, page) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments?limit=5", None)
+        .await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (status, err) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/articles/a1/comments?order=oldest&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_error(status, &err, 400, "bad_request");
+}
+
+async fn replies_are_paginated_oldest_first(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let parent = app.comment("a1", "p", "Frage").await;
+    let mut replies = Vec::new();
+    for i in 0..7 {
+        replies.push(app.reply("a1", &parent, &format!("r{i}"), "Antwort").await);
+    }
+    let (ids, pages) =
+        collect_pages(&app, &format!("/api/v1/comments/{parent}/replies?limit=3")).await;
+    assert_eq!(pages, 3);
+    assert_eq!(ids, replies);
+}
+
+async fn a_retry_with_the_same_idempotency_key_returns_the_first_response_even_after_a_restart(
+    db: Db,
+) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let body = json!({"author": {"id": "u1", "name": "Leser"}, "body": "Einmal bitte"});
+    let post = |key: &'static str, body: Value| {
+        app.client
+            .post(format!("{}/api/v1/articles/a1/comments", app.address))
+            .bearer_auth(SERVICE_TOKEN)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let (s1, first) = json_of(post("key-1", body.clone()).await.unwrap()).await;
+    let (s2, second) = json_of(post("key-1", body.clone()).await.unwrap()).await;
+    assert_eq!(s1, StatusCode::CREATED);
+    assert_eq!(s2, StatusCode::CREATED);
+    assert_eq!(first, second);
+    let (status, err) = json_of(
+        post(
+            "key-1",
+            json!({"author": {"id": "u1", "name": "Leser"}, "body": "Anders"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_error(status, &err, 409, "idempotency_conflict");
+
+    // Restart: a new process on the same database still knows the key.
+    app.stop().await;
+    let restarted = spawn_app_on(app.database, &[], None).await;
+    let (s3, third) = json_of(
+        restarted
+            .client
+            .post(format!("{}/api/v1/articles/a1/comments", restarted.address))
+            .bearer_auth(SERVICE_TOKEN)
+            .header("Idempotency-Key", "key-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s3, StatusCode::CREATED);
+    assert_eq!(third, first);
+    let (_, page) = restarted
+        .call(Method::GET, "/api/v1/articles/a1/comments", None)
+        .await;
+    assert_eq!(
+        page["comments"].as_array().unwrap().len(),
+        1,
+        "exactly one comment was created"
+    );
+}
+
+async fn an_author_posting_too_fast_is_rate_limited_with_retry_after(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    for i in 0..5 {
+        let (status, _) = app
+            .post_comment("a1", "eilig", &format!("Nummer {i}"))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/articles/a1/comments",
+            Some(SERVICE_TOKEN),
+            Some(json!({"author": {"id": "eilig", "name": "E"}, "body": "Nummer 6"})),
+        )
+        .await;
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let (status, err) = json_of(response).await;
+    assert_error(status, &err, 429, "rate_limited");
+    // Another author is not affected.
+    let (status, _) = app.post_comment("a1", "geduldig", "Hallo").await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+async fn authors_edit_within_the_window_and_only_their_own_comments(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    app.put_recent_article("a1", None).await;
+    let id = app.comment("a1", "u1", "Tippfeler").await;
+    let path = format!("/api/v1/comments/{id}");
+    let (status, edited) = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"author_id": "u1", "body": "Tippfehler"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["body"], "Tippfehler");
+    assert!(edited["edited_at"].is_string());
+    let (status, err) = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"author_id": "u2", "body": "Fremd"})),
+        )
+        .await;
+    assert_error(status, &err, 403, "forbidden");
+    let (status, err) = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"author_id": "u1", "body": ""})),
+        )
+        .await;
+    assert_error(status, &err, 422, "validation_failed");
+
+    let strict = spawn_app_with(db, &[("COMMENT_EDIT_MINUTES", "0".to_string())]).await;
+    strict.put_recent_article("a1", None).await;
+    let id = strict.comment("a1", "u1", "Zu spät").await;
+    let (status, err) = strict
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/comments/{id}"),
+            Some(json!({"author_id": "u1", "body": "Neu"})),
+        )
+        .await;
+    assert_error(status, &err, 403, "forbidden");
+}
+
+async fn a_deleted_comment_with_replies_stays_as_a_tombstone_without_its_text(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let parent = app.comment("a1", "u1", "Geheimer Text").await;
+    app.reply("a1", &parent, "u2", "Antwort").await;
+    let lonely = app.comment("a1", "u3", "Allein").await;
+
+    let (status, err) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/comments/{parent}"),
+            Some(json!({"author_id": "u2"})),
+        )
+        .await;
+    assert_error(status, &err, 403, "forbidden");
+    for id in [&parent, &lonely] {
+        let author = if *id == parent { "u1" } else { "u3" };
+        let (status, _) = app
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/comments/{id}"),
+                Some(json!({"author_id": author})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/comments/{lonely}"),
+            Some(json!({"author_id": "u3"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "deleting twice is harmless");
+
+    let (_, page) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments", None)
+        .await;
+    assert_eq!(
+        page["article"]["comment_count"], 1,
+        "only the reply is still visible"
+    );
+    let comments = page["comments"].as_array().unwrap();
+    assert_eq!(
+        comments.len(),
+        1,
+        "the deleted comment without replies is gone: {page}"
+    );
+    let tomb = &comments[0];
+    assert_eq!(tomb["id"], parent.as_str());
+    assert_eq!(tomb["status"], "removed");
+    assert_eq!(tomb["body"], Value::Null);
+    assert_eq!(tomb["author"], Value::Null);
+    assert_eq!(tomb["reply_count"], 1);
+    assert!(!page.to_string().contains("Geheimer Text"));
+
+    let (_, moderated) = app
+        .call_as_moderator(Method::GET, "/api/v1/articles/a1/comments", None)
+        .await;
+    let all = moderated["comments"].as_array().unwrap();
+    assert_eq!(all.len(), 2, "moderators see everything");
+    assert!(
+        all.iter()
+            .any(|c| c["body"] == "Geheimer Text" && c["status"] == "deleted")
+    );
+    let _ = MODERATOR_TOKEN;
+}
+
+async fn writing_to_a_closed_discussion_is_refused_with_the_notice(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_topic("ausland", "Ausland").await;
+    app.put_recent_article("neu", Some("ausland")).await;
+    app.put_article("alt", Some("ausland"), "2019-04-26T10:51:00+02:00")
+        .await;
+    let (status, err) = app.post_comment("alt", "u1", "Hallo?").await;
+    assert_error(status, &err, 403, "discussion_closed");
+    let notice = &err["error"]["details"]["notice"];
+    assert!(
+        notice["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Da dieser Artikel älter als 18 Monate ist")
+    );
+    assert_eq!(notice["current_articles"][0]["id"], "neu");
+    assert_eq!(notice["contact"]["email"], "forum@krone.at");
+}
+
+async fn health_and_readiness_answer_without_a_token(db: Db) {
+    let app = spawn_app(db).await;
+    let (status, body) = json_of(app.request(Method::GET, "/healthz", None, None).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    let (status, body) = json_of(app.request(Method::GET, "/readyz", None, None).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["database"], "ok");
+}

@@ -1,0 +1,329 @@
+//! `spawn_app()`: the real server on a random port with its own database and SMTP server.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use comment_service::config::Settings;
+use comment_service::startup::{AppState, Application};
+use reqwest::{Client, Method, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+use crate::smtp_server::TestSmtpServer;
+
+pub const SERVICE_TOKEN: &str = "test-service-token";
+pub const MODERATOR_TOKEN: &str = "test-moderator-token";
+
+/// Which database a test runs against.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite,
+    /// A base URL from `TEST_DATABASE_URL`; each test gets a fresh schema in it.
+    Postgres(String),
+}
+
+impl Db {
+    /// PostgreSQL when `TEST_DATABASE_URL` is set; otherwise says the test was skipped.
+    pub fn postgres(test: &str) -> Option<Db> {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(Db::Postgres(url)),
+            _ => {
+                println!("skipped {test} on PostgreSQL: TEST_DATABASE_URL is not set");
+                None
+            }
+        }
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_name() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("t{}_{}_{}", std::process::id(), n, nanos)
+}
+
+/// A database of the test's own: a temporary SQLite file, or a new PostgreSQL schema.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn create(db: &Db) -> TestDatabase {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("comments.db").display()
+                );
+                TestDatabase {
+                    url,
+                    _dir: Some(dir),
+                }
+            }
+            Db::Postgres(base) => {
+                let schema = unique_name();
+                let admin = Database::connect(base.as_str())
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                    .await
+                    .expect("create schema");
+                admin.close().await.ok();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                TestDatabase { url, _dir: None }
+            }
+        }
+    }
+}
+
+/// The fields not every test reads (the SMTP server, the mail directory) are kept alive with the app.
+#[allow(dead_code)]
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: Client,
+    pub db: DatabaseConnection,
+    pub state: actix_web::web::Data<AppState>,
+    pub handle: actix_web::dev::ServerHandle,
+    pub database: TestDatabase,
+    pub smtp: Option<TestSmtpServer>,
+    pub mail_dir: tempfile::TempDir,
+}
+
+/// Settings for a test app; `vars` override the defaults.
+pub fn test_settings(
+    database_url: &str,
+    mail_dir: &std::path::Path,
+    vars: &[(&str, String)],
+) -> Settings {
+    let mut all: Vec<(String, String)> = vec![
+        ("DATABASE_URL".into(), database_url.to_string()),
+        ("BIND_ADDR".into(), "127.0.0.1:0".into()),
+        (
+            "API_TOKENS".into(),
+            format!("web:service:{SERVICE_TOKEN},anna:moderator:{MODERATOR_TOKEN}"),
+        ),
+        (
+            "ACTION_LINK_SECRET".into(),
+            "test-secret-for-action-links".into(),
+        ),
+        ("MAIL_DIR".into(), mail_dir.display().to_string()),
+        // Scheduled runs stay out of the way unless a test asks for them.
+        ("CLOSE_EXPIRED_SCHEDULE".into(), "0 0 0 1 1 *".into()),
+        (
+            "DELIVER_NOTIFICATIONS_SCHEDULE".into(),
+            "0 0 0 1 1 *".into(),
+        ),
+    ];
+    for (k, v) in vars {
+        all.retain(|(key, _)| key != k);
+        all.push((k.to_string(), v.clone()));
+    }
+    Settings::from_vars(all).expect("test settings")
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, &[]).await
+}
+
+pub async fn spawn_app_with(db: Db, vars: &[(&str, String)]) -> TestApp {
+    let database = TestDatabase::create(&db).await;
+    spawn_app_on(database, vars, None).await
+}
+
+/// Starts an app on an existing test database (a restart, or a second replica).
+pub async fn spawn_app_on(
+    database: TestDatabase,
+    vars: &[(&str, String)],
+    smtp: Option<TestSmtpServer>,
+) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        comment_service::telemetry::init(comment_service::config::LogFormat::Human);
+    }
+    let mail_dir = tempfile::tempdir().expect("mail dir");
+    let settings = test_settings(&database.url, mail_dir.path(), vars);
+    let app = Application::build(settings).await.expect("build app");
+    let port = app.port();
+    let state = app.state();
+    let handle = app.handle();
+    let db = state.db.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        db,
+        state,
+        handle,
+        database,
+        smtp,
+        mail_dir,
+    }
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.address, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// A request with the service token; returns status and JSON body (Null when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        json_of(self.request(method, path, Some(SERVICE_TOKEN), body).await).await
+    }
+
+    pub async fn call_as_moderator(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        json_of(
+            self.request(method, path, Some(MODERATOR_TOKEN), body)
+                .await,
+        )
+        .await
+    }
+
+    pub async fn put_topic(&self, slug: &str, name: &str) -> Value {
+        let (status, body) = self
+            .call(
+                Method::PUT,
+                &format!("/api/v1/topics/{slug}"),
+                Some(json!({"name": name, "overview_url": format!("https://www.krone.at/{slug}")})),
+            )
+            .await;
+        assert!(status.is_success(), "{status} {body}");
+        body
+    }
+
+    pub async fn put_article(&self, id: &str, topic: Option<&str>, published_at: &str) -> Value {
+        let (status, body) = self
+            .call(
+                Method::PUT,
+                &format!("/api/v1/articles/{id}"),
+                Some(json!({"title": format!("Artikel {id}"), "url": format!("https://www.krone.at/{id}"),
+                            "topic": topic, "published_at": published_at})),
+            )
+            .await;
+        assert!(status.is_success(), "{status} {body}");
+        body
+    }
+
+    /// Registers an article published `age` ago (so it closes `18 months - age` from now).
+    pub async fn put_recent_article(&self, id: &str, topic: Option<&str>) -> Value {
+        let published = chrono::Utc::now() - chrono::Duration::days(1);
+        self.put_article(id, topic, &published.to_rfc3339()).await
+    }
+
+    pub async fn post_comment(
+        &self,
+        article: &str,
+        author: &str,
+        body: &str,
+    ) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/articles/{article}/comments"),
+            Some(json!({"author": {"id": author, "name": format!("Name {author}")}, "body": body})),
+        )
+        .await
+    }
+
+    /// Posts a comment that must succeed and returns its id.
+    pub async fn comment(&self, article: &str, author: &str, body: &str) -> String {
+        let (status, value) = self.post_comment(article, author, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{value}");
+        value["id"].as_str().expect("id").to_string()
+    }
+
+    pub async fn reply(&self, article: &str, parent: &str, author: &str, body: &str) -> String {
+        let (status, value) = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/articles/{article}/comments"),
+                Some(json!({"author": {"id": author, "name": "Replier"}, "body": body, "parent_id": parent})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{value}");
+        value["id"].as_str().expect("id").to_string()
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+pub async fn json_of(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// Asserts the contract's error shape and code.
+pub fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status.as_u16(), expected_status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+    assert!(body["error"]["details"].is_object(), "{body}");
+}
+
+/// Generates one `#[tokio::test]` per database for each listed `async fn name(db: Db)`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Db::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(db) = $crate::helpers::Db::postgres(stringify!($name)) {
+                        super::$name(db).await
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,9 @@
+//! Black-box tests: the real server on a random port, its own database (SQLite, and PostgreSQL
+//! when `TEST_DATABASE_URL` is set), and a real SMTP server on a loopback port.
+
+mod helpers;
+mod smtp_server;
+
+mod articles;
+mod comments;
+mod jobs;

@@ -1,0 +1,643 @@
+//! A minimal, real SMTP server for integration tests (plain TCP on 127.0.0.1, no TLS).
+//!
+//! It speaks enough ESMTP for lettre's client: greeting, EHLO/HELO, AUTH PLAIN and
+//! LOGIN (any credentials are accepted), MAIL FROM, RCPT TO, DATA (with
+//! dot-unstuffing), RSET, NOOP, QUIT, and any number of messages per connection.
+//! Every accepted message is kept as a [`ReceivedMail`], with helpers to read its
+//! headers and its decoded text and HTML parts.
+//!
+//! ```ignore
+//! let smtp = TestSmtpServer::start().await;          // SMTP_URL = smtp.url()
+//! // ... make the service send something ...
+//! let mails = smtp.wait_for(1, Duration::from_secs(5)).await;
+//! assert_eq!(mails[0].header("Subject").unwrap(), "Gemeldeter Kommentar ...");
+//! let port = smtp.port();
+//! smtp.stop().await;                                  // clients now get connection errors
+//! let smtp = TestSmtpServer::start_on(port).await?;   // ... and later succeed again
+//! ```
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{Notify, watch};
+use tokio::task::{JoinHandle, JoinSet};
+
+/// One message the server accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedMail {
+    /// The `MAIL FROM` address (without angle brackets).
+    pub from: String,
+    /// The `RCPT TO` addresses (without angle brackets), in order.
+    pub to: Vec<String>,
+    /// The full raw message as sent after `DATA` (dot-unstuffed, CRLF line ends,
+    /// without the terminating `.` line).
+    pub data: String,
+    /// The user name given with `AUTH` on this connection, if the client logged in.
+    pub auth_user: Option<String>,
+}
+
+/// A running test SMTP server. Dropping it also shuts it down (but only
+/// [`stop`](TestSmtpServer::stop) waits until the port is free).
+pub struct TestSmtpServer {
+    port: u16,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Shared {
+    mails: Mutex<Vec<ReceivedMail>>,
+    arrived: Notify,
+    connections: AtomicUsize,
+}
+
+impl TestSmtpServer {
+    /// Starts on a random free port of 127.0.0.1.
+    pub async fn start() -> TestSmtpServer {
+        Self::start_on(0)
+            .await
+            .expect("start test SMTP server on 127.0.0.1:0")
+    }
+
+    /// Starts on the given port of 127.0.0.1 (0 picks a free one), e.g. to bring a
+    /// stopped server back where clients expect it.
+    pub async fn start_on(port: u16) -> std::io::Result<TestSmtpServer> {
+        let socket = TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+        let listener = socket.listen(64)?;
+        let port = listener.local_addr()?.port();
+        let shared = Arc::new(Shared::default());
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), shutdown_rx));
+        Ok(TestSmtpServer {
+            port,
+            shared,
+            shutdown,
+            task: Some(task),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `smtp://127.0.0.1:{port}`, ready for `SMTP_URL`.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Everything received so far, in order of arrival.
+    pub fn received(&self) -> Vec<ReceivedMail> {
+        self.shared.mails.lock().unwrap().clone()
+    }
+
+    /// How many client connections this server has accepted (pooling shows as 1).
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at least `n` mails have arrived or `timeout` has passed, and
+    /// returns what has arrived (check the length: it may be fewer than `n`).
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<ReceivedMail> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let arrived = self.shared.arrived.notified();
+            tokio::pin!(arrived);
+            // Register before looking, so an arrival in between is not missed.
+            arrived.as_mut().enable();
+            let mails = self.received();
+            if mails.len() >= n {
+                return mails;
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                return self.received();
+            }
+        }
+    }
+
+    /// Closes the listener and every open connection, and returns once they are
+    /// closed: the port is free and clients get connection errors.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TestSmtpServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            // Aborting the accept loop drops its JoinSet, which aborts the connections.
+            task.abort();
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            // Also fires (with Err) when the server handle is dropped.
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    shared.connections.fetch_add(1, Ordering::SeqCst);
+                    let shared = Arc::clone(&shared);
+                    connections.spawn(async move {
+                        let _ = session(stream, &shared).await;
+                    });
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    // Abort every session (dropping its socket) and wait until all are gone.
+    connections.shutdown().await;
+}
+
+const EHLO_REPLY: &[u8] = b"250-127.0.0.1 Hello\r\n\
+250-8BITMIME\r\n\
+250-SMTPUTF8\r\n\
+250-AUTH PLAIN LOGIN\r\n\
+250 SIZE 52428800\r\n";
+
+struct Envelope {
+    from: String,
+    to: Vec<String>,
+}
+
+/// One client connection, from greeting to QUIT (or until the client goes away).
+async fn session(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::new(reader);
+    writer
+        .write_all(b"220 127.0.0.1 ESMTP TestSmtpServer ready\r\n")
+        .await?;
+    let mut envelope: Option<Envelope> = None;
+    let mut auth_user: Option<String> = None;
+
+    loop {
+        let Some(line) = read_line(&mut reader).await? else {
+            return Ok(());
+        };
+        let (verb, arg) = match line.split_once(' ') {
+            Some((verb, arg)) => (verb.to_ascii_uppercase(), arg.trim().to_owned()),
+            None => (line.trim().to_ascii_uppercase(), String::new()),
+        };
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" => {
+                envelope = None;
+                EHLO_REPLY
+            }
+            "HELO" => {
+                envelope = None;
+                b"250 127.0.0.1\r\n"
+            }
+            "AUTH" => {
+                auth_user = authenticate(&arg, &mut reader, &mut writer).await?;
+                if auth_user.is_some() {
+                    b"235 2.7.0 Authentication successful\r\n"
+                } else {
+                    b"535 5.7.8 Authentication failed\r\n"
+                }
+            }
+            "MAIL" => match path_argument(&arg, "FROM:") {
+                Some(from) => {
+                    envelope = Some(Envelope {
+                        from,
+                        to: Vec::new(),
+                    });
+                    b"250 2.1.0 Ok\r\n"
+                }
+                None => b"501 5.5.4 Syntax: MAIL FROM:<address>\r\n",
+            },
+            "RCPT" => match (envelope.as_mut(), path_argument(&arg, "TO:")) {
+                (None, _) => b"503 5.5.1 Error: need MAIL command\r\n",
+                (Some(_), None) => b"501 5.5.4 Syntax: RCPT TO:<address>\r\n",
+                (Some(envelope), Some(to)) => {
+                    envelope.to.push(to);
+                    b"250 2.1.5 Ok\r\n"
+                }
+            },
+            "DATA" => match envelope.take() {
+                Some(env) if !env.to.is_empty() => {
+                    writer
+                        .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                        .await?;
+                    let data = read_data(&mut reader).await?;
+                    shared.mails.lock().unwrap().push(ReceivedMail {
+                        from: env.from,
+                        to: env.to,
+                        data,
+                        auth_user: auth_user.clone(),
+                    });
+                    shared.arrived.notify_waiters();
+                    b"250 2.0.0 Ok: queued\r\n"
+                }
+                Some(env) => {
+                    envelope = Some(env);
+                    b"503 5.5.1 Error: need RCPT command\r\n"
+                }
+                None => b"503 5.5.1 Error: need MAIL command\r\n",
+            },
+            "RSET" => {
+                envelope = None;
+                b"250 2.0.0 Ok\r\n"
+            }
+            "NOOP" => b"250 2.0.0 Ok\r\n",
+            "VRFY" => b"252 2.0.0 Cannot VRFY user\r\n",
+            "STARTTLS" => b"454 4.7.0 TLS not available\r\n",
+            "QUIT" => {
+                writer.write_all(b"221 2.0.0 Bye\r\n").await?;
+                writer.shutdown().await?;
+                return Ok(());
+            }
+            _ => b"502 5.5.2 Error: command not recognized\r\n",
+        };
+        writer.write_all(reply).await?;
+    }
+}
+
+/// One line without its line end; `None` at end of stream.
+async fn read_line<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+) -> std::io::Result<Option<String>> {
+    let mut buf = Vec::new();
+    if reader.read_until(b'\n', &mut buf).await? == 0 {
+        return Ok(None);
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
+}
+
+/// The message after `354`, up to the line holding a single `.`; leading dots
+/// that the client doubled are removed.
+async fn read_data<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::io::Result<String> {
+    let mut data = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        if line == b".\r\n" || line == b".\n" {
+            return Ok(String::from_utf8_lossy(&data).into_owned());
+        }
+        let unstuffed = if line.first() == Some(&b'.') {
+            &line[1..]
+        } else {
+            &line[..]
+        };
+        data.extend_from_slice(unstuffed);
+    }
+}
+
+/// `FROM:<a@b> SIZE=123` → `a@b` (also without brackets, and `<>`).
+fn path_argument(arg: &str, keyword: &str) -> Option<String> {
+    let head = arg.get(..keyword.len())?;
+    if !head.eq_ignore_ascii_case(keyword) {
+        return None;
+    }
+    let rest = arg[keyword.len()..].trim_start();
+    let path = match rest.strip_prefix('<') {
+        Some(inner) => &inner[..inner.find('>')?],
+        None => rest.split_whitespace().next()?,
+    };
+    Some(path.to_owned())
+}
+
+/// Runs an AUTH exchange (PLAIN or LOGIN, with or without an initial response)
+/// and returns the user name; any password is accepted.
+async fn authenticate<R: AsyncRead + Unpin>(
+    arg: &str,
+    reader: &mut BufReader<R>,
+    writer: &mut tokio::net::tcp::OwnedWriteHalf,
+) -> std::io::Result<Option<String>> {
+    let mut words = arg.split_whitespace();
+    let mechanism = words.next().unwrap_or("").to_ascii_uppercase();
+    let initial = words.next().map(str::to_owned);
+    let mut challenge =
+        async |prompt: &[u8], given: Option<String>| -> std::io::Result<Option<String>> {
+            if let Some(given) = given {
+                return Ok(Some(given));
+            }
+            writer.write_all(prompt).await?;
+            Ok(read_line(reader).await?.filter(|line| line != "*"))
+        };
+    match mechanism.as_str() {
+        "PLAIN" => {
+            let Some(response) = challenge(b"334 \r\n", initial).await? else {
+                return Ok(None);
+            };
+            // authzid NUL authcid NUL password
+            let decoded = String::from_utf8_lossy(&decode_base64(&response)).into_owned();
+            Ok(decoded.split('\0').nth(1).map(str::to_owned))
+        }
+        "LOGIN" => {
+            let Some(user) = challenge(b"334 VXNlcm5hbWU6\r\n", initial).await? else {
+                return Ok(None);
+            };
+            let Some(_password) = challenge(b"334 UGFzc3dvcmQ6\r\n", None).await? else {
+                return Ok(None);
+            };
+            Ok(Some(
+                String::from_utf8_lossy(&decode_base64(&user)).into_owned(),
+            ))
+        }
+        _ => Ok(None),
+    }
+}
+
+impl ReceivedMail {
+    /// The first header of that name (case-insensitive), unfolded, with RFC 2047
+    /// encoded words (`=?utf-8?b?...?=`) decoded — e.g. the readable `Subject`.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.raw_header(name).map(|v| decode_encoded_words(&v))
+    }
+
+    /// Like [`header`](Self::header) but without decoding encoded words.
+    pub fn raw_header(&self, name: &str) -> Option<String> {
+        let (head, _) = split_head_body(&self.data);
+        header_value(&unfold_headers(head), name)
+    }
+
+    /// Every header as (name, unfolded raw value), in order.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        unfold_headers(split_head_body(&self.data).0)
+    }
+
+    /// The decoded `text/plain` part (or the body of a plain-text message), with
+    /// `\n` line ends; empty if there is none.
+    pub fn text_part(&self) -> String {
+        find_part(&self.data, "text/plain").unwrap_or_default()
+    }
+
+    /// The decoded `text/html` part, with `\n` line ends; empty if there is none.
+    pub fn html_part(&self) -> String {
+        find_part(&self.data, "text/html").unwrap_or_default()
+    }
+}
+
+/// Splits an entity into header block and body at the first empty line.
+fn split_head_body(entity: &str) -> (&str, &str) {
+    if let Some(body) = entity.strip_prefix("\r\n") {
+        return ("", body);
+    }
+    if let Some(body) = entity.strip_prefix('\n') {
+        return ("", body);
+    }
+    match (entity.find("\r\n\r\n"), entity.find("\n\n")) {
+        (Some(crlf), lf) if lf.is_none_or(|lf| crlf <= lf) => {
+            (&entity[..crlf], &entity[crlf + 4..])
+        }
+        (_, Some(lf)) => (&entity[..lf], &entity[lf + 2..]),
+        _ => (entity, ""),
+    }
+}
+
+/// Header lines with continuation lines joined (the line break removed, the
+/// leading white space kept, as RFC 5322 says).
+fn unfold_headers(head: &str) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in head.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = headers.last_mut() {
+                value.push_str(line);
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_owned(), value.to_owned()));
+        }
+    }
+    for (_, value) in &mut headers {
+        *value = value.trim().to_owned();
+    }
+    headers
+}
+
+fn header_value(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+/// `multipart/alternative; boundary="abc"` → (`multipart/alternative`, params).
+fn parse_content_type(value: &str) -> (String, Vec<(String, String)>) {
+    let mut parts = value.split(';');
+    let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let params = parts
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
+            Some((k.trim().to_ascii_lowercase(), v.to_owned()))
+        })
+        .collect();
+    (mime, params)
+}
+
+/// The first leaf entity of type `wanted`, depth first, decoded.
+fn find_part(entity: &str, wanted: &str) -> Option<String> {
+    let (head, body) = split_head_body(entity);
+    let headers = unfold_headers(head);
+    let content_type =
+        header_value(&headers, "Content-Type").unwrap_or_else(|| "text/plain".to_owned());
+    let (mime, params) = parse_content_type(&content_type);
+    if mime.starts_with("multipart/") {
+        let boundary = params
+            .iter()
+            .find(|(k, _)| k == "boundary")
+            .map(|(_, v)| v.clone())?;
+        return split_multipart(body, &boundary)
+            .into_iter()
+            .find_map(|part| find_part(part, wanted));
+    }
+    if mime != wanted {
+        return None;
+    }
+    let encoding = header_value(&headers, "Content-Transfer-Encoding")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let bytes = match encoding.as_str() {
+        "base64" => decode_base64(body),
+        "quoted-printable" => decode_quoted_printable(body),
+        _ => body.as_bytes().to_vec(),
+    };
+    Some(String::from_utf8_lossy(&bytes).replace("\r\n", "\n"))
+}
+
+/// The body parts between `--boundary` lines (the line break before each
+/// delimiter belongs to the delimiter).
+fn split_multipart<'a>(body: &'a str, boundary: &str) -> Vec<&'a str> {
+    let delimiter = format!("--{boundary}");
+    let mut parts = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let bare = line
+            .trim_end_matches(['\r', '\n'])
+            .trim_end_matches([' ', '\t']);
+        let is_close = bare == format!("{delimiter}--");
+        if bare == delimiter || is_close {
+            if let Some(s) = start {
+                let part = &body[s..offset];
+                let part = part
+                    .strip_suffix("\r\n")
+                    .or_else(|| part.strip_suffix('\n'))
+                    .unwrap_or(part);
+                parts.push(part);
+            }
+            if is_close {
+                return parts;
+            }
+            start = Some(offset + line.len());
+        }
+        offset += line.len();
+    }
+    parts
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Standard or URL-safe base64; white space ignored, stops at padding.
+fn decode_base64(input: &str) -> Vec<u8> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in input.bytes() {
+        if c == b'=' {
+            break;
+        }
+        let Some(v) = value(c) else { continue };
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+/// Quoted-printable body: `=XX` escapes and `=` soft line breaks.
+fn decode_quoted_printable(input: &str) -> Vec<u8> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' {
+            match bytes.get(i + 1..i + 3) {
+                Some([b'\r', b'\n']) => {
+                    i += 3;
+                    continue;
+                }
+                Some([b'\n', _]) => {
+                    i += 2;
+                    continue;
+                }
+                Some(&[h, l]) => {
+                    if let (Some(h), Some(l)) = (hex_value(h), hex_value(l)) {
+                        out.push((h << 4) | l);
+                        i += 3;
+                        continue;
+                    }
+                }
+                _ if bytes.get(i + 1) == Some(&b'\n') => {
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Decodes RFC 2047 encoded words; white space between two encoded words is
+/// dropped, and adjacent words are joined before UTF-8 decoding (a character may
+/// be split across them).
+fn decode_encoded_words(value: &str) -> String {
+    let mut out = String::new();
+    let mut pending: Vec<u8> = Vec::new(); // bytes of a run of encoded words
+    let mut rest = value;
+    while !rest.is_empty() {
+        if let Some((decoded, after)) = parse_encoded_word(rest) {
+            pending.extend(decoded);
+            // Skip white space if another encoded word follows.
+            let trimmed = after.trim_start_matches([' ', '\t', '\r', '\n']);
+            rest = if parse_encoded_word(trimmed).is_some() {
+                trimmed
+            } else {
+                after
+            };
+            continue;
+        }
+        if !pending.is_empty() {
+            out.push_str(&String::from_utf8_lossy(&pending));
+            pending.clear();
+        }
+        let next = rest[1..].find("=?").map_or(rest.len(), |i| i + 1);
+        out.push_str(&rest[..next]);
+        rest = &rest[next..];
+    }
+    out.push_str(&String::from_utf8_lossy(&pending));
+    out
+}
+
+/// `=?charset?B|Q?text?=` at the start of `s` → (decoded bytes, rest of `s`).
+fn parse_encoded_word(s: &str) -> Option<(Vec<u8>, &str)> {
+    let inner = s.strip_prefix("=?")?;
+    let (_charset, inner) = inner.split_once('?')?;
+    let (encoding, inner) = inner.split_once('?')?;
+    let end = inner.find("?=")?;
+    let text = &inner[..end];
+    if text.contains([' ', '\t']) {
+        return None;
+    }
+    let decoded = match encoding {
+        "B" | "b" => decode_base64(text),
+        "Q" | "q" => decode_quoted_printable(&text.replace('_', " ")),
+        _ => return None,
+    };
+    Some((decoded, &inner[end + 2..]))
+}
