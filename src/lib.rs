@@ -13,6 +13,7 @@ pub mod entity;
 pub mod error;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

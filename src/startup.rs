@@ -19,6 +19,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub tokens: Tokens,
     pub jobs: crate::jobs::Jobs,
+    pub signer: crate::domain::action_link::ActionLinkSigner,
 }
 
 impl AppState {
@@ -69,6 +70,9 @@ impl Application {
             tokens: Tokens::new(settings.api_tokens.clone()),
             settings: settings.clone(),
             jobs: jobs.clone(),
+            signer: crate::domain::action_link::ActionLinkSigner::new(
+                settings.action_link_secret.clone(),
+            ),
         });
         let scheduler = Scheduler::start(jobs, &settings).await?;
         let app_state = state.clone();

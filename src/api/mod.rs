@@ -1,8 +1,11 @@
 //! HTTP handlers, one file per resource; each exposes `configure` to register its routes.
 
+pub mod actions;
 pub mod articles;
 pub mod comments;
 pub mod dto;
+pub mod flags;
+pub mod moderation;
 pub mod ops;
 pub mod pagination;
 pub mod topics;
@@ -32,11 +35,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::QueryConfig::default().error_handler(query_error))
     .app_data(web::PathConfig::default().error_handler(path_error))
     .configure(ops::configure)
+    .configure(actions::configure)
     .service(
         web::scope("/api/v1")
             .configure(topics::configure)
             .configure(articles::configure)
-            .configure(comments::configure),
+            .configure(comments::configure)
+            .configure(flags::configure)
+            .configure(moderation::configure),
     )
     .default_service(web::to(not_found));
 }

@@ -18,6 +18,7 @@ use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::RngCore as _;
 
+pub(crate) use templates::readable_html_formatter;
 pub use templates::{
     NotificationKind, NotificationView, reason_label, render_notification, render_notification_in,
 };

@@ -124,19 +124,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
             AutoEscape::None
         }
     });
-    env.set_formatter(|out, state, value| {
-        // minijinja's own HTML escaping also turns `/` into `&#x2f;`, which is
-        // valid but makes every URL unreadable in the source and in tests. Escape
-        // the five characters that matter for text and quoted attributes instead.
-        if state.auto_escape() == AutoEscape::Html
-            && !value.is_safe()
-            && let Some(s) = value.as_str()
-        {
-            out.write_str(&escape_html(s))?;
-            return Ok(());
-        }
-        minijinja::escape_formatter(out, state, value)
-    });
+    env.set_formatter(readable_html_formatter);
     for (name, source) in [
         (SUBJECT_TEMPLATE, include_str!("templates/subject.txt")),
         (TEXT_TEMPLATE, include_str!("templates/notification.txt")),
@@ -147,6 +135,24 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     }
     env
 });
+
+/// minijinja's own HTML escaping also turns `/` into `&#x2f;`, which is valid but makes every
+/// URL unreadable in the source and in tests. This formatter escapes the five characters that
+/// matter for text and quoted attributes instead (used by the mail and the action pages).
+pub(crate) fn readable_html_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    if state.auto_escape() == AutoEscape::Html
+        && !value.is_safe()
+        && let Some(s) = value.as_str()
+    {
+        out.write_str(&escape_html(s))?;
+        return Ok(());
+    }
+    minijinja::escape_formatter(out, state, value)
+}
 
 /// Escapes `& < > " '` for HTML text and quoted attribute values.
 pub(crate) fn escape_html(s: &str) -> String {

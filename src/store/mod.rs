@@ -4,6 +4,8 @@
 pub mod articles;
 pub mod audit;
 pub mod comments;
+pub mod flags;
 pub mod idempotency;
+pub mod moderation;
 pub mod outbox;
 pub mod topics;

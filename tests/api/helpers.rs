@@ -53,6 +53,14 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// Another handle on the same database (for a second instance); the first keeps it alive.
+    pub fn share(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            _dir: None,
+        }
+    }
+
     pub async fn create(db: &Db) -> TestDatabase {
         match db {
             Db::Sqlite => {

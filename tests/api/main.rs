@@ -7,3 +7,4 @@ mod smtp_server;
 mod articles;
 mod comments;
 mod jobs;
+mod moderation;

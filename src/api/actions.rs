@@ -1,0 +1,230 @@
+//! The pages behind the action links in the community team's emails.
+//!
+//! `GET /moderation/actions/{token}` only shows the comment and a button (mail scanners follow
+//! links); the page's `POST` carries the decision out, once, logged with `via: "email"`.
+
+use std::sync::LazyLock;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use minijinja::{AutoEscape, Environment, context};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+
+use crate::clock;
+use crate::db;
+use crate::domain::action_link::{
+    ActionClaims, ActionLinkError, ModerationAction, token_fingerprint,
+};
+use crate::entity::used_action_token;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::{articles, audit, comments, moderation};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/moderation/actions/{token}")
+            .route(web::get().to(confirm_page))
+            .route(web::post().to(carry_out)),
+    );
+}
+
+const LAYOUT: &str = r#"<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}
+blockquote{white-space:pre-wrap;border-left:4px solid #c00;margin:1rem 0;padding:.5rem 1rem;background:#f7f7f7}
+button{font-size:1.1rem;padding:.6rem 1.4rem;background:#c00;color:#fff;border:0;border-radius:4px;cursor:pointer}
+.meta{color:#666;font-size:.9rem}</style></head>
+<body><h1>{{ title }}</h1>{% block content %}{% endblock %}</body></html>"#;
+
+const CONFIRM: &str = r#"{% extends "layout.html" %}{% block content %}
+<p>Artikel: <a href="{{ article_url }}">{{ article_title }}</a></p>
+<p class="meta">Kommentar {{ comment_id }} von {{ author_name }} ({{ author_id }}), Status: {{ status }}, offene Meldungen: {{ flag_count }}</p>
+<blockquote>{{ body }}</blockquote>
+<form method="post"><button type="submit">{{ button }}</button></form>
+<p class="meta">Der Link gilt einmal und bis {{ expires_at }}.</p>
+{% endblock %}"#;
+
+const MESSAGE: &str =
+    r#"{% extends "layout.html" %}{% block content %}<p>{{ message }}</p>{% endblock %}"#;
+
+static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_formatter(crate::mail::readable_html_formatter);
+    for (name, source) in [
+        ("layout.html", LAYOUT),
+        ("confirm.html", CONFIRM),
+        ("message.html", MESSAGE),
+    ] {
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "action page template does not parse");
+        }
+    }
+    env
+});
+
+fn page(status: StatusCode, template: &str, ctx: minijinja::Value) -> HttpResponse {
+    match PAGES.get_template(template).and_then(|t| t.render(ctx)) {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"))
+            .insert_header(("X-Robots-Tag", "noindex"))
+            .body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering an action page failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Interner Fehler")
+        }
+    }
+}
+
+fn message(status: StatusCode, title: &str, text: &str) -> HttpResponse {
+    page(status, "message.html", context! { title, message => text })
+}
+
+fn label(action: ModerationAction) -> (&'static str, &'static str, &'static str) {
+    match action {
+        ModerationAction::Approve => ("Kommentar freigeben?", "Freigeben", "freigegeben"),
+        ModerationAction::Hide => ("Kommentar ausblenden?", "Ausblenden", "ausgeblendet"),
+        ModerationAction::Delete => ("Kommentar löschen?", "Löschen", "gelöscht"),
+    }
+}
+
+/// Checks a token: authentic, not expired, not used. Errors are finished pages.
+async fn check(
+    state: &AppState,
+    token: &str,
+) -> Result<Result<ActionClaims, HttpResponse>, ApiError> {
+    let claims = match state.signer.verify(token, clock::now()) {
+        Ok(c) => c,
+        Err(ActionLinkError::Expired) => {
+            return Ok(Err(message(
+                StatusCode::GONE,
+                "Link abgelaufen",
+                "Dieser Link ist abgelaufen. Bitte entscheiden Sie über die Moderations-Warteschlange.",
+            )));
+        }
+        Err(_) => {
+            return Ok(Err(message(
+                StatusCode::BAD_REQUEST,
+                "Ungültiger Link",
+                "Dieser Link ist ungültig. Bitte öffnen Sie ihn genau so, wie er in der E-Mail steht.",
+            )));
+        }
+    };
+    let used = used_action_token::Entity::find_by_id(token_fingerprint(token))
+        .one(&state.db)
+        .await?;
+    if used.is_some() {
+        return Ok(Err(already_used()));
+    }
+    Ok(Ok(claims))
+}
+
+fn already_used() -> HttpResponse {
+    message(
+        StatusCode::CONFLICT,
+        "Link bereits verwendet",
+        "Dieser Link wurde bereits verwendet; die Entscheidung ist im Moderationsprotokoll vermerkt.",
+    )
+}
+
+async fn confirm_page(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let claims = match check(&state, &path).await? {
+        Ok(c) => c,
+        Err(page) => return Ok(page),
+    };
+    let Some(comment) = comments::find(&state.db, claims.comment_id).await? else {
+        return Ok(message(
+            StatusCode::NOT_FOUND,
+            "Kommentar nicht gefunden",
+            "Diesen Kommentar gibt es nicht mehr.",
+        ));
+    };
+    let article = articles::find(&state.db, &comment.article_id).await?;
+    let (title, button, _) = label(claims.action);
+    Ok(page(
+        StatusCode::OK,
+        "confirm.html",
+        context! {
+            title,
+            button,
+            article_title => article.as_ref().map(|a| a.title.clone()).unwrap_or_default(),
+            article_url => article.as_ref().map(|a| a.url.clone()).unwrap_or_default(),
+            comment_id => comment.id,
+            author_name => comment.author_name,
+            author_id => comment.author_id,
+            status => comment.status,
+            flag_count => comment.flag_count,
+            body => comment.body,
+            expires_at => crate::api::dto::format_ts(claims.expires_at),
+        },
+    ))
+}
+
+async fn carry_out(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let token = path.into_inner();
+    let claims = match check(&state, &token).await? {
+        Ok(c) => c,
+        Err(page) => return Ok(page),
+    };
+    let now = clock::now();
+    let txn = db::begin_write(&state.db).await?;
+    let Some(comment) = comments::find(&txn, claims.comment_id).await? else {
+        return Ok(message(
+            StatusCode::NOT_FOUND,
+            "Kommentar nicht gefunden",
+            "Diesen Kommentar gibt es nicht mehr.",
+        ));
+    };
+    let used = used_action_token::ActiveModel {
+        fingerprint: Set(token_fingerprint(&token)),
+        used_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    match used {
+        Ok(_) => {}
+        Err(e) if db::is_unique_violation(&e) => return Ok(already_used()),
+        Err(e) => return Err(e.into()),
+    }
+    let moderator = state
+        .settings
+        .moderation_email_to
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "email".to_string());
+    moderation::decide(
+        &txn,
+        &comment,
+        claims.action,
+        &moderator,
+        None,
+        audit::Via::Email,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    state.invalidate_article(&comment.article_id);
+    tracing::info!(
+        comment = comment.id,
+        action = claims.action.as_str(),
+        via = "email",
+        "moderation decision"
+    );
+    let (_, _, done) = label(claims.action);
+    Ok(message(
+        StatusCode::OK,
+        "Erledigt",
+        &format!("Der Kommentar {} wurde {done}.", comment.id),
+    ))
+}

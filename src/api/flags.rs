@@ -1,0 +1,175 @@
+//! `POST /api/v1/comments/{id}/flags`: readers flag a comment; thresholds queue emails to the
+//! community team in the same transaction.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::api::comments::load_comment;
+use crate::api::dto::ts;
+use crate::api::required;
+use crate::auth::ServiceCaller;
+use crate::clock;
+use crate::db;
+use crate::domain::comment::{CommentStatus, FlagReason, parse_author_id, parse_flag_note};
+use crate::entity::flag;
+use crate::error::{ApiError, FieldErrors};
+use crate::mail::NotificationKind;
+use crate::startup::AppState;
+use crate::store::{articles, comments, flags};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/comments/{id}/flags", web::post().to(flag_comment));
+}
+
+#[derive(Deserialize)]
+struct Reporter {
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FlagBody {
+    reporter: Option<Reporter>,
+    reason: Option<String>,
+    note: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FlagView {
+    id: String,
+    comment_id: String,
+    reason: String,
+    #[serde(serialize_with = "ts")]
+    created_at: DateTime<Utc>,
+}
+
+impl From<&flag::Model> for FlagView {
+    fn from(f: &flag::Model) -> Self {
+        FlagView {
+            id: f.id.to_string(),
+            comment_id: f.comment_id.to_string(),
+            reason: f.reason.clone(),
+            created_at: f.created_at,
+        }
+    }
+}
+
+async fn flag_comment(
+    _caller: ServiceCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<FlagBody>,
+) -> Result<HttpResponse, ApiError> {
+    let comment = load_comment(&state, &path).await?;
+    let input = body.into_inner();
+    let mut errors = FieldErrors::new();
+    let reporter = required(&mut errors, "reporter", input.reporter)
+        .and_then(|r| required(&mut errors, "reporter.id", r.id))
+        .and_then(|id| errors.check("reporter.id", parse_author_id(&id)));
+    let reason = required(&mut errors, "reason", input.reason).and_then(|r| {
+        errors.check(
+            "reason",
+            FlagReason::parse(r.trim())
+                .ok_or("must be one of spam, abuse, off_topic, illegal, misinformation, other"),
+        )
+    });
+    let note = reason.and_then(|r| errors.check("note", parse_flag_note(r, input.note.as_deref())));
+    errors.into_result()?;
+    let (Some(reporter), Some(reason), Some(note)) = (reporter, reason, note) else {
+        return Err(ApiError::BadRequest("incomplete flag".into()));
+    };
+    if reporter == comment.author_id {
+        return Err(ApiError::field(
+            "reporter.id",
+            "readers cannot flag their own comment",
+        ));
+    }
+    let status = CommentStatus::parse(&comment.status).unwrap_or(CommentStatus::Hidden);
+    if matches!(status, CommentStatus::Hidden | CommentStatus::Deleted) {
+        return Err(ApiError::NotFound(format!(
+            "no visible comment `{}`",
+            comment.id
+        )));
+    }
+    if let Some(existing) = flags::open_flag_of(&state.db, comment.id, &reporter).await? {
+        return Ok(HttpResponse::Ok().json(FlagView::from(&existing)));
+    }
+
+    let now = clock::now();
+    let settings = &state.settings;
+    let txn = db::begin_write(&state.db).await?;
+    let inserted = flags::insert(
+        &txn,
+        flags::NewFlag {
+            comment_id: comment.id,
+            reporter_id: &reporter,
+            reason: reason.as_str(),
+            note: note.as_deref(),
+        },
+        now,
+    )
+    .await;
+    let (flag, count) = match inserted {
+        Ok(v) => v,
+        Err(e) if db::is_unique_violation(&e) => {
+            // The same reader flagged concurrently: answer with that flag.
+            drop(txn);
+            let existing = flags::open_flag_of(&state.db, comment.id, &reporter)
+                .await?
+                .ok_or_else(|| ApiError::internal(e))?;
+            return Ok(HttpResponse::Ok().json(FlagView::from(&existing)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let count = count.max(0) as u32;
+    let mut kinds = Vec::new();
+    if count == settings.flag_hide_threshold {
+        let current = comments::find(&txn, comment.id)
+            .await?
+            .unwrap_or(comment.clone());
+        if current.status == CommentStatus::Visible.as_str() {
+            comments::change_status(
+                &txn,
+                &current,
+                CommentStatus::Visible,
+                CommentStatus::PendingReview,
+            )
+            .await?;
+        }
+        kinds.push(NotificationKind::PendingReview);
+    } else if count == settings.flag_notify_threshold {
+        kinds.push(NotificationKind::Flagged);
+    }
+    if !kinds.is_empty() {
+        let article = articles::find(&txn, &comment.article_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
+        let current = comments::find(&txn, comment.id)
+            .await?
+            .unwrap_or(comment.clone());
+        for kind in kinds {
+            crate::notifications::queue(
+                &txn,
+                settings,
+                &state.signer,
+                kind,
+                &current,
+                &article,
+                now,
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    if count == settings.flag_hide_threshold || count == settings.flag_notify_threshold {
+        state.invalidate_article(&comment.article_id);
+        state.jobs.deliver.wake();
+    }
+    tracing::info!(
+        comment = comment.id,
+        reason = reason.as_str(),
+        open_flags = count,
+        "comment flagged"
+    );
+    Ok(HttpResponse::Created().json(FlagView::from(&flag)))
+}

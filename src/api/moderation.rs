@@ -1,0 +1,310 @@
+//! The moderation API: the queue, decisions on comments, the audit log and the outbox.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::api::comments::load_comment;
+use crate::api::dto::{self, ts, ts_opt};
+use crate::api::pagination;
+use crate::auth::Moderator;
+use crate::clock;
+use crate::db;
+use crate::domain::action_link::ModerationAction;
+use crate::domain::comment::parse_line;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::{articles, audit, comments, flags, moderation, outbox};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/moderation/queue", web::get().to(queue))
+        .route("/moderation/log", web::get().to(log))
+        .route("/moderation/notifications", web::get().to(notifications))
+        .route("/comments/{id}/moderation", web::post().to(decide));
+}
+
+#[derive(Serialize)]
+struct FlagsView {
+    total: u32,
+    by_reason: BTreeMap<String, u32>,
+    notes: Vec<String>,
+    #[serde(serialize_with = "ts_opt")]
+    first_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ts_opt")]
+    last_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize)]
+struct QueueItem {
+    comment: dto::Comment,
+    article: Option<dto::ArticleSummary>,
+    flags: FlagsView,
+}
+
+#[derive(Serialize)]
+struct QueuePage {
+    items: Vec<QueueItem>,
+    next_cursor: Option<String>,
+}
+
+/// Comments with unresolved flags, most flags first, then the oldest first flag; three queries
+/// per page whatever its size.
+async fn queue(
+    _moderator: Moderator,
+    state: web::Data<AppState>,
+    query: web::Query<pagination::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
+    let after = match query.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            let p = pagination::decode(c, "q", 3)?;
+            let first_flag_at = DateTime::from_timestamp_micros(p[1]).ok_or_else(|| {
+                ApiError::BadRequest("the cursor is not one this list gave out".into())
+            })?;
+            Some(moderation::QueuePosition {
+                flag_count: p[0],
+                first_flag_at,
+                id: p[2],
+            })
+        }
+    };
+    let rows = moderation::queue(&state.db, after, limit + 1).await?;
+    let (rows, more) = pagination::split(rows, limit);
+    let next_cursor = if more {
+        rows.last().map(|c| {
+            let at = c.first_flag_at.map(|t| t.timestamp_micros()).unwrap_or(0);
+            pagination::encode("q", &[c.flag_count, at, c.id])
+        })
+    } else {
+        None
+    };
+    let mut article_ids: Vec<String> = rows.iter().map(|c| c.article_id.clone()).collect();
+    article_ids.sort();
+    article_ids.dedup();
+    let articles: HashMap<String, _> = articles::find_many(&state.db, &article_ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
+    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let mut summaries = flags::summaries(&state.db, &ids).await?;
+    let items = rows
+        .iter()
+        .map(|c| {
+            let s = summaries.remove(&c.id).unwrap_or_default();
+            QueueItem {
+                comment: dto::Comment::view(c, true),
+                article: articles.get(&c.article_id).map(dto::ArticleSummary::from),
+                flags: FlagsView {
+                    total: s.total,
+                    by_reason: s.by_reason,
+                    notes: s.notes,
+                    first_at: s.first_at,
+                    last_at: s.last_at,
+                },
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(QueuePage { items, next_cursor }))
+}
+
+#[derive(Deserialize)]
+struct DecisionBody {
+    action: Option<String>,
+    note: Option<String>,
+}
+
+/// Approve, hide or delete a comment; resolves its flags and writes the audit log in the same
+/// transaction. Repeating the same decision is harmless.
+async fn decide(
+    Moderator(moderator): Moderator,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<DecisionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let comment = load_comment(&state, &path).await?;
+    let input = body.into_inner();
+    let action = input
+        .action
+        .as_deref()
+        .and_then(ModerationAction::parse)
+        .ok_or_else(|| ApiError::field("action", "must be `approve`, `hide` or `delete`"))?;
+    let note = match input
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        Some(n) => Some(parse_line(n, 500).map_err(|e| ApiError::field("note", e))?),
+        None => None,
+    };
+    let updated = apply_decision(
+        &state,
+        &comment,
+        action,
+        &moderator.name,
+        note.as_deref(),
+        audit::Via::Api,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(dto::Comment::view(&updated, true)))
+}
+
+/// One decision in one transaction, from the API or an email link; returns the comment after it.
+pub async fn apply_decision(
+    state: &AppState,
+    comment: &crate::entity::comment::Model,
+    action: ModerationAction,
+    moderator: &str,
+    note: Option<&str>,
+    via: audit::Via,
+) -> Result<crate::entity::comment::Model, ApiError> {
+    let now = clock::now();
+    let txn = db::begin_write(&state.db).await?;
+    let current = comments::find(&txn, comment.id)
+        .await?
+        .unwrap_or_else(|| comment.clone());
+    let changed = moderation::decide(&txn, &current, action, moderator, note, via, now).await?;
+    txn.commit().await?;
+    if changed {
+        state.invalidate_article(&comment.article_id);
+        tracing::info!(
+            comment = comment.id,
+            action = action.as_str(),
+            moderator,
+            via = via.as_str(),
+            "moderation decision"
+        );
+    }
+    comments::find(&state.db, comment.id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no comment `{}`", comment.id)))
+}
+
+#[derive(Serialize)]
+struct LogEntry {
+    id: String,
+    #[serde(serialize_with = "ts")]
+    at: DateTime<Utc>,
+    moderator: String,
+    action: String,
+    comment_id: Option<String>,
+    article_id: Option<String>,
+    note: Option<String>,
+    via: String,
+}
+
+#[derive(Serialize)]
+struct LogPage {
+    entries: Vec<LogEntry>,
+    next_cursor: Option<String>,
+}
+
+async fn log(
+    _moderator: Moderator,
+    state: web::Data<AppState>,
+    query: web::Query<pagination::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
+    let before = match query.cursor.as_deref() {
+        Some(c) => Some(pagination::decode(c, "l", 1)?[0]),
+        None => None,
+    };
+    let rows = audit::list(&state.db, before, limit + 1).await?;
+    let (rows, more) = pagination::split(rows, limit);
+    let next_cursor =
+        more.then(|| pagination::encode("l", &[rows.last().map(|e| e.id).unwrap_or(0)]));
+    let entries = rows
+        .into_iter()
+        .map(|e| LogEntry {
+            id: e.id.to_string(),
+            at: e.at,
+            moderator: e.moderator,
+            action: e.action,
+            comment_id: e.comment_id.map(|c| c.to_string()),
+            article_id: e.article_id,
+            note: e.note,
+            via: e.via,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(LogPage {
+        entries,
+        next_cursor,
+    }))
+}
+
+#[derive(Deserialize)]
+struct NotificationQuery {
+    status: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NotificationView {
+    id: String,
+    comment_id: String,
+    kind: String,
+    status: String,
+    attempts: i32,
+    #[serde(serialize_with = "ts")]
+    created_at: DateTime<Utc>,
+    #[serde(serialize_with = "ts_opt")]
+    next_attempt_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ts_opt")]
+    sent_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NotificationPage {
+    notifications: Vec<NotificationView>,
+    next_cursor: Option<String>,
+}
+
+async fn notifications(
+    _moderator: Moderator,
+    state: web::Data<AppState>,
+    query: web::Query<NotificationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s @ (outbox::PENDING | outbox::SENT | outbox::FAILED)) => Some(s),
+        Some(_) => {
+            return Err(ApiError::field(
+                "status",
+                "must be `pending`, `sent` or `failed`",
+            ));
+        }
+    };
+    let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
+    let before = match query.cursor.as_deref() {
+        Some(c) => Some(pagination::decode(c, "m", 1)?[0]),
+        None => None,
+    };
+    let rows = outbox::list(&state.db, status, before, limit + 1).await?;
+    let (rows, more) = pagination::split(rows, limit);
+    let next_cursor =
+        more.then(|| pagination::encode("m", &[rows.last().map(|n| n.id).unwrap_or(0)]));
+    let notifications = rows
+        .into_iter()
+        .map(|n| NotificationView {
+            id: n.id.to_string(),
+            comment_id: n.comment_id.to_string(),
+            next_attempt_at: (n.status == outbox::PENDING).then_some(n.next_attempt_at),
+            kind: n.kind,
+            status: n.status,
+            attempts: n.attempts,
+            created_at: n.created_at,
+            sent_at: n.sent_at,
+            last_error: n.last_error,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(NotificationPage {
+        notifications,
+        next_cursor,
+    }))
+}

@@ -1,0 +1,87 @@
+//! A moderator's decision on a comment and the moderation queue.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Value};
+
+use crate::db::stmt;
+use crate::domain::action_link::ModerationAction;
+use crate::domain::comment::CommentStatus;
+use crate::entity::comment;
+use crate::store::{audit, comments, flags};
+
+/// The status a decision puts a comment in.
+pub fn target_status(action: ModerationAction) -> CommentStatus {
+    match action {
+        ModerationAction::Approve => CommentStatus::Visible,
+        ModerationAction::Hide => CommentStatus::Hidden,
+        ModerationAction::Delete => CommentStatus::Deleted,
+    }
+}
+
+/// Applies a decision: the comment's status, its flags resolved (the count starts again), and an
+/// audit-log entry — all in the caller's transaction. Repeating a decision changes nothing and
+/// logs nothing. Returns whether anything changed.
+pub async fn decide(
+    db: &impl ConnectionTrait,
+    existing: &comment::Model,
+    action: ModerationAction,
+    moderator: &str,
+    note: Option<&str>,
+    via: audit::Via,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let from = CommentStatus::parse(&existing.status).unwrap_or(CommentStatus::Hidden);
+    let to = target_status(action);
+    let status_changed = from != to && comments::change_status(db, existing, from, to).await?;
+    let resolved = flags::resolve(db, existing.id, now).await?;
+    if !status_changed && resolved == 0 {
+        return Ok(false);
+    }
+    audit::write(
+        db,
+        audit::Entry {
+            moderator,
+            action: action.as_str(),
+            comment_id: Some(existing.id),
+            article_id: Some(&existing.article_id),
+            note,
+            via,
+        },
+        now,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Where a queue page ends: (flag count, first flag time, id) of its last comment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueuePosition {
+    pub flag_count: i64,
+    pub first_flag_at: DateTime<Utc>,
+    pub id: i64,
+}
+
+/// Comments with unresolved flags: most flags first, then the oldest first flag.
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    after: Option<QueuePosition>,
+    limit: u64,
+) -> Result<Vec<comment::Model>, DbErr> {
+    let (keyset, mut values): (&str, Vec<Value>) = match after {
+        None => ("", Vec::new()),
+        Some(p) => (
+            " AND (flag_count < $1 OR (flag_count = $1 AND (first_flag_at > $2 OR (first_flag_at = $2 AND id > $3))))",
+            vec![p.flag_count.into(), p.first_flag_at.into(), p.id.into()],
+        ),
+    };
+    values.push((limit as i64).into());
+    let limit_param = values.len();
+    let sql = format!(
+        "SELECT * FROM comments WHERE flag_count > 0{keyset} \
+         ORDER BY flag_count DESC, first_flag_at ASC, id ASC LIMIT ${limit_param}"
+    );
+    comment::Entity::find()
+        .from_raw_sql(stmt(db, &sql, values))
+        .all(db)
+        .await
+}

@@ -1,0 +1,591 @@
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::Utc;
+use comment_service::domain::action_link::ModerationAction;
+use comment_service::entity::notification;
+use comment_service::jobs::JobName;
+use reqwest::{Method, StatusCode};
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+
+use crate::helpers::{Db, TestApp, assert_error, spawn_app, spawn_app_on, spawn_app_with};
+use crate::on_both_databases;
+use crate::smtp_server::{ReceivedMail, TestSmtpServer};
+
+on_both_databases!(
+    flags_email_the_team_once_at_each_threshold_in_one_thread,
+    a_flag_while_the_mail_server_is_down_arrives_exactly_once_after_a_restart,
+    two_instances_sharing_a_database_send_every_notification_exactly_once,
+    email_action_links_show_a_page_on_get_and_act_once_on_post,
+    flags_follow_the_rules_of_the_contract,
+    the_queue_puts_most_flags_first_and_a_decision_resolves_them,
+    the_outbox_and_the_log_are_listed_newest_first,
+);
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn app_with_smtp(db: Db, smtp: &TestSmtpServer, extra: &[(&str, String)]) -> TestApp {
+    let mut vars = vec![
+        ("SMTP_URL", smtp.url()),
+        (
+            "PUBLIC_BASE_URL",
+            "https://kommentare.example.at".to_string(),
+        ),
+    ];
+    vars.extend(extra.iter().cloned());
+    spawn_app_with(db, &vars).await
+}
+
+async fn flag(
+    app: &TestApp,
+    comment: &str,
+    reporter: &str,
+    reason: &str,
+    note: Option<&str>,
+) -> (StatusCode, Value) {
+    app.call(
+        Method::POST,
+        &format!("/api/v1/comments/{comment}/flags"),
+        Some(json!({"reporter": {"id": reporter}, "reason": reason, "note": note})),
+    )
+    .await
+}
+
+/// The action links of a notification, by label.
+fn links(mail: &ReceivedMail) -> (String, String, String) {
+    let text = mail.text_part();
+    let find = |label: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label) && l.contains("/moderation/actions/"))
+            .and_then(|l| l.split_whitespace().last())
+            .unwrap_or_else(|| panic!("no {label} link in {text}"))
+            .to_string()
+    };
+    (find("Freigeben"), find("Ausblenden"), find("Löschen"))
+}
+
+async fn outbox(app: &TestApp) -> Vec<notification::Model> {
+    notification::Entity::find().all(&app.db).await.unwrap()
+}
+
+/// Waits until every notification is marked sent (the mark follows the SMTP reply).
+async fn wait_until_all_sent(app: &TestApp) -> Vec<notification::Model> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let rows = outbox(app).await;
+        if rows.iter().all(|n| n.status == "sent") {
+            return rows;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not all marked sent: {rows:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn flags_email_the_team_once_at_each_threshold_in_one_thread(db: Db) {
+    let smtp = TestSmtpServer::start().await;
+    let app = app_with_smtp(db, &smtp, &[]).await;
+    app.put_recent_article("a1", None).await;
+    let body = "<b>Fett</b> & \"Zitat\"\nZweite Zeile";
+    let id = app.comment("a1", "autor-1", body).await;
+
+    let (status, first) = flag(
+        &app,
+        &id,
+        "leser-1",
+        "abuse",
+        Some("Beleidigt andere <script>"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["reason"], "abuse");
+    assert_eq!(first["comment_id"], id.as_str());
+    let mails = smtp.wait_for(1, WAIT).await;
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail.to, vec!["forum@krone.at".to_string()]);
+    let subject = mail.header("Subject").unwrap();
+    assert!(
+        subject.contains("Artikel a1") && subject.contains("1 Meldung"),
+        "{subject}"
+    );
+    let text = mail.text_part();
+    for expected in [
+        body,
+        "Name autor-1",
+        "autor-1",
+        "Artikel a1",
+        "https://www.krone.at/a1",
+        "Beleidigung",
+        "Beleidigt andere <script>",
+        "MELDUNGEN: 1",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected} missing in text part:\n{text}"
+        );
+    }
+    let html = mail.html_part();
+    assert!(
+        html.contains("&lt;b&gt;Fett&lt;/b&gt; &amp; &quot;Zitat&quot;"),
+        "escaped body in {html}"
+    );
+    assert!(!html.contains("<b>Fett</b>") && !html.contains("<script>"));
+    let (approve, hide, delete) = links(mail);
+    for link in [&approve, &hide, &delete] {
+        assert!(
+            link.starts_with("https://kommentare.example.at/moderation/actions/"),
+            "{link}"
+        );
+    }
+    let root = mail.header("Message-ID").unwrap();
+
+    // The second flag stays below the hide threshold: no email.
+    let (status, _) = flag(&app, &id, "leser-2", "spam", None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.state
+        .jobs
+        .run(JobName::DeliverNotifications)
+        .await
+        .unwrap();
+    assert_eq!(outbox(&app).await.len(), 1);
+
+    // The third reaches FLAG_HIDE_THRESHOLD: pending review, one more email in the same thread.
+    flag(&app, &id, "leser-3", "other", Some("Falsche Behauptung")).await;
+    let mails = smtp.wait_for(2, WAIT).await;
+    assert_eq!(mails.len(), 2);
+    let second = &mails[1];
+    assert_eq!(second.header("In-Reply-To").as_deref(), Some(root.as_str()));
+    assert_eq!(second.header("References").as_deref(), Some(root.as_str()));
+    assert!(second.header("Subject").unwrap().contains("3 Meldungen"));
+    assert!(second.text_part().contains("pending_review"));
+    let (_, comment) = app
+        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
+        .await;
+    assert_eq!(comment["status"], "pending_review");
+    assert_eq!(comment["flag_count"], 3);
+    let (_, page) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments", None)
+        .await;
+    assert_eq!(
+        page["comments"],
+        json!([]),
+        "hidden from the public while pending"
+    );
+    assert_eq!(page["article"]["comment_count"], 0);
+    smtp.stop().await;
+}
+
+async fn a_flag_while_the_mail_server_is_down_arrives_exactly_once_after_a_restart(db: Db) {
+    let smtp = TestSmtpServer::start().await;
+    let port = smtp.port();
+    smtp.stop().await;
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = spawn_app_with(db, &[("SMTP_URL", url.clone())]).await;
+    app.put_recent_article("a1", None).await;
+    let id = app.comment("a1", "autor", "Grenzwertig").await;
+    let (status, _) = flag(&app, &id, "leser", "spam", None).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the flag succeeds with the mail server down"
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let rows = outbox(&app).await;
+        if rows[0].attempts >= 1 && rows[0].locked_until.is_none() {
+            assert_eq!(rows[0].status, "pending");
+            assert!(rows[0].last_error.is_some());
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no attempt was made");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, listed) = app
+        .call_as_moderator(
+            Method::GET,
+            "/api/v1/moderation/notifications?status=pending",
+            None,
+        )
+        .await;
+    assert_eq!(listed["notifications"][0]["kind"], "flagged");
+    assert!(listed["notifications"][0]["last_error"].is_string());
+
+    // The service restarts, then the mail server comes back on the same port.
+    app.stop().await;
+    let database = app.database;
+    let smtp = TestSmtpServer::start_on(port).await.unwrap();
+    let restarted = spawn_app_on(
+        database,
+        &[
+            ("SMTP_URL", url),
+            ("DELIVER_NOTIFICATIONS_SCHEDULE", "* * * * * *".to_string()),
+        ],
+        None,
+    )
+    .await;
+    let mails = smtp.wait_for(1, WAIT).await;
+    assert_eq!(mails.len(), 1);
+    // More runs send nothing more.
+    for _ in 0..3 {
+        restarted
+            .state
+            .jobs
+            .run(JobName::DeliverNotifications)
+            .await
+            .unwrap();
+    }
+    assert_eq!(smtp.received().len(), 1, "sent exactly once");
+    let rows = wait_until_all_sent(&restarted).await;
+    assert_eq!(smtp.received().len(), 1, "sent exactly once");
+    assert!(rows[0].sent_at.is_some());
+    smtp.stop().await;
+}
+
+async fn two_instances_sharing_a_database_send_every_notification_exactly_once(db: Db) {
+    let smtp = TestSmtpServer::start().await;
+    let every_second = ("DELIVER_NOTIFICATIONS_SCHEDULE", "* * * * * *".to_string());
+    let one = app_with_smtp(db, &smtp, std::slice::from_ref(&every_second)).await;
+    let vars = [("SMTP_URL", smtp.url()), every_second];
+    let two = spawn_app_on(one.database.share(), &vars, None).await;
+    one.put_recent_article("a1", None).await;
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        ids.push(
+            one.comment("a1", &format!("autor-{i}"), &format!("Kommentar {i}"))
+                .await,
+        );
+    }
+    let flags = ids.iter().enumerate().map(|(i, id)| {
+        let app = if i % 2 == 0 { &one } else { &two };
+        flag(app, id, "leser", "spam", None)
+    });
+    for (status, body) in futures_util::future::join_all(flags).await {
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let mails = smtp.wait_for(24, WAIT).await;
+    assert_eq!(mails.len(), 24);
+    // Both instances keep running their schedules: nothing is sent twice.
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(
+            one.state.jobs.run(JobName::DeliverNotifications),
+            two.state.jobs.run(JobName::DeliverNotifications)
+        );
+        a.unwrap();
+        b.unwrap();
+    }
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 24, "every notification exactly once");
+    let distinct: HashSet<String> = mails
+        .iter()
+        .filter_map(|m| m.header("Message-ID"))
+        .collect();
+    assert_eq!(distinct.len(), 24);
+    assert!(
+        wait_until_all_sent(&one)
+            .await
+            .iter()
+            .all(|n| n.attempts == 1)
+    );
+    assert_eq!(smtp.received().len(), 24);
+    smtp.stop().await;
+}
+
+async fn email_action_links_show_a_page_on_get_and_act_once_on_post(db: Db) {
+    let smtp = TestSmtpServer::start().await;
+    let app = app_with_smtp(db, &smtp, &[]).await;
+    app.put_recent_article("a1", None).await;
+    let id = app
+        .comment("a1", "autor", "Ein <em>grober</em> Kommentar")
+        .await;
+    flag(&app, &id, "leser", "abuse", None).await;
+    let mails = smtp.wait_for(1, WAIT).await;
+    let (_, hide, delete) = links(&mails[0]);
+    let local = |link: &str| link.replace("https://kommentare.example.at", &app.address);
+
+    let page = app.client.get(local(&hide)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Ein &lt;em&gt;grober&lt;/em&gt; Kommentar"),
+        "{html}"
+    );
+    assert!(html.contains("<form method=\"post\""));
+    let (_, comment) = app
+        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
+        .await;
+    assert_eq!(comment["status"], "visible", "GET changes nothing");
+    assert_eq!(comment["flag_count"], 1);
+
+    let done = app.client.post(local(&hide)).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(done.text().await.unwrap().contains("ausgeblendet"));
+    let (_, comment) = app
+        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
+        .await;
+    assert_eq!(comment["status"], "hidden");
+    assert_eq!(comment["flag_count"], 0);
+    let (_, log) = app
+        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
+        .await;
+    assert_eq!(log["entries"][0]["action"], "hide");
+    assert_eq!(log["entries"][0]["via"], "email");
+    assert_eq!(log["entries"][0]["comment_id"], id.as_str());
+    assert_eq!(log["entries"][0]["moderator"], "forum@krone.at");
+
+    let again = app.client.post(local(&hide)).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT, "a link works once");
+    assert_eq!(
+        app.client.get(local(&hide)).send().await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+
+    // Tampered: one character of the signature changed.
+    let mut tampered = local(&delete);
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(
+        app.client.post(&tampered).send().await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.client
+            .get(format!("{}/moderation/actions/garbage", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    // Expired: signed with the app's own secret, but already past its end.
+    let expired = app.state.signer.sign(
+        id.parse().unwrap(),
+        ModerationAction::Delete,
+        Utc::now() - chrono::Duration::seconds(1),
+    );
+    let response = app
+        .client
+        .post(format!("{}/moderation/actions/{expired}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::GONE);
+    let (_, comment) = app
+        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
+        .await;
+    assert_eq!(comment["status"], "hidden", "refused links changed nothing");
+    let (_, log) = app
+        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
+        .await;
+    assert_eq!(log["entries"].as_array().unwrap().len(), 1);
+    smtp.stop().await;
+}
+
+async fn flags_follow_the_rules_of_the_contract(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    app.put_article("alt", None, "2019-01-01T00:00:00Z").await;
+    let id = app.comment("a1", "autor", "Text").await;
+    let (status, err) = flag(&app, &id, "autor", "spam", None).await;
+    assert_error(status, &err, 422, "validation_failed");
+    assert!(err["error"]["details"]["fields"]["reporter.id"].is_string());
+    let (status, err) = flag(&app, &id, "leser", "rude", None).await;
+    assert_error(status, &err, 422, "validation_failed");
+    let (status, err) = flag(&app, &id, "leser", "other", None).await;
+    assert_error(status, &err, 422, "validation_failed");
+    assert!(err["error"]["details"]["fields"]["note"].is_string());
+    let (status, err) = flag(&app, &id, "leser", "spam", Some(&"x".repeat(501))).await;
+    assert_error(status, &err, 422, "validation_failed");
+    let (status, err) = flag(&app, "999999", "leser", "spam", None).await;
+    assert_error(status, &err, 404, "not_found");
+
+    let (status, first) = flag(&app, &id, "leser", "spam", None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, again) = flag(&app, &id, "leser", "abuse", Some("anders")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the same reader again gets the first flag"
+    );
+    assert_eq!(again, first);
+    let (_, comment) = app
+        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
+        .await;
+    assert_eq!(comment["flag_count"], 1);
+
+    // Closed discussions can still be flagged (the comment is from before the closure).
+    let (_, article) = app.call(Method::GET, "/api/v1/articles/alt", None).await;
+    assert_eq!(article["discussion"]["status"], "closed");
+    app.call_as_moderator(
+        Method::POST,
+        "/api/v1/articles/a1/discussion",
+        Some(json!({"action": "close", "reason": "Test"})),
+    )
+    .await;
+    let (status, _) = flag(&app, &id, "leser-2", "abuse", None).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+async fn the_queue_puts_most_flags_first_and_a_decision_resolves_them(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let a = app.comment("a1", "autor-a", "A").await;
+    let b = app.comment("a1", "autor-b", "B").await;
+    let c = app.comment("a1", "autor-c", "C").await;
+    flag(&app, &a, "l1", "spam", None).await;
+    flag(&app, &c, "l1", "spam", None).await;
+    for (i, reason) in ["abuse", "abuse", "spam"].iter().enumerate() {
+        flag(&app, &b, &format!("l{i}"), reason, Some("schlimm")).await;
+    }
+    let (status, err) = app
+        .call(Method::GET, "/api/v1/moderation/queue", None)
+        .await;
+    assert_error(status, &err, 403, "forbidden");
+    let (status, queue) = app
+        .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let order: Vec<&str> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["comment"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, vec![b.as_str(), a.as_str(), c.as_str()]);
+    let top = &queue["items"][0];
+    assert_eq!(top["flags"]["total"], 3);
+    assert_eq!(top["flags"]["by_reason"], json!({"abuse": 2, "spam": 1}));
+    assert_eq!(top["flags"]["notes"].as_array().unwrap().len(), 3);
+    assert!(top["flags"]["first_at"].is_string() && top["flags"]["last_at"].is_string());
+    assert_eq!(top["article"]["id"], "a1");
+    assert_eq!(top["comment"]["status"], "pending_review");
+    // Walking the queue one item a page gives the same order.
+    let mut walked = Vec::new();
+    let mut path = "/api/v1/moderation/queue?limit=1".to_string();
+    loop {
+        let (_, page) = app.call_as_moderator(Method::GET, &path, None).await;
+        walked.push(
+            page["items"][0]["comment"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/moderation/queue?limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, vec![b.clone(), a.clone(), c.clone()]);
+
+    let decide = |id: String, action: &'static str| {
+        let app = &app;
+        async move {
+            app.call_as_moderator(
+                Method::POST,
+                &format!("/api/v1/comments/{id}/moderation"),
+                Some(json!({"action": action, "note": "geprüft"})),
+            )
+            .await
+        }
+    };
+    let (status, approved) = decide(b.clone(), "approve").await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["status"], "visible");
+    assert_eq!(approved["flag_count"], 0);
+    let (status, _) = decide(b.clone(), "approve").await;
+    assert_eq!(status, StatusCode::OK, "repeating is harmless");
+    let (status, err) = decide(b.clone(), "ban").await;
+    assert_error(status, &err, 422, "validation_failed");
+    let (_, deleted) = decide(a.clone(), "delete").await;
+    assert_eq!(deleted["status"], "deleted");
+    let (_, queue) = app
+        .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
+        .await;
+    let order: Vec<&str> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["comment"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, vec![c.as_str()]);
+    let (_, log) = app
+        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
+        .await;
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["delete", "approve"],
+        "newest first, the repeat logged nothing"
+    );
+    assert_eq!(log["entries"][1]["moderator"], "anna");
+    assert_eq!(log["entries"][1]["note"], "geprüft");
+    assert_eq!(log["entries"][1]["via"], "api");
+    let (_, page) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments", None)
+        .await;
+    assert_eq!(
+        page["article"]["comment_count"], 2,
+        "b approved again, a deleted"
+    );
+
+    // An approved comment flagged again starts counting from one and reaches the team again.
+    let before = outbox(&app).await.len();
+    flag(&app, &b, "l9", "spam", None).await;
+    assert_eq!(outbox(&app).await.len(), before + 1);
+}
+
+async fn the_outbox_and_the_log_are_listed_newest_first(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    for i in 0..3 {
+        let id = app.comment("a1", &format!("autor-{i}"), "Text").await;
+        flag(&app, &id, "leser", "spam", None).await;
+    }
+    wait_until_all_sent(&app).await;
+    let (status, all) = app
+        .call_as_moderator(
+            Method::GET,
+            "/api/v1/moderation/notifications?limit=2",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let list = all["notifications"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(
+        list[0]["id"].as_str().unwrap().parse::<i64>().unwrap()
+            > list[1]["id"].as_str().unwrap().parse::<i64>().unwrap()
+    );
+    assert_eq!(list[0]["status"], "sent", "written to the mail directory");
+    assert!(all["next_cursor"].is_string());
+    let (_, pending) = app
+        .call_as_moderator(
+            Method::GET,
+            "/api/v1/moderation/notifications?status=pending",
+            None,
+        )
+        .await;
+    assert_eq!(pending["notifications"], json!([]));
+    let (status, err) = app
+        .call_as_moderator(
+            Method::GET,
+            "/api/v1/moderation/notifications?status=lost",
+            None,
+        )
+        .await;
+    assert_error(status, &err, 422, "validation_failed");
+    let eml: Vec<_> = std::fs::read_dir(app.mail_dir.path()).unwrap().collect();
+    assert_eq!(
+        eml.len(),
+        3,
+        "one .eml file per notification without SMTP_URL"
+    );
+}
