@@ -20,11 +20,17 @@ pub struct AppState {
     pub tokens: Tokens,
     pub jobs: crate::jobs::Jobs,
     pub signer: crate::domain::action_link::ActionLinkSigner,
+    pub pages: crate::cache::PageCache,
 }
+
+/// What the page cache may hold.
+const PAGE_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 impl AppState {
     /// Forgets what this process has cached about an article's comments (a write happened).
-    pub fn invalidate_article(&self, _article_id: &str) {}
+    pub fn invalidate_article(&self, article_id: &str) {
+        self.pages.invalidate(article_id);
+    }
 }
 
 /// A built application: bound to its port, not yet serving.
@@ -73,6 +79,7 @@ impl Application {
             signer: crate::domain::action_link::ActionLinkSigner::new(
                 settings.action_link_secret.clone(),
             ),
+            pages: crate::cache::PageCache::new(PAGE_CACHE_BYTES),
         });
         let scheduler = Scheduler::start(jobs, &settings).await?;
         let app_state = state.clone();

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::api::articles::{load, parse_article_id};
 use crate::api::{dto, pagination, parse_json, read_body, required, views};
 use crate::auth::ServiceCaller;
+use crate::cache::PageKey;
 use crate::clock;
 use crate::db;
 use crate::domain::comment::{CommentBody, CommentStatus, parse_author_id, parse_author_name};
@@ -242,23 +243,64 @@ async fn list_comments(
         None => None,
     };
     let now = clock::now();
-    let article = load(&state, &article_id).await?;
     let moderator = caller.is_moderator();
-    let rows =
-        comments::list_top_level(&state.db, &article.id, order, after, limit + 1, !moderator)
+    let key = PageKey {
+        order: tag,
+        after,
+        limit,
+        moderator,
+    };
+    let page = match state.pages.get(article_id.as_str(), &key) {
+        Some(page) => page,
+        None => {
+            let article = load(&state, &article_id).await?;
+            let rows = comments::list_top_level(
+                &state.db,
+                &article.id,
+                order,
+                after,
+                limit + 1,
+                !moderator,
+            )
             .await?;
-    let (rows, more) = pagination::split(rows, limit);
-    let next_cursor =
-        more.then(|| pagination::encode(tag, &[rows.last().map(|c| c.id).unwrap_or(0)]));
-    let article = views::article(&state.db, &state.settings, &article, now).await?;
-    Ok(HttpResponse::Ok().json(dto::CommentPage {
-        article,
-        comments: rows
-            .iter()
-            .map(|c| dto::Comment::view(c, moderator))
-            .collect(),
-        next_cursor,
-    }))
+            let (rows, more) = pagination::split(rows, limit);
+            let next_cursor =
+                more.then(|| pagination::encode(tag, &[rows.last().map(|c| c.id).unwrap_or(0)]));
+            let views: Vec<dto::Comment> = rows
+                .iter()
+                .map(|c| dto::Comment::view(c, moderator))
+                .collect();
+            let comments_json = serde_json::to_string(&views).map_err(ApiError::internal)?;
+            state.pages.put(
+                article_id.as_str(),
+                key.clone(),
+                article,
+                comments_json,
+                next_cursor,
+            );
+            state
+                .pages
+                .get(article_id.as_str(), &key)
+                .ok_or_else(|| ApiError::Internal("the page cache lost a page".into()))?
+        }
+    };
+    // The discussion's state is computed now, never taken from the cache.
+    let article = views::article(&state.db, &state.settings, &page.article, now).await?;
+    let article_json = serde_json::to_string(&article).map_err(ApiError::internal)?;
+    let cursor_json = serde_json::to_string(&page.next_cursor).map_err(ApiError::internal)?;
+    let mut body = String::with_capacity(
+        article_json.len() + page.comments_json.len() + cursor_json.len() + 48,
+    );
+    body.push_str("{\"article\":");
+    body.push_str(&article_json);
+    body.push_str(",\"comments\":");
+    body.push_str(&page.comments_json);
+    body.push_str(",\"next_cursor\":");
+    body.push_str(&cursor_json);
+    body.push('}');
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 async fn list_replies(

@@ -8,3 +8,4 @@ mod articles;
 mod comments;
 mod jobs;
 mod moderation;
+mod reads;

@@ -1,0 +1,90 @@
+//! The cached read path: writes show at once on the same process; the state is never cached.
+
+use chrono::Utc;
+use reqwest::{Method, StatusCode};
+
+use crate::articles::published_for_closing_at;
+use crate::helpers::{Db, spawn_app};
+use crate::on_both_databases;
+
+on_both_databases!(
+    a_write_is_visible_to_the_very_next_read_on_the_same_process,
+    a_cached_page_still_turns_closed_at_closes_at,
+);
+
+async fn a_write_is_visible_to_the_very_next_read_on_the_same_process(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let path = "/api/v1/articles/a1/comments";
+    let (_, empty) = app.call(Method::GET, path, None).await;
+    assert_eq!(empty["comments"].as_array().unwrap().len(), 0);
+    let id = app.comment("a1", "u1", "Erster").await;
+    let (_, page) = app.call(Method::GET, path, None).await;
+    assert_eq!(
+        page["comments"][0]["id"],
+        id.as_str(),
+        "the post shows at once"
+    );
+    assert_eq!(page["article"]["comment_count"], 1);
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/comments/{id}"),
+        Some(serde_json::json!({"author_id": "u1", "body": "Geändert"})),
+    )
+    .await;
+    let (_, page) = app.call(Method::GET, path, None).await;
+    assert_eq!(
+        page["comments"][0]["body"], "Geändert",
+        "the edit shows at once"
+    );
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/comments/{id}"),
+        Some(serde_json::json!({"author_id": "u1"})),
+    )
+    .await;
+    let (_, page) = app.call(Method::GET, path, None).await;
+    assert_eq!(
+        page["comments"].as_array().unwrap().len(),
+        0,
+        "the delete shows at once"
+    );
+    assert_eq!(page["article"]["comment_count"], 0);
+}
+
+async fn a_cached_page_still_turns_closed_at_closes_at(db: Db) {
+    let app = spawn_app(db).await;
+    let closes_at =
+        chrono::SubsecRound::trunc_subsecs(Utc::now(), 0) + chrono::Duration::seconds(2);
+    app.put_article(
+        "bald",
+        None,
+        &published_for_closing_at(closes_at).to_rfc3339(),
+    )
+    .await;
+    app.comment("bald", "u1", "Hallo").await;
+    let path = "/api/v1/articles/bald/comments";
+    let (status, page) = app.call(Method::GET, path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["article"]["discussion"]["status"], "open");
+    // Keep the page hot in the cache across closes_at.
+    let mut saw_closed = false;
+    while Utc::now() < closes_at + chrono::Duration::milliseconds(600) {
+        let before = Utc::now();
+        let (_, page) = app.call(Method::GET, path, None).await;
+        let status = page["article"]["discussion"]["status"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if before >= closes_at {
+            assert_eq!(
+                status, "closed",
+                "closed from closes_at on, cached page or not"
+            );
+            assert!(page["article"]["discussion"]["notice"]["message"].is_string());
+            saw_closed = true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(saw_closed);
+}
