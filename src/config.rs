@@ -75,6 +75,8 @@ pub struct Settings {
     /// Largest number of pooled database connections (`DATABASE_MAX_CONNECTIONS`); `None` sizes
     /// the pool from the database kind and the number of cores.
     pub database_max_connections: Option<u32>,
+    /// Megabytes the comment page cache may hold (`PAGE_CACHE_MB`); 0 turns it off.
+    pub page_cache_mb: u32,
 }
 
 /// A variable that has a value the service cannot use.
@@ -237,6 +239,8 @@ impl Settings {
             None => None,
         };
 
+        let page_cache_mb = number(&get, "PAGE_CACHE_MB", 16, 0, 4096)?;
+
         Ok(Settings {
             database_url,
             bind_addr,
@@ -263,6 +267,7 @@ impl Settings {
             deliver_notifications_schedule,
             log_format,
             database_max_connections,
+            page_cache_mb,
         })
     }
 
@@ -303,6 +308,7 @@ impl fmt::Debug for Settings {
                 &self.deliver_notifications_schedule,
             )
             .field("log_format", &self.log_format)
+            .field("page_cache_mb", &self.page_cache_mb)
             .finish()
     }
 }

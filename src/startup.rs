@@ -7,7 +7,6 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
-use tracing_actix_web::TracingLogger;
 
 use crate::auth::Tokens;
 use crate::config::Settings;
@@ -21,10 +20,8 @@ pub struct AppState {
     pub jobs: crate::jobs::Jobs,
     pub signer: crate::domain::action_link::ActionLinkSigner,
     pub pages: crate::cache::PageCache,
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
-
-/// What the page cache may hold.
-const PAGE_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 impl AppState {
     /// Forgets what this process has cached about an article's comments (a write happened).
@@ -79,7 +76,8 @@ impl Application {
             signer: crate::domain::action_link::ActionLinkSigner::new(
                 settings.action_link_secret.clone(),
             ),
-            pages: crate::cache::PageCache::new(PAGE_CACHE_BYTES),
+            pages: crate::cache::PageCache::new(settings.page_cache_mb as usize * 1024 * 1024),
+            metrics: crate::metrics::handle(),
         });
         let scheduler = Scheduler::start(jobs, &settings).await?;
         let app_state = state.clone();
@@ -89,7 +87,7 @@ impl Application {
                     actix_web::middleware::ErrorHandlers::new()
                         .default_handler(crate::api::error_shape),
                 )
-                .wrap(TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
                 .app_data(app_state.clone())
                 .configure(crate::api::configure)
         })

@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, web};
 use minijinja::{AutoEscape, Environment, context};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
+use crate::api::openapi::ErrorBody;
 use crate::clock;
 use crate::db;
 use crate::domain::action_link::{
@@ -132,6 +133,24 @@ fn already_used() -> HttpResponse {
     )
 }
 
+/// The confirmation page of an emailed action link
+///
+/// Shows the comment and a button; changes nothing (mail scanners follow links). No bearer
+/// token: the signed link is the credential.
+#[utoipa::path(
+    get,
+    path = "/moderation/actions/{token}",
+    tag = "email actions",
+    params(("token" = String, Path, description = "The signed token from the email's action link.")),
+    responses(
+        (status = 200, description = "The confirmation page with the comment and a button that POSTs the decision.", content_type = "text/html", body = String),
+        (status = 400, description = "The link is invalid (HTML page).", content_type = "text/html", body = String),
+        (status = 404, description = "The comment no longer exists (HTML page).", content_type = "text/html", body = String),
+        (status = 409, description = "The link was already used (HTML page).", content_type = "text/html", body = String),
+        (status = 410, description = "The link has expired (`ACTION_LINK_DAYS`) (HTML page).", content_type = "text/html", body = String),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+)]
 async fn confirm_page(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -168,6 +187,24 @@ async fn confirm_page(
     ))
 }
 
+/// Carry out the decision of an emailed action link
+///
+/// Once per link; the decision resolves the comment's flags and is audit-logged with
+/// `via: "email"`.
+#[utoipa::path(
+    post,
+    path = "/moderation/actions/{token}",
+    tag = "email actions",
+    params(("token" = String, Path, description = "The signed token from the email's action link.")),
+    responses(
+        (status = 200, description = "Done: a page saying what happened to the comment.", content_type = "text/html", body = String),
+        (status = 400, description = "The link is invalid (HTML page).", content_type = "text/html", body = String),
+        (status = 404, description = "The comment no longer exists (HTML page).", content_type = "text/html", body = String),
+        (status = 409, description = "The link was already used (HTML page).", content_type = "text/html", body = String),
+        (status = 410, description = "The link has expired (`ACTION_LINK_DAYS`) (HTML page).", content_type = "text/html", body = String),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+)]
 async fn carry_out(
     state: web::Data<AppState>,
     path: web::Path<String>,

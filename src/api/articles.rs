@@ -2,7 +2,9 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
+use crate::api::openapi::ErrorBody;
 use crate::api::{created_or_ok, dto, required, views};
 use crate::auth::{Moderator, ServiceCaller};
 use crate::clock;
@@ -41,14 +43,44 @@ pub async fn load(
         .ok_or_else(|| ApiError::NotFound(format!("no article `{id}`")))
 }
 
-#[derive(Deserialize)]
+/// An article to register or update.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Einladung an Putin", "url": "https://www.krone.at/1912345", "topic": "ausland", "published_at": "2019-04-26T10:51:00+02:00"}))]
 pub struct ArticleBody {
+    /// 1 to 500 characters, one line.
+    #[schema(value_type = String, required)]
     title: Option<String>,
+    /// The article's page (http or https).
+    #[schema(value_type = String, format = "uri", required)]
     url: Option<String>,
+    /// The slug of a registered topic (422 otherwise); optional.
     topic: Option<String>,
+    /// RFC 3339 with any offset; the discussion closes `CLOSE_AFTER_MONTHS` calendar months later.
+    #[schema(value_type = String, format = DateTime, required)]
     published_at: Option<String>,
 }
 
+/// Register or update an article
+///
+/// 201 when the article is new, 200 when it was updated. Changing `published_at` moves the
+/// discussion's `closes_at`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/articles/{id}",
+    tag = "articles",
+    params(("id" = String, Path, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
+    request_body = ArticleBody,
+    responses(
+        (status = 200, description = "The article was updated.", body = dto::Article),
+        (status = 201, description = "The article was registered.", body = dto::Article),
+        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad id, title, url, published_at, or a topic that is not registered.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn put_article(
     _caller: ServiceCaller,
     state: web::Data<AppState>,
@@ -112,6 +144,21 @@ async fn put_article(
     Ok(created_or_ok(created, &view))
 }
 
+/// An article with its discussion
+#[utoipa::path(
+    get,
+    path = "/api/v1/articles/{id}",
+    tag = "articles",
+    params(("id" = String, Path, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
+    responses(
+        (status = 200, description = "The article.", body = dto::Article),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a malformed id.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn get_article(
     _caller: ServiceCaller,
     state: web::Data<AppState>,
@@ -123,12 +170,30 @@ async fn get_article(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IdsQuery {
+    /// Up to 100 comma-separated article ids, e.g. `1912345,1912346`.
+    #[param(value_type = String, required, example = "1912345,1912346")]
     ids: Option<String>,
 }
 
 /// Up to 100 articles at once, in the order asked for; unknown ids are left out.
+///
+/// What a front page needs for comment counts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/articles",
+    tag = "articles",
+    params(IdsQuery),
+    responses(
+        (status = 200, description = "The known articles, in the order asked for.", body = dto::ArticleList),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `ids` is missing, has a malformed id or more than 100 ids.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_articles(
     _caller: ServiceCaller,
     state: web::Data<AppState>,
@@ -158,15 +223,40 @@ async fn list_articles(
     Ok(HttpResponse::Ok().json(dto::ArticleList { articles }))
 }
 
-#[derive(Deserialize)]
+/// A moderator closes or reopens a discussion.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"action": "reopen", "until": "2027-01-01T00:00:00Z"}))]
 pub struct DiscussionBody {
+    #[schema(schema_with = crate::api::openapi::discussion_action, required)]
     action: Option<String>,
+    /// A note for the audit log (up to 500 characters).
     reason: Option<String>,
+    /// `reopen` only: when the discussion closes again (RFC 3339, in the future). Required when
+    /// the article is past its age limit; moves `closes_at`.
+    #[schema(value_type = Option<String>, format = DateTime)]
     until: Option<String>,
 }
 
 /// A moderator closes a discussion early or reopens one; both are audit-logged in the same
 /// transaction as the change.
+#[utoipa::path(
+    post,
+    path = "/api/v1/articles/{id}/discussion",
+    tag = "articles",
+    params(("id" = String, Path, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
+    request_body = DiscussionBody,
+    responses(
+        (status = 200, description = "The article after the change (closing a closed or reopening an open discussion changes nothing).", body = dto::Article),
+        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad action, reason or until (past, or missing for an article past its age limit).", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn change_discussion(
     Moderator(moderator): Moderator,
     state: web::Data<AppState>,
@@ -188,10 +278,12 @@ async fn change_discussion(
     };
     let action = body.action.as_deref().unwrap_or("");
     let txn = db::begin_write(&state.db).await?;
+    let mut closed_now = false;
     match action {
         "close" => {
             if views::state_of(&article, now).is_open() {
                 let changed = articles::close_by_moderator(&txn, &article.id, now).await?;
+                closed_now = changed > 0;
                 if changed > 0 {
                     audit::write(
                         &txn,
@@ -264,6 +356,10 @@ async fn change_discussion(
         _ => return Err(ApiError::field("action", "must be `close` or `reopen`")),
     }
     txn.commit().await?;
+    if closed_now {
+        ::metrics::counter!(crate::metrics::DISCUSSIONS_CLOSED, "reason" => "moderator")
+            .increment(1);
+    }
     state.invalidate_article(&article.id);
     let article = load(&state, &id).await?;
     let view = views::article(&state.db, &state.settings, &article, now).await?;

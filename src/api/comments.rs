@@ -4,8 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Duration;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::api::articles::{load, parse_article_id};
+use crate::api::openapi::ErrorBody;
 use crate::api::{dto, pagination, parse_json, read_body, required, views};
 use crate::auth::ServiceCaller;
 use crate::cache::PageKey;
@@ -55,16 +57,28 @@ async fn ensure_open(
     ))))
 }
 
-#[derive(Deserialize)]
-struct AuthorBody {
+/// The author of a new comment, as the website knows them.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct AuthorBody {
+    /// 1 to 128 characters.
+    #[schema(value_type = String, required)]
     id: Option<String>,
+    /// 1 to 64 characters, one line.
+    #[schema(value_type = String, required)]
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct NewCommentBody {
+/// A new comment or reply.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"author": {"id": "u-123", "name": "Leser123"}, "body": "Ein Kommentar.", "parent_id": null}))]
+pub(crate) struct NewCommentBody {
+    #[schema(value_type = AuthorBody, required)]
     author: Option<AuthorBody>,
+    /// Plain text, 1 to `COMMENT_MAX_CHARS` (default 2000) characters after trimming; no control
+    /// characters but newline and tab.
+    #[schema(value_type = String, required)]
     body: Option<String>,
+    /// A visible comment of the same article to reply to; null or absent for a top-level comment.
     parent_id: Option<String>,
 }
 
@@ -99,6 +113,35 @@ fn replay(
         .body(stored.response_body.clone()))
 }
 
+/// Post a comment or reply
+///
+/// The same `Idempotency-Key` with the same body returns the first response and creates nothing.
+/// More than `COMMENT_RATE_LIMIT` (default 5) comments by one author per minute: 429.
+#[utoipa::path(
+    post,
+    path = "/api/v1/articles/{id}/comments",
+    tag = "comments",
+    params(
+        ("id" = String, Path, description = "The article id."),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, description = "1 to 255 visible ASCII characters; makes retries safe."),
+    ),
+    request_body = NewCommentBody,
+    responses(
+        (status = 201, description = "The comment (also when an idempotent request is replayed; then with `Idempotent-Replayed: true`).", body = dto::Comment,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored response of an earlier request with the same key."))),
+        (status = 400, description = "`bad_request`: the body is not JSON of this shape, or a bad `Idempotency-Key`.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`discussion_closed`: the discussion is closed; `details.notice` holds the Notice.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`: the `Idempotency-Key` was used with another body.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad article id, author, body or parent_id.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many comments by this author.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn post_comment(
     ServiceCaller(caller): ServiceCaller,
     state: web::Data<AppState>,
@@ -213,18 +256,42 @@ async fn post_comment(
     }
     txn.commit().await?;
     state.invalidate_article(&article.id);
+    ::metrics::counter!(crate::metrics::COMMENTS_POSTED).increment(1);
     Ok(HttpResponse::Created()
         .content_type("application/json")
         .body(response_body))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    #[param(schema_with = crate::api::openapi::comment_order, required = false)]
     order: Option<String>,
+    /// Page size, 1 to 100 (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// An article's top-level comments
+///
+/// With the article (and its discussion state). Replies are listed per comment.
+#[utoipa::path(
+    get,
+    path = "/api/v1/articles/{id}/comments",
+    tag = "comments",
+    params(("id" = String, Path, description = "The article id."), ListQuery),
+    responses(
+        (status = 200, description = "A page of top-level comments.", body = dto::CommentPage),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad article id, order or limit.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_comments(
     ServiceCaller(caller): ServiceCaller,
     state: web::Data<AppState>,
@@ -303,6 +370,22 @@ async fn list_comments(
         .body(body))
 }
 
+/// A comment's replies, oldest first
+#[utoipa::path(
+    get,
+    path = "/api/v1/comments/{id}/replies",
+    tag = "comments",
+    params(("id" = String, Path, description = "The comment id."), pagination::PageQuery),
+    responses(
+        (status = 200, description = "A page of replies.", body = dto::ReplyPage),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_replies(
     ServiceCaller(caller): ServiceCaller,
     state: web::Data<AppState>,
@@ -329,6 +412,20 @@ async fn list_replies(
     }))
 }
 
+/// One comment
+#[utoipa::path(
+    get,
+    path = "/api/v1/comments/{id}",
+    tag = "comments",
+    params(("id" = String, Path, description = "The comment id.")),
+    responses(
+        (status = 200, description = "The comment.", body = dto::Comment),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn get_comment(
     ServiceCaller(caller): ServiceCaller,
     state: web::Data<AppState>,
@@ -338,9 +435,15 @@ async fn get_comment(
     Ok(HttpResponse::Ok().json(dto::Comment::view(&comment, caller.is_moderator())))
 }
 
-#[derive(Deserialize)]
-struct EditBody {
+/// The author edits their comment.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"author_id": "u-123", "body": "Ein korrigierter Kommentar."}))]
+pub(crate) struct EditBody {
+    /// Must be the comment's author.
+    #[schema(value_type = String, required)]
     author_id: Option<String>,
+    /// The new text, under the same rules as a new comment's.
+    #[schema(value_type = String, required)]
     body: Option<String>,
 }
 
@@ -355,6 +458,28 @@ fn ensure_author(comment: &comment::Model, author_id: &str) -> Result<(), ApiErr
     }
 }
 
+/// The author edits a comment
+///
+/// Within `COMMENT_EDIT_MINUTES` (default 15) of posting, while the comment is visible and the
+/// discussion is open.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/comments/{id}",
+    tag = "comments",
+    params(("id" = String, Path, description = "The comment id.")),
+    request_body = EditBody,
+    responses(
+        (status = 200, description = "The edited comment.", body = dto::Comment),
+        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not the author, the edit window has passed or the comment is not visible; `discussion_closed`: the discussion is closed (`details.notice`).", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a missing author_id or a bad body.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn edit_comment(
     ServiceCaller(caller): ServiceCaller,
     state: web::Data<AppState>,
@@ -397,11 +522,36 @@ async fn edit_comment(
     Ok(HttpResponse::Ok().json(dto::Comment::view(&updated, caller.is_moderator())))
 }
 
-#[derive(Deserialize)]
-struct DeleteBody {
+/// The author deletes their comment.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"author_id": "u-123"}))]
+pub(crate) struct DeleteBody {
+    /// Must be the comment's author.
+    #[schema(value_type = String, required)]
     author_id: Option<String>,
 }
 
+/// The author deletes a comment
+///
+/// While the discussion is open. Deleting a deleted comment changes nothing.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/comments/{id}",
+    tag = "comments",
+    params(("id" = String, Path, description = "The comment id.")),
+    request_body = DeleteBody,
+    responses(
+        (status = 204, description = "The comment is deleted."),
+        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not the author; `discussion_closed`: the discussion is closed (`details.notice`).", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `author_id` is missing.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn delete_comment(
     _caller: ServiceCaller,
     state: web::Data<AppState>,

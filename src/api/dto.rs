@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
+use utoipa::ToSchema;
 
 use crate::domain::comment::CommentStatus;
 use crate::entity::{article, comment};
@@ -29,14 +30,19 @@ pub fn parse_ts(raw: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| "must be an RFC 3339 time like 2019-04-26T10:51:00+02:00".to_string())
 }
 
-#[derive(Serialize, Clone, Debug)]
+/// An article in a list: no discussion state.
+#[derive(Serialize, Clone, Debug, ToSchema)]
 pub struct ArticleSummary {
     pub id: String,
     pub title: String,
     pub url: String,
+    /// The slug of the article's topic.
+    #[schema(required)]
     pub topic: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "ts")]
     pub published_at: DateTime<Utc>,
+    /// Comments the public can see.
     pub comment_count: i64,
 }
 
@@ -53,79 +59,114 @@ impl From<&article::Model> for ArticleSummary {
     }
 }
 
-#[derive(Serialize, Clone, Debug)]
+/// Where readers of a closed discussion find current stories.
+#[derive(Serialize, Clone, Debug, ToSchema)]
 pub struct TopicOverview {
     /// Null for the site-wide default overview (`DEFAULT_TOPIC_OVERVIEW_URL`).
+    #[schema(required)]
     pub slug: Option<String>,
     pub name: String,
     pub url: String,
 }
 
-#[derive(Serialize, Clone, Debug)]
+/// How to reach the community team (`COMMUNITY_EMAIL`).
+#[derive(Serialize, Clone, Debug, ToSchema)]
 pub struct Contact {
     pub text: String,
     pub email: String,
 }
 
-#[derive(Serialize, Clone, Debug)]
+/// What readers of a closed discussion see; also `details.notice` of a `discussion_closed` error.
+#[derive(Serialize, Clone, Debug, ToSchema)]
 pub struct Notice {
+    /// Names the age limit, or says a moderator closed the discussion.
     pub message: String,
     pub invitation: String,
+    /// The article's topic, or `DEFAULT_TOPIC_OVERVIEW_URL`; null without either.
+    #[schema(required)]
     pub topic_overview: Option<TopicOverview>,
+    /// Up to 3 newer articles of the same topic whose discussion is open, newest first.
     pub current_articles: Vec<ArticleSummary>,
     pub contact: Contact,
 }
 
-#[derive(Serialize, Clone, Debug)]
+/// The state of an article's discussion, computed at the time of the request.
+#[derive(Serialize, Clone, Debug, ToSchema)]
 pub struct Discussion {
+    #[schema(schema_with = crate::api::openapi::discussion_status)]
     pub status: &'static str,
+    /// `published_at` plus `CLOSE_AFTER_MONTHS` calendar months (or a moderator's `until`).
+    #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "ts")]
     pub closes_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>, format = DateTime, required)]
     #[serde(serialize_with = "ts_opt")]
     pub closed_at: Option<DateTime<Utc>>,
+    #[schema(schema_with = crate::api::openapi::closed_reason, required)]
     pub closed_reason: Option<&'static str>,
+    /// Null while the discussion is open.
+    #[schema(required)]
     pub notice: Option<Notice>,
 }
 
-#[derive(Serialize, Clone, Debug)]
+/// An article with its discussion.
+#[derive(Serialize, Clone, Debug, ToSchema)]
 pub struct Article {
+    /// Chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.
     pub id: String,
     pub title: String,
     pub url: String,
+    /// The slug of the article's topic.
+    #[schema(required)]
     pub topic: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "ts")]
     pub published_at: DateTime<Utc>,
+    /// Comments the public can see.
     pub comment_count: i64,
     pub discussion: Discussion,
 }
 
-#[derive(Serialize, Clone, Debug)]
+/// A topic ("Themenübersicht") with its current articles.
+#[derive(Serialize, Clone, Debug, ToSchema)]
 pub struct Topic {
     pub slug: String,
     pub name: String,
     pub overview_url: String,
+    /// The newest articles of the topic whose discussion is open, newest first.
     pub current_articles: Vec<ArticleSummary>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+/// The author of a comment, as the website knows them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, ToSchema)]
 pub struct Author {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Serialize, Clone, Debug)]
+/// A comment. Service tokens see a comment that is not `visible` as `removed`, with null body
+/// and author; moderator tokens see everything, with `flag_count`.
+#[derive(Serialize, Clone, Debug, ToSchema)]
 pub struct Comment {
     pub id: String,
     pub article_id: String,
+    /// The comment this one replies to; null for a top-level comment.
+    #[schema(required)]
     pub parent_id: Option<String>,
+    #[schema(required)]
     pub author: Option<Author>,
+    #[schema(required)]
     pub body: Option<String>,
+    #[schema(schema_with = crate::api::openapi::comment_status)]
     pub status: &'static str,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "ts")]
     pub created_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>, format = DateTime, required)]
     #[serde(serialize_with = "ts_opt")]
     pub edited_at: Option<DateTime<Utc>>,
     pub reply_count: i64,
+    /// Unresolved flags; only for moderator tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag_count: Option<i64>,
 }
@@ -155,20 +196,27 @@ impl Comment {
     }
 }
 
-#[derive(Serialize, Debug)]
+/// A page of an article's top-level comments.
+#[derive(Serialize, Debug, ToSchema)]
 pub struct CommentPage {
     pub article: Article,
     pub comments: Vec<Comment>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    #[schema(required)]
     pub next_cursor: Option<String>,
 }
 
-#[derive(Serialize, Debug)]
+/// A page of a comment's replies, oldest first.
+#[derive(Serialize, Debug, ToSchema)]
 pub struct ReplyPage {
     pub comments: Vec<Comment>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    #[schema(required)]
     pub next_cursor: Option<String>,
 }
 
-#[derive(Serialize, Debug)]
+/// The known articles of `?ids=`, in the order asked for.
+#[derive(Serialize, Debug, ToSchema)]
 pub struct ArticleList {
     pub articles: Vec<Article>,
 }

@@ -4,9 +4,11 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::api::comments::load_comment;
 use crate::api::dto::ts;
+use crate::api::openapi::ErrorBody;
 use crate::api::required;
 use crate::auth::ServiceCaller;
 use crate::clock;
@@ -22,23 +24,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/comments/{id}/flags", web::post().to(flag_comment));
 }
 
-#[derive(Deserialize)]
-struct Reporter {
+/// The reader who flags.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct Reporter {
+    /// The reader's id at the website (1 to 128 characters); not the comment's author.
+    #[schema(value_type = String, required)]
     id: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct FlagBody {
+/// A reader flags a comment.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"reporter": {"id": "u-456"}, "reason": "abuse", "note": "beleidigend"}))]
+pub(crate) struct FlagBody {
+    #[schema(value_type = Reporter, required)]
     reporter: Option<Reporter>,
+    #[schema(schema_with = crate::api::openapi::flag_reason, required)]
     reason: Option<String>,
+    /// Up to 500 characters; required when `reason` is `other`.
     note: Option<String>,
 }
 
-#[derive(Serialize)]
-struct FlagView {
+/// A flag.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FlagView {
     id: String,
     comment_id: String,
+    #[schema(schema_with = crate::api::openapi::flag_reason)]
     reason: String,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "ts")]
     created_at: DateTime<Utc>,
 }
@@ -54,6 +67,29 @@ impl From<&flag::Model> for FlagView {
     }
 }
 
+/// Flag a comment
+///
+/// Works on closed discussions too. When the comment's unresolved flags reach
+/// `FLAG_NOTIFY_THRESHOLD` the community team is emailed; at `FLAG_HIDE_THRESHOLD` the comment
+/// becomes `pending_review` and another email says so.
+#[utoipa::path(
+    post,
+    path = "/api/v1/comments/{id}/flags",
+    tag = "flags",
+    params(("id" = String, Path, description = "The comment id.")),
+    request_body = FlagBody,
+    responses(
+        (status = 200, description = "This reader had already flagged the comment: the first flag; nothing changed.", body = FlagView),
+        (status = 201, description = "The flag was recorded.", body = FlagView),
+        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such comment, or it is hidden or deleted.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad reporter, reason or note, or the reporter is the comment's author.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn flag_comment(
     _caller: ServiceCaller,
     state: web::Data<AppState>,
@@ -171,5 +207,6 @@ async fn flag_comment(
         open_flags = count,
         "comment flagged"
     );
+    ::metrics::counter!(crate::metrics::FLAGS, "reason" => reason.as_str()).increment(1);
     Ok(HttpResponse::Created().json(FlagView::from(&flag)))
 }

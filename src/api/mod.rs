@@ -6,6 +6,7 @@ pub mod comments;
 pub mod dto;
 pub mod flags;
 pub mod moderation;
+pub mod openapi;
 pub mod ops;
 pub mod pagination;
 pub mod topics;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::QueryConfig::default().error_handler(query_error))
     .app_data(web::PathConfig::default().error_handler(path_error))
     .configure(ops::configure)
+    .configure(openapi::configure)
     .configure(actions::configure)
     .service(
         web::scope("/api/v1")

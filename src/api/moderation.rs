@@ -5,9 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::api::comments::load_comment;
 use crate::api::dto::{self, ts, ts_opt};
+use crate::api::openapi::ErrorBody;
 use crate::api::pagination;
 use crate::auth::Moderator;
 use crate::clock;
@@ -25,32 +27,58 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/comments/{id}/moderation", web::post().to(decide));
 }
 
-#[derive(Serialize)]
-struct FlagsView {
+/// The unresolved flags of a comment.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"total": 3, "by_reason": {"abuse": 2, "spam": 1}, "notes": ["beleidigend"], "first_at": "2019-04-26T09:00:00Z", "last_at": "2019-04-26T09:30:00Z"}))]
+pub(crate) struct FlagsView {
     total: u32,
+    /// Count per reason.
     by_reason: BTreeMap<String, u32>,
+    /// The reporters' notes.
     notes: Vec<String>,
+    #[schema(value_type = Option<String>, format = DateTime, required)]
     #[serde(serialize_with = "ts_opt")]
     first_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime, required)]
     #[serde(serialize_with = "ts_opt")]
     last_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Serialize)]
-struct QueueItem {
+/// A flagged comment waiting for a decision.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct QueueItem {
     comment: dto::Comment,
+    #[schema(required)]
     article: Option<dto::ArticleSummary>,
     flags: FlagsView,
 }
 
-#[derive(Serialize)]
-struct QueuePage {
+/// A page of the moderation queue.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct QueuePage {
     items: Vec<QueueItem>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    #[schema(required)]
     next_cursor: Option<String>,
 }
 
 /// Comments with unresolved flags, most flags first, then the oldest first flag; three queries
 /// per page whatever its size.
+#[utoipa::path(
+    get,
+    path = "/api/v1/moderation/queue",
+    tag = "moderation",
+    params(pagination::PageQuery),
+    responses(
+        (status = 200, description = "A page of the queue.", body = QueuePage),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn queue(
     _moderator: Moderator,
     state: web::Data<AppState>,
@@ -111,14 +139,36 @@ async fn queue(
     Ok(HttpResponse::Ok().json(QueuePage { items, next_cursor }))
 }
 
-#[derive(Deserialize)]
-struct DecisionBody {
+/// A moderator's decision on a comment.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"action": "hide", "note": "Beleidigung"}))]
+pub(crate) struct DecisionBody {
+    #[schema(schema_with = crate::api::openapi::moderation_action, required)]
     action: Option<String>,
+    /// A note for the audit log (up to 500 characters).
     note: Option<String>,
 }
 
 /// Approve, hide or delete a comment; resolves its flags and writes the audit log in the same
 /// transaction. Repeating the same decision is harmless.
+#[utoipa::path(
+    post,
+    path = "/api/v1/comments/{id}/moderation",
+    tag = "moderation",
+    params(("id" = String, Path, description = "The comment id.")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "The comment after the decision.", body = dto::Comment),
+        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad action or note.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn decide(
     Moderator(moderator): Moderator,
     state: web::Data<AppState>,
@@ -184,25 +234,52 @@ pub async fn apply_decision(
         .ok_or_else(|| ApiError::NotFound(format!("no comment `{}`", comment.id)))
 }
 
-#[derive(Serialize)]
-struct LogEntry {
+/// An entry of the moderation audit log.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LogEntry {
     id: String,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "ts")]
     at: DateTime<Utc>,
+    /// The moderator's token name, or the community team's address for email actions.
     moderator: String,
+    #[schema(schema_with = crate::api::openapi::log_action)]
     action: String,
+    #[schema(required)]
     comment_id: Option<String>,
+    #[schema(required)]
     article_id: Option<String>,
+    #[schema(required)]
     note: Option<String>,
+    #[schema(schema_with = crate::api::openapi::log_via)]
     via: String,
 }
 
-#[derive(Serialize)]
-struct LogPage {
+/// A page of the audit log, newest first.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LogPage {
     entries: Vec<LogEntry>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    #[schema(required)]
     next_cursor: Option<String>,
 }
 
+/// The moderation audit log, newest first
+#[utoipa::path(
+    get,
+    path = "/api/v1/moderation/log",
+    tag = "moderation",
+    params(pagination::PageQuery),
+    responses(
+        (status = 200, description = "A page of the audit log.", body = LogPage),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn log(
     _moderator: Moderator,
     state: web::Data<AppState>,
@@ -236,35 +313,69 @@ async fn log(
     }))
 }
 
-#[derive(Deserialize)]
-struct NotificationQuery {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct NotificationQuery {
+    /// Only notifications in this state; all without.
+    #[param(schema_with = crate::api::openapi::notification_status, required = false)]
     status: Option<String>,
+    /// Page size, 1 to 100 (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
-struct NotificationView {
+/// A notification email in the outbox.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct NotificationView {
     id: String,
     comment_id: String,
+    #[schema(schema_with = crate::api::openapi::notification_kind)]
     kind: String,
+    #[schema(schema_with = crate::api::openapi::notification_status)]
     status: String,
+    /// Delivery attempts so far (at most `MAIL_MAX_ATTEMPTS`).
     attempts: i32,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "ts")]
     created_at: DateTime<Utc>,
+    /// When the next attempt is due; null unless pending.
+    #[schema(value_type = Option<String>, format = DateTime, required)]
     #[serde(serialize_with = "ts_opt")]
     next_attempt_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime, required)]
     #[serde(serialize_with = "ts_opt")]
     sent_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     last_error: Option<String>,
 }
 
-#[derive(Serialize)]
-struct NotificationPage {
+/// A page of the outbox, newest first.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct NotificationPage {
     notifications: Vec<NotificationView>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    #[schema(required)]
     next_cursor: Option<String>,
 }
 
+/// The notification outbox, newest first
+#[utoipa::path(
+    get,
+    path = "/api/v1/moderation/notifications",
+    tag = "moderation",
+    params(NotificationQuery),
+    responses(
+        (status = 200, description = "A page of the outbox.", body = NotificationPage),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad status or limit.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn notifications(
     _moderator: Moderator,
     state: web::Data<AppState>,

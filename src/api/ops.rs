@@ -3,17 +3,55 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::api::openapi::{Health, Readiness};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
 }
 
+/// Prometheus metrics
+///
+/// Requests by method, route template and status; a latency histogram; comments posted; flags;
+/// discussions closed; the outbox by status; the database pool's size and idle connections.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format.", content_type = "text/plain", body = String)),
+)]
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    crate::metrics::refresh_database_gauges(&state.db).await;
+    ::metrics::gauge!(crate::metrics::PAGE_CACHE_BYTES).set(state.pages.bytes() as f64);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}
+
+/// The process is up
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "The process serves requests.", body = Health)),
+)]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// The database answers
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready: the database answered.", body = Readiness),
+        (status = 503, description = "Not ready: the database did not answer.", body = Readiness,
+            example = json!({"status": "not_ready", "database": "unreachable"})),
+    ),
+)]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if crate::db::ping(&state.db).await {
         HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))

@@ -2,7 +2,9 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
+use crate::api::openapi::ErrorBody;
 use crate::api::{created_or_ok, dto, pagination, required};
 use crate::auth::ServiceCaller;
 use crate::clock;
@@ -20,9 +22,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Deserialize)]
+/// A topic to create or update.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Ausland", "overview_url": "https://www.krone.at/ausland"}))]
 pub struct TopicBody {
+    /// 1 to 128 characters, one line.
+    #[schema(value_type = String, required)]
     name: Option<String>,
+    /// The topic's overview page (http or https).
+    #[schema(value_type = String, format = "uri", required)]
     overview_url: Option<String>,
 }
 
@@ -30,6 +38,26 @@ fn parse_slug(raw: &str) -> Result<TopicSlug, ApiError> {
     TopicSlug::parse(raw).map_err(|reason| ApiError::field("slug", reason))
 }
 
+/// Create or update a topic
+///
+/// Needs a service (or moderator) token. 201 when the topic is new, 200 when it was updated.
+#[utoipa::path(
+    put,
+    path = "/api/v1/topics/{slug}",
+    tag = "topics",
+    params(("slug" = String, Path, description = "The topic's slug: `^[a-z0-9][a-z0-9-]{0,63}$`.")),
+    request_body = TopicBody,
+    responses(
+        (status = 200, description = "The topic was updated.", body = dto::Topic),
+        (status = 201, description = "The topic was created.", body = dto::Topic),
+        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad slug, name or overview_url.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn put_topic(
     _caller: ServiceCaller,
     state: web::Data<AppState>,
@@ -65,11 +93,31 @@ fn topic_view(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TopicQuery {
+    /// How many current articles to return (1 to 100, default 5).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
 }
 
+/// A topic with its current articles
+///
+/// The newest articles of the topic whose discussion is open, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/topics/{slug}",
+    tag = "topics",
+    params(("slug" = String, Path, description = "The topic's slug."), TopicQuery),
+    responses(
+        (status = 200, description = "The topic.", body = dto::Topic),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such topic.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad slug or limit.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 async fn get_topic(
     _caller: ServiceCaller,
     state: web::Data<AppState>,

@@ -15,6 +15,7 @@ const LOCK_KEY: i64 = 0x636f_6d6d_656e_7402;
 pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<RunOutcome, DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         let closed = articles::close_expired(db, now).await?;
+        count(closed);
         return Ok(RunOutcome::Done(closed));
     }
     let txn = db.begin().await?;
@@ -33,5 +34,11 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<RunOutco
     }
     let closed = articles::close_expired(&txn, now).await?;
     txn.commit().await?;
+    count(closed);
     Ok(RunOutcome::Done(closed))
+}
+
+fn count(closed: u64) {
+    ::metrics::counter!(crate::metrics::DISCUSSIONS_CLOSED, "reason" => "expired")
+        .increment(closed);
 }

@@ -71,6 +71,7 @@ impl Deliverer {
                     Ok(()) => {
                         outbox::mark_sent(db, row.id, crate::clock::now()).await?;
                         sent += 1;
+                        ::metrics::counter!(crate::metrics::NOTIFICATIONS_SENT).increment(1);
                         tracing::info!(notification = row.id, comment = row.comment_id, kind = %row.kind, "notification sent");
                     }
                     Err(e) => {

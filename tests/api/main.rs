@@ -8,4 +8,6 @@ mod articles;
 mod comments;
 mod jobs;
 mod moderation;
+mod openapi;
+mod operations;
 mod reads;

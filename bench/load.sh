@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Load benchmark on loopback: generates a database (once), starts the release build on it and
+# drives it with wrk. Usage:
+#   bench/load.sh                                   # SQLite under target/bench/
+#   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/comment_service_bench bench/load.sh
+# Variables: ARTICLES (10000), COMMENTS (1000000), BIG (510000 of them in article gen-big),
+# HOT (1000 newest articles readers hit), DURATION (10s), CONNECTIONS (32), FRESH=1 to regenerate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ARTICLES=${ARTICLES:-10000}
+COMMENTS=${COMMENTS:-1000000}
+BIG=${BIG:-510000}
+HOT=${HOT:-1000}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+PORT=${PORT:-18080}
+OUT=target/bench
+mkdir -p "$OUT"
+export TOKEN=bench-service-token HOT ARTICLES
+
+DATABASE_URL=${BENCH_DATABASE_URL:-sqlite://$OUT/comments.db?mode=rwc}
+KIND=sqlite
+[[ $DATABASE_URL == postgres* ]] && KIND=postgres
+MARK="$OUT/generated-$KIND"
+
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+cargo build --release --quiet
+BIN=target/release/comment-service
+
+if [[ ! -f $MARK || ${FRESH:-0} == 1 ]]; then
+  if [[ $KIND == sqlite ]]; then
+    rm -f "$OUT"/comments.db*
+  else
+    base=${DATABASE_URL%/*}; name=${DATABASE_URL##*/}
+    psql "$base/postgres" -q -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
+  fi
+  DATABASE_URL=$DATABASE_URL RUST_LOG=warn "$BIN" generate --articles "$ARTICLES" --comments "$COMMENTS" --big "$BIG" | tee "$MARK"
+fi
+DEEP_CURSOR=$(sed -n 's/^deep cursor.*: //p' "$MARK")
+
+run_server() {
+  DATABASE_URL=$DATABASE_URL BIND_ADDR=127.0.0.1:$PORT API_TOKENS="bench:service:$TOKEN" \
+    CLOSE_EXPIRED_SCHEDULE="0 0 0 1 1 *" MAIL_DIR="$OUT/mail" RUST_LOG=${RUST_LOG:-info} \
+    LOG_FORMAT=json "$@" "$BIN" serve >"$OUT/server-$KIND.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && return; sleep 0.1; done
+  echo "server did not start" >&2; exit 1
+}
+stop_server() {
+  echo "peak RSS of the server: $(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER/status)"
+  kill -TERM "$SERVER"; wait "$SERVER" || true
+}
+bench() {
+  echo; echo "== $1"; shift
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|Latency |  50%|  99%|Non-2xx|Socket errors"
+}
+
+run_server env
+BASE=http://127.0.0.1:$PORT
+bench "GET a 50-comment page, $HOT hottest articles ($KIND)" -s bench/page.lua "$BASE"
+bench "GET the first page of gen-big" -s bench/fixed.lua "$BASE/api/v1/articles/gen-big/comments?limit=50"
+[[ -n $DEEP_CURSOR ]] && bench "GET gen-big 10,000 pages in" -s bench/fixed.lua "$BASE/api/v1/articles/gen-big/comments?limit=50&cursor=$DEEP_CURSOR"
+bench "GET /api/v1/articles?ids= with 100 ids" -s bench/ids.lua "$BASE"
+bench "POST a comment" -s bench/post.lua "$BASE"
+stop_server
+
+echo; echo "== the same pages with the page cache off (what the database costs)"
+run_server env PAGE_CACHE_MB=0
+bench "GET the first page of gen-big, uncached" -s bench/fixed.lua "$BASE/api/v1/articles/gen-big/comments?limit=50"
+[[ -n $DEEP_CURSOR ]] && bench "GET gen-big 10,000 pages in, uncached" -s bench/fixed.lua "$BASE/api/v1/articles/gen-big/comments?limit=50&cursor=$DEEP_CURSOR"
+bench "GET a 50-comment page, $HOT hottest articles, uncached" -s bench/page.lua "$BASE"
+stop_server

@@ -1,0 +1,19 @@
+-- POST a comment to a random open article, each request by a new author (the per-author rate
+-- limit is 5 a minute).
+local hot = tonumber(os.getenv("HOT") or "1000")
+local token = os.getenv("TOKEN") or "bench-service-token"
+local counter = 0
+local thread_tag = tostring(math.random(1, 1000000000))
+setup = function(thread)
+  thread:set("thread_tag", tostring(math.random(1, 1000000000)))
+end
+math.randomseed(os.time())
+request = function()
+  counter = counter + 1
+  local a
+  repeat a = math.random(0, hot - 1) until a % 10 ~= 9
+  local body = '{"author": {"id": "bench-' .. thread_tag .. '-' .. counter .. '", "name": "Leser"}, '
+    .. '"body": "Ein Kommentar aus dem Lasttest, mit ein wenig Text wie im echten Leben."}'
+  return wrk.format("POST", "/api/v1/articles/gen-" .. a .. "/comments",
+    { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, body)
+end

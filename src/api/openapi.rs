@@ -1,0 +1,294 @@
+//! `GET /openapi.json` (the OpenAPI document, generated from the handlers' `#[utoipa::path]`
+//! attributes and the DTOs' `ToSchema` derives) and `GET /docs` (interactive docs by Scalar).
+
+use std::sync::LazyLock;
+
+use actix_web::{HttpResponse, web};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{self, RefOr};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_scalar::Scalar;
+
+use crate::api::{actions, articles, comments, dto, flags, moderation, ops, topics};
+
+const DESCRIPTION: &str = "\
+Kommentare unter den Artikeln der Website: Diskussionen, die nach 18 Monaten schließen, \
+Meldungen durch Leserinnen und Leser und Moderation per E-Mail.
+
+Comment threads under the website's articles: discussions that close once an article is older \
+than `CLOSE_AFTER_MONTHS` (default 18) calendar months, reader flags, and moderation through the \
+API or the action links emailed to the community team.
+
+Every `/api/v1` route needs `Authorization: Bearer <token>` (a `service` or `moderator` token from \
+`API_TOKENS`); moderation routes need a `moderator` token. Times are RFC 3339, output in UTC with \
+a `Z`. Lists are paginated with `?limit=` (1..=100) and the opaque `?cursor=` from the previous \
+page's `next_cursor`. Errors always have the shape \
+`{\"error\": {\"code\": \"...\", \"message\": \"...\", \"details\": {...}}}` (see `ErrorBody`).";
+
+/// The OpenAPI document of the service.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "comment-service",
+        version = env!("CARGO_PKG_VERSION"),
+        description = DESCRIPTION,
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(
+        topics::put_topic,
+        topics::get_topic,
+        articles::list_articles,
+        articles::put_article,
+        articles::get_article,
+        articles::change_discussion,
+        comments::post_comment,
+        comments::list_comments,
+        comments::list_replies,
+        comments::get_comment,
+        comments::edit_comment,
+        comments::delete_comment,
+        flags::flag_comment,
+        moderation::queue,
+        moderation::decide,
+        moderation::log,
+        moderation::notifications,
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+        actions::confirm_page,
+        actions::carry_out,
+        openapi_json,
+        docs,
+    ),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        Health,
+        Readiness,
+        dto::ArticleSummary,
+        dto::TopicOverview,
+        dto::Contact,
+        dto::Notice,
+        dto::Discussion,
+        dto::Article,
+        dto::Topic,
+        dto::Author,
+        dto::Comment,
+        dto::CommentPage,
+        dto::ReplyPage,
+        dto::ArticleList,
+        topics::TopicBody,
+        articles::ArticleBody,
+        articles::DiscussionBody,
+        comments::AuthorBody,
+        comments::NewCommentBody,
+        comments::EditBody,
+        comments::DeleteBody,
+        flags::Reporter,
+        flags::FlagBody,
+        flags::FlagView,
+        moderation::FlagsView,
+        moderation::QueueItem,
+        moderation::QueuePage,
+        moderation::DecisionBody,
+        moderation::LogEntry,
+        moderation::LogPage,
+        moderation::NotificationView,
+        moderation::NotificationPage,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "topics", description = "Topics (the \"Themenübersicht\") and their current articles."),
+        (name = "articles", description = "Articles and their discussion: registration, reads, a moderator's close/reopen."),
+        (name = "comments", description = "Comment threads: post, list, replies, edit and delete by the author."),
+        (name = "flags", description = "Readers flag comments; thresholds email the community team."),
+        (name = "moderation", description = "The moderation queue, decisions, the audit log and the email outbox (moderator tokens)."),
+        (name = "email actions", description = "The HTML pages behind the signed action links in the community team's emails (no token; the link is the credential)."),
+        (name = "operations", description = "Health, readiness and this documentation (no token)."),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds the `bearer` security scheme that the `/api/v1` operations require.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A token from `API_TOKENS` (`name:role:token`); role `service` (the website \
+                         backend) or `moderator` (may do everything a service token may).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as JSON, built once.
+static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
+    ApiDoc::openapi()
+        .to_json()
+        .expect("the OpenAPI document serializes to JSON")
+});
+
+/// The Scalar page with the document embedded, built once.
+static DOCS_HTML: LazyLock<String> = LazyLock::new(|| {
+    Scalar::new(ApiDoc::openapi())
+        .title("comment-service API")
+        .to_html()
+});
+
+/// Registers `GET /openapi.json` and `GET /docs` (no token needed).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/openapi.json", web::get().to(openapi_json))
+        .route("/docs", web::get().to(docs));
+}
+
+/// The OpenAPI document of this service.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    operation_id = "openapi_json",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document of this service.", content_type = "application/json", body = Object),
+    )
+)]
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI_JSON.as_str())
+}
+
+/// Interactive API documentation (Scalar).
+///
+/// The page loads Scalar's script from a CDN in the browser; the document is embedded.
+#[utoipa::path(
+    get,
+    path = "/docs",
+    tag = "operations",
+    operation_id = "docs",
+    responses(
+        (status = 200, description = "An HTML page rendering this document.", content_type = "text/html", body = String),
+    )
+)]
+async fn docs() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(DOCS_HTML.as_str())
+}
+
+/// Every error response: a stable `code`, a human-readable `message` and `details`.
+#[derive(ToSchema)]
+#[schema(example = json!({"error": {"code": "validation_failed", "message": "some fields are invalid", "details": {"fields": {"body": "must not be empty"}}}}))]
+#[allow(dead_code)] // only a schema
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// The content of an error response.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only a schema
+pub struct ErrorDetail {
+    #[schema(schema_with = error_code)]
+    code: String,
+    /// For people; never contains internals.
+    message: String,
+    /// `validation_failed`: `{"fields": {field: reason}}`; `discussion_closed`: `{"notice": Notice}`;
+    /// `rate_limited`: `{"retry_after_seconds": n}`; `payload_too_large`: `{"limit_bytes": n}`;
+    /// otherwise `{}`.
+    #[schema(value_type = Object)]
+    details: serde_json::Value,
+}
+
+/// `GET /healthz`.
+#[derive(ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+#[allow(dead_code)] // only a schema
+pub struct Health {
+    #[schema(schema_with = health_status)]
+    status: String,
+}
+
+/// `GET /readyz`.
+#[derive(ToSchema)]
+#[schema(example = json!({"status": "ready", "database": "ok"}))]
+#[allow(dead_code)] // only a schema
+pub struct Readiness {
+    #[schema(schema_with = readiness_status)]
+    status: String,
+    #[schema(schema_with = database_status)]
+    database: String,
+}
+
+fn string_enum(description: &str, values: &[&str], nullable: bool) -> RefOr<Schema> {
+    let schema_type = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::from(Type::String)
+    };
+    let mut values: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+    if nullable {
+        values.push(serde_json::Value::Null);
+    }
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .description(Some(description))
+        .enum_values(Some(values))
+        .into()
+}
+
+/// Generates `schema_with` functions for string fields that take one of a few values.
+macro_rules! string_enums {
+    ($($name:ident($nullable:expr, $description:literal, [$($value:literal),+ $(,)?]);)+) => {
+        $(
+            pub(crate) fn $name() -> RefOr<Schema> {
+                string_enum($description, &[$($value),+], $nullable)
+            }
+        )+
+    };
+}
+
+string_enums! {
+    error_code(false, "Stable error code: `bad_request` (400: malformed JSON, wrong types, bad \
+        cursor), `unauthorized` (401: missing or unknown token), `forbidden` (403: the token lacks \
+        the role, or the caller may not change this comment), `discussion_closed` (403: writing to \
+        a closed discussion; `details.notice` holds the Notice), `not_found` (404), \
+        `method_not_allowed` (405), `idempotency_conflict` (409: an `Idempotency-Key` reused with \
+        another body), `payload_too_large` (413: body over 64 KiB), `validation_failed` (422: \
+        `details.fields` maps field to reason), `rate_limited` (429: see `Retry-After`), \
+        `internal` (500).",
+        ["bad_request", "unauthorized", "forbidden", "discussion_closed", "not_found",
+         "method_not_allowed", "idempotency_conflict", "payload_too_large", "validation_failed",
+         "rate_limited", "internal"]);
+    health_status(false, "Always `ok` while the process serves requests.", ["ok"]);
+    readiness_status(false, "`ready` when the database answers.", ["ready", "not_ready"]);
+    database_status(false, "Whether the database answered.", ["ok", "unreachable"]);
+    discussion_status(false, "`closed` from `closes_at` on or after a moderator closed it, \
+        whether or not the closure job has run.", ["open", "closed"]);
+    closed_reason(true, "Why the discussion is closed; null while open.", ["expired", "moderator"]);
+    comment_status(false, "`visible`, `pending_review` (hidden until a moderator decides), \
+        `hidden` or `deleted`; service tokens see a comment that is not visible as `removed`, \
+        without body and author.",
+        ["visible", "pending_review", "hidden", "deleted", "removed"]);
+    flag_reason(false, "Why the comment was flagged; `other` needs a note.",
+        ["spam", "abuse", "off_topic", "illegal", "misinformation", "other"]);
+    moderation_action(false, "The decision.", ["approve", "hide", "delete"]);
+    discussion_action(false, "Close the discussion now, or reopen it.", ["close", "reopen"]);
+    comment_order(false, "Sort order of the top-level comments (default `newest`).",
+        ["newest", "oldest"]);
+    log_action(false, "What the moderator did.",
+        ["approve", "hide", "delete", "close_discussion", "reopen_discussion"]);
+    log_via(false, "Through the API or an emailed action link.", ["api", "email"]);
+    notification_kind(false, "`flagged`: the flags reached `FLAG_NOTIFY_THRESHOLD`; \
+        `pending_review`: they reached `FLAG_HIDE_THRESHOLD` and the comment is hidden until a \
+        decision.", ["flagged", "pending_review"]);
+    notification_status(false, "Delivery state in the outbox.", ["pending", "sent", "failed"]);
+}

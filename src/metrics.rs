@@ -1,0 +1,103 @@
+//! Prometheus metrics through the `metrics` crate and its Prometheus exporter.
+//!
+//! The recorder is the process's one `metrics` recorder (installed once); the handle that renders
+//! it lives in the application state. Gauges that mirror the database (the outbox, the pool) are
+//! read when `/metrics` is scraped.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sea_orm::{DatabaseConnection, DbBackend};
+
+pub const HTTP_REQUESTS: &str = "http_requests_total";
+pub const HTTP_DURATION: &str = "http_request_duration_seconds";
+pub const COMMENTS_POSTED: &str = "comments_posted_total";
+pub const FLAGS: &str = "flags_total";
+pub const DISCUSSIONS_CLOSED: &str = "discussions_closed_total";
+pub const NOTIFICATIONS: &str = "notifications";
+pub const NOTIFICATIONS_SENT: &str = "notifications_sent_total";
+pub const DB_POOL_SIZE: &str = "db_pool_connections";
+pub const DB_POOL_IDLE: &str = "db_pool_idle_connections";
+pub const PAGE_CACHE_BYTES: &str = "page_cache_bytes";
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the recorder once per process and returns the handle that renders it.
+pub fn handle() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.to_string()), LATENCY_BUCKETS)
+                .map(|b| b.build_recorder())
+                .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
+            }
+            describe();
+            let upkeep = handle.clone();
+            std::thread::spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                }
+            });
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests by method, route template and status"
+    );
+    metrics::describe_histogram!(
+        HTTP_DURATION,
+        metrics::Unit::Seconds,
+        "HTTP request latency by route"
+    );
+    metrics::describe_counter!(COMMENTS_POSTED, "Comments posted");
+    metrics::describe_counter!(FLAGS, "Flags by reason");
+    metrics::describe_counter!(DISCUSSIONS_CLOSED, "Discussions closed, by reason");
+    metrics::describe_gauge!(NOTIFICATIONS, "Notifications in the outbox by status");
+    metrics::describe_counter!(NOTIFICATIONS_SENT, "Notifications sent by this process");
+    metrics::describe_gauge!(DB_POOL_SIZE, "Open database connections in the pool");
+    metrics::describe_gauge!(DB_POOL_IDLE, "Idle database connections in the pool");
+    metrics::describe_gauge!(PAGE_CACHE_BYTES, "Bytes held by the comment page cache");
+}
+
+/// Sets the gauges that mirror the database, just before a scrape renders them.
+pub async fn refresh_database_gauges(db: &DatabaseConnection) {
+    match crate::store::outbox::count_by_status(db).await {
+        Ok(counts) => {
+            for status in ["pending", "sent", "failed"] {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| s == status)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0);
+                metrics::gauge!(NOTIFICATIONS, "status" => status).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "counting the outbox for /metrics failed"),
+    }
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    };
+    metrics::gauge!(DB_POOL_SIZE).set(size as f64);
+    metrics::gauge!(DB_POOL_IDLE).set(idle as f64);
+}

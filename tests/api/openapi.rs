@@ -1,0 +1,432 @@
+//! `GET /openapi.json` and `GET /docs`: served without a token, and the document covers exactly
+//! the routes the server registers.
+//!
+//! The registered routes are read from the source (`src/api/*.rs`), so a new route that is not
+//! documented fails here without anyone having to update a list in this test.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
+use serde_json::Value;
+
+use crate::helpers::{Db, TestApp, spawn_app};
+
+const HTTP_METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// Fetches the document without a token.
+async fn fetch_document(app: &TestApp) -> Value {
+    let response = app
+        .client
+        .get(format!("{}/openapi.json", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type}"
+    );
+    let text = response.text().await.expect("body");
+    serde_json::from_str(&text).expect("the document is JSON")
+}
+
+/// The (method, path) pairs of the document's operations.
+fn documented_operations(doc: &Value) -> BTreeSet<(String, String)> {
+    let paths = doc["paths"].as_object().expect("paths is an object");
+    let mut operations = BTreeSet::new();
+    for (path, item) in paths {
+        let item = item.as_object().expect("a path item is an object");
+        for method in item.keys().filter(|k| HTTP_METHODS.contains(&k.as_str())) {
+            operations.insert((method.clone(), path.clone()));
+        }
+    }
+    operations
+}
+
+// ---- A small scanner for the route registrations in src/api ----
+
+/// The source with comments removed and the contents of string literals kept, so parentheses
+/// can be counted outside strings.
+struct Source {
+    text: String,
+}
+
+impl Source {
+    fn read(path: &Path) -> Source {
+        let raw = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        let text = raw
+            .lines()
+            .map(|line| match line.trim_start().starts_with("//") {
+                true => "",
+                false => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        Source { text }
+    }
+
+    /// The body of `fn <name>(...) { ... }`, without the braces.
+    fn fn_body(&self, name: &str) -> Option<&str> {
+        let start = self.text.find(&format!("fn {name}("))?;
+        let open = start + self.text[start..].find('{')?;
+        let close = matching(&self.text, open, '{', '}')?;
+        Some(&self.text[open + 1..close])
+    }
+}
+
+/// The index of the bracket that closes the one at `open`, skipping string literals.
+fn matching(text: &str, open: usize, left: char, right: char) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text[open..].char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            c if c == left => depth += 1,
+            c if c == right => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The string literal that starts at `text[at..]` (after optional whitespace).
+fn string_literal_at(text: &str, at: usize) -> Option<(String, usize)> {
+    let rest = &text[at..];
+    let trimmed = rest.trim_start();
+    let offset = at + (rest.len() - trimmed.len());
+    let body = trimmed.strip_prefix('"')?;
+    let end = body.find('"')?;
+    Some((body[..end].to_string(), offset + 1 + end + 1))
+}
+
+/// The HTTP methods named by `web::get()`, `web::post()`, ... in `text`, in order.
+fn methods_in(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(i) = text[at..].find("web::") {
+        let start = at + i + "web::".len();
+        let name: String = text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if HTTP_METHODS.contains(&name.as_str()) && text[start + name.len()..].starts_with("()") {
+            found.push(name);
+        }
+        at = start;
+    }
+    found
+}
+
+/// The routes a `configure` body registers, relative to its scope:
+/// `web::resource("/p").route(web::get()...)...` and `.route("/p", web::get()...)`.
+fn routes_in_configure(body: &str) -> Vec<(String, String)> {
+    let mut routes = Vec::new();
+
+    let mut at = 0;
+    while let Some(i) = body[at..].find("web::resource(") {
+        let open = at + i + "web::resource".len();
+        let (path, after_path) =
+            string_literal_at(body, open + 1).expect("web::resource takes a string literal");
+        // The resource expression ends where the call that contains it (`.service(`) closes;
+        // its `.route(web::<method>()...)` calls are all before that.
+        let service_open = body[..open]
+            .rfind('(')
+            .expect("web::resource inside a call");
+        let service_close = matching(body, service_open, '(', ')').expect("balanced parentheses");
+        let methods = methods_in(&body[after_path..service_close]);
+        assert!(
+            !methods.is_empty(),
+            "the scanner found no method for resource {path}"
+        );
+        for method in methods {
+            routes.push((method, path.clone()));
+        }
+        at = after_path;
+    }
+
+    let mut at = 0;
+    while let Some(i) = body[at..].find(".route(") {
+        let open = at + i + ".route".len();
+        at = open + 1;
+        // `.route(web::get()...)` inside a resource has no path of its own.
+        let Some((path, after_path)) = string_literal_at(body, open + 1) else {
+            continue;
+        };
+        let close = matching(body, open, '(', ')').expect("balanced parentheses");
+        let methods = methods_in(&body[after_path..close]);
+        assert_eq!(
+            methods.len(),
+            1,
+            "expected one method for .route({path:?}, ...), found {methods:?}"
+        );
+        routes.push((methods[0].clone(), path));
+    }
+    routes
+}
+
+/// `(scope prefix, module)` for every `.configure(<module>::configure)` in `api::configure`,
+/// with the prefix of the `web::scope("...")` it is inside, if any.
+fn configured_modules(api_mod: &Source) -> Vec<(String, String)> {
+    let body = api_mod
+        .fn_body("configure")
+        .expect("src/api/mod.rs has fn configure");
+    let mut scopes: Vec<(usize, usize, String)> = Vec::new();
+    let mut at = 0;
+    while let Some(i) = body[at..].find("web::scope(") {
+        let open = at + i + "web::scope".len();
+        let (prefix, _) = string_literal_at(body, open + 1).expect("web::scope takes a literal");
+        let outer_open = body[..open].rfind('(').expect("web::scope inside a call");
+        let outer_close = matching(body, outer_open, '(', ')').expect("balanced parentheses");
+        scopes.push((open, outer_close, prefix));
+        at = open + 1;
+    }
+    let mut modules = Vec::new();
+    let mut at = 0;
+    while let Some(i) = body[at..].find(".configure(") {
+        let start = at + i + ".configure(".len();
+        let end = start + body[start..].find(')').expect("closing parenthesis");
+        let target = body[start..end].trim();
+        let module = target
+            .strip_suffix("::configure")
+            .unwrap_or_else(|| panic!("unexpected .configure({target})"));
+        let prefix = scopes
+            .iter()
+            .filter(|(from, to, _)| (*from..*to).contains(&start))
+            .map(|(_, _, prefix)| prefix.as_str())
+            .collect::<String>();
+        modules.push((prefix, module.to_string()));
+        at = end;
+    }
+    modules
+}
+
+/// Every (method, full path) the server registers, read from `src/api`.
+fn registered_routes() -> BTreeSet<(String, String)> {
+    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+    let modules = configured_modules(&Source::read(&api.join("mod.rs")));
+    assert!(
+        modules.iter().any(|(prefix, _)| prefix == "/api/v1"),
+        "the scanner found no module under /api/v1: {modules:?}"
+    );
+    let mut routes = BTreeSet::new();
+    for (prefix, module) in modules {
+        let source = Source::read(&api.join(format!("{module}.rs")));
+        let body = source
+            .fn_body("configure")
+            .unwrap_or_else(|| panic!("src/api/{module}.rs has no fn configure"));
+        let found = routes_in_configure(body);
+        assert!(
+            !found.is_empty(),
+            "the scanner found no route in src/api/{module}.rs"
+        );
+        for (method, path) in found {
+            routes.insert((method, format!("{prefix}{path}")));
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_route_scanner_reads_both_registration_styles() {
+    let body = r#"
+        cfg.route("/a", web::get().to(a))
+            .service(
+                web::resource("/b/{id}")
+                    .route(web::put().to(put_b))
+                    .route(web::delete().to(delete_b)),
+            )
+            .route("/c/{id}/d", web::post().to(c));
+    "#;
+    let mut routes = routes_in_configure(body);
+    routes.sort();
+    let expected: Vec<(String, String)> = [
+        ("delete", "/b/{id}"),
+        ("get", "/a"),
+        ("post", "/c/{id}/d"),
+        ("put", "/b/{id}"),
+    ]
+    .into_iter()
+    .map(|(m, p)| (m.to_string(), p.to_string()))
+    .collect();
+    assert_eq!(routes, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_served_without_a_token_and_declares_bearer_auth() {
+    let app = spawn_app(Db::Sqlite).await;
+    let doc = fetch_document(&app).await;
+
+    let version = doc["openapi"].as_str().expect("an openapi version");
+    assert!(version.starts_with("3."), "openapi {version}");
+    assert_eq!(doc["info"]["title"], "comment-service");
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+
+    let bearer = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(bearer["type"], "http", "{bearer}");
+    assert_eq!(bearer["scheme"], "bearer", "{bearer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_route_the_server_registers() {
+    let app = spawn_app(Db::Sqlite).await;
+    let doc = fetch_document(&app).await;
+    let documented = documented_operations(&doc);
+    let registered = registered_routes();
+    assert!(
+        registered.len() >= 20,
+        "the scanner found only {} routes: {registered:?}",
+        registered.len()
+    );
+
+    let missing: Vec<_> = registered.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "registered but not in the document: {missing:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_no_route_the_server_does_not_register() {
+    let app = spawn_app(Db::Sqlite).await;
+    let doc = fetch_document(&app).await;
+    let extra: Vec<_> = documented_operations(&doc)
+        .difference(&registered_routes())
+        .cloned()
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "in the document but not registered: {extra:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_routes_require_the_bearer_token_and_the_others_do_not() {
+    let app = spawn_app(Db::Sqlite).await;
+    let doc = fetch_document(&app).await;
+    for (method, path) in documented_operations(&doc) {
+        let operation = &doc["paths"][&path][&method];
+        let security = &operation["security"];
+        if path.starts_with("/api/v1/") {
+            assert_eq!(
+                security,
+                &serde_json::json!([{"bearer": []}]),
+                "{method} {path} needs the bearer scheme"
+            );
+        } else {
+            assert!(
+                security.is_null() || security == &serde_json::json!([]),
+                "{method} {path} needs no token but says {security}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_response_of_the_api_has_the_error_shape() {
+    let app = spawn_app(Db::Sqlite).await;
+    let doc = fetch_document(&app).await;
+    let error_ref = "#/components/schemas/ErrorBody";
+    for (method, path) in documented_operations(&doc) {
+        let responses = doc["paths"][&path][&method]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path} has no responses"));
+        assert!(
+            responses.keys().any(|s| s.starts_with('2')),
+            "{method} {path} documents no success"
+        );
+        for (status, response) in responses {
+            let Some(json) = response["content"].get("application/json") else {
+                continue;
+            };
+            // `/readyz` answers 503 with its own body; everything under /api/v1 uses ErrorBody.
+            if path.starts_with("/api/v1/") && (status.starts_with('4') || status.starts_with('5'))
+            {
+                assert_eq!(
+                    json["schema"]["$ref"], error_ref,
+                    "{method} {path} {status} should use ErrorBody"
+                );
+            }
+        }
+        if path.starts_with("/api/v1/") {
+            for status in ["401", "500"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} does not document {status}"
+                );
+            }
+        }
+    }
+    let codes: BTreeSet<&str> =
+        doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"]
+            .as_array()
+            .expect("the error codes are listed")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+    for code in [
+        "bad_request",
+        "unauthorized",
+        "forbidden",
+        "discussion_closed",
+        "not_found",
+        "idempotency_conflict",
+        "payload_too_large",
+        "validation_failed",
+        "rate_limited",
+        "internal",
+    ] {
+        assert!(codes.contains(code), "the error codes lack {code}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_is_html_and_needs_no_token() {
+    let app = spawn_app(Db::Sqlite).await;
+    let response = app
+        .client
+        .get(format!("{}/docs", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        content_type.starts_with("text/html"),
+        "content type {content_type}"
+    );
+    let html = response.text().await.expect("body");
+    assert!(html.contains("api-reference"), "a Scalar page");
+    assert!(
+        html.contains("/api/v1/articles/{id}/comments"),
+        "the page embeds the document"
+    );
+}

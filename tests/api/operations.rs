@@ -1,0 +1,78 @@
+//! Metrics and access logs.
+
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::{Db, SERVICE_TOKEN, spawn_app};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_route_template_and_report_the_outbox_and_pool() {
+    let app = spawn_app(Db::Sqlite).await;
+    app.put_recent_article("m1", None).await;
+    let id = app.comment("m1", "u1", "Hallo").await;
+    app.call(
+        Method::POST,
+        &format!("/api/v1/comments/{id}/flags"),
+        Some(serde_json::json!({"reporter": {"id": "u2"}, "reason": "spam"})),
+    )
+    .await;
+    app.call(Method::GET, "/api/v1/articles/m1/comments", None)
+        .await;
+    let response = app.request(Method::GET, "/metrics", None, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    for expected in [
+        "http_requests_total{method=\"GET\",route=\"/api/v1/articles/{id}/comments\",status=\"200\"}",
+        "http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/articles/{id}/comments\"",
+        "comments_posted_total",
+        "flags_total{reason=\"spam\"}",
+        "notifications{status=\"pending\"}",
+        "notifications{status=\"sent\"}",
+        "notifications{status=\"failed\"}",
+        "db_pool_connections",
+        "db_pool_idle_connections",
+    ] {
+        assert!(text.contains(expected), "{expected} missing in\n{text}");
+    }
+    assert!(
+        !text.contains("m1/comments"),
+        "routes are templates, not paths"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_a_request_id_and_a_given_one_is_kept() {
+    let app = spawn_app(Db::Sqlite).await;
+    let response = app.request(Method::GET, "/healthz", None, None).await;
+    let generated = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(generated.len(), 16);
+    let response = app
+        .client
+        .get(format!("{}/api/v1/articles/nope", app.address))
+        .bearer_auth(SERVICE_TOKEN)
+        .header("X-Request-Id", "edge-4711")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.headers()["x-request-id"], "edge-4711");
+    let response = app
+        .request(
+            Method::DELETE,
+            "/api/v1/topics/ausland",
+            Some(SERVICE_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
