@@ -65,6 +65,7 @@ impl PageCache {
         (page.stored_at.elapsed() < TTL).then(|| page.clone())
     }
 
+    /// Stores a page (unless it is too large for the cache) and returns it.
     pub fn put(
         &self,
         article_id: &str,
@@ -72,7 +73,7 @@ impl PageCache {
         article: article::Model,
         comments_json: String,
         next_cursor: Option<String>,
-    ) {
+    ) -> Arc<CachedPage> {
         let page = Arc::new(CachedPage {
             article,
             comments_json,
@@ -81,10 +82,10 @@ impl PageCache {
         });
         let size = page.size();
         if size > self.max_bytes / 8 {
-            return;
+            return page;
         }
         let Ok(mut inner) = self.inner.lock() else {
-            return;
+            return page;
         };
         if inner.bytes + size > self.max_bytes {
             inner.evict_expired();
@@ -94,8 +95,12 @@ impl PageCache {
             }
         }
         let pages = inner.articles.entry(article_id.to_string()).or_default();
-        let old = pages.insert(key, page).map(|p| p.size()).unwrap_or(0);
+        let old = pages
+            .insert(key, page.clone())
+            .map(|p| p.size())
+            .unwrap_or(0);
         inner.bytes = inner.bytes + size - old;
+        page
     }
 
     /// Drops every page of an article (a write on this process).
@@ -127,6 +132,44 @@ impl Inner {
             !pages.is_empty()
         });
         self.bytes -= freed;
+    }
+}
+
+/// The newest open articles of each topic (what a closed discussion's notice points to), kept for
+/// `TTL`; whoever reads them still checks each one is open at that instant.
+#[derive(Default)]
+pub struct TopicArticles {
+    inner: Mutex<HashMap<String, StoredList>>,
+}
+
+type StoredList = (Instant, Arc<Vec<article::Model>>);
+
+/// Topics kept at most (far more than a newsroom has).
+const MAX_TOPICS: usize = 4096;
+
+impl TopicArticles {
+    pub fn get(&self, topic: &str) -> Option<Arc<Vec<article::Model>>> {
+        let inner = self.inner.lock().ok()?;
+        let (at, list) = inner.get(topic)?;
+        (at.elapsed() < TTL).then(|| list.clone())
+    }
+
+    pub fn put(&self, topic: &str, list: Vec<article::Model>) -> Arc<Vec<article::Model>> {
+        let list = Arc::new(list);
+        if let Ok(mut inner) = self.inner.lock() {
+            if inner.len() >= MAX_TOPICS {
+                inner.clear();
+            }
+            inner.insert(topic.to_string(), (Instant::now(), list.clone()));
+        }
+        list
+    }
+
+    /// Forgets everything (an article was registered, closed or reopened on this process).
+    pub fn clear(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.clear();
+        }
     }
 }
 
@@ -170,6 +213,14 @@ mod tests {
         cache.invalidate("a");
         assert!(cache.get("a", &key()).is_none());
         assert!(cache.get("b", &key()).is_some());
+    }
+
+    #[test]
+    fn a_cache_of_size_zero_keeps_nothing_but_returns_the_page() {
+        let cache = PageCache::new(0);
+        let page = cache.put("a", key(), article("a"), "[1]".into(), None);
+        assert_eq!(page.comments_json, "[1]");
+        assert!(cache.get("a", &key()).is_none());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Connecting to the database, migrations, and helpers for portable SQL.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -81,14 +84,55 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 const MIGRATION_LOCK: i64 = 0x636f_6d6d_656e_7401;
 
-/// Begins a transaction that writes: on SQLite it takes the write lock up front (`BEGIN
-/// IMMEDIATE`), so concurrent writers wait for each other instead of failing on lock upgrade.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
+/// Writers of one process take turns on SQLite, which has one writer at a time: waiting here
+/// costs nothing, while waiting in SQLite's busy handler means sleeping and polling. PostgreSQL
+/// needs no gate.
+#[derive(Clone, Default)]
+pub struct WriteGate(Option<Arc<Mutex<()>>>);
+
+impl WriteGate {
+    pub fn for_backend(backend: DbBackend) -> WriteGate {
+        match backend {
+            DbBackend::Sqlite => WriteGate(Some(Arc::new(Mutex::new(())))),
+            _ => WriteGate(None),
+        }
+    }
+}
+
+/// A transaction that writes, holding this process's turn on SQLite until it ends.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+/// Begins a transaction that writes: on SQLite it waits for this process's turn and then takes
+/// the write lock up front (`BEGIN IMMEDIATE`), so writers never fail on a lock upgrade.
+pub async fn begin_write(db: &DatabaseConnection, gate: &WriteGate) -> Result<WriteTxn, DbErr> {
+    let turn = match &gate.0 {
+        Some(mutex) => Some(mutex.clone().lock_owned().await),
+        None => None,
+    };
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    Ok(WriteTxn { txn, _turn: turn })
 }
 
 /// A raw statement with `$1`-style placeholders, which both SQLite and PostgreSQL accept.

@@ -21,12 +21,19 @@ pub struct AppState {
     pub signer: crate::domain::action_link::ActionLinkSigner,
     pub pages: crate::cache::PageCache,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    pub write_gate: crate::db::WriteGate,
+    pub topic_articles: crate::cache::TopicArticles,
 }
 
 impl AppState {
     /// Forgets what this process has cached about an article's comments (a write happened).
     pub fn invalidate_article(&self, article_id: &str) {
         self.pages.invalidate(article_id);
+    }
+
+    /// Forgets the cached newest articles of every topic (an article changed on this process).
+    pub fn invalidate_topics(&self) {
+        self.topic_articles.clear();
     }
 }
 
@@ -66,6 +73,7 @@ impl Application {
                 "ACTION_LINK_SECRET is not set: a random one was generated, links in earlier emails stop working"
             );
         }
+        let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
         let jobs = build_jobs(db.clone(), settings.clone())?;
         spawn_wake_loop(jobs.clone());
         let state = web::Data::new(AppState {
@@ -78,6 +86,8 @@ impl Application {
             ),
             pages: crate::cache::PageCache::new(settings.page_cache_mb as usize * 1024 * 1024),
             metrics: crate::metrics::handle(),
+            write_gate: crate::db::WriteGate::for_backend(db_backend),
+            topic_articles: crate::cache::TopicArticles::default(),
         });
         let scheduler = Scheduler::start(jobs, &settings).await?;
         let app_state = state.clone();

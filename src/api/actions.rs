@@ -215,8 +215,8 @@ async fn carry_out(
         Err(page) => return Ok(page),
     };
     let now = clock::now();
-    let txn = db::begin_write(&state.db).await?;
-    let Some(comment) = comments::find(&txn, claims.comment_id).await? else {
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let Some(comment) = comments::find(&*txn, claims.comment_id).await? else {
         return Ok(message(
             StatusCode::NOT_FOUND,
             "Kommentar nicht gefunden",
@@ -227,7 +227,7 @@ async fn carry_out(
         fingerprint: Set(token_fingerprint(&token)),
         used_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await;
     match used {
         Ok(_) => {}
@@ -241,7 +241,7 @@ async fn carry_out(
         .cloned()
         .unwrap_or_else(|| "email".to_string());
     moderation::decide(
-        &txn,
+        &*txn,
         &comment,
         claims.action,
         &moderator,

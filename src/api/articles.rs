@@ -140,7 +140,8 @@ async fn put_article(
     };
     let (article, created) = articles::upsert(&state.db, input, now).await?;
     state.invalidate_article(&article.id);
-    let view = views::article(&state.db, &state.settings, &article, now).await?;
+    state.invalidate_topics();
+    let view = views::article(&state, &article, now).await?;
     Ok(created_or_ok(created, &view))
 }
 
@@ -166,7 +167,7 @@ async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_article_id(&path)?;
     let article = load(&state, &id).await?;
-    let view = views::article(&state.db, &state.settings, &article, clock::now()).await?;
+    let view = views::article(&state, &article, clock::now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -219,7 +220,7 @@ async fn list_articles(
     }
     let mut found = articles::find_many(&state.db, &ids).await?;
     found.sort_by_key(|a| ids.iter().position(|i| *i == a.id));
-    let articles = views::articles_view(&state.db, &state.settings, &found, clock::now()).await?;
+    let articles = views::articles_view(&state, &found, clock::now()).await?;
     Ok(HttpResponse::Ok().json(dto::ArticleList { articles }))
 }
 
@@ -277,16 +278,16 @@ async fn change_discussion(
         None => None,
     };
     let action = body.action.as_deref().unwrap_or("");
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
     let mut closed_now = false;
     match action {
         "close" => {
             if views::state_of(&article, now).is_open() {
-                let changed = articles::close_by_moderator(&txn, &article.id, now).await?;
+                let changed = articles::close_by_moderator(&*txn, &article.id, now).await?;
                 closed_now = changed > 0;
                 if changed > 0 {
                     audit::write(
-                        &txn,
+                        &*txn,
                         audit::Entry {
                             moderator: &moderator.name,
                             action: "close_discussion",
@@ -334,12 +335,12 @@ async fn change_discussion(
                     .and_then(ClosedReason::parse),
             );
             if !was.is_open() || closes_at != article.closes_at {
-                articles::reopen(&txn, &article.id, closes_at, now).await?;
+                articles::reopen(&*txn, &article.id, closes_at, now).await?;
                 let note = note
                     .clone()
                     .unwrap_or_else(|| format!("open until {}", dto::format_ts(closes_at)));
                 audit::write(
-                    &txn,
+                    &*txn,
                     audit::Entry {
                         moderator: &moderator.name,
                         action: "reopen_discussion",
@@ -361,7 +362,8 @@ async fn change_discussion(
             .increment(1);
     }
     state.invalidate_article(&article.id);
+    state.invalidate_topics();
     let article = load(&state, &id).await?;
-    let view = views::article(&state.db, &state.settings, &article, now).await?;
+    let view = views::article(&state, &article, now).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -51,7 +51,7 @@ async fn ensure_open(
     if views::state_of(article, now).is_open() {
         return Ok(());
     }
-    let view = views::article(&state.db, &state.settings, article, now).await?;
+    let view = views::article(state, article, now).await?;
     Err(ApiError::DiscussionClosed(Box::new(views::notice_json(
         &view,
     ))))
@@ -226,9 +226,9 @@ async fn post_comment(
         });
     }
 
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
     let created = comments::insert(
-        &txn,
+        &*txn,
         comments::NewComment {
             article_id: article.id.clone(),
             parent_id: parent_id.map(|p| p.0),
@@ -243,7 +243,7 @@ async fn post_comment(
     let response_body = serde_json::to_string(&view).map_err(ApiError::internal)?;
     if let Some(key) = &key
         && let Err(e) =
-            idempotency::record(&txn, &caller.name, key, &hash, 201, &response_body, now).await
+            idempotency::record(&*txn, &caller.name, key, &hash, 201, &response_body, now).await
     {
         drop(txn);
         // A concurrent request with the same key committed first: answer as it did.
@@ -340,19 +340,15 @@ async fn list_comments(
             let comments_json = serde_json::to_string(&views).map_err(ApiError::internal)?;
             state.pages.put(
                 article_id.as_str(),
-                key.clone(),
+                key,
                 article,
                 comments_json,
                 next_cursor,
-            );
-            state
-                .pages
-                .get(article_id.as_str(), &key)
-                .ok_or_else(|| ApiError::Internal("the page cache lost a page".into()))?
+            )
         }
     };
     // The discussion's state is computed now, never taken from the cache.
-    let article = views::article(&state.db, &state.settings, &page.article, now).await?;
+    let article = views::article(&state, &page.article, now).await?;
     let article_json = serde_json::to_string(&article).map_err(ApiError::internal)?;
     let cursor_json = serde_json::to_string(&page.next_cursor).map_err(ApiError::internal)?;
     let mut body = String::with_capacity(
@@ -576,8 +572,8 @@ async fn delete_comment(
     ensure_open(&state, &article, now).await?;
     let from = CommentStatus::parse(&existing.status).unwrap_or(CommentStatus::Hidden);
     if from != CommentStatus::Deleted {
-        let txn = db::begin_write(&state.db).await?;
-        comments::change_status(&txn, &existing, from, CommentStatus::Deleted).await?;
+        let txn = db::begin_write(&state.db, &state.write_gate).await?;
+        comments::change_status(&*txn, &existing, from, CommentStatus::Deleted).await?;
         txn.commit().await?;
         state.invalidate_article(&existing.article_id);
     }

@@ -133,9 +133,9 @@ async fn flag_comment(
 
     let now = clock::now();
     let settings = &state.settings;
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
     let inserted = flags::insert(
-        &txn,
+        &*txn,
         flags::NewFlag {
             comment_id: comment.id,
             reporter_id: &reporter,
@@ -160,12 +160,12 @@ async fn flag_comment(
     let count = count.max(0) as u32;
     let mut kinds = Vec::new();
     if count == settings.flag_hide_threshold {
-        let current = comments::find(&txn, comment.id)
+        let current = comments::find(&*txn, comment.id)
             .await?
             .unwrap_or(comment.clone());
         if current.status == CommentStatus::Visible.as_str() {
             comments::change_status(
-                &txn,
+                &*txn,
                 &current,
                 CommentStatus::Visible,
                 CommentStatus::PendingReview,
@@ -177,15 +177,15 @@ async fn flag_comment(
         kinds.push(NotificationKind::Flagged);
     }
     if !kinds.is_empty() {
-        let article = articles::find(&txn, &comment.article_id)
+        let article = articles::find(&*txn, &comment.article_id)
             .await?
             .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
-        let current = comments::find(&txn, comment.id)
+        let current = comments::find(&*txn, comment.id)
             .await?
             .unwrap_or(comment.clone());
         for kind in kinds {
             crate::notifications::queue(
-                &txn,
+                &*txn,
                 settings,
                 &state.signer,
                 kind,

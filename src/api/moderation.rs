@@ -213,11 +213,11 @@ pub async fn apply_decision(
     via: audit::Via,
 ) -> Result<crate::entity::comment::Model, ApiError> {
     let now = clock::now();
-    let txn = db::begin_write(&state.db).await?;
-    let current = comments::find(&txn, comment.id)
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let current = comments::find(&*txn, comment.id)
         .await?
         .unwrap_or_else(|| comment.clone());
-    let changed = moderation::decide(&txn, &current, action, moderator, note, via, now).await?;
+    let changed = moderation::decide(&*txn, &current, action, moderator, note, via, now).await?;
     txn.commit().await?;
     if changed {
         state.invalidate_article(&comment.article_id);

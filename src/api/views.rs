@@ -3,13 +3,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::DbErr;
 
 use crate::api::dto;
 use crate::config::Settings;
 use crate::domain::lifecycle::{ClosedReason, DiscussionState};
 use crate::domain::notice;
 use crate::entity::article;
+use crate::startup::AppState;
 use crate::store::{articles, topics};
 
 /// How many newer open articles of the same topic a Notice names.
@@ -25,23 +26,23 @@ pub fn state_of(a: &article::Model, now: DateTime<Utc>) -> DiscussionState {
 }
 
 pub async fn article(
-    db: &impl ConnectionTrait,
-    settings: &Settings,
+    state: &AppState,
     a: &article::Model,
     now: DateTime<Utc>,
 ) -> Result<dto::Article, DbErr> {
-    let mut views = articles_view(db, settings, std::slice::from_ref(a), now).await?;
+    let mut views = articles_view(state, std::slice::from_ref(a), now).await?;
     Ok(views.remove(0))
 }
 
-/// The views of many articles with a constant number of queries per distinct topic among the
-/// closed ones (not per article).
+/// The views of many articles: at most one query for the topics of the closed ones and one per
+/// such topic whose newest open articles are not in the one-second cache (never one per article).
 pub async fn articles_view(
-    db: &impl ConnectionTrait,
-    settings: &Settings,
+    state: &AppState,
     list: &[article::Model],
     now: DateTime<Utc>,
 ) -> Result<Vec<dto::Article>, DbErr> {
+    let db = &state.db;
+    let settings: &Settings = &state.settings;
     let states: Vec<DiscussionState> = list.iter().map(|a| state_of(a, now)).collect();
     let mut closed_topics: Vec<String> = list
         .iter()
@@ -57,10 +58,18 @@ pub async fn articles_view(
         .into_iter()
         .map(|t| (t.slug.clone(), t))
         .collect();
-    let mut newest_open: HashMap<String, Vec<article::Model>> = HashMap::new();
+    let mut newest_open: HashMap<String, std::sync::Arc<Vec<article::Model>>> = HashMap::new();
     for topic in &closed_topics {
-        // The newest open articles of the topic; each notice keeps those newer than its article.
-        let open = articles::open_in_topic(db, topic, now, None, NOTICE_ARTICLES).await?;
+        // The newest open articles of the topic; each notice keeps those newer than its article
+        // and still open now (the cached list may be up to a second old).
+        let open = match state.topic_articles.get(topic) {
+            Some(open) => open,
+            None => {
+                let open =
+                    articles::open_in_topic(db, topic, now, None, NOTICE_ARTICLES + 2).await?;
+                state.topic_articles.put(topic, open)
+            }
+        };
         newest_open.insert(topic.clone(), open);
     }
 
@@ -93,6 +102,8 @@ pub async fn articles_view(
                         .map(|open| {
                             open.iter()
                                 .filter(|o| o.published_at > a.published_at && o.id != a.id)
+                                .filter(|o| state_of(o, now).is_open())
+                                .take(NOTICE_ARTICLES as usize)
                                 .map(dto::ArticleSummary::from)
                                 .collect()
                         })
