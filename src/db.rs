@@ -97,6 +97,14 @@ impl WriteGate {
             _ => WriteGate(None),
         }
     }
+
+    /// Waits for this process's turn to write (for a single statement outside a transaction).
+    pub async fn turn(&self) -> Option<OwnedMutexGuard<()>> {
+        match &self.0 {
+            Some(mutex) => Some(mutex.clone().lock_owned().await),
+            None => None,
+        }
+    }
 }
 
 /// A transaction that writes, holding this process's turn on SQLite until it ends.
@@ -122,10 +130,7 @@ impl WriteTxn {
 /// Begins a transaction that writes: on SQLite it waits for this process's turn and then takes
 /// the write lock up front (`BEGIN IMMEDIATE`), so writers never fail on a lock upgrade.
 pub async fn begin_write(db: &DatabaseConnection, gate: &WriteGate) -> Result<WriteTxn, DbErr> {
-    let turn = match &gate.0 {
-        Some(mutex) => Some(mutex.clone().lock_owned().await),
-        None => None,
-    };
+    let turn = gate.turn().await;
     let txn = db
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),

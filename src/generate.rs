@@ -127,7 +127,7 @@ pub async fn run(
             backend,
             format!(
                 "INSERT INTO articles (id, title, url, topic, published_at, closes_at, closed_at, closed_reason, comment_count, created_at, updated_at) \
-                 VALUES ('gen-big', 'Großer Artikel', 'https://www.krone.at/gen-big', 'topic-0', {p}, {c}, NULL, NULL, {big}, {n}, {n})",
+                 VALUES ('gen-big', 'Großer Artikel', 'https://www.krone.at/gen-big', 'topic-0', {p}, {c}, NULL, NULL, 0, {n}, {n})",
                 p = ts(backend, published),
                 c = ts(backend, closes_at),
                 n = ts(backend, now)
@@ -192,25 +192,24 @@ pub async fn run(
                 0
             };
         // Comments of this article: every fifth is a reply to an earlier top-level comment.
-        let mut reply_counts: Vec<(i64, i64, Option<i64>)> = Vec::with_capacity(count as usize);
-        let mut top_level: Vec<usize> = Vec::new();
+        let mut thread: Vec<(i64, Option<i64>)> = Vec::with_capacity(count as usize);
+        let mut top_level: Vec<i64> = Vec::new();
         for j in 0..count {
             let id = next_id;
             next_id += 1;
             let parent = if j % 5 == 4 && !top_level.is_empty() {
-                let idx = top_level[(j as usize * 31) % top_level.len()];
-                reply_counts[idx].1 += 1;
-                Some(reply_counts[idx].0)
+                Some(top_level[(j as usize * 31) % top_level.len()])
             } else {
-                top_level.push(reply_counts.len());
+                top_level.push(id);
                 None
             };
-            reply_counts.push((id, 0, parent));
+            thread.push((id, parent));
         }
-        for (j, (id, replies, parent)) in reply_counts.iter().enumerate() {
+        // The database's triggers count comments and replies as they are inserted.
+        for (j, (id, parent)) in thread.iter().enumerate() {
             let created = published + Duration::seconds(j as i64 * 37 + 1);
             comments_sql.push(format!(
-                "({id}, 'gen-{a}', {parent}, 'user-{user}', 'Leser {user}', 'Kommentar {j} zu Artikel {a}: Das ist ein typischer Beitrag mit etwas Text, wie er unter Artikeln steht.', 'visible', {replies}, 0, NULL, {created}, NULL)",
+                "({id}, 'gen-{a}', {parent}, 'user-{user}', 'Leser {user}', 'Kommentar {j} zu Artikel {a}: Das ist ein typischer Beitrag mit etwas Text, wie er unter Artikeln steht.', 'visible', 0, 0, NULL, {created}, NULL)",
                 parent = parent.map(|p| p.to_string()).unwrap_or_else(|| "NULL".into()),
                 user = (id * 7) % 50_000,
                 created = ts(backend, created),
@@ -218,7 +217,7 @@ pub async fn run(
         }
         articles
             .push(format!(
-                "('gen-{a}', 'Artikel {a}', 'https://www.krone.at/gen-{a}', 'topic-{topic}', {published}, {closes}, {closed_at}, {reason}, {count}, {now}, {now})",
+                "('gen-{a}', 'Artikel {a}', 'https://www.krone.at/gen-{a}', 'topic-{topic}', {published}, {closes}, {closed_at}, {reason}, 0, {now}, {now})",
                 topic = a % plan.topics.max(1),
                 published = ts(backend, published),
                 closes = ts(backend, closes_at),

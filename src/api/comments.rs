@@ -226,35 +226,45 @@ async fn post_comment(
         });
     }
 
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    let created = comments::insert(
-        &*txn,
-        comments::NewComment {
-            article_id: article.id.clone(),
-            parent_id: parent_id.map(|p| p.0),
-            author_id,
-            author_name,
-            body: body.into_string(),
-        },
-        now,
-    )
-    .await?;
-    let view = dto::Comment::view(&created, caller.is_moderator());
-    let response_body = serde_json::to_string(&view).map_err(ApiError::internal)?;
-    if let Some(key) = &key
-        && let Err(e) =
-            idempotency::record(&*txn, &caller.name, key, &hash, 201, &response_body, now).await
-    {
-        drop(txn);
-        // A concurrent request with the same key committed first: answer as it did.
-        if db::is_unique_violation(&e)
-            && let Some(stored) = idempotency::find(&state.db, &caller.name, key).await?
-        {
-            return replay(&stored, &hash);
+    let new = comments::NewComment {
+        article_id: article.id.clone(),
+        parent_id: parent_id.map(|p| p.0),
+        author_id,
+        author_name,
+        body: body.into_string(),
+    };
+    let response_body = match &key {
+        // One statement: the database counts the comment in the same statement.
+        None => {
+            let turn = state.write_gate.turn().await;
+            let created = comments::insert(&state.db, new, now).await?;
+            drop(turn);
+            serde_json::to_string(&dto::Comment::view(&created, caller.is_moderator()))
+                .map_err(ApiError::internal)?
         }
-        return Err(e.into());
-    }
-    txn.commit().await?;
+        // The comment and the stored response commit together.
+        Some(key) => {
+            let txn = db::begin_write(&state.db, &state.write_gate).await?;
+            let created = comments::insert(&*txn, new, now).await?;
+            let response_body =
+                serde_json::to_string(&dto::Comment::view(&created, caller.is_moderator()))
+                    .map_err(ApiError::internal)?;
+            if let Err(e) =
+                idempotency::record(&*txn, &caller.name, key, &hash, 201, &response_body, now).await
+            {
+                drop(txn);
+                // A concurrent request with the same key committed first: answer as it did.
+                if db::is_unique_violation(&e)
+                    && let Some(stored) = idempotency::find(&state.db, &caller.name, key).await?
+                {
+                    return replay(&stored, &hash);
+                }
+                return Err(e.into());
+            }
+            txn.commit().await?;
+            response_body
+        }
+    };
     state.invalidate_article(&article.id);
     ::metrics::counter!(crate::metrics::COMMENTS_POSTED).increment(1);
     Ok(HttpResponse::Created()

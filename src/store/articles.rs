@@ -177,21 +177,3 @@ pub async fn close_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Res
         .await?;
     Ok(result.rows_affected())
 }
-
-/// Adds `delta` to an article's count of visible comments.
-pub async fn add_to_comment_count(
-    db: &impl ConnectionTrait,
-    id: &str,
-    delta: i64,
-) -> Result<(), DbErr> {
-    if delta == 0 {
-        return Ok(());
-    }
-    db.execute_raw(stmt(
-        db,
-        "UPDATE articles SET comment_count = comment_count + $1 WHERE id = $2",
-        [delta.into(), id.into()],
-    ))
-    .await?;
-    Ok(())
-}

@@ -7,10 +7,8 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::db::stmt;
 use crate::domain::comment::CommentStatus;
 use crate::entity::comment;
-use crate::store::articles;
 
 /// The order of a list of comments; ids grow with time, so keyset pagination runs on `id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +29,8 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<comment::
     comment::Entity::find_by_id(id).one(db).await
 }
 
-/// Inserts a visible comment and counts it on its article and its parent. Run it in a transaction.
+/// Inserts a visible comment; the database counts it on its article and its parent in the same
+/// statement.
 pub async fn insert(
     db: &impl ConnectionTrait,
     new: NewComment,
@@ -53,21 +52,7 @@ pub async fn insert(
     }
     .insert(db)
     .await?;
-    articles::add_to_comment_count(db, &created.article_id, 1).await?;
-    if let Some(parent) = created.parent_id {
-        add_to_reply_count(db, parent, 1).await?;
-    }
     Ok(created)
-}
-
-async fn add_to_reply_count(db: &impl ConnectionTrait, id: i64, delta: i64) -> Result<(), DbErr> {
-    db.execute_raw(stmt(
-        db,
-        "UPDATE comments SET reply_count = reply_count + $1 WHERE id = $2",
-        [delta.into(), id.into()],
-    ))
-    .await?;
-    Ok(())
 }
 
 /// What a list shows: the public sees visible comments, and the others only as tombstones where
@@ -162,9 +147,9 @@ pub async fn edit_body(
     active.update(db).await
 }
 
-/// Moves a comment from `from` to `to` and keeps the article's and the parent's counts of
-/// visible comments right. Returns false when the comment was no longer in `from` (a concurrent
-/// change won). Run it in a transaction.
+/// Moves a comment from `from` to `to`; the database keeps the article's and the parent's counts
+/// of visible comments right. Returns false when the comment was no longer in `from` (a concurrent
+/// change won).
 pub async fn change_status(
     db: &impl ConnectionTrait,
     existing: &comment::Model,
@@ -180,19 +165,5 @@ pub async fn change_status(
         .filter(comment::Column::Status.eq(from.as_str()))
         .exec(db)
         .await?;
-    if result.rows_affected == 0 {
-        return Ok(false);
-    }
-    let delta = match (from == CommentStatus::Visible, to == CommentStatus::Visible) {
-        (true, false) => -1,
-        (false, true) => 1,
-        _ => 0,
-    };
-    if delta != 0 {
-        articles::add_to_comment_count(db, &existing.article_id, delta).await?;
-        if let Some(parent) = existing.parent_id {
-            add_to_reply_count(db, parent, delta).await?;
-        }
-    }
-    Ok(true)
+    Ok(result.rows_affected > 0)
 }

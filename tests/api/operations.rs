@@ -76,3 +76,63 @@ async fn every_response_carries_a_request_id_and_a_given_one_is_kept() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "method_not_allowed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generator_fills_a_database_whose_counts_add_up() {
+    let app = spawn_app(Db::Sqlite).await;
+    let plan = comment_service::generate::Plan {
+        articles: 20,
+        comments: 1300,
+        topics: 3,
+        big: 1000,
+    };
+    let settings = &app.state.settings;
+    let done = comment_service::generate::run(&app.db, settings, plan, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(done.articles, 21);
+    assert_eq!(done.comments, 1300);
+    let ids: Vec<String> = (0..20)
+        .map(|i| format!("gen-{i}"))
+        .chain(["gen-big".to_string()])
+        .collect();
+    let (status, body) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/articles?ids={}", ids.join(",")),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let total: i64 = body["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["comment_count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 1300, "the triggers counted every generated comment");
+    assert_eq!(body["articles"][20]["comment_count"], 1000);
+    assert_eq!(
+        body["articles"][9]["discussion"]["status"], "closed",
+        "every tenth is past the age limit"
+    );
+    let (_, page) = app
+        .call(
+            Method::GET,
+            "/api/v1/articles/gen-0/comments?limit=100",
+            None,
+        )
+        .await;
+    let comments = page["comments"].as_array().unwrap();
+    let replies: i64 = comments
+        .iter()
+        .map(|c| c["reply_count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        comments.len() as i64 + replies,
+        15,
+        "top-level comments and their replies"
+    );
+    // A new comment goes on from the generated ids.
+    app.comment("gen-0", "neu", "Nach dem Generator").await;
+}
