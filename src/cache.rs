@@ -1,10 +1,15 @@
 //! A small in-process cache of comment pages, the read every article view makes.
 //!
-//! Bounded by the bytes it holds; an entry lives at most `TTL` (so another replica's writes show
-//! within a second); a write on this process drops the article's pages at once. Only the page of
-//! comments is cached: the discussion's state is computed fresh on every request.
+//! Bounded by the bytes it holds. A page is served for at most `TTL` after it was read from the
+//! database (so another replica's writes show within a second); from `REFRESH_AFTER` on, the
+//! first request that finds it starts a refresh in the background and is still served the page,
+//! so hot pages never make a reader wait. A write on this process drops the article's pages at
+//! once, and a page read from the database before that write is never stored after it (each
+//! article has a generation that the write moves on). Only the page of comments is cached: the
+//! discussion's state is computed fresh on every request.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,6 +17,8 @@ use crate::entity::article;
 
 /// How long a page may be served without asking the database.
 pub const TTL: Duration = Duration::from_secs(1);
+/// From this age on, a request starts a refresh in the background.
+pub const REFRESH_AFTER: Duration = Duration::from_millis(700);
 
 /// Which page of which list.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -30,6 +37,7 @@ pub struct CachedPage {
     pub comments_json: String,
     pub next_cursor: Option<String>,
     stored_at: Instant,
+    refreshing: AtomicBool,
 }
 
 impl CachedPage {
@@ -38,10 +46,64 @@ impl CachedPage {
     }
 }
 
+/// When a page was read relative to the writes on its article: a page is stored only if no
+/// write (and no eviction) happened since its stamp was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    evictions: u64,
+    generation: u64,
+}
+
+/// What a lookup found.
+pub enum Lookup {
+    /// A page to serve as it is.
+    Fresh(Arc<CachedPage>),
+    /// A page to serve while the caller refreshes it in the background (with this stamp).
+    Refresh(Arc<CachedPage>, Stamp),
+    /// Nothing: read the page from the database (with this stamp) and `put` it.
+    Miss(Stamp),
+}
+
+#[derive(Default)]
+struct ArticlePages {
+    generation: u64,
+    pages: HashMap<PageKey, Arc<CachedPage>>,
+}
+
 #[derive(Default)]
 struct Inner {
-    articles: HashMap<String, HashMap<PageKey, Arc<CachedPage>>>,
+    articles: HashMap<String, ArticlePages>,
     bytes: usize,
+    evictions: u64,
+}
+
+impl Inner {
+    fn stamp(&self, article_id: &str) -> Stamp {
+        Stamp {
+            evictions: self.evictions,
+            generation: self
+                .articles
+                .get(article_id)
+                .map(|a| a.generation)
+                .unwrap_or(0),
+        }
+    }
+
+    fn evict_expired(&mut self) {
+        let mut freed = 0;
+        self.articles.retain(|_, article| {
+            article.pages.retain(|_, p| {
+                let keep = p.stored_at.elapsed() < TTL;
+                if !keep {
+                    freed += p.size();
+                }
+                keep
+            });
+            !article.pages.is_empty()
+        });
+        self.bytes -= freed;
+        self.evictions += 1;
+    }
 }
 
 /// The page cache of one process.
@@ -58,18 +120,38 @@ impl PageCache {
         }
     }
 
-    /// A page stored less than `TTL` ago.
-    pub fn get(&self, article_id: &str, key: &PageKey) -> Option<Arc<CachedPage>> {
-        let inner = self.inner.lock().ok()?;
-        let page = inner.articles.get(article_id)?.get(key)?;
-        (page.stored_at.elapsed() < TTL).then(|| page.clone())
+    pub fn lookup(&self, article_id: &str, key: &PageKey) -> Lookup {
+        let Ok(inner) = self.inner.lock() else {
+            return Lookup::Miss(Stamp {
+                evictions: u64::MAX,
+                generation: u64::MAX,
+            });
+        };
+        let stamp = inner.stamp(article_id);
+        let Some(page) = inner
+            .articles
+            .get(article_id)
+            .and_then(|a| a.pages.get(key))
+        else {
+            return Lookup::Miss(stamp);
+        };
+        let age = page.stored_at.elapsed();
+        if age >= TTL {
+            Lookup::Miss(stamp)
+        } else if age >= REFRESH_AFTER && !page.refreshing.swap(true, Ordering::AcqRel) {
+            Lookup::Refresh(page.clone(), stamp)
+        } else {
+            Lookup::Fresh(page.clone())
+        }
     }
 
-    /// Stores a page (unless it is too large for the cache) and returns it.
+    /// Stores a page read from the database after `stamp` was taken (unless a write came in
+    /// between, or the page is too large for the cache) and returns it.
     pub fn put(
         &self,
         article_id: &str,
         key: PageKey,
+        stamp: Stamp,
         article: article::Model,
         comments_json: String,
         next_cursor: Option<String>,
@@ -79,6 +161,7 @@ impl PageCache {
             comments_json,
             next_cursor,
             stored_at: Instant::now(),
+            refreshing: AtomicBool::new(false),
         });
         let size = page.size();
         if size > self.max_bytes / 8 {
@@ -87,15 +170,20 @@ impl PageCache {
         let Ok(mut inner) = self.inner.lock() else {
             return page;
         };
+        if inner.stamp(article_id) != stamp {
+            return page;
+        }
         if inner.bytes + size > self.max_bytes {
             inner.evict_expired();
             if inner.bytes + size > self.max_bytes {
                 inner.articles.clear();
                 inner.bytes = 0;
             }
+            // The eviction moved `evictions` on: stamps taken before it no longer match.
         }
-        let pages = inner.articles.entry(article_id.to_string()).or_default();
-        let old = pages
+        let article = inner.articles.entry(article_id.to_string()).or_default();
+        let old = article
+            .pages
             .insert(key, page.clone())
             .map(|p| p.size())
             .unwrap_or(0);
@@ -103,35 +191,19 @@ impl PageCache {
         page
     }
 
-    /// Drops every page of an article (a write on this process).
+    /// Drops every page of an article (a write on this process) and moves its generation on, so
+    /// a page read before the write is not stored after it.
     pub fn invalidate(&self, article_id: &str) {
-        if let Ok(mut inner) = self.inner.lock()
-            && let Some(pages) = inner.articles.remove(article_id)
-        {
-            let freed: usize = pages.values().map(|p| p.size()).sum();
+        if let Ok(mut inner) = self.inner.lock() {
+            let article = inner.articles.entry(article_id.to_string()).or_default();
+            article.generation += 1;
+            let freed: usize = article.pages.drain().map(|(_, p)| p.size()).sum();
             inner.bytes -= freed;
         }
     }
 
     pub fn bytes(&self) -> usize {
         self.inner.lock().map(|i| i.bytes).unwrap_or(0)
-    }
-}
-
-impl Inner {
-    fn evict_expired(&mut self) {
-        let mut freed = 0;
-        self.articles.retain(|_, pages| {
-            pages.retain(|_, p| {
-                let keep = p.stored_at.elapsed() < TTL;
-                if !keep {
-                    freed += p.size();
-                }
-                keep
-            });
-            !pages.is_empty()
-        });
-        self.bytes -= freed;
     }
 }
 
@@ -204,36 +276,73 @@ mod tests {
         }
     }
 
+    fn miss(cache: &PageCache, id: &str) -> Stamp {
+        match cache.lookup(id, &key()) {
+            Lookup::Miss(stamp) => stamp,
+            _ => panic!("expected a miss for {id}"),
+        }
+    }
+
+    fn fresh(cache: &PageCache, id: &str) -> Option<String> {
+        match cache.lookup(id, &key()) {
+            Lookup::Fresh(page) => Some(page.comments_json.clone()),
+            _ => None,
+        }
+    }
+
+    fn store(cache: &PageCache, id: &str, json: &str) {
+        let stamp = miss(cache, id);
+        cache.put(id, key(), stamp, article(id), json.into(), None);
+    }
+
     #[test]
     fn a_write_drops_the_articles_pages_at_once() {
         let cache = PageCache::new(1 << 20);
-        cache.put("a", key(), article("a"), "[]".into(), None);
-        cache.put("b", key(), article("b"), "[]".into(), None);
-        assert!(cache.get("a", &key()).is_some());
+        store(&cache, "a", "[]");
+        store(&cache, "b", "[]");
+        assert!(fresh(&cache, "a").is_some());
         cache.invalidate("a");
-        assert!(cache.get("a", &key()).is_none());
-        assert!(cache.get("b", &key()).is_some());
+        miss(&cache, "a");
+        assert!(fresh(&cache, "b").is_some());
+    }
+
+    #[test]
+    fn a_page_read_before_a_write_is_not_stored_after_it() {
+        let cache = PageCache::new(1 << 20);
+        let stamp = miss(&cache, "a");
+        cache.invalidate("a");
+        cache.put("a", key(), stamp, article("a"), "[\"old\"]".into(), None);
+        miss(&cache, "a");
+        store(&cache, "a", "[\"new\"]");
+        assert_eq!(fresh(&cache, "a").as_deref(), Some("[\"new\"]"));
+    }
+
+    #[test]
+    fn an_aging_page_is_refreshed_by_one_request_only() {
+        let cache = PageCache::new(1 << 20);
+        store(&cache, "a", "[]");
+        std::thread::sleep(REFRESH_AFTER);
+        assert!(matches!(cache.lookup("a", &key()), Lookup::Refresh(..)));
+        assert!(
+            fresh(&cache, "a").is_some(),
+            "the others are served the page meanwhile"
+        );
     }
 
     #[test]
     fn a_cache_of_size_zero_keeps_nothing_but_returns_the_page() {
         let cache = PageCache::new(0);
-        let page = cache.put("a", key(), article("a"), "[1]".into(), None);
+        let stamp = miss(&cache, "a");
+        let page = cache.put("a", key(), stamp, article("a"), "[1]".into(), None);
         assert_eq!(page.comments_json, "[1]");
-        assert!(cache.get("a", &key()).is_none());
+        miss(&cache, "a");
     }
 
     #[test]
     fn the_cache_stays_within_its_byte_bound() {
         let cache = PageCache::new(64 * 1024);
         for i in 0..1000 {
-            cache.put(
-                &format!("a{i}"),
-                key(),
-                article("a"),
-                "x".repeat(1000),
-                None,
-            );
+            store(&cache, &format!("a{i}"), &"x".repeat(1000));
             assert!(cache.bytes() <= 64 * 1024);
         }
     }

@@ -13,13 +13,22 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber once; later calls (tests) do nothing.
-pub fn init(format: LogFormat) {
+/// Installs the global subscriber once; later calls (tests) do nothing. Lines go to stdout
+/// through a writer thread that batches them (one write for many lines under load); keep the
+/// returned guard alive until exit so the last lines are flushed.
+pub fn init(format: LogFormat) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout(),
+        ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
-    let _ = match format {
+        .with_target(false)
+        .with_writer(writer);
+    let installed = match format {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
@@ -27,6 +36,7 @@ pub fn init(format: LogFormat) {
             .try_init(),
         LogFormat::Human => builder.try_init(),
     };
+    installed.is_ok().then_some(guard)
 }
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

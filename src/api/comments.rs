@@ -1,5 +1,7 @@
 //! Comments: post (idempotent, rate-limited), list, replies, get, edit, delete.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Duration;
@@ -10,7 +12,7 @@ use crate::api::articles::{load, parse_article_id};
 use crate::api::openapi::ErrorBody;
 use crate::api::{dto, pagination, parse_json, read_body, required, views};
 use crate::auth::ServiceCaller;
-use crate::cache::PageKey;
+use crate::cache::{CachedPage, Lookup, PageKey, Stamp};
 use crate::clock;
 use crate::db;
 use crate::domain::comment::{CommentBody, CommentStatus, parse_author_id, parse_author_name};
@@ -327,35 +329,19 @@ async fn list_comments(
         limit,
         moderator,
     };
-    let page = match state.pages.get(article_id.as_str(), &key) {
-        Some(page) => page,
-        None => {
-            let article = load(&state, &article_id).await?;
-            let rows = comments::list_top_level(
-                &state.db,
-                &article.id,
-                order,
-                after,
-                limit + 1,
-                !moderator,
-            )
-            .await?;
-            let (rows, more) = pagination::split(rows, limit);
-            let next_cursor =
-                more.then(|| pagination::encode(tag, &[rows.last().map(|c| c.id).unwrap_or(0)]));
-            let views: Vec<dto::Comment> = rows
-                .iter()
-                .map(|c| dto::Comment::view(c, moderator))
-                .collect();
-            let comments_json = serde_json::to_string(&views).map_err(ApiError::internal)?;
-            state.pages.put(
-                article_id.as_str(),
-                key,
-                article,
-                comments_json,
-                next_cursor,
-            )
+    let page = match state.pages.lookup(article_id.as_str(), &key) {
+        Lookup::Fresh(page) => page,
+        Lookup::Refresh(page, stamp) => {
+            let state = state.clone();
+            let article_id = article_id.as_str().to_string();
+            tokio::spawn(async move {
+                if let Err(e) = load_page(&state, &article_id, order, key, stamp).await {
+                    tracing::warn!(article = %article_id, error = %e, "refreshing a cached page failed");
+                }
+            });
+            page
         }
+        Lookup::Miss(stamp) => load_page(&state, article_id.as_str(), order, key, stamp).await?,
     };
     // The discussion's state is computed now, never taken from the cache.
     let article = views::article(&state, &page.article, now).await?;
@@ -374,6 +360,39 @@ async fn list_comments(
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
+}
+
+/// Reads a page of top-level comments from the database and caches it.
+async fn load_page(
+    state: &AppState,
+    article_id: &str,
+    order: comments::Order,
+    key: PageKey,
+    stamp: Stamp,
+) -> Result<Arc<CachedPage>, ApiError> {
+    let article = crate::store::articles::find(&state.db, article_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
+    let rows = comments::list_top_level(
+        &state.db,
+        &article.id,
+        order,
+        key.after,
+        key.limit + 1,
+        !key.moderator,
+    )
+    .await?;
+    let (rows, more) = pagination::split(rows, key.limit);
+    let next_cursor =
+        more.then(|| pagination::encode(key.order, &[rows.last().map(|c| c.id).unwrap_or(0)]));
+    let views: Vec<dto::Comment> = rows
+        .iter()
+        .map(|c| dto::Comment::view(c, key.moderator))
+        .collect();
+    let comments_json = serde_json::to_string(&views).map_err(ApiError::internal)?;
+    Ok(state
+        .pages
+        .put(article_id, key, stamp, article, comments_json, next_cursor))
 }
 
 /// A comment's replies, oldest first

@@ -154,7 +154,10 @@ pub async fn spawn_app_on(
     smtp: Option<TestSmtpServer>,
 ) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        comment_service::telemetry::init(comment_service::config::LogFormat::Human);
+        // Tests run until the process exits: the log writer may live as long.
+        std::mem::forget(comment_service::telemetry::init(
+            comment_service::config::LogFormat::Human,
+        ));
     }
     let mail_dir = tempfile::tempdir().expect("mail dir");
     let settings = test_settings(&database.url, mail_dir.path(), vars);
