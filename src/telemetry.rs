@@ -27,6 +27,7 @@ pub fn init(format: LogFormat) -> Option<tracing_appender::non_blocking::WorkerG
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_writer(writer);
     let installed = match format {
         LogFormat::Json => builder
