@@ -40,6 +40,9 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
                 .create_if_missing(true)
+                // After a checkpoint, the write-ahead log shrinks back to this size: under steady
+                // reads and writes it would otherwise keep the largest size it ever reached.
+                .pragma("journal_size_limit", "67108864")
         });
     if let Some(dir) = sqlite_parent_dir(&settings.database_url) {
         std::fs::create_dir_all(&dir).map_err(|e| {

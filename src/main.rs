@@ -105,6 +105,7 @@ async fn serve(settings: Settings) -> Result<(), AnyError> {
 async fn migrate(settings: Settings) -> Result<(), AnyError> {
     let db = comment_service::db::connect(&settings).await?;
     comment_service::db::migrate(&db).await?;
+    db.close().await?;
     println!("migrations applied");
     Ok(())
 }
@@ -132,6 +133,7 @@ async fn generate(
     let started = std::time::Instant::now();
     let done =
         comment_service::generate::run(&db, &settings, plan, comment_service::clock::now()).await?;
+    db.close().await?;
     println!(
         "generated {} articles and {} comments in {:.1} s",
         done.articles,
@@ -150,7 +152,7 @@ async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
     })?;
     let db = comment_service::db::connect(&settings).await?;
     comment_service::db::migrate(&db).await?;
-    let jobs = comment_service::startup::jobs_for(db, settings)?;
+    let jobs = comment_service::startup::jobs_for(db.clone(), settings)?;
     match jobs.run(job).await? {
         RunOutcome::Done(n) => match job {
             JobName::CloseExpired => println!("close-expired: closed {n} discussions"),
@@ -160,5 +162,6 @@ async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
         },
         RunOutcome::Busy => println!("{}: skipped, another run is in progress", job.as_str()),
     }
+    db.close().await?;
     Ok(())
 }

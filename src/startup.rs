@@ -137,6 +137,10 @@ impl Application {
         if let Some(scheduler) = self.scheduler.take() {
             scheduler.stop(SHUTDOWN_GRACE).await;
         }
+        // Closing the pool lets SQLite checkpoint its write-ahead log into the database file.
+        if let Err(e) = self.state.db.close_by_ref().await {
+            tracing::warn!(error = %e, "closing the database pool failed");
+        }
         result
     }
 
