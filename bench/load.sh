@@ -4,7 +4,8 @@
 #   bench/load.sh                                   # SQLite under target/bench/
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/comment_service_bench bench/load.sh
 # Variables: ARTICLES (10000), COMMENTS (1000000), BIG (510000 of them in article gen-big),
-# HOT (1000 newest articles readers hit), DURATION (10s), CONNECTIONS (32), FRESH=1 to regenerate.
+# HOT (1000 newest articles readers hit), DURATION (10s), CONNECTIONS (32), FRESH=1 to regenerate,
+# SERVER_ENV (extra VAR=value settings for the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,34 +41,39 @@ fi
 DEEP_CURSOR=$(sed -n 's/^deep cursor.*: //p' "$MARK")
 
 run_server() {
-  DATABASE_URL=$DATABASE_URL BIND_ADDR=127.0.0.1:$PORT API_TOKENS="bench:service:$TOKEN" \
-    CLOSE_EXPIRED_SCHEDULE="0 0 0 1 1 *" MAIL_DIR="$OUT/mail" RUST_LOG=${RUST_LOG:-info} \
-    LOG_FORMAT=json "$@" "$BIN" serve >"$OUT/server-$KIND.log" 2>&1 &
+  # shellcheck disable=SC2086 # SERVER_ENV holds extra VAR=value words
+  env DATABASE_URL="$DATABASE_URL" BIND_ADDR="127.0.0.1:$PORT" API_TOKENS="bench:service:$TOKEN" \
+    CLOSE_EXPIRED_SCHEDULE="0 0 0 1 1 *" MAIL_DIR="$OUT/mail" RUST_LOG="${RUST_LOG:-info}" \
+    LOG_FORMAT=json ${SERVER_ENV:-} "$@" "$BIN" serve >>"$OUT/server-$KIND.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && return; sleep 0.1; done
   echo "server did not start" >&2; exit 1
 }
 stop_server() {
-  echo "peak RSS of the server: $(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER/status)"
+  echo "   peak RSS of the server: $(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER/status)"
   kill -TERM "$SERVER"; wait "$SERVER" || true
 }
+# One scenario on a freshly started server: bench TITLE [VAR=value ...] -- WRK-ARGS...
 bench() {
-  echo; echo "== $1"; shift
+  local title=$1; shift
+  local settings=()
+  while [[ $1 != -- ]]; do settings+=("$1"); shift; done
+  shift
+  echo; echo "== $title"
+  run_server "${settings[@]}"
+  wrk -t2 -c"$CONNECTIONS" -d2s "$@" >/dev/null # warm-up, not measured
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|Latency |  50%|  99%|Non-2xx|Socket errors"
+  stop_server
 }
 
-run_server env
 BASE=http://127.0.0.1:$PORT
-bench "GET a 50-comment page, $HOT hottest articles ($KIND)" -s bench/page.lua "$BASE"
-bench "GET the first page of gen-big" -s bench/fixed.lua "$BASE/api/v1/articles/gen-big/comments?limit=50"
-[[ -n $DEEP_CURSOR ]] && bench "GET gen-big 10,000 pages in" -s bench/fixed.lua "$BASE/api/v1/articles/gen-big/comments?limit=50&cursor=$DEEP_CURSOR"
-bench "GET /api/v1/articles?ids= with 100 ids" -s bench/ids.lua "$BASE"
-bench "POST a comment" -s bench/post.lua "$BASE"
-stop_server
-
-echo; echo "== the same pages with the page cache off (what the database costs)"
-run_server env PAGE_CACHE_MB=0
-bench "GET the first page of gen-big, uncached" -s bench/fixed.lua "$BASE/api/v1/articles/gen-big/comments?limit=50"
-[[ -n $DEEP_CURSOR ]] && bench "GET gen-big 10,000 pages in, uncached" -s bench/fixed.lua "$BASE/api/v1/articles/gen-big/comments?limit=50&cursor=$DEEP_CURSOR"
-bench "GET a 50-comment page, $HOT hottest articles, uncached" -s bench/page.lua "$BASE"
-stop_server
+PAGE=/api/v1/articles/gen-big/comments?limit=50
+: >"$OUT/server-$KIND.log"
+bench "GET a 50-comment page, the $HOT newest articles ($KIND)" -- -s bench/page.lua "$BASE"
+HOT=100 bench "GET a 50-comment page, the 100 newest articles ($KIND)" -- -s bench/page.lua "$BASE"
+bench "GET the first page of gen-big" -- -s bench/fixed.lua "$BASE$PAGE"
+[[ -n $DEEP_CURSOR ]] && bench "GET gen-big 10,000 pages in" -- -s bench/fixed.lua "$BASE$PAGE&cursor=$DEEP_CURSOR"
+bench "GET /api/v1/articles?ids= with 100 ids" -- -s bench/ids.lua "$BASE"
+bench "POST a comment" -- -s bench/post.lua "$BASE"
+bench "GET the first page of gen-big, page cache off" PAGE_CACHE_MB=0 -- -s bench/fixed.lua "$BASE$PAGE"
+[[ -n $DEEP_CURSOR ]] && bench "GET gen-big 10,000 pages in, page cache off" PAGE_CACHE_MB=0 -- -s bench/fixed.lua "$BASE$PAGE&cursor=$DEEP_CURSOR"

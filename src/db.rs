@@ -43,6 +43,9 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 // After a checkpoint, the write-ahead log shrinks back to this size: under steady
                 // reads and writes it would otherwise keep the largest size it ever reached.
                 .pragma("journal_size_limit", "67108864")
+                // Checkpoints run in the background (`spawn_checkpoints`), not inside the commit
+                // of whichever request crossed the threshold.
+                .pragma("wal_autocheckpoint", "0")
         });
     if let Some(dir) = sqlite_parent_dir(&settings.database_url) {
         std::fs::create_dir_all(&dir).map_err(|e| {
@@ -67,6 +70,31 @@ fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.to_path_buf())
+}
+
+/// On SQLite, copies the write-ahead log into the database file every second, off the request
+/// path (a passive checkpoint waits for no reader or writer).
+pub fn spawn_checkpoints(db: &DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            if let Err(e) = db
+                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                .await
+            {
+                if db.ping().await.is_err() {
+                    return; // the pool was closed: the process is stopping
+                }
+                tracing::warn!(error = %e, "checkpointing the SQLite write-ahead log failed");
+            }
+        }
+    });
 }
 
 /// Runs pending migrations. On PostgreSQL, replicas starting together take turns through a lock.

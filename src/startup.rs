@@ -74,6 +74,7 @@ impl Application {
             );
         }
         let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
+        crate::db::spawn_checkpoints(&db);
         let jobs = build_jobs(db.clone(), settings.clone())?;
         spawn_wake_loop(jobs.clone());
         let state = web::Data::new(AppState {

@@ -20,6 +20,8 @@ pub fn init(format: LogFormat) -> Option<tracing_appender::non_blocking::WorkerG
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
+        // At most this many lines wait for the writer (then requests wait for it): bounds memory.
+        .buffered_lines_limit(4096)
         .finish(std::io::BufWriter::with_capacity(
             64 * 1024,
             std::io::stdout(),
