@@ -1,12 +1,15 @@
 //! A small in-process cache of comment pages, the read every article view makes.
 //!
 //! Bounded by the bytes it holds. A page is served for at most `TTL` after it was read from the
-//! database (so another replica's writes show within a second). A write on this process drops
-//! the article's pages at once, and a page read from the database before that write is never
-//! stored after it (each article has a generation that the write moves on). Only the page of comments is cached: the
+//! database (so another replica's writes show within a second); from `REFRESH_AFTER` on, the
+//! first request that finds it starts a refresh in the background and is still served the page,
+//! so hot pages never make a reader wait. A write on this process drops the article's pages at
+//! once, and a page read from the database before that write is never stored after it (each
+//! article has a generation that the write moves on). Only the page of comments is cached: the
 //! discussion's state is computed fresh on every request.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,6 +17,8 @@ use crate::entity::article;
 
 /// How long a page may be served without asking the database.
 pub const TTL: Duration = Duration::from_secs(1);
+/// From this age on, a request starts a refresh in the background.
+pub const REFRESH_AFTER: Duration = Duration::from_millis(800);
 
 /// Which page of which list.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -32,6 +37,7 @@ pub struct CachedPage {
     pub comments_json: String,
     pub next_cursor: Option<String>,
     stored_at: Instant,
+    refreshing: AtomicBool,
 }
 
 impl CachedPage {
@@ -52,6 +58,8 @@ pub struct Stamp {
 pub enum Lookup {
     /// A page to serve as it is.
     Fresh(Arc<CachedPage>),
+    /// A page to serve while the caller refreshes it in the background (with this stamp).
+    Refresh(Arc<CachedPage>, Stamp),
     /// Nothing: read the page from the database (with this stamp) and `put` it.
     Miss(Stamp),
 }
@@ -127,8 +135,11 @@ impl PageCache {
         else {
             return Lookup::Miss(stamp);
         };
-        if page.stored_at.elapsed() >= TTL {
+        let age = page.stored_at.elapsed();
+        if age >= TTL {
             Lookup::Miss(stamp)
+        } else if age >= REFRESH_AFTER && !page.refreshing.swap(true, Ordering::AcqRel) {
+            Lookup::Refresh(page.clone(), stamp)
         } else {
             Lookup::Fresh(page.clone())
         }
@@ -150,6 +161,7 @@ impl PageCache {
             comments_json,
             next_cursor,
             stored_at: Instant::now(),
+            refreshing: AtomicBool::new(false),
         });
         let size = page.size();
         if size > self.max_bytes / 8 {
@@ -303,6 +315,18 @@ mod tests {
         miss(&cache, "a");
         store(&cache, "a", "[\"new\"]");
         assert_eq!(fresh(&cache, "a").as_deref(), Some("[\"new\"]"));
+    }
+
+    #[test]
+    fn an_aging_page_is_refreshed_by_one_request_only() {
+        let cache = PageCache::new(1 << 20);
+        store(&cache, "a", "[]");
+        std::thread::sleep(REFRESH_AFTER);
+        assert!(matches!(cache.lookup("a", &key()), Lookup::Refresh(..)));
+        assert!(
+            fresh(&cache, "a").is_some(),
+            "the others are served the page meanwhile"
+        );
     }
 
     #[test]

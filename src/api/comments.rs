@@ -331,6 +331,16 @@ async fn list_comments(
     };
     let page = match state.pages.lookup(article_id.as_str(), &key) {
         Lookup::Fresh(page) => page,
+        Lookup::Refresh(page, stamp) => {
+            let state = state.clone();
+            let article_id = article_id.as_str().to_string();
+            tokio::spawn(async move {
+                if let Err(e) = load_page(&state, &article_id, order, key, stamp).await {
+                    tracing::warn!(article = %article_id, error = %e, "refreshing a cached page failed");
+                }
+            });
+            page
+        }
         Lookup::Miss(stamp) => load_page(&state, article_id.as_str(), order, key, stamp).await?,
     };
     // The discussion's state is computed now, never taken from the cache.
