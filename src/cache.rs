@@ -1,7 +1,9 @@
 //! A small in-process cache of comment pages, the read every article view makes.
 //!
 //! Bounded by the bytes it holds. A page is served for at most `TTL` after it was read from the
-//! database (so another replica's writes show within a second); from `REFRESH_AFTER` on, the
+//! database (so another replica's writes show within a second); from its refresh age on (between
+//! `REFRESH_AFTER` and `REFRESH_AFTER + REFRESH_JITTER`, so pages loaded together do not all come
+//! due together), the
 //! first request that finds it starts a refresh in the background and is still served the page,
 //! so hot pages never make a reader wait. A write on this process drops the article's pages at
 //! once, and a page read from the database before that write is never stored after it (each
@@ -18,7 +20,9 @@ use crate::entity::article;
 /// How long a page may be served without asking the database.
 pub const TTL: Duration = Duration::from_secs(1);
 /// From this age on, a request starts a refresh in the background.
-pub const REFRESH_AFTER: Duration = Duration::from_millis(800);
+pub const REFRESH_AFTER: Duration = Duration::from_millis(550);
+/// Each page's refresh age is `REFRESH_AFTER` plus a random part of this.
+pub const REFRESH_JITTER: Duration = Duration::from_millis(350);
 
 /// Which page of which list.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -38,9 +42,15 @@ pub struct CachedPage {
     pub next_cursor: Option<String>,
     stored_at: Instant,
     refreshing: AtomicBool,
+    refresh_after: Duration,
 }
 
 impl CachedPage {
+    /// No refresh was started after all: a later request may start one.
+    pub fn refresh_declined(&self) {
+        self.refreshing.store(false, Ordering::Release);
+    }
+
     fn size(&self) -> usize {
         self.comments_json.len() + self.article.title.len() + self.article.url.len() + 256
     }
@@ -138,7 +148,7 @@ impl PageCache {
         let age = page.stored_at.elapsed();
         if age >= TTL {
             Lookup::Miss(stamp)
-        } else if age >= REFRESH_AFTER && !page.refreshing.swap(true, Ordering::AcqRel) {
+        } else if age >= page.refresh_after && !page.refreshing.swap(true, Ordering::AcqRel) {
             Lookup::Refresh(page.clone(), stamp)
         } else {
             Lookup::Fresh(page.clone())
@@ -162,6 +172,7 @@ impl PageCache {
             next_cursor,
             stored_at: Instant::now(),
             refreshing: AtomicBool::new(false),
+            refresh_after: REFRESH_AFTER + REFRESH_JITTER.mul_f64(rand::random::<f64>()),
         });
         let size = page.size();
         if size > self.max_bytes / 8 {
@@ -321,7 +332,7 @@ mod tests {
     fn an_aging_page_is_refreshed_by_one_request_only() {
         let cache = PageCache::new(1 << 20);
         store(&cache, "a", "[]");
-        std::thread::sleep(REFRESH_AFTER);
+        std::thread::sleep(REFRESH_AFTER + REFRESH_JITTER);
         assert!(matches!(cache.lookup("a", &key()), Lookup::Refresh(..)));
         assert!(
             fresh(&cache, "a").is_some(),

@@ -23,6 +23,8 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub write_gate: crate::db::WriteGate,
     pub topic_articles: crate::cache::TopicArticles,
+    /// How many cached pages may be refreshed in the background at once.
+    pub refresh_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -89,6 +91,7 @@ impl Application {
             metrics: crate::metrics::handle(),
             write_gate: crate::db::WriteGate::for_backend(db_backend),
             topic_articles: crate::cache::TopicArticles::default(),
+            refresh_permits: Arc::new(tokio::sync::Semaphore::new(8)),
         });
         let scheduler = Scheduler::start(jobs, &settings).await?;
         let app_state = state.clone();

@@ -332,13 +332,21 @@ async fn list_comments(
     let page = match state.pages.lookup(article_id.as_str(), &key) {
         Lookup::Fresh(page) => page,
         Lookup::Refresh(page, stamp) => {
-            let state = state.clone();
-            let article_id = article_id.as_str().to_string();
-            tokio::spawn(async move {
-                if let Err(e) = load_page(&state, &article_id, order, key, stamp).await {
-                    tracing::warn!(article = %article_id, error = %e, "refreshing a cached page failed");
+            // Background refreshes are bounded, so they never queue up in front of the readers
+            // that must wait for the database; a page left unrefreshed simply expires.
+            match state.refresh_permits.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    let state = state.clone();
+                    let article_id = article_id.as_str().to_string();
+                    tokio::spawn(async move {
+                        if let Err(e) = load_page(&state, &article_id, order, key, stamp).await {
+                            tracing::warn!(article = %article_id, error = %e, "refreshing a cached page failed");
+                        }
+                        drop(permit);
+                    });
                 }
-            });
+                Err(_) => page.refresh_declined(),
+            }
             page
         }
         Lookup::Miss(stamp) => load_page(&state, article_id.as_str(), order, key, stamp).await?,
