@@ -2,7 +2,10 @@
 //! inserts in large transactions), for benchmarks and load tests.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionTrait,
+};
 
 use crate::config::Settings;
 use crate::domain::lifecycle;
@@ -26,6 +29,21 @@ pub struct Generated {
 }
 
 const BATCH: usize = 1000;
+
+/// A transaction for bulk inserts. On PostgreSQL the counting triggers are switched off for it
+/// (one article's count updated half a million times in one transaction is quadratic there) and
+/// the generator writes the counts itself; this needs a superuser. On SQLite the triggers count.
+async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL session_replication_role = replica")
+            .await
+            .map_err(|e| {
+                DbErr::Custom(format!("the generator needs a PostgreSQL superuser: {e}"))
+            })?;
+    }
+    Ok(txn)
+}
 
 fn ts(backend: DbBackend, t: DateTime<Utc>) -> String {
     // The textual form sqlx writes for SQLite, so generated rows compare like written ones.
@@ -83,7 +101,9 @@ pub async fn run(
     now: DateTime<Utc>,
 ) -> Result<Generated, DbErr> {
     let backend = db.get_database_backend();
-    let txn = db.begin().await?;
+    // Whether the rows carry their counts (PostgreSQL, triggers off) or the triggers count.
+    let counted = backend == DbBackend::Postgres;
+    let txn = begin(db).await?;
     let mut topics = Inserter::new(
         &txn,
         "INSERT INTO topics (slug, name, overview_url, created_at, updated_at)",
@@ -122,12 +142,13 @@ pub async fn run(
             settings.close_after_months,
             settings.newsroom_timezone,
         );
-        let txn = db.begin().await?;
+        let txn = begin(db).await?;
         txn.execute_raw(Statement::from_string(
             backend,
             format!(
                 "INSERT INTO articles (id, title, url, topic, published_at, closes_at, closed_at, closed_reason, comment_count, created_at, updated_at) \
-                 VALUES ('gen-big', 'Großer Artikel', 'https://www.krone.at/gen-big', 'topic-0', {p}, {c}, NULL, NULL, 0, {n}, {n})",
+                 VALUES ('gen-big', 'Großer Artikel', 'https://www.krone.at/gen-big', 'topic-0', {p}, {c}, NULL, NULL, {count}, {n}, {n})",
+                count = if counted { big } else { 0 },
                 p = ts(backend, published),
                 c = ts(backend, closes_at),
                 n = ts(backend, now)
@@ -160,7 +181,7 @@ pub async fn run(
     }
     let span_minutes = 17 * 30 * 24 * 60;
 
-    let mut txn = db.begin().await?;
+    let mut txn = begin(db).await?;
     let mut articles = Inserter::new(
         &txn,
         "INSERT INTO articles (id, title, url, topic, published_at, closes_at, closed_at, closed_reason, comment_count, created_at, updated_at)",
@@ -192,24 +213,26 @@ pub async fn run(
                 0
             };
         // Comments of this article: every fifth is a reply to an earlier top-level comment.
-        let mut thread: Vec<(i64, Option<i64>)> = Vec::with_capacity(count as usize);
-        let mut top_level: Vec<i64> = Vec::new();
+        let mut thread: Vec<(i64, Option<i64>, i64)> = Vec::with_capacity(count as usize);
+        let mut top_level: Vec<usize> = Vec::new();
         for j in 0..count {
             let id = next_id;
             next_id += 1;
             let parent = if j % 5 == 4 && !top_level.is_empty() {
-                Some(top_level[(j as usize * 31) % top_level.len()])
+                let index = top_level[(j as usize * 31) % top_level.len()];
+                thread[index].2 += 1;
+                Some(thread[index].0)
             } else {
-                top_level.push(id);
+                top_level.push(thread.len());
                 None
             };
-            thread.push((id, parent));
+            thread.push((id, parent, 0));
         }
-        // The database's triggers count comments and replies as they are inserted.
-        for (j, (id, parent)) in thread.iter().enumerate() {
+        for (j, (id, parent, replies)) in thread.iter().enumerate() {
+            let replies = if counted { *replies } else { 0 };
             let created = published + Duration::seconds(j as i64 * 37 + 1);
             comments_sql.push(format!(
-                "({id}, 'gen-{a}', {parent}, 'user-{user}', 'Leser {user}', 'Kommentar {j} zu Artikel {a}: Das ist ein typischer Beitrag mit etwas Text, wie er unter Artikeln steht.', 'visible', 0, 0, NULL, {created}, NULL)",
+                "({id}, 'gen-{a}', {parent}, 'user-{user}', 'Leser {user}', 'Kommentar {j} zu Artikel {a}: Das ist ein typischer Beitrag mit etwas Text, wie er unter Artikeln steht.', 'visible', {replies}, 0, NULL, {created}, NULL)",
                 parent = parent.map(|p| p.to_string()).unwrap_or_else(|| "NULL".into()),
                 user = (id * 7) % 50_000,
                 created = ts(backend, created),
@@ -217,7 +240,8 @@ pub async fn run(
         }
         articles
             .push(format!(
-                "('gen-{a}', 'Artikel {a}', 'https://www.krone.at/gen-{a}', 'topic-{topic}', {published}, {closes}, {closed_at}, {reason}, 0, {now}, {now})",
+                "('gen-{a}', 'Artikel {a}', 'https://www.krone.at/gen-{a}', 'topic-{topic}', {published}, {closes}, {closed_at}, {reason}, {total}, {now}, {now})",
+                total = if counted { count } else { 0 },
                 topic = a % plan.topics.max(1),
                 published = ts(backend, published),
                 closes = ts(backend, closes_at),
@@ -238,7 +262,7 @@ pub async fn run(
             comments_sql.clear();
             drop(articles);
             txn.commit().await?;
-            txn = db.begin().await?;
+            txn = begin(db).await?;
             articles = Inserter::new(
                 &txn,
                 "INSERT INTO articles (id, title, url, topic, published_at, closes_at, closed_at, closed_reason, comment_count, created_at, updated_at)",

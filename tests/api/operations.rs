@@ -77,9 +77,10 @@ async fn every_response_carries_a_request_id_and_a_given_one_is_kept() {
     assert_eq!(body["error"]["code"], "method_not_allowed");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_generator_fills_a_database_whose_counts_add_up() {
-    let app = spawn_app(Db::Sqlite).await;
+crate::on_both_databases!(the_generator_fills_a_database_whose_counts_add_up);
+
+async fn the_generator_fills_a_database_whose_counts_add_up(db: Db) {
+    let app = spawn_app(db).await;
     let plan = comment_service::generate::Plan {
         articles: 20,
         comments: 1300,
