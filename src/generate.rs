@@ -135,52 +135,7 @@ pub async fn run(
     let mut next_id = start_id + 1;
     let mut written = 0u64;
     let mut deep_cursor = None;
-    if big > 0 {
-        let published = chrono::SubsecRound::trunc_subsecs(now - Duration::days(1), 0);
-        let closes_at = lifecycle::closes_at(
-            published,
-            settings.close_after_months,
-            settings.newsroom_timezone,
-        );
-        let txn = begin(db).await?;
-        txn.execute_raw(Statement::from_string(
-            backend,
-            format!(
-                "INSERT INTO articles (id, title, url, topic, published_at, closes_at, closed_at, closed_reason, comment_count, created_at, updated_at) \
-                 VALUES ('gen-big', 'Großer Artikel', 'https://www.krone.at/gen-big', 'topic-0', {p}, {c}, NULL, NULL, {count}, {n}, {n})",
-                count = if counted { big } else { 0 },
-                p = ts(backend, published),
-                c = ts(backend, closes_at),
-                n = ts(backend, now)
-            ),
-        ))
-        .await?;
-        let mut rows = Inserter::new(
-            &txn,
-            "INSERT INTO comments (id, article_id, parent_id, author_id, author_name, body, status, reply_count, flag_count, first_flag_at, created_at, edited_at)",
-        );
-        for j in 0..big {
-            let id = next_id;
-            next_id += 1;
-            rows.push(format!(
-                "({id}, 'gen-big', NULL, 'user-{u}', 'Leser {u}', 'Kommentar {j} zum großen Artikel: ein typischer Beitrag mit etwas Text.', 'visible', 0, 0, NULL, {t}, NULL)",
-                u = (id * 7) % 50_000,
-                t = ts(backend, published + Duration::milliseconds(j as i64 * 100)),
-            ))
-            .await?;
-        }
-        rows.flush().await?;
-        drop(rows);
-        txn.commit().await?;
-        written += big;
-        // Newest first: page 10,001 starts after the 500,000 newest comments.
-        if big > 500_000 {
-            let last_of_page_10000 = start_id + big as i64 - 500_000 + 1;
-            deep_cursor = Some(crate::api::pagination::encode("n", &[last_of_page_10000]));
-        }
-    }
     let span_minutes = 17 * 30 * 24 * 60;
-
     let mut txn = begin(db).await?;
     let mut articles = Inserter::new(
         &txn,
@@ -272,6 +227,54 @@ pub async fn run(
     articles.flush().await?;
     drop(articles);
     txn.commit().await?;
+    // The big article comes last, so its comments have the newest ids, as the most-discussed
+    // article's would.
+    if big > 0 {
+        let first_big_id = next_id;
+        let published = chrono::SubsecRound::trunc_subsecs(now - Duration::days(1), 0);
+        let closes_at = lifecycle::closes_at(
+            published,
+            settings.close_after_months,
+            settings.newsroom_timezone,
+        );
+        let txn = begin(db).await?;
+        txn.execute_raw(Statement::from_string(
+            backend,
+            format!(
+                "INSERT INTO articles (id, title, url, topic, published_at, closes_at, closed_at, closed_reason, comment_count, created_at, updated_at) \
+                 VALUES ('gen-big', 'Großer Artikel', 'https://www.krone.at/gen-big', 'topic-0', {p}, {c}, NULL, NULL, {count}, {n}, {n})",
+                count = if counted { big } else { 0 },
+                p = ts(backend, published),
+                c = ts(backend, closes_at),
+                n = ts(backend, now)
+            ),
+        ))
+        .await?;
+        let mut rows = Inserter::new(
+            &txn,
+            "INSERT INTO comments (id, article_id, parent_id, author_id, author_name, body, status, reply_count, flag_count, first_flag_at, created_at, edited_at)",
+        );
+        for j in 0..big {
+            let id = next_id;
+            next_id += 1;
+            rows.push(format!(
+                "({id}, 'gen-big', NULL, 'user-{u}', 'Leser {u}', 'Kommentar {j} zum großen Artikel: ein typischer Beitrag mit etwas Text.', 'visible', 0, 0, NULL, {t}, NULL)",
+                u = (id * 7) % 50_000,
+                t = ts(backend, published + Duration::milliseconds(j as i64 * 100)),
+            ))
+            .await?;
+        }
+        rows.flush().await?;
+        drop(rows);
+        txn.commit().await?;
+        written += big;
+        // Newest first: page 10,001 starts after the 500,000 newest comments.
+        if big > 500_000 {
+            let last_of_page_10000 = first_big_id + big as i64 - 500_000;
+            deep_cursor = Some(crate::api::pagination::encode("n", &[last_of_page_10000]));
+        }
+    }
+
     if backend == DbBackend::Postgres {
         db.execute_unprepared("SELECT setval(pg_get_serial_sequence('comments', 'id'), (SELECT COALESCE(MAX(id), 1) FROM comments))")
             .await?;

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_schema;
 mod m20261128_000002_visible_counts;
+mod m20261128_000003_top_level_index;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_schema::Migration),
             Box::new(m20261128_000002_visible_counts::Migration),
+            Box::new(m20261128_000003_top_level_index::Migration),
         ]
     }
 }
