@@ -317,10 +317,7 @@ async fn list_comments(
         Some(_) => return Err(ApiError::field("order", "must be `newest` or `oldest`")),
     };
     let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
-    let after = match query.cursor.as_deref() {
-        Some(c) => Some(pagination::decode(c, tag, 1)?[0]),
-        None => None,
-    };
+    let after = pagination::id_after(query.cursor.as_deref(), tag)?;
     let now = clock::now();
     let moderator = caller.is_moderator();
     let key = PageKey {
@@ -391,8 +388,7 @@ async fn load_page(
     )
     .await?;
     let (rows, more) = pagination::split(rows, key.limit);
-    let next_cursor =
-        more.then(|| pagination::encode(key.order, &[rows.last().map(|c| c.id).unwrap_or(0)]));
+    let next_cursor = pagination::next_by_id(more, key.order, rows.last().map(|c| c.id));
     let views: Vec<dto::Comment> = rows
         .iter()
         .map(|c| dto::Comment::view(c, key.moderator))
@@ -427,15 +423,11 @@ async fn list_replies(
 ) -> Result<HttpResponse, ApiError> {
     let parent = load_comment(&state, &path).await?;
     let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
-    let after = match query.cursor.as_deref() {
-        Some(c) => Some(pagination::decode(c, "r", 1)?[0]),
-        None => None,
-    };
+    let after = pagination::id_after(query.cursor.as_deref(), "r")?;
     let moderator = caller.is_moderator();
     let rows = comments::list_replies(&state.db, parent.id, after, limit + 1, !moderator).await?;
     let (rows, more) = pagination::split(rows, limit);
-    let next_cursor =
-        more.then(|| pagination::encode("r", &[rows.last().map(|c| c.id).unwrap_or(0)]));
+    let next_cursor = pagination::next_by_id(more, "r", rows.last().map(|c| c.id));
     Ok(HttpResponse::Ok().json(dto::ReplyPage {
         comments: rows
             .iter()

@@ -286,14 +286,10 @@ async fn log(
     query: web::Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
-    let before = match query.cursor.as_deref() {
-        Some(c) => Some(pagination::decode(c, "l", 1)?[0]),
-        None => None,
-    };
+    let before = pagination::id_after(query.cursor.as_deref(), "l")?;
     let rows = audit::list(&state.db, before, limit + 1).await?;
     let (rows, more) = pagination::split(rows, limit);
-    let next_cursor =
-        more.then(|| pagination::encode("l", &[rows.last().map(|e| e.id).unwrap_or(0)]));
+    let next_cursor = pagination::next_by_id(more, "l", rows.last().map(|e| e.id));
     let entries = rows
         .into_iter()
         .map(|e| LogEntry {
@@ -392,14 +388,10 @@ async fn notifications(
         }
     };
     let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
-    let before = match query.cursor.as_deref() {
-        Some(c) => Some(pagination::decode(c, "m", 1)?[0]),
-        None => None,
-    };
+    let before = pagination::id_after(query.cursor.as_deref(), "m")?;
     let rows = outbox::list(&state.db, status, before, limit + 1).await?;
     let (rows, more) = pagination::split(rows, limit);
-    let next_cursor =
-        more.then(|| pagination::encode("m", &[rows.last().map(|n| n.id).unwrap_or(0)]));
+    let next_cursor = pagination::next_by_id(more, "m", rows.last().map(|n| n.id));
     let notifications = rows
         .into_iter()
         .map(|n| NotificationView {

@@ -63,6 +63,17 @@ pub fn decode(raw: &str, tag: &str, parts: usize) -> Result<Vec<i64>, ApiError> 
     Ok(numbers)
 }
 
+/// The row id in a cursor of a list ordered by id (`None` without a cursor).
+pub fn id_after(raw: Option<&str>, tag: &str) -> Result<Option<i64>, ApiError> {
+    raw.map(|c| decode(c, tag, 1).map(|parts| parts[0]))
+        .transpose()
+}
+
+/// The cursor after the last row of a page ordered by id, when more rows follow.
+pub fn next_by_id(more: bool, tag: &str, last_id: Option<i64>) -> Option<String> {
+    more.then(|| encode(tag, &[last_id.unwrap_or(0)]))
+}
+
 /// Splits a page fetched with `limit + 1` rows into the page and whether more follow.
 pub fn split<T>(mut rows: Vec<T>, limit: u64) -> (Vec<T>, bool) {
     let more = rows.len() as u64 > limit;
