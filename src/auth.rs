@@ -31,10 +31,6 @@ impl Tokens {
         Tokens(tokens)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn find(&self, presented: &str) -> Option<Caller> {
         let mut found = None;
         for t in &self.0 {

@@ -421,16 +421,12 @@ fn check_email(var: &'static str, value: &str) -> Result<(), ConfigError> {
     };
     match address.split_once('@') {
         Some((local, domain))
-            if !local.is_empty() && domain.contains('.') || domain_is_localhost(address) =>
+            if !local.is_empty() && (domain.contains('.') || domain == "localhost") =>
         {
             Ok(())
         }
         _ => Err(bad(var, format!("`{value}` is not an email address"))),
     }
-}
-
-fn domain_is_localhost(address: &str) -> bool {
-    address.ends_with("@localhost")
 }
 
 fn check_cron(var: &'static str, expression: &str) -> Result<(), ConfigError> {

@@ -141,6 +141,7 @@ impl Application {
         if let Some(scheduler) = self.scheduler.take() {
             scheduler.stop(SHUTDOWN_GRACE).await;
         }
+        self.state.jobs.deliver.mailer().shutdown().await;
         // Closing the pool lets SQLite checkpoint its write-ahead log into the database file.
         if let Err(e) = self.state.db.close_by_ref().await {
             tracing::warn!(error = %e, "closing the database pool failed");
@@ -179,7 +180,7 @@ fn build_jobs(
     tracing::info!(mail = %mailer.describe(), to = ?settings.moderation_email_to, "notifications to the community team");
     let deliverer =
         crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.mail_max_attempts);
-    Ok(crate::jobs::Jobs::new(db, settings, deliverer))
+    Ok(crate::jobs::Jobs::new(db, deliverer))
 }
 
 /// The settings of the process's one Mailer.

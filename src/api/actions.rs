@@ -125,6 +125,14 @@ async fn check(
     Ok(Ok(claims))
 }
 
+fn comment_gone() -> HttpResponse {
+    message(
+        StatusCode::NOT_FOUND,
+        "Kommentar nicht gefunden",
+        "Diesen Kommentar gibt es nicht mehr.",
+    )
+}
+
 fn already_used() -> HttpResponse {
     message(
         StatusCode::CONFLICT,
@@ -160,11 +168,7 @@ async fn confirm_page(
         Err(page) => return Ok(page),
     };
     let Some(comment) = comments::find(&state.db, claims.comment_id).await? else {
-        return Ok(message(
-            StatusCode::NOT_FOUND,
-            "Kommentar nicht gefunden",
-            "Diesen Kommentar gibt es nicht mehr.",
-        ));
+        return Ok(comment_gone());
     };
     let article = articles::find(&state.db, &comment.article_id).await?;
     let (title, button, _) = label(claims.action);
@@ -217,11 +221,7 @@ async fn carry_out(
     let now = clock::now();
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
     let Some(comment) = comments::find(&*txn, claims.comment_id).await? else {
-        return Ok(message(
-            StatusCode::NOT_FOUND,
-            "Kommentar nicht gefunden",
-            "Diesen Kommentar gibt es nicht mehr.",
-        ));
+        return Ok(comment_gone());
     };
     let used = used_action_token::ActiveModel {
         fingerprint: Set(token_fingerprint(&token)),

@@ -158,12 +158,22 @@ async fn flag_comment(
         Err(e) => return Err(e.into()),
     };
     let count = count.max(0) as u32;
-    let mut kinds = Vec::new();
-    if count == settings.flag_hide_threshold {
+    // Reaching the hide threshold hides the comment pending review; reaching the notify threshold
+    // (when it is lower) only tells the team. Either way one email, queued with the flag.
+    let kind = if count == settings.flag_hide_threshold {
+        Some(NotificationKind::PendingReview)
+    } else if count == settings.flag_notify_threshold {
+        Some(NotificationKind::Flagged)
+    } else {
+        None
+    };
+    if let Some(kind) = kind {
         let current = comments::find(&*txn, comment.id)
             .await?
-            .unwrap_or(comment.clone());
-        if current.status == CommentStatus::Visible.as_str() {
+            .unwrap_or_else(|| comment.clone());
+        if kind == NotificationKind::PendingReview
+            && current.status == CommentStatus::Visible.as_str()
+        {
             comments::change_status(
                 &*txn,
                 &current,
@@ -172,32 +182,22 @@ async fn flag_comment(
             )
             .await?;
         }
-        kinds.push(NotificationKind::PendingReview);
-    } else if count == settings.flag_notify_threshold {
-        kinds.push(NotificationKind::Flagged);
-    }
-    if !kinds.is_empty() {
         let article = articles::find(&*txn, &comment.article_id)
             .await?
             .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
-        let current = comments::find(&*txn, comment.id)
-            .await?
-            .unwrap_or(comment.clone());
-        for kind in kinds {
-            crate::notifications::queue(
-                &*txn,
-                settings,
-                &state.signer,
-                kind,
-                &current,
-                &article,
-                now,
-            )
-            .await?;
-        }
+        crate::notifications::queue(
+            &*txn,
+            settings,
+            &state.signer,
+            kind,
+            &current,
+            &article,
+            now,
+        )
+        .await?;
     }
     txn.commit().await?;
-    if count == settings.flag_hide_threshold || count == settings.flag_notify_threshold {
+    if kind.is_some() {
         state.invalidate_article(&comment.article_id);
         state.jobs.deliver.wake();
     }

@@ -54,29 +54,19 @@ pub enum RunOutcome {
 #[derive(Clone)]
 pub struct Jobs {
     db: DatabaseConnection,
-    settings: Arc<Settings>,
     close_guard: Arc<Mutex<()>>,
     deliver_guard: Arc<Mutex<()>>,
     pub deliver: deliver_notifications::Deliverer,
 }
 
 impl Jobs {
-    pub fn new(
-        db: DatabaseConnection,
-        settings: Arc<Settings>,
-        deliver: deliver_notifications::Deliverer,
-    ) -> Jobs {
+    pub fn new(db: DatabaseConnection, deliver: deliver_notifications::Deliverer) -> Jobs {
         Jobs {
             db,
-            settings,
             close_guard: Arc::new(Mutex::new(())),
             deliver_guard: Arc::new(Mutex::new(())),
             deliver,
         }
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.settings
     }
 
     /// Runs a job once, now.
