@@ -7,7 +7,6 @@ use actix_web::{FromRequest, HttpRequest, http::header, web};
 
 use crate::config::{ApiToken, Role};
 use crate::error::ApiError;
-use crate::startup::AppState;
 
 /// Who is calling.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,9 +52,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+    let tokens = req
+        .app_data::<web::Data<Tokens>>()
+        .ok_or_else(|| ApiError::Internal("the token table is missing".into()))?;
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -66,7 +65,7 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         })
         .map(str::trim)
         .ok_or(ApiError::Unauthorized)?;
-    state.tokens.find(presented).ok_or(ApiError::Unauthorized)
+    tokens.find(presented).ok_or(ApiError::Unauthorized)
 }
 
 /// Any configured token: the website backend (or a moderator).

@@ -131,8 +131,13 @@ async fn generate(
     let db = comment_service::db::connect(&settings).await?;
     comment_service::db::migrate(&db).await?;
     let started = std::time::Instant::now();
-    let done =
-        comment_service::generate::run(&db, &settings, plan, comment_service::clock::now()).await?;
+    let done = comment_service::generate::run(
+        &db,
+        &settings,
+        plan,
+        comment_service::clock::Clock::system().now(),
+    )
+    .await?;
     db.close().await?;
     println!(
         "generated {} articles and {} comments in {:.1} s",

@@ -2,13 +2,14 @@
 //!
 //! The recorder is the process's one `metrics` recorder (installed once); the handle that renders
 //! it lives in the application state. Gauges that mirror the database (the outbox, the pool) are
-//! read when `/metrics` is scraped.
+//! set by the `/metrics` handler from numbers it reads when scraped.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use sea_orm::{DatabaseConnection, DbBackend};
+
+use crate::domain::states::NotificationStatus;
 
 pub const HTTP_REQUESTS: &str = "http_requests_total";
 pub const HTTP_DURATION: &str = "http_request_duration_seconds";
@@ -72,32 +73,25 @@ fn describe() {
     metrics::describe_gauge!(PAGE_CACHE_BYTES, "Bytes held by the comment page cache");
 }
 
-/// Sets the gauges that mirror the database, just before a scrape renders them.
-pub async fn refresh_database_gauges(db: &DatabaseConnection) {
-    match crate::store::outbox::count_by_status(db).await {
-        Ok(counts) => {
-            for status in ["pending", "sent", "failed"] {
-                let n = counts
-                    .iter()
-                    .find(|(s, _)| s == status)
-                    .map(|(_, n)| *n)
-                    .unwrap_or(0);
-                metrics::gauge!(NOTIFICATIONS, "status" => status).set(n as f64);
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "counting the outbox for /metrics failed"),
+/// Sets the outbox gauges from the counts per status (a status without rows is 0).
+pub fn set_outbox(counts: &[(NotificationStatus, i64)]) {
+    for &status in NotificationStatus::ALL {
+        let n = counts
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        metrics::gauge!(NOTIFICATIONS, "status" => status.as_str()).set(n as f64);
     }
-    let (size, idle) = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let pool = db.get_postgres_connection_pool();
-            (pool.size(), pool.num_idle())
-        }
-        DbBackend::Sqlite => {
-            let pool = db.get_sqlite_connection_pool();
-            (pool.size(), pool.num_idle())
-        }
-        _ => (0, 0),
-    };
+}
+
+/// Sets the database pool gauges.
+pub fn set_pool(size: u32, idle: usize) {
     metrics::gauge!(DB_POOL_SIZE).set(size as f64);
     metrics::gauge!(DB_POOL_IDLE).set(idle as f64);
+}
+
+/// Sets the page cache gauge.
+pub fn set_page_cache(bytes: usize) {
+    metrics::gauge!(PAGE_CACHE_BYTES).set(bytes as f64);
 }

@@ -5,19 +5,11 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::config::Settings;
-use crate::domain::action_link::{ActionLinkSigner, ModerationAction};
+use crate::domain::action_link::ActionLinkSigner;
+use crate::domain::states::{ModerationAction, NotificationKind};
 use crate::entity::{article, comment};
-use crate::mail::{NotificationKind, NotificationView, render_notification_in};
+use crate::mail::{NotificationView, render_notification_in};
 use crate::store::{flags, outbox};
-
-impl NotificationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationKind::Flagged => "flagged",
-            NotificationKind::PendingReview => "pending_review",
-        }
-    }
-}
 
 /// The link a moderator follows to act on a comment from an email.
 pub fn action_url(
@@ -74,7 +66,11 @@ pub async fn queue(
         author_id: comment.author_id.clone(),
         comment_created_at: comment.created_at,
         flag_count: summary.total,
-        reasons: summary.reasons_by_count(),
+        reasons: summary
+            .reasons_by_count()
+            .into_iter()
+            .map(|(reason, n)| (reason.as_str().to_string(), n))
+            .collect(),
         notes: summary.notes.clone(),
         approve_url: action_url(settings, signer, comment.id, ModerationAction::Approve, now),
         hide_url: action_url(settings, signer, comment.id, ModerationAction::Hide, now),
@@ -96,7 +92,7 @@ pub async fn queue(
         db,
         outbox::NewNotification {
             comment_id: comment.id,
-            kind: kind.as_str(),
+            kind,
             message_id,
             in_reply_to: root,
             subject,

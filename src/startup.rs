@@ -9,35 +9,10 @@ use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Tokens;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::jobs::Scheduler;
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<Settings>,
-    pub tokens: Tokens,
-    pub jobs: crate::jobs::Jobs,
-    pub signer: crate::domain::action_link::ActionLinkSigner,
-    pub pages: crate::cache::PageCache,
-    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
-    pub write_gate: crate::db::WriteGate,
-    pub topic_articles: crate::cache::TopicArticles,
-    /// How many cached pages may be refreshed in the background at once.
-    pub refresh_permits: Arc<tokio::sync::Semaphore>,
-}
-
-impl AppState {
-    /// Forgets what this process has cached about an article's comments (a write happened).
-    pub fn invalidate_article(&self, article_id: &str) {
-        self.pages.invalidate(article_id);
-    }
-
-    /// Forgets the cached newest articles of every topic (an article changed on this process).
-    pub fn invalidate_topics(&self) {
-        self.topic_articles.clear();
-    }
-}
+use crate::state::AppState;
 
 /// A built application: bound to its port, not yet serving.
 pub struct Application {
@@ -60,9 +35,19 @@ impl Application {
         Application::build_with_db(settings, db).await
     }
 
+    /// Builds on a connected, migrated database with the system clock.
     pub async fn build_with_db(
         settings: Settings,
         db: DatabaseConnection,
+    ) -> Result<Application, Box<dyn std::error::Error + Send + Sync>> {
+        Application::build_with(settings, db, Clock::system()).await
+    }
+
+    /// Builds on a connected, migrated database with the given clock (tests pass one they move).
+    pub async fn build_with(
+        settings: Settings,
+        db: DatabaseConnection,
+        clock: Clock,
     ) -> Result<Application, Box<dyn std::error::Error + Send + Sync>> {
         let listener = TcpListener::bind(&settings.bind_addr)?;
         let port = listener.local_addr()?.port();
@@ -77,11 +62,12 @@ impl Application {
         }
         let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
         crate::db::spawn_checkpoints(&db);
-        let jobs = build_jobs(db.clone(), settings.clone())?;
+        let jobs = build_jobs(db.clone(), settings.clone(), clock.clone())?;
         spawn_wake_loop(jobs.clone());
+        let tokens = web::Data::new(Tokens::new(settings.api_tokens.clone()));
         let state = web::Data::new(AppState {
             db,
-            tokens: Tokens::new(settings.api_tokens.clone()),
+            clock,
             settings: settings.clone(),
             jobs: jobs.clone(),
             signer: crate::domain::action_link::ActionLinkSigner::new(
@@ -103,6 +89,7 @@ impl Application {
                 )
                 .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
                 .app_data(app_state.clone())
+                .app_data(tokens.clone())
                 .configure(crate::api::configure)
         })
         .listen(listener)?
@@ -169,18 +156,19 @@ pub fn jobs_for(
     db: DatabaseConnection,
     settings: Settings,
 ) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
-    build_jobs(db, Arc::new(settings))
+    build_jobs(db, Arc::new(settings), Clock::system())
 }
 
 fn build_jobs(
     db: DatabaseConnection,
     settings: Arc<Settings>,
+    clock: Clock,
 ) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
     let mailer = crate::mail::Mailer::from_settings(&mail_settings(&settings))?;
     tracing::info!(mail = %mailer.describe(), to = ?settings.moderation_email_to, "notifications to the community team");
     let deliverer =
         crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.mail_max_attempts);
-    Ok(crate::jobs::Jobs::new(db, deliverer))
+    Ok(crate::jobs::Jobs::new(db, deliverer, clock))
 }
 
 /// The settings of the process's one Mailer.

@@ -8,18 +8,14 @@ use std::sync::LazyLock;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use minijinja::{AutoEscape, Environment, context};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 use crate::api::openapi::ErrorBody;
-use crate::clock;
-use crate::db;
-use crate::domain::action_link::{
-    ActionClaims, ActionLinkError, ModerationAction, token_fingerprint,
-};
-use crate::entity::used_action_token;
+use crate::domain::action_link::ActionClaims;
+use crate::domain::states::{ModerationAction, Via};
 use crate::error::ApiError;
-use crate::startup::AppState;
-use crate::store::{articles, audit, comments, moderation};
+use crate::service::moderation::{self as decisions, Decided, Decision, LinkCheck};
+use crate::state::AppState;
+use crate::store::{articles, comments};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -99,30 +95,20 @@ async fn check(
     state: &AppState,
     token: &str,
 ) -> Result<Result<ActionClaims, HttpResponse>, ApiError> {
-    let claims = match state.signer.verify(token, clock::now()) {
-        Ok(c) => c,
-        Err(ActionLinkError::Expired) => {
-            return Ok(Err(message(
-                StatusCode::GONE,
-                "Link abgelaufen",
-                "Dieser Link ist abgelaufen. Bitte entscheiden Sie über die Moderations-Warteschlange.",
-            )));
-        }
-        Err(_) => {
-            return Ok(Err(message(
-                StatusCode::BAD_REQUEST,
-                "Ungültiger Link",
-                "Dieser Link ist ungültig. Bitte öffnen Sie ihn genau so, wie er in der E-Mail steht.",
-            )));
-        }
-    };
-    let used = used_action_token::Entity::find_by_id(token_fingerprint(token))
-        .one(&state.db)
-        .await?;
-    if used.is_some() {
-        return Ok(Err(already_used()));
-    }
-    Ok(Ok(claims))
+    Ok(match decisions::check_link(state, token).await? {
+        LinkCheck::Valid(claims) => Ok(claims),
+        LinkCheck::Expired => Err(message(
+            StatusCode::GONE,
+            "Link abgelaufen",
+            "Dieser Link ist abgelaufen. Bitte entscheiden Sie über die Moderations-Warteschlange.",
+        )),
+        LinkCheck::Invalid => Err(message(
+            StatusCode::BAD_REQUEST,
+            "Ungültiger Link",
+            "Dieser Link ist ungültig. Bitte öffnen Sie ihn genau so, wie er in der E-Mail steht.",
+        )),
+        LinkCheck::Used => Err(already_used()),
+    })
 }
 
 fn comment_gone() -> HttpResponse {
@@ -186,7 +172,7 @@ async fn confirm_page(
             status => comment.status,
             flag_count => comment.flag_count,
             body => comment.body,
-            expires_at => crate::api::dto::format_ts(claims.expires_at),
+            expires_at => crate::views::dto::format_ts(claims.expires_at),
         },
     ))
 }
@@ -218,50 +204,30 @@ async fn carry_out(
         Ok(c) => c,
         Err(page) => return Ok(page),
     };
-    let now = clock::now();
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    let Some(comment) = comments::find(&*txn, claims.comment_id).await? else {
-        return Ok(comment_gone());
-    };
-    let used = used_action_token::ActiveModel {
-        fingerprint: Set(token_fingerprint(&token)),
-        used_at: Set(now),
-    }
-    .insert(&*txn)
-    .await;
-    match used {
-        Ok(_) => {}
-        Err(e) if db::is_unique_violation(&e) => return Ok(already_used()),
-        Err(e) => return Err(e.into()),
-    }
     let moderator = state
         .settings
         .moderation_email_to
         .first()
         .cloned()
-        .unwrap_or_else(|| "email".to_string());
-    moderation::decide(
-        &*txn,
-        &comment,
-        claims.action,
-        &moderator,
-        None,
-        audit::Via::Email,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    state.invalidate_article(&comment.article_id);
-    tracing::info!(
-        comment = comment.id,
-        action = claims.action.as_str(),
-        via = "email",
-        "moderation decision"
-    );
-    let (_, _, done) = label(claims.action);
-    Ok(message(
-        StatusCode::OK,
-        "Erledigt",
-        &format!("Der Kommentar {} wurde {done}.", comment.id),
-    ))
+        .unwrap_or_else(|| Via::Email.to_string());
+    let decision = Decision {
+        comment_id: claims.comment_id,
+        action: claims.action,
+        moderator: &moderator,
+        note: None,
+        via: Via::Email,
+        link: Some(&token),
+    };
+    Ok(match decisions::decide(&state, decision).await? {
+        Decided::Done(comment) => {
+            let (_, _, done) = label(claims.action);
+            message(
+                StatusCode::OK,
+                "Erledigt",
+                &format!("Der Kommentar {} wurde {done}.", comment.id),
+            )
+        }
+        Decided::CommentGone => comment_gone(),
+        Decided::LinkUsed => already_used(),
+    })
 }

@@ -5,16 +5,17 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::openapi::ErrorBody;
-use crate::api::{created_or_ok, dto, required, views};
+use crate::api::{created_or_ok, required};
 use crate::auth::{Moderator, ServiceCaller};
-use crate::clock;
-use crate::db;
 use crate::domain::comment::parse_line;
 use crate::domain::ids::{ArticleId, TopicSlug, parse_http_url};
-use crate::domain::lifecycle::{self, ClosedReason, DiscussionState};
+use crate::domain::states::DiscussionAction;
 use crate::error::{ApiError, FieldErrors};
-use crate::startup::AppState;
-use crate::store::{articles, audit, topics};
+use crate::service::articles::{self as service, ArticleInput, DiscussionChange};
+use crate::service::comments::load_article;
+use crate::state::AppState;
+use crate::store::articles;
+use crate::views::{self, dto};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/articles", web::get().to(list_articles))
@@ -31,16 +32,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 pub fn parse_article_id(raw: &str) -> Result<ArticleId, ApiError> {
     ArticleId::parse(raw).map_err(|reason| ApiError::field("id", reason))
-}
-
-/// Loads an article or answers 404.
-pub async fn load(
-    state: &AppState,
-    id: &ArticleId,
-) -> Result<crate::entity::article::Model, ApiError> {
-    articles::find(&state.db, id.as_str())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no article `{id}`")))
 }
 
 /// An article to register or update.
@@ -88,7 +79,14 @@ async fn put_article(
     body: web::Json<ArticleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_article_id(&path)?;
-    let body = body.into_inner();
+    let input = parse_article(body.into_inner())?;
+    let (article, created) = service::put(&state, id, input).await?;
+    let view = views::articles::article(&state, &article, state.clock.now()).await?;
+    Ok(created_or_ok(created, &view))
+}
+
+/// Parses an article's fields, reporting every bad one at once.
+fn parse_article(body: ArticleBody) -> Result<ArticleInput, ApiError> {
     let mut errors = FieldErrors::new();
     let title = required(&mut errors, "title", body.title)
         .and_then(|t| errors.check("title", parse_line(&t, 500)));
@@ -96,53 +94,20 @@ async fn put_article(
         .and_then(|u| errors.check("url", parse_http_url(&u)));
     let published_at = required(&mut errors, "published_at", body.published_at)
         .and_then(|p| errors.check("published_at", dto::parse_ts(&p)));
-    let topic = match body
-        .topic
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        None => None,
-        Some(raw) => match TopicSlug::parse(raw) {
-            Err(reason) => {
-                errors.add("topic", reason);
-                None
-            }
-            Ok(slug) => {
-                if topics::find(&state.db, slug.as_str()).await?.is_none() {
-                    errors.add(
-                        "topic",
-                        format!("no topic `{}` is registered", slug.as_str()),
-                    );
-                }
-                Some(slug.into_string())
-            }
-        },
+    let topic = match body.topic.as_deref().map(str::trim) {
+        Some(raw) if !raw.is_empty() => errors.check("topic", TopicSlug::parse(raw)),
+        _ => None,
     };
     errors.into_result()?;
-    let (Some(title), Some(url), Some(published_at)) = (title, url, published_at) else {
-        return Err(ApiError::BadRequest("incomplete article".into()));
-    };
-    let published_at = chrono::SubsecRound::trunc_subsecs(published_at, 6);
-    let closes_at = lifecycle::closes_at(
-        published_at,
-        state.settings.close_after_months,
-        state.settings.newsroom_timezone,
-    );
-    let now = clock::now();
-    let input = articles::ArticleInput {
-        id: id.into_string(),
-        title,
-        url,
-        topic,
-        published_at,
-        closes_at,
-    };
-    let (article, created) = articles::upsert(&state.db, input, now).await?;
-    state.invalidate_article(&article.id);
-    state.invalidate_topics();
-    let view = views::article(&state, &article, now).await?;
-    Ok(created_or_ok(created, &view))
+    match (title, url, published_at) {
+        (Some(title), Some(url), Some(published_at)) => Ok(ArticleInput {
+            title,
+            url,
+            topic,
+            published_at,
+        }),
+        _ => Err(ApiError::BadRequest("incomplete article".into())),
+    }
 }
 
 /// An article with its discussion
@@ -166,8 +131,8 @@ async fn get_article(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_article_id(&path)?;
-    let article = load(&state, &id).await?;
-    let view = views::article(&state, &article, clock::now()).await?;
+    let article = load_article(&state, id.as_str()).await?;
+    let view = views::articles::article(&state, &article, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -220,7 +185,7 @@ async fn list_articles(
     }
     let mut found = articles::find_many(&state.db, &ids).await?;
     found.sort_by_key(|a| ids.iter().position(|i| *i == a.id));
-    let articles = views::articles_view(&state, &found, clock::now()).await?;
+    let articles = views::articles::articles_view(&state, &found, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(dto::ArticleList { articles }))
 }
 
@@ -228,7 +193,7 @@ async fn list_articles(
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"action": "reopen", "until": "2027-01-01T00:00:00Z"}))]
 pub struct DiscussionBody {
-    #[schema(schema_with = crate::api::openapi::discussion_action, required)]
+    #[schema(value_type = DiscussionAction, required)]
     action: Option<String>,
     /// A note for the audit log (up to 500 characters).
     reason: Option<String>,
@@ -265,105 +230,34 @@ async fn change_discussion(
     body: web::Json<DiscussionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_article_id(&path)?;
-    let body = body.into_inner();
-    let now = clock::now();
-    let article = load(&state, &id).await?;
-    let note = match body
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-    {
-        Some(r) => Some(parse_line(r, 500).map_err(|e| ApiError::field("reason", e))?),
-        None => None,
-    };
-    let action = body.action.as_deref().unwrap_or("");
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    let mut closed_now = false;
-    match action {
-        "close" => {
-            if views::state_of(&article, now).is_open() {
-                let changed = articles::close_by_moderator(&*txn, &article.id, now).await?;
-                closed_now = changed > 0;
-                if changed > 0 {
-                    audit::write(
-                        &*txn,
-                        audit::Entry {
-                            moderator: &moderator.name,
-                            action: "close_discussion",
-                            comment_id: None,
-                            article_id: Some(&article.id),
-                            note: note.as_deref(),
-                            via: audit::Via::Api,
-                        },
-                        now,
-                    )
-                    .await?;
-                }
-            }
-        }
-        "reopen" => {
-            let age_limit = lifecycle::closes_at(
-                article.published_at,
-                state.settings.close_after_months,
-                state.settings.newsroom_timezone,
-            );
-            let until = match body.until.as_deref() {
-                Some(raw) => Some(dto::parse_ts(raw).map_err(|e| ApiError::field("until", e))?),
-                None => None,
-            };
-            let closes_at = match until {
-                Some(t) if t <= now => {
-                    return Err(ApiError::field("until", "must be in the future"));
-                }
-                Some(t) => chrono::SubsecRound::trunc_subsecs(t, 6),
-                None if now >= age_limit => {
-                    return Err(ApiError::field(
-                        "until",
-                        "is required: the article is past its age limit, so reopening needs an explicit future end",
-                    ));
-                }
-                None => age_limit,
-            };
-            let was = DiscussionState::at(
-                now,
-                article.closes_at,
-                article.closed_at,
-                article
-                    .closed_reason
-                    .as_deref()
-                    .and_then(ClosedReason::parse),
-            );
-            if !was.is_open() || closes_at != article.closes_at {
-                articles::reopen(&*txn, &article.id, closes_at, now).await?;
-                let note = note
-                    .clone()
-                    .unwrap_or_else(|| format!("open until {}", dto::format_ts(closes_at)));
-                audit::write(
-                    &*txn,
-                    audit::Entry {
-                        moderator: &moderator.name,
-                        action: "reopen_discussion",
-                        comment_id: None,
-                        article_id: Some(&article.id),
-                        note: Some(&note),
-                        via: audit::Via::Api,
-                    },
-                    now,
-                )
-                .await?;
-            }
-        }
-        _ => return Err(ApiError::field("action", "must be `close` or `reopen`")),
-    }
-    txn.commit().await?;
-    if closed_now {
-        ::metrics::counter!(crate::metrics::DISCUSSIONS_CLOSED, "reason" => "moderator")
-            .increment(1);
-    }
-    state.invalidate_article(&article.id);
-    state.invalidate_topics();
-    let article = load(&state, &id).await?;
-    let view = views::article(&state, &article, now).await?;
+    let change = parse_change(body.into_inner())?;
+    let article = service::change_discussion(&state, &moderator, &id, change).await?;
+    let view = views::articles::article(&state, &article, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Parses a moderator's change to a discussion.
+fn parse_change(body: DiscussionBody) -> Result<DiscussionChange, ApiError> {
+    let reason = match body.reason.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => {
+            Some(parse_line(r, 500).map_err(|e| ApiError::field("reason", e))?)
+        }
+        _ => None,
+    };
+    let action = body
+        .action
+        .as_deref()
+        .and_then(|a| a.parse::<DiscussionAction>().ok())
+        .ok_or_else(|| ApiError::field("action", "must be `close` or `reopen`"))?;
+    let until = match (action, body.until.as_deref()) {
+        (DiscussionAction::Reopen, Some(raw)) => {
+            Some(dto::parse_ts(raw).map_err(|e| ApiError::field("until", e))?)
+        }
+        _ => None,
+    };
+    Ok(DiscussionChange {
+        action,
+        reason,
+        until,
+    })
 }

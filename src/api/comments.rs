@@ -1,26 +1,24 @@
 //! Comments: post (idempotent, rate-limited), list, replies, get, edit, delete.
 
-use std::sync::Arc;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Duration;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::articles::{load, parse_article_id};
+use crate::api::articles::parse_article_id;
 use crate::api::openapi::ErrorBody;
-use crate::api::{dto, pagination, parse_json, read_body, required, views};
+use crate::api::{comment_pages, pagination, parse_json, read_body, required};
 use crate::auth::ServiceCaller;
-use crate::cache::{CachedPage, Lookup, PageKey, Stamp};
-use crate::clock;
-use crate::db;
-use crate::domain::comment::{CommentBody, CommentStatus, parse_author_id, parse_author_name};
+use crate::cache::PageKey;
+use crate::domain::comment::{CommentBody, parse_author_id, parse_author_name};
 use crate::domain::ids::CommentId;
-use crate::entity::{article, comment};
+use crate::domain::states::CommentOrder;
 use crate::error::{ApiError, FieldErrors};
-use crate::startup::AppState;
-use crate::store::{comments, idempotency};
+use crate::service::comments::{self, NewComment};
+use crate::service::idempotency::{KeyedRequest, StoredResponse};
+use crate::state::AppState;
+use crate::store::comments::{Order, list_replies as replies_page};
+use crate::views::dto;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -35,28 +33,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(edit_comment))
             .route(web::delete().to(delete_comment)),
     );
-}
-
-/// Loads a comment or answers 404.
-pub async fn load_comment(state: &AppState, raw_id: &str) -> Result<comment::Model, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no comment `{raw_id}`"));
-    let id = CommentId::parse(raw_id).ok_or_else(not_found)?;
-    comments::find(&state.db, id.0).await?.ok_or_else(not_found)
-}
-
-/// Refuses writes to a discussion that is closed at `now`, with the Notice.
-async fn ensure_open(
-    state: &AppState,
-    article: &article::Model,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), ApiError> {
-    if views::state_of(article, now).is_open() {
-        return Ok(());
-    }
-    let view = views::article(state, article, now).await?;
-    Err(ApiError::DiscussionClosed(Box::new(views::notice_json(
-        &view,
-    ))))
 }
 
 /// The author of a new comment, as the website knows them.
@@ -101,18 +77,51 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_string()))
 }
 
-fn replay(
-    stored: &crate::entity::idempotency_key::Model,
-    hash: &str,
-) -> Result<HttpResponse, ApiError> {
-    if stored.request_hash != hash {
-        return Err(ApiError::IdempotencyConflict);
+fn respond(response: StoredResponse) -> HttpResponse {
+    let mut builder =
+        HttpResponse::build(StatusCode::from_u16(response.status).unwrap_or(StatusCode::CREATED));
+    builder.content_type("application/json");
+    if response.replayed {
+        builder.insert_header(("Idempotent-Replayed", "true"));
     }
-    let status = StatusCode::from_u16(stored.status_code as u16).unwrap_or(StatusCode::CREATED);
-    Ok(HttpResponse::build(status)
-        .content_type("application/json")
-        .insert_header(("Idempotent-Replayed", "true"))
-        .body(stored.response_body.clone()))
+    builder.body(response.body)
+}
+
+/// Parses a new comment's fields, reporting every bad one at once.
+fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComment, ApiError> {
+    let mut errors = FieldErrors::new();
+    let author = required(&mut errors, "author", input.author);
+    let (author_id, author_name) = match author {
+        Some(a) => (
+            required(&mut errors, "author.id", a.id)
+                .and_then(|v| errors.check("author.id", parse_author_id(&v))),
+            required(&mut errors, "author.name", a.name)
+                .and_then(|v| errors.check("author.name", parse_author_name(&v))),
+        ),
+        None => (None, None),
+    };
+    let body = required(&mut errors, "body", input.body)
+        .and_then(|b| errors.check("body", CommentBody::parse(&b, max_chars)));
+    let parent_id = match input.parent_id.as_deref() {
+        None => None,
+        Some(raw) => {
+            let id = CommentId::parse(raw);
+            if id.is_none() {
+                errors.add("parent_id", "names no comment of this article");
+            }
+            id
+        }
+    };
+    errors.into_result()?;
+    match (author_id, author_name, body) {
+        (Some(author_id), Some(author_name), Some(body)) => Ok(NewComment {
+            author_id,
+            author_name,
+            body,
+            parent_id,
+        }),
+        _ => Err(ApiError::BadRequest("incomplete comment".into())),
+    }
 }
 
 /// Post a comment or reply
@@ -153,131 +162,17 @@ async fn post_comment(
 ) -> Result<HttpResponse, ApiError> {
     let article_id = parse_article_id(&path)?;
     let raw = read_body(payload).await?;
-    let key = idempotency_key(&req)?;
-    let hash = idempotency::request_hash(req.path(), &raw);
-    if let Some(key) = &key
-        && let Some(stored) = idempotency::find(&state.db, &caller.name, key).await?
-    {
-        return replay(&stored, &hash);
-    }
-
-    let input: NewCommentBody = parse_json(&raw)?;
-    let mut errors = FieldErrors::new();
-    let author = required(&mut errors, "author", input.author);
-    let (author_id, author_name) = match author {
-        Some(a) => (
-            required(&mut errors, "author.id", a.id)
-                .and_then(|v| errors.check("author.id", parse_author_id(&v))),
-            required(&mut errors, "author.name", a.name)
-                .and_then(|v| errors.check("author.name", parse_author_name(&v))),
-        ),
-        None => (None, None),
-    };
-    let body = required(&mut errors, "body", input.body).and_then(|b| {
-        errors.check(
-            "body",
-            CommentBody::parse(&b, state.settings.comment_max_chars),
-        )
-    });
-    let parent_id = match input.parent_id.as_deref() {
-        None => None,
-        Some(raw) => {
-            let id = CommentId::parse(raw);
-            if id.is_none() {
-                errors.add("parent_id", "names no comment of this article");
-            }
-            id
-        }
-    };
-    errors.into_result()?;
-    let (Some(author_id), Some(author_name), Some(body)) = (author_id, author_name, body) else {
-        return Err(ApiError::BadRequest("incomplete comment".into()));
-    };
-
-    let now = clock::now();
-    let article = load(&state, &article_id).await?;
-    ensure_open(&state, &article, now).await?;
-    if let Some(parent) = parent_id {
-        match comments::find(&state.db, parent.0).await? {
-            Some(p) if p.article_id == article.id => {
-                if p.status != CommentStatus::Visible.as_str() {
-                    return Err(ApiError::field(
-                        "parent_id",
-                        "names a comment that is no longer visible",
-                    ));
-                }
-            }
-            _ => {
-                return Err(ApiError::field(
-                    "parent_id",
-                    "names no comment of this article",
-                ));
-            }
-        }
-    }
-
-    let limit = state.settings.comment_rate_limit;
-    let window = Duration::minutes(1);
-    let recent =
-        comments::recent_by_author(&state.db, &author_id, now - window, limit as u64).await?;
-    if recent.len() >= limit as usize {
-        let oldest = recent.last().copied().unwrap_or(now);
-        let wait = (oldest + window - now).num_milliseconds().max(0);
-        return Err(ApiError::RateLimited {
-            retry_after_secs: ((wait + 999) / 1000).max(1) as u64,
-        });
-    }
-
-    let new = comments::NewComment {
-        article_id: article.id.clone(),
-        parent_id: parent_id.map(|p| p.0),
-        author_id,
-        author_name,
-        body: body.into_string(),
-    };
-    let response_body = match &key {
-        // One statement: the database counts the comment in the same statement.
-        None => {
-            let turn = state.write_gate.turn().await;
-            let created = comments::insert(&state.db, new, now).await?;
-            drop(turn);
-            serde_json::to_string(&dto::Comment::view(&created, caller.is_moderator()))
-                .map_err(ApiError::internal)?
-        }
-        // The comment and the stored response commit together.
-        Some(key) => {
-            let txn = db::begin_write(&state.db, &state.write_gate).await?;
-            let created = comments::insert(&*txn, new, now).await?;
-            let response_body =
-                serde_json::to_string(&dto::Comment::view(&created, caller.is_moderator()))
-                    .map_err(ApiError::internal)?;
-            if let Err(e) =
-                idempotency::record(&*txn, &caller.name, key, &hash, 201, &response_body, now).await
-            {
-                drop(txn);
-                // A concurrent request with the same key committed first: answer as it did.
-                if db::is_unique_violation(&e)
-                    && let Some(stored) = idempotency::find(&state.db, &caller.name, key).await?
-                {
-                    return replay(&stored, &hash);
-                }
-                return Err(e.into());
-            }
-            txn.commit().await?;
-            response_body
-        }
-    };
-    state.invalidate_article(&article.id);
-    ::metrics::counter!(crate::metrics::COMMENTS_POSTED).increment(1);
-    Ok(HttpResponse::Created()
-        .content_type("application/json")
-        .body(response_body))
+    let keyed =
+        idempotency_key(&req)?.map(|key| KeyedRequest::new(&caller.name, key, req.path(), &raw));
+    let input = parse_new_comment(parse_json(&raw)?, state.settings.comment_max_chars)?;
+    let response = comments::post(&state, &caller, &article_id, input, keyed).await?;
+    Ok(respond(response))
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
-    #[param(schema_with = crate::api::openapi::comment_order, required = false)]
+    #[param(value_type = Option<CommentOrder>, required = false)]
     order: Option<String>,
     /// Page size, 1 to 100 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
@@ -311,92 +206,26 @@ async fn list_comments(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let article_id = parse_article_id(&path)?;
-    let (order, tag) = match query.order.as_deref() {
-        None | Some("newest") => (comments::Order::Newest, "n"),
-        Some("oldest") => (comments::Order::Oldest, "o"),
-        Some(_) => return Err(ApiError::field("order", "must be `newest` or `oldest`")),
+    let order = match query.order.as_deref() {
+        None => CommentOrder::Newest,
+        Some(raw) => raw
+            .parse::<CommentOrder>()
+            .map_err(|_| ApiError::field("order", "must be `newest` or `oldest`"))?,
     };
-    let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
-    let after = pagination::id_after(query.cursor.as_deref(), tag)?;
-    let now = clock::now();
-    let moderator = caller.is_moderator();
+    let (order, tag) = match order {
+        CommentOrder::Newest => (Order::Newest, "n"),
+        CommentOrder::Oldest => (Order::Oldest, "o"),
+    };
     let key = PageKey {
         order: tag,
-        after,
-        limit,
-        moderator,
+        after: pagination::id_after(query.cursor.as_deref(), tag)?,
+        limit: pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?,
+        moderator: caller.is_moderator(),
     };
-    let page = match state.pages.lookup(article_id.as_str(), &key) {
-        Lookup::Fresh(page) => page,
-        Lookup::Refresh(page, stamp) => {
-            // Background refreshes are bounded, so they never queue up in front of the readers
-            // that must wait for the database; a page left unrefreshed simply expires.
-            match state.refresh_permits.clone().try_acquire_owned() {
-                Ok(permit) => {
-                    let state = state.clone();
-                    let article_id = article_id.as_str().to_string();
-                    tokio::spawn(async move {
-                        if let Err(e) = load_page(&state, &article_id, order, key, stamp).await {
-                            tracing::warn!(article = %article_id, error = %e, "refreshing a cached page failed");
-                        }
-                        drop(permit);
-                    });
-                }
-                Err(_) => page.refresh_declined(),
-            }
-            page
-        }
-        Lookup::Miss(stamp) => load_page(&state, article_id.as_str(), order, key, stamp).await?,
-    };
-    // The discussion's state is computed now, never taken from the cache.
-    let article = views::article(&state, &page.article, now).await?;
-    let article_json = serde_json::to_string(&article).map_err(ApiError::internal)?;
-    let cursor_json = serde_json::to_string(&page.next_cursor).map_err(ApiError::internal)?;
-    let mut body = String::with_capacity(
-        article_json.len() + page.comments_json.len() + cursor_json.len() + 48,
-    );
-    body.push_str("{\"article\":");
-    body.push_str(&article_json);
-    body.push_str(",\"comments\":");
-    body.push_str(&page.comments_json);
-    body.push_str(",\"next_cursor\":");
-    body.push_str(&cursor_json);
-    body.push('}');
+    let body = comment_pages::page_body(&state, article_id.as_str(), order, key).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
-}
-
-/// Reads a page of top-level comments from the database and caches it.
-async fn load_page(
-    state: &AppState,
-    article_id: &str,
-    order: comments::Order,
-    key: PageKey,
-    stamp: Stamp,
-) -> Result<Arc<CachedPage>, ApiError> {
-    let article = crate::store::articles::find(&state.db, article_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
-    let rows = comments::list_top_level(
-        &state.db,
-        &article.id,
-        order,
-        key.after,
-        key.limit + 1,
-        !key.moderator,
-    )
-    .await?;
-    let (rows, more) = pagination::split(rows, key.limit);
-    let next_cursor = pagination::next_by_id(more, key.order, rows.last().map(|c| c.id));
-    let views: Vec<dto::Comment> = rows
-        .iter()
-        .map(|c| dto::Comment::view(c, key.moderator))
-        .collect();
-    let comments_json = serde_json::to_string(&views).map_err(ApiError::internal)?;
-    Ok(state
-        .pages
-        .put(article_id, key, stamp, article, comments_json, next_cursor))
 }
 
 /// A comment's replies, oldest first
@@ -421,11 +250,11 @@ async fn list_replies(
     path: web::Path<String>,
     query: web::Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let parent = load_comment(&state, &path).await?;
+    let parent = comments::load(&state, &path).await?;
     let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
     let after = pagination::id_after(query.cursor.as_deref(), "r")?;
     let moderator = caller.is_moderator();
-    let rows = comments::list_replies(&state.db, parent.id, after, limit + 1, !moderator).await?;
+    let rows = replies_page(&state.db, parent.id, after, limit + 1, !moderator).await?;
     let (rows, more) = pagination::split(rows, limit);
     let next_cursor = pagination::next_by_id(more, "r", rows.last().map(|c| c.id));
     Ok(HttpResponse::Ok().json(dto::ReplyPage {
@@ -456,7 +285,7 @@ async fn get_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let comment = load_comment(&state, &path).await?;
+    let comment = comments::load(&state, &path).await?;
     Ok(HttpResponse::Ok().json(dto::Comment::view(&comment, caller.is_moderator())))
 }
 
@@ -470,17 +299,6 @@ pub(crate) struct EditBody {
     /// The new text, under the same rules as a new comment's.
     #[schema(value_type = String, required)]
     body: Option<String>,
-}
-
-/// Checks that the caller speaks for the comment's author.
-fn ensure_author(comment: &comment::Model, author_id: &str) -> Result<(), ApiError> {
-    if comment.author_id == author_id.trim() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only the author may change this comment".into(),
-        ))
-    }
 }
 
 /// The author edits a comment
@@ -511,7 +329,6 @@ async fn edit_comment(
     path: web::Path<String>,
     body: web::Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let existing = load_comment(&state, &path).await?;
     let input = body.into_inner();
     let mut errors = FieldErrors::new();
     let author_id = required(&mut errors, "author_id", input.author_id);
@@ -525,25 +342,7 @@ async fn edit_comment(
     let (Some(author_id), Some(text)) = (author_id, text) else {
         return Err(ApiError::BadRequest("incomplete edit".into()));
     };
-    ensure_author(&existing, &author_id)?;
-    let now = clock::now();
-    let article = crate::store::articles::find(&state.db, &existing.article_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
-    ensure_open(&state, &article, now).await?;
-    if existing.status != CommentStatus::Visible.as_str() {
-        return Err(ApiError::Forbidden(
-            "this comment is not visible and can no longer be edited".into(),
-        ));
-    }
-    let minutes = state.settings.comment_edit_minutes;
-    if now >= existing.created_at + Duration::minutes(minutes) {
-        return Err(ApiError::Forbidden(format!(
-            "comments can be edited for {minutes} minutes after posting"
-        )));
-    }
-    let updated = comments::edit_body(&state.db, existing, text.into_string(), now).await?;
-    state.invalidate_article(&updated.article_id);
+    let updated = comments::edit(&state, &path, &author_id, text).await?;
     Ok(HttpResponse::Ok().json(dto::Comment::view(&updated, caller.is_moderator())))
 }
 
@@ -584,7 +383,6 @@ async fn delete_comment(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let raw = read_body(payload).await?;
-    let existing = load_comment(&state, &path).await?;
     let input: DeleteBody = if raw.is_empty() {
         DeleteBody { author_id: None }
     } else {
@@ -593,18 +391,6 @@ async fn delete_comment(
     let Some(author_id) = input.author_id else {
         return Err(ApiError::field("author_id", "is required"));
     };
-    ensure_author(&existing, &author_id)?;
-    let now = clock::now();
-    let article = crate::store::articles::find(&state.db, &existing.article_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
-    ensure_open(&state, &article, now).await?;
-    let from = CommentStatus::parse(&existing.status).unwrap_or(CommentStatus::Hidden);
-    if from != CommentStatus::Deleted {
-        let txn = db::begin_write(&state.db, &state.write_gate).await?;
-        comments::change_status(&*txn, &existing, from, CommentStatus::Deleted).await?;
-        txn.commit().await?;
-        state.invalidate_article(&existing.article_id);
-    }
+    comments::delete(&state, &path, &author_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

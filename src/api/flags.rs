@@ -6,19 +6,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::comments::load_comment;
-use crate::api::dto::ts;
 use crate::api::openapi::ErrorBody;
 use crate::api::required;
 use crate::auth::ServiceCaller;
-use crate::clock;
-use crate::db;
-use crate::domain::comment::{CommentStatus, FlagReason, parse_author_id, parse_flag_note};
+use crate::domain::comment::{parse_author_id, parse_flag_note};
+use crate::domain::states::FlagReason;
 use crate::entity::flag;
 use crate::error::{ApiError, FieldErrors};
-use crate::mail::NotificationKind;
-use crate::startup::AppState;
-use crate::store::{articles, comments, flags};
+use crate::service::flags::{self, NewFlag};
+use crate::state::AppState;
+use crate::views::dto::ts;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/comments/{id}/flags", web::post().to(flag_comment));
@@ -38,7 +35,7 @@ pub(crate) struct Reporter {
 pub(crate) struct FlagBody {
     #[schema(value_type = Reporter, required)]
     reporter: Option<Reporter>,
-    #[schema(schema_with = crate::api::openapi::flag_reason, required)]
+    #[schema(value_type = FlagReason, required)]
     reason: Option<String>,
     /// Up to 500 characters; required when `reason` is `other`.
     note: Option<String>,
@@ -49,8 +46,7 @@ pub(crate) struct FlagBody {
 pub(crate) struct FlagView {
     id: String,
     comment_id: String,
-    #[schema(schema_with = crate::api::openapi::flag_reason)]
-    reason: String,
+    reason: FlagReason,
     #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "ts")]
     created_at: DateTime<Utc>,
@@ -61,7 +57,7 @@ impl From<&flag::Model> for FlagView {
         FlagView {
             id: f.id.to_string(),
             comment_id: f.comment_id.to_string(),
-            reason: f.reason.clone(),
+            reason: f.reason,
             created_at: f.created_at,
         }
     }
@@ -96,8 +92,18 @@ async fn flag_comment(
     path: web::Path<String>,
     body: web::Json<FlagBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let comment = load_comment(&state, &path).await?;
-    let input = body.into_inner();
+    let input = parse_flag(body.into_inner())?;
+    let flagged = flags::flag(&state, &path, input).await?;
+    let view = FlagView::from(&flagged.flag);
+    Ok(if flagged.created {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+/// Parses a flag's fields, reporting every bad one at once.
+fn parse_flag(input: FlagBody) -> Result<NewFlag, ApiError> {
     let mut errors = FieldErrors::new();
     let reporter = required(&mut errors, "reporter", input.reporter)
         .and_then(|r| required(&mut errors, "reporter.id", r.id))
@@ -105,108 +111,26 @@ async fn flag_comment(
     let reason = required(&mut errors, "reason", input.reason).and_then(|r| {
         errors.check(
             "reason",
-            FlagReason::parse(r.trim())
-                .ok_or("must be one of spam, abuse, off_topic, illegal, misinformation, other"),
+            r.trim().parse::<FlagReason>().map_err(|_| {
+                format!(
+                    "must be one of {}",
+                    FlagReason::ALL
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }),
         )
     });
     let note = reason.and_then(|r| errors.check("note", parse_flag_note(r, input.note.as_deref())));
     errors.into_result()?;
-    let (Some(reporter), Some(reason), Some(note)) = (reporter, reason, note) else {
-        return Err(ApiError::BadRequest("incomplete flag".into()));
-    };
-    if reporter == comment.author_id {
-        return Err(ApiError::field(
-            "reporter.id",
-            "readers cannot flag their own comment",
-        ));
+    match (reporter, reason, note) {
+        (Some(reporter_id), Some(reason), Some(note)) => Ok(NewFlag {
+            reporter_id,
+            reason,
+            note,
+        }),
+        _ => Err(ApiError::BadRequest("incomplete flag".into())),
     }
-    let status = CommentStatus::parse(&comment.status).unwrap_or(CommentStatus::Hidden);
-    if matches!(status, CommentStatus::Hidden | CommentStatus::Deleted) {
-        return Err(ApiError::NotFound(format!(
-            "no visible comment `{}`",
-            comment.id
-        )));
-    }
-    if let Some(existing) = flags::open_flag_of(&state.db, comment.id, &reporter).await? {
-        return Ok(HttpResponse::Ok().json(FlagView::from(&existing)));
-    }
-
-    let now = clock::now();
-    let settings = &state.settings;
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    let inserted = flags::insert(
-        &*txn,
-        flags::NewFlag {
-            comment_id: comment.id,
-            reporter_id: &reporter,
-            reason: reason.as_str(),
-            note: note.as_deref(),
-        },
-        now,
-    )
-    .await;
-    let (flag, count) = match inserted {
-        Ok(v) => v,
-        Err(e) if db::is_unique_violation(&e) => {
-            // The same reader flagged concurrently: answer with that flag.
-            drop(txn);
-            let existing = flags::open_flag_of(&state.db, comment.id, &reporter)
-                .await?
-                .ok_or_else(|| ApiError::internal(e))?;
-            return Ok(HttpResponse::Ok().json(FlagView::from(&existing)));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let count = count.max(0) as u32;
-    // Reaching the hide threshold hides the comment pending review; reaching the notify threshold
-    // (when it is lower) only tells the team. Either way one email, queued with the flag.
-    let kind = if count == settings.flag_hide_threshold {
-        Some(NotificationKind::PendingReview)
-    } else if count == settings.flag_notify_threshold {
-        Some(NotificationKind::Flagged)
-    } else {
-        None
-    };
-    if let Some(kind) = kind {
-        let current = comments::find(&*txn, comment.id)
-            .await?
-            .unwrap_or_else(|| comment.clone());
-        if kind == NotificationKind::PendingReview
-            && current.status == CommentStatus::Visible.as_str()
-        {
-            comments::change_status(
-                &*txn,
-                &current,
-                CommentStatus::Visible,
-                CommentStatus::PendingReview,
-            )
-            .await?;
-        }
-        let article = articles::find(&*txn, &comment.article_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
-        crate::notifications::queue(
-            &*txn,
-            settings,
-            &state.signer,
-            kind,
-            &current,
-            &article,
-            now,
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    if kind.is_some() {
-        state.invalidate_article(&comment.article_id);
-        state.jobs.deliver.wake();
-    }
-    tracing::info!(
-        comment = comment.id,
-        reason = reason.as_str(),
-        open_flags = count,
-        "comment flagged"
-    );
-    ::metrics::counter!(crate::metrics::FLAGS, "reason" => reason.as_str()).increment(1);
-    Ok(HttpResponse::Created().json(FlagView::from(&flag)))
 }

@@ -2,15 +2,14 @@
 
 pub mod actions;
 pub mod articles;
+pub mod comment_pages;
 pub mod comments;
-pub mod dto;
 pub mod flags;
 pub mod moderation;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
 pub mod topics;
-pub mod views;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};

@@ -7,18 +7,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::comments::load_comment;
-use crate::api::dto::{self, ts, ts_opt};
 use crate::api::openapi::ErrorBody;
 use crate::api::pagination;
 use crate::auth::Moderator;
-use crate::clock;
-use crate::db;
-use crate::domain::action_link::ModerationAction;
 use crate::domain::comment::parse_line;
+use crate::domain::states::{
+    LogAction, ModerationAction, NotificationKind, NotificationStatus, Via,
+};
 use crate::error::ApiError;
-use crate::startup::AppState;
-use crate::store::{articles, audit, comments, flags, moderation, outbox};
+use crate::service::moderation::{self as decisions, Decided, Decision};
+use crate::state::AppState;
+use crate::store::{articles, audit, flags, moderation, outbox};
+use crate::views::dto::{self, ts, ts_opt};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/moderation/queue", web::get().to(queue))
@@ -33,7 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub(crate) struct FlagsView {
     total: u32,
     /// Count per reason.
-    by_reason: BTreeMap<String, u32>,
+    by_reason: BTreeMap<&'static str, u32>,
     /// The reporters' notes.
     notes: Vec<String>,
     #[schema(value_type = Option<String>, format = DateTime, required)]
@@ -128,7 +128,7 @@ async fn queue(
                 article: articles.get(&c.article_id).map(dto::ArticleSummary::from),
                 flags: FlagsView {
                     total: s.total,
-                    by_reason: s.by_reason,
+                    by_reason: s.by_reason.iter().map(|(r, n)| (r.as_str(), *n)).collect(),
                     notes: s.notes,
                     first_at: s.first_at,
                     last_at: s.last_at,
@@ -143,7 +143,7 @@ async fn queue(
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"action": "hide", "note": "Beleidigung"}))]
 pub(crate) struct DecisionBody {
-    #[schema(schema_with = crate::api::openapi::moderation_action, required)]
+    #[schema(value_type = ModerationAction, required)]
     action: Option<String>,
     /// A note for the audit log (up to 500 characters).
     note: Option<String>,
@@ -175,63 +175,32 @@ async fn decide(
     path: web::Path<String>,
     body: web::Json<DecisionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let comment = load_comment(&state, &path).await?;
     let input = body.into_inner();
     let action = input
         .action
         .as_deref()
-        .and_then(ModerationAction::parse)
+        .and_then(|a| a.parse::<ModerationAction>().ok())
         .ok_or_else(|| ApiError::field("action", "must be `approve`, `hide` or `delete`"))?;
-    let note = match input
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
-        Some(n) => Some(parse_line(n, 500).map_err(|e| ApiError::field("note", e))?),
-        None => None,
+    let note = match input.note.as_deref().map(str::trim) {
+        Some(n) if !n.is_empty() => {
+            Some(parse_line(n, 500).map_err(|e| ApiError::field("note", e))?)
+        }
+        _ => None,
     };
-    let updated = apply_decision(
-        &state,
-        &comment,
+    let not_found = || ApiError::NotFound(format!("no comment `{}`", path.as_str()));
+    let comment_id = crate::domain::ids::CommentId::parse(&path).ok_or_else(not_found)?;
+    let decision = Decision {
+        comment_id: comment_id.0,
         action,
-        &moderator.name,
-        note.as_deref(),
-        audit::Via::Api,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(dto::Comment::view(&updated, true)))
-}
-
-/// One decision in one transaction, from the API or an email link; returns the comment after it.
-pub async fn apply_decision(
-    state: &AppState,
-    comment: &crate::entity::comment::Model,
-    action: ModerationAction,
-    moderator: &str,
-    note: Option<&str>,
-    via: audit::Via,
-) -> Result<crate::entity::comment::Model, ApiError> {
-    let now = clock::now();
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    let current = comments::find(&*txn, comment.id)
-        .await?
-        .unwrap_or_else(|| comment.clone());
-    let changed = moderation::decide(&*txn, &current, action, moderator, note, via, now).await?;
-    txn.commit().await?;
-    if changed {
-        state.invalidate_article(&comment.article_id);
-        tracing::info!(
-            comment = comment.id,
-            action = action.as_str(),
-            moderator,
-            via = via.as_str(),
-            "moderation decision"
-        );
+        moderator: &moderator.name,
+        note: note.as_deref(),
+        via: Via::Api,
+        link: None,
+    };
+    match decisions::decide(&state, decision).await? {
+        Decided::Done(updated) => Ok(HttpResponse::Ok().json(dto::Comment::view(&updated, true))),
+        Decided::CommentGone | Decided::LinkUsed => Err(not_found()),
     }
-    comments::find(&state.db, comment.id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no comment `{}`", comment.id)))
 }
 
 /// An entry of the moderation audit log.
@@ -243,16 +212,14 @@ pub(crate) struct LogEntry {
     at: DateTime<Utc>,
     /// The moderator's token name, or the community team's address for email actions.
     moderator: String,
-    #[schema(schema_with = crate::api::openapi::log_action)]
-    action: String,
+    action: LogAction,
     #[schema(required)]
     comment_id: Option<String>,
     #[schema(required)]
     article_id: Option<String>,
     #[schema(required)]
     note: Option<String>,
-    #[schema(schema_with = crate::api::openapi::log_via)]
-    via: String,
+    via: Via,
 }
 
 /// A page of the audit log, newest first.
@@ -313,7 +280,7 @@ async fn log(
 #[into_params(parameter_in = Query)]
 pub(crate) struct NotificationQuery {
     /// Only notifications in this state; all without.
-    #[param(schema_with = crate::api::openapi::notification_status, required = false)]
+    #[param(value_type = Option<NotificationStatus>, required = false)]
     status: Option<String>,
     /// Page size, 1 to 100 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
@@ -327,10 +294,8 @@ pub(crate) struct NotificationQuery {
 pub(crate) struct NotificationView {
     id: String,
     comment_id: String,
-    #[schema(schema_with = crate::api::openapi::notification_kind)]
-    kind: String,
-    #[schema(schema_with = crate::api::openapi::notification_status)]
-    status: String,
+    kind: NotificationKind,
+    status: NotificationStatus,
     /// Delivery attempts so far (at most `MAIL_MAX_ATTEMPTS`).
     attempts: i32,
     #[schema(value_type = String, format = DateTime)]
@@ -379,13 +344,10 @@ async fn notifications(
 ) -> Result<HttpResponse, ApiError> {
     let status = match query.status.as_deref() {
         None => None,
-        Some(s @ (outbox::PENDING | outbox::SENT | outbox::FAILED)) => Some(s),
-        Some(_) => {
-            return Err(ApiError::field(
-                "status",
-                "must be `pending`, `sent` or `failed`",
-            ));
-        }
+        Some(raw) => Some(
+            raw.parse::<NotificationStatus>()
+                .map_err(|_| ApiError::field("status", "must be `pending`, `sent` or `failed`"))?,
+        ),
     };
     let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
     let before = pagination::id_after(query.cursor.as_deref(), "m")?;
@@ -397,7 +359,7 @@ async fn notifications(
         .map(|n| NotificationView {
             id: n.id.to_string(),
             comment_id: n.comment_id.to_string(),
-            next_attempt_at: (n.status == outbox::PENDING).then_some(n.next_attempt_at),
+            next_attempt_at: (n.status == NotificationStatus::Pending).then_some(n.next_attempt_at),
             kind: n.kind,
             status: n.status,
             attempts: n.attempts,

@@ -10,7 +10,8 @@ use utoipa::openapi::{self, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_scalar::Scalar;
 
-use crate::api::{actions, articles, comments, dto, flags, moderation, ops, topics};
+use crate::api::{actions, articles, comments, flags, moderation, ops, topics};
+use crate::views::dto;
 
 const DESCRIPTION: &str = "\
 Kommentare unter den Artikeln der Website: Diskussionen, die nach 18 Monaten schließen, \
@@ -271,24 +272,4 @@ string_enums! {
     health_status(false, "Always `ok` while the process serves requests.", ["ok"]);
     readiness_status(false, "`ready` when the database answers.", ["ready", "not_ready"]);
     database_status(false, "Whether the database answered.", ["ok", "unreachable"]);
-    discussion_status(false, "`closed` from `closes_at` on or after a moderator closed it, \
-        whether or not the closure job has run.", ["open", "closed"]);
-    closed_reason(true, "Why the discussion is closed; null while open.", ["expired", "moderator"]);
-    comment_status(false, "`visible`, `pending_review` (hidden until a moderator decides), \
-        `hidden` or `deleted`; service tokens see a comment that is not visible as `removed`, \
-        without body and author.",
-        ["visible", "pending_review", "hidden", "deleted", "removed"]);
-    flag_reason(false, "Why the comment was flagged; `other` needs a note.",
-        ["spam", "abuse", "off_topic", "illegal", "misinformation", "other"]);
-    moderation_action(false, "The decision.", ["approve", "hide", "delete"]);
-    discussion_action(false, "Close the discussion now, or reopen it.", ["close", "reopen"]);
-    comment_order(false, "Sort order of the top-level comments (default `newest`).",
-        ["newest", "oldest"]);
-    log_action(false, "What the moderator did.",
-        ["approve", "hide", "delete", "close_discussion", "reopen_discussion"]);
-    log_via(false, "Through the API or an emailed action link.", ["api", "email"]);
-    notification_kind(false, "`flagged`: the flags reached `FLAG_NOTIFY_THRESHOLD`; \
-        `pending_review`: they reached `FLAG_HIDE_THRESHOLD` and the comment is hidden until a \
-        decision.", ["flagged", "pending_review"]);
-    notification_status(false, "Delivery state in the outbox.", ["pending", "sent", "failed"]);
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::api::openapi::{Health, Readiness};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -23,8 +23,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses((status = 200, description = "Prometheus text exposition format.", content_type = "text/plain", body = String)),
 )]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    crate::metrics::refresh_database_gauges(&state.db).await;
-    ::metrics::gauge!(crate::metrics::PAGE_CACHE_BYTES).set(state.pages.bytes() as f64);
+    match crate::store::outbox::count_by_status(&state.db).await {
+        Ok(counts) => crate::metrics::set_outbox(&counts),
+        Err(e) => tracing::warn!(error = %e, "counting the outbox for /metrics failed"),
+    }
+    let (size, idle) = crate::db::pool_stats(&state.db);
+    crate::metrics::set_pool(size, idle);
+    crate::metrics::set_page_cache(state.pages.bytes());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render())

@@ -5,14 +5,15 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::openapi::ErrorBody;
-use crate::api::{created_or_ok, dto, pagination, required};
+use crate::api::{created_or_ok, pagination, required};
 use crate::auth::ServiceCaller;
-use crate::clock;
 use crate::domain::comment::parse_line;
 use crate::domain::ids::{TopicSlug, parse_http_url};
 use crate::error::{ApiError, FieldErrors};
-use crate::startup::AppState;
+use crate::service::topics as service;
+use crate::state::AppState;
 use crate::store::{articles, topics};
+use crate::views::dto;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -75,9 +76,7 @@ async fn put_topic(
     let (Some(name), Some(url)) = (name, url) else {
         return Err(ApiError::BadRequest("incomplete topic".into()));
     };
-    let now = clock::now();
-    let (topic, created) = topics::upsert(&state.db, slug.as_str(), &name, &url, now).await?;
-    let current = articles::open_in_topic(&state.db, &topic.slug, now, None, 5).await?;
+    let (topic, current, created) = service::put(&state, &slug, &name, &url).await?;
     Ok(created_or_ok(created, &topic_view(topic, current)))
 }
 
@@ -125,11 +124,10 @@ async fn get_topic(
     query: web::Query<TopicQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = parse_slug(&path)?;
-    let limit = pagination::limit(query.limit.as_deref(), 5)?;
+    let limit = pagination::limit(query.limit.as_deref(), service::DEFAULT_CURRENT_ARTICLES)?;
     let topic = topics::find(&state.db, slug.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no topic `{}`", slug.as_str())))?;
-    let current =
-        articles::open_in_topic(&state.db, &topic.slug, clock::now(), None, limit).await?;
+    let current = articles::open_in_topic(&state.db, &topic.slug, state.clock.now(), limit).await?;
     Ok(HttpResponse::Ok().json(topic_view(topic, current)))
 }

@@ -28,6 +28,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
+use crate::domain::states::ModerationAction;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Version tag at the start of every payload; bump it when the layout changes.
@@ -36,48 +38,6 @@ const PAYLOAD_VERSION: &str = "v1";
 const NONCE_BYTES: usize = 16;
 /// No token we issue comes anywhere near this; longer input is rejected unread.
 const MAX_TOKEN_LEN: usize = 512;
-
-/// What a moderator can do to a comment from an email link.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ModerationAction {
-    Approve,
-    Hide,
-    Delete,
-}
-
-impl ModerationAction {
-    /// All actions, in the order the email lists them.
-    pub const ALL: [ModerationAction; 3] = [
-        ModerationAction::Approve,
-        ModerationAction::Hide,
-        ModerationAction::Delete,
-    ];
-
-    /// The wire name: `"approve"`, `"hide"` or `"delete"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModerationAction::Approve => "approve",
-            ModerationAction::Hide => "hide",
-            ModerationAction::Delete => "delete",
-        }
-    }
-
-    /// Parses the wire name (exact, lower case).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "approve" => Some(ModerationAction::Approve),
-            "hide" => Some(ModerationAction::Hide),
-            "delete" => Some(ModerationAction::Delete),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for ModerationAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What a valid token says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,7 +149,7 @@ fn parse_payload(payload_b64: &str) -> Option<ActionClaims> {
         return None;
     }
     let comment_id: i64 = parts.next()?.parse().ok()?;
-    let action = ModerationAction::parse(parts.next()?)?;
+    let action = parts.next()?.parse::<ModerationAction>().ok()?;
     let secs: i64 = parts.next()?.parse().ok()?;
     let nanos: u32 = parts.next()?.parse().ok()?;
     let nonce = parts.next()?.to_owned();
@@ -241,7 +201,7 @@ mod tests {
     fn a_signed_token_verifies_and_returns_its_claims() {
         let s = signer();
         let expires = t(7 * 86_400);
-        for action in ModerationAction::ALL {
+        for &action in ModerationAction::ALL {
             let token = s.sign(42, action, expires);
             let claims = s.verify(&token, t(0)).expect("valid token");
             assert_eq!(claims.comment_id, 42);
@@ -477,12 +437,12 @@ mod tests {
 
     #[test]
     fn actions_round_trip_through_their_names() {
-        for action in ModerationAction::ALL {
-            assert_eq!(ModerationAction::parse(action.as_str()), Some(action));
+        for &action in ModerationAction::ALL {
+            assert_eq!(action.as_str().parse::<ModerationAction>(), Ok(action));
             assert_eq!(action.to_string(), action.as_str());
         }
-        assert_eq!(ModerationAction::parse("Approve"), None);
-        assert_eq!(ModerationAction::parse(""), None);
+        assert!("Approve".parse::<ModerationAction>().is_err());
+        assert!("".parse::<ModerationAction>().is_err());
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Comment input rules: body, author, status, flag reasons.
+//! Comment input rules: body, author and a flag's note.
+
+use crate::domain::states::FlagReason;
 
 /// A comment body: plain text, 1 to `max_chars` characters after trimming, no control characters
 /// but newline and tab. Windows line ends are folded to `\n`.
@@ -63,74 +65,6 @@ pub fn parse_author_name(raw: &str) -> Result<String, String> {
     parse_line(raw, 64)
 }
 
-/// Who can see a comment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CommentStatus {
-    Visible,
-    /// Hidden until a moderator decides (reached the flag threshold).
-    PendingReview,
-    Hidden,
-    Deleted,
-}
-
-impl CommentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommentStatus::Visible => "visible",
-            CommentStatus::PendingReview => "pending_review",
-            CommentStatus::Hidden => "hidden",
-            CommentStatus::Deleted => "deleted",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<CommentStatus> {
-        match raw {
-            "visible" => Some(CommentStatus::Visible),
-            "pending_review" => Some(CommentStatus::PendingReview),
-            "hidden" => Some(CommentStatus::Hidden),
-            "deleted" => Some(CommentStatus::Deleted),
-            _ => None,
-        }
-    }
-}
-
-/// Why a reader flags a comment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FlagReason {
-    Spam,
-    Abuse,
-    OffTopic,
-    Illegal,
-    Misinformation,
-    Other,
-}
-
-impl FlagReason {
-    pub const ALL: [FlagReason; 6] = [
-        FlagReason::Spam,
-        FlagReason::Abuse,
-        FlagReason::OffTopic,
-        FlagReason::Illegal,
-        FlagReason::Misinformation,
-        FlagReason::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FlagReason::Spam => "spam",
-            FlagReason::Abuse => "abuse",
-            FlagReason::OffTopic => "off_topic",
-            FlagReason::Illegal => "illegal",
-            FlagReason::Misinformation => "misinformation",
-            FlagReason::Other => "other",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<FlagReason> {
-        FlagReason::ALL.into_iter().find(|r| r.as_str() == raw)
-    }
-}
-
 /// A reporter's note: at most 500 characters; `other` needs one.
 pub fn parse_flag_note(reason: FlagReason, note: Option<&str>) -> Result<Option<String>, String> {
     let note = note.map(str::trim).filter(|n| !n.is_empty());
@@ -180,11 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn flag_reasons_round_trip_and_other_needs_a_note() {
-        for r in FlagReason::ALL {
-            assert_eq!(FlagReason::parse(r.as_str()), Some(r));
-        }
-        assert_eq!(FlagReason::parse("rude"), None);
+    fn other_needs_a_note_and_notes_have_a_limit() {
         assert!(parse_flag_note(FlagReason::Other, None).is_err());
         assert!(parse_flag_note(FlagReason::Other, Some("  ")).is_err());
         assert_eq!(parse_flag_note(FlagReason::Spam, None), Ok(None));

@@ -3,6 +3,8 @@
 use chrono::{DateTime, LocalResult, Months, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::domain::states::ClosedReason;
+
 /// `published_at` plus `months` calendar months, counted in the newsroom's time zone.
 ///
 /// A day that does not exist in the target month clamps to that month's last day
@@ -31,32 +33,6 @@ fn local_to_utc(local: NaiveDateTime, zone: Tz) -> DateTime<Utc> {
             use chrono::Offset;
             let seconds = offset.fix().local_minus_utc();
             Utc.from_utc_datetime(&(local - chrono::Duration::seconds(seconds as i64)))
-        }
-    }
-}
-
-/// Why a discussion is closed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClosedReason {
-    /// The article passed the age limit.
-    Expired,
-    /// A moderator closed it.
-    Moderator,
-}
-
-impl ClosedReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClosedReason::Expired => "expired",
-            ClosedReason::Moderator => "moderator",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<ClosedReason> {
-        match raw {
-            "expired" => Some(ClosedReason::Expired),
-            "moderator" => Some(ClosedReason::Moderator),
-            _ => None,
         }
     }
 }

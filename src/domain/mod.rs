@@ -5,3 +5,4 @@ pub mod comment;
 pub mod ids;
 pub mod lifecycle;
 pub mod notice;
+pub mod states;

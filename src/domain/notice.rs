@@ -1,6 +1,6 @@
 //! The texts readers of a closed discussion see.
 
-use super::lifecycle::ClosedReason;
+use super::states::ClosedReason;
 
 /// The first sentence: why commenting is no longer possible.
 pub fn message(reason: ClosedReason, close_after_months: u32) -> String {

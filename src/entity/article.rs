@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::states::ClosedReason;
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "articles")]
@@ -14,7 +16,7 @@ pub struct Model {
     pub closes_at: DateTimeUtc,
     /// Set when a closure is recorded (by the close-expired job or a moderator).
     pub closed_at: Option<DateTimeUtc>,
-    pub closed_reason: Option<String>,
+    pub closed_reason: Option<ClosedReason>,
     /// Comments the public can see.
     pub comment_count: i64,
     pub created_at: DateTimeUtc,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::states::CommentStatus;
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "comments")]
@@ -11,7 +13,7 @@ pub struct Model {
     pub author_id: String,
     pub author_name: String,
     pub body: String,
-    pub status: String,
+    pub status: CommentStatus,
     /// Replies the public can see.
     pub reply_count: i64,
     /// Unresolved flags.

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::states::FlagReason;
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "flags")]
@@ -8,7 +10,7 @@ pub struct Model {
     pub id: i64,
     pub comment_id: i64,
     pub reporter_id: String,
-    pub reason: String,
+    pub reason: FlagReason,
     pub note: Option<String>,
     pub created_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::states::{LogAction, Via};
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "moderation_log")]
@@ -8,11 +10,11 @@ pub struct Model {
     pub id: i64,
     pub at: DateTimeUtc,
     pub moderator: String,
-    pub action: String,
+    pub action: LogAction,
     pub comment_id: Option<i64>,
     pub article_id: Option<String>,
     pub note: Option<String>,
-    pub via: String,
+    pub via: Via,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::states::{NotificationKind, NotificationStatus};
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "notifications")]
@@ -7,8 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub comment_id: i64,
-    pub kind: String,
-    pub status: String,
+    pub kind: NotificationKind,
+    pub status: NotificationStatus,
     pub attempts: i32,
     pub message_id: String,
     pub in_reply_to: Option<String>,

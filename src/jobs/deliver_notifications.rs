@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::Notify;
 
 use super::RunOutcome;
+use crate::clock::Clock;
 use crate::mail::{Mailer, OutgoingEmail};
 use crate::store::outbox;
 
@@ -48,14 +49,10 @@ impl Deliverer {
     }
 
     /// One run: claims due rows, sends them, marks them; returns how many were sent.
-    pub async fn run(
-        &self,
-        db: &DatabaseConnection,
-        now: DateTime<Utc>,
-    ) -> Result<RunOutcome, DbErr> {
+    pub async fn run(&self, db: &DatabaseConnection, clock: &Clock) -> Result<RunOutcome, DbErr> {
         let mut sent = 0u64;
         for _ in 0..MAX_BATCHES {
-            let claimed = outbox::claim(db, now, Duration::seconds(LEASE), BATCH).await?;
+            let claimed = outbox::claim(db, clock.now(), Duration::seconds(LEASE), BATCH).await?;
             if claimed.is_empty() {
                 break;
             }
@@ -69,7 +66,7 @@ impl Deliverer {
                 };
                 match self.mailer.send(&email).await {
                     Ok(()) => {
-                        outbox::mark_sent(db, row.id, crate::clock::now()).await?;
+                        outbox::mark_sent(db, row.id, clock.now()).await?;
                         sent += 1;
                         ::metrics::counter!(crate::metrics::NOTIFICATIONS_SENT).increment(1);
                         tracing::info!(notification = row.id, comment = row.comment_id, kind = %row.kind, "notification sent");
@@ -77,7 +74,7 @@ impl Deliverer {
                     Err(e) => {
                         let error = e.to_string();
                         let retry_at = (row.attempts < self.max_attempts as i32)
-                            .then(|| crate::clock::now() + outbox::backoff(row.attempts));
+                            .then(|| clock.now() + outbox::backoff(row.attempts));
                         outbox::mark_attempt_failed(db, row.id, &error, retry_at).await?;
                         match retry_at {
                             Some(at) => {

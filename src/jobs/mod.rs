@@ -14,7 +14,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::Mutex;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::clock;
+use crate::clock::Clock;
 use crate::config::Settings;
 
 /// The jobs this service runs.
@@ -54,15 +54,21 @@ pub enum RunOutcome {
 #[derive(Clone)]
 pub struct Jobs {
     db: DatabaseConnection,
+    clock: Clock,
     close_guard: Arc<Mutex<()>>,
     deliver_guard: Arc<Mutex<()>>,
     pub deliver: deliver_notifications::Deliverer,
 }
 
 impl Jobs {
-    pub fn new(db: DatabaseConnection, deliver: deliver_notifications::Deliverer) -> Jobs {
+    pub fn new(
+        db: DatabaseConnection,
+        deliver: deliver_notifications::Deliverer,
+        clock: Clock,
+    ) -> Jobs {
         Jobs {
             db,
+            clock,
             close_guard: Arc::new(Mutex::new(())),
             deliver_guard: Arc::new(Mutex::new(())),
             deliver,
@@ -76,13 +82,13 @@ impl Jobs {
                 let Ok(_running) = self.close_guard.try_lock() else {
                     return Ok(RunOutcome::Busy);
                 };
-                close_expired::run(&self.db, clock::now()).await
+                close_expired::run(&self.db, self.clock.now()).await
             }
             JobName::DeliverNotifications => {
                 let Ok(_running) = self.deliver_guard.try_lock() else {
                     return Ok(RunOutcome::Busy);
                 };
-                self.deliver.run(&self.db, clock::now()).await
+                self.deliver.run(&self.db, &self.clock).await
             }
         }
     }

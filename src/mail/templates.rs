@@ -19,14 +19,7 @@ const SUBJECT_TEMPLATE: &str = "subject.txt";
 const TEXT_TEMPLATE: &str = "notification.txt";
 const HTML_TEMPLATE: &str = "notification.html";
 
-/// Which notification this is (see API.md, "Flags").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NotificationKind {
-    /// The unresolved flags reached `FLAG_NOTIFY_THRESHOLD`; the comment is still visible.
-    Flagged,
-    /// The unresolved flags reached `FLAG_HIDE_THRESHOLD`; the comment is now `pending_review`.
-    PendingReview,
-}
+pub use crate::domain::states::NotificationKind;
 
 /// Everything one notification shows. Strings are shown as given (the caller
 /// formats them); the time is rendered here, in the newsroom's time zone.

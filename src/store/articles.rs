@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::db::stmt;
-use crate::domain::lifecycle::ClosedReason;
+use crate::domain::states::ClosedReason;
 use crate::entity::article;
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<article::Model>, DbErr> {
@@ -84,7 +84,7 @@ async fn update(
     now: DateTime<Utc>,
 ) -> Result<article::Model, DbErr> {
     let published_changed = existing.published_at != input.published_at;
-    let expired = existing.closed_reason.as_deref() == Some(ClosedReason::Expired.as_str());
+    let expired = existing.closed_reason == Some(ClosedReason::Expired);
     let mut active: article::ActiveModel = existing.into();
     active.title = Set(input.title);
     active.url = Set(input.url);
@@ -101,23 +101,17 @@ async fn update(
     active.update(db).await
 }
 
-/// The newest articles of a topic whose discussion is open at `now`, newest first; only those
-/// published after `newer_than` when it is given.
+/// The newest articles of a topic whose discussion is open at `now`, newest first.
 pub async fn open_in_topic(
     db: &impl ConnectionTrait,
     topic: &str,
     now: DateTime<Utc>,
-    newer_than: Option<DateTime<Utc>>,
     limit: u64,
 ) -> Result<Vec<article::Model>, DbErr> {
-    let mut query = article::Entity::find()
+    article::Entity::find()
         .filter(article::Column::Topic.eq(topic))
         .filter(article::Column::ClosedAt.is_null())
-        .filter(article::Column::ClosesAt.gt(now));
-    if let Some(t) = newer_than {
-        query = query.filter(article::Column::PublishedAt.gt(t));
-    }
-    query
+        .filter(article::Column::ClosesAt.gt(now))
         .order_by_desc(article::Column::PublishedAt)
         .order_by_desc(article::Column::Id)
         .limit(limit)
@@ -134,9 +128,9 @@ pub async fn close_by_moderator(
     let result = db
         .execute_raw(stmt(
             db,
-            "UPDATE articles SET closed_at = $1, closed_reason = 'moderator', updated_at = $1 \
+            "UPDATE articles SET closed_at = $1, closed_reason = $3, updated_at = $1 \
              WHERE id = $2 AND closed_at IS NULL",
-            [now.into(), id.into()],
+            [now.into(), id.into(), ClosedReason::Moderator.into()],
         ))
         .await?;
     Ok(result.rows_affected())
@@ -170,9 +164,9 @@ pub async fn close_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Res
     let result = db
         .execute_raw(stmt(
             db,
-            "UPDATE articles SET closed_at = closes_at, closed_reason = 'expired', updated_at = $1 \
+            "UPDATE articles SET closed_at = closes_at, closed_reason = $2, updated_at = $1 \
              WHERE closed_at IS NULL AND closes_at <= $1",
-            [now.into()],
+            [now.into(), ClosedReason::Expired.into()],
         ))
         .await?;
     Ok(result.rows_affected())

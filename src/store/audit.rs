@@ -6,27 +6,12 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use crate::domain::states::{LogAction, Via};
 use crate::entity::moderation_log;
-
-/// How a moderator acted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Via {
-    Api,
-    Email,
-}
-
-impl Via {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Via::Api => "api",
-            Via::Email => "email",
-        }
-    }
-}
 
 pub struct Entry<'a> {
     pub moderator: &'a str,
-    pub action: &'a str,
+    pub action: LogAction,
     pub comment_id: Option<i64>,
     pub article_id: Option<&'a str>,
     pub note: Option<&'a str>,
@@ -42,11 +27,11 @@ pub async fn write(
         id: NotSet,
         at: Set(now),
         moderator: Set(entry.moderator.to_string()),
-        action: Set(entry.action.to_string()),
+        action: Set(entry.action),
         comment_id: Set(entry.comment_id),
         article_id: Set(entry.article_id.map(str::to_string)),
         note: Set(entry.note.map(str::to_string)),
-        via: Set(entry.via.as_str().to_string()),
+        via: Set(entry.via),
     }
     .insert(db)
     .await

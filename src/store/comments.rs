@@ -7,7 +7,7 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::domain::comment::CommentStatus;
+use crate::domain::states::CommentStatus;
 use crate::entity::comment;
 
 /// The order of a list of comments; ids grow with time, so keyset pagination runs on `id`.
@@ -43,7 +43,7 @@ pub async fn insert(
         author_id: Set(new.author_id),
         author_name: Set(new.author_name),
         body: Set(new.body),
-        status: Set(CommentStatus::Visible.as_str().to_string()),
+        status: Set(CommentStatus::Visible),
         reply_count: Set(0),
         flag_count: Set(0),
         first_flag_at: Set(None),
@@ -60,7 +60,7 @@ pub async fn insert(
 fn public_filter(public_only: bool) -> Condition {
     if public_only {
         Condition::any()
-            .add(comment::Column::Status.eq(CommentStatus::Visible.as_str()))
+            .add(comment::Column::Status.eq(CommentStatus::Visible))
             .add(comment::Column::ReplyCount.gt(0))
     } else {
         Condition::all()
@@ -160,9 +160,9 @@ pub async fn change_status(
         return Ok(true);
     }
     let result = comment::Entity::update_many()
-        .col_expr(comment::Column::Status, Expr::value(to.as_str()))
+        .col_expr(comment::Column::Status, Expr::value(to))
         .filter(comment::Column::Id.eq(existing.id))
-        .filter(comment::Column::Status.eq(from.as_str()))
+        .filter(comment::Column::Status.eq(from))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)

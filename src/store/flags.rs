@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use crate::db::stmt;
+use crate::domain::states::FlagReason;
 use crate::entity::flag;
 
 /// The open flag of a reporter on a comment, if any.
@@ -28,7 +29,7 @@ pub async fn open_flag_of(
 pub struct NewFlag<'a> {
     pub comment_id: i64,
     pub reporter_id: &'a str,
-    pub reason: &'a str,
+    pub reason: FlagReason,
     pub note: Option<&'a str>,
 }
 
@@ -43,7 +44,7 @@ pub async fn insert(
         id: NotSet,
         comment_id: Set(new.comment_id),
         reporter_id: Set(new.reporter_id.to_string()),
-        reason: Set(new.reason.to_string()),
+        reason: Set(new.reason),
         note: Set(new.note.map(str::to_string)),
         created_at: Set(now),
         resolved_at: Set(None),
@@ -90,7 +91,7 @@ pub async fn resolve(
 pub struct FlagSummary {
     pub total: u32,
     /// Reason code → count, in the order of `FlagReason::ALL`.
-    pub by_reason: BTreeMap<String, u32>,
+    pub by_reason: BTreeMap<FlagReason, u32>,
     pub notes: Vec<String>,
     pub first_at: Option<DateTime<Utc>>,
     pub last_at: Option<DateTime<Utc>>,
@@ -99,7 +100,7 @@ pub struct FlagSummary {
 impl FlagSummary {
     fn add(&mut self, f: &flag::Model) {
         self.total += 1;
-        *self.by_reason.entry(f.reason.clone()).or_insert(0) += 1;
+        *self.by_reason.entry(f.reason).or_insert(0) += 1;
         if let Some(note) = &f.note {
             self.notes.push(note.clone());
         }
@@ -108,12 +109,9 @@ impl FlagSummary {
     }
 
     /// Reasons with counts, most frequent first.
-    pub fn reasons_by_count(&self) -> Vec<(String, u32)> {
-        let mut reasons: Vec<(String, u32)> = self
-            .by_reason
-            .iter()
-            .map(|(r, n)| (r.clone(), *n))
-            .collect();
+    pub fn reasons_by_count(&self) -> Vec<(FlagReason, u32)> {
+        let mut reasons: Vec<(FlagReason, u32)> =
+            self.by_reason.iter().map(|(r, n)| (*r, *n)).collect();
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         reasons
     }

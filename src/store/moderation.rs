@@ -4,19 +4,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Value};
 
 use crate::db::stmt;
-use crate::domain::action_link::ModerationAction;
-use crate::domain::comment::CommentStatus;
+use crate::domain::states::{ModerationAction, Via};
 use crate::entity::comment;
 use crate::store::{audit, comments, flags};
-
-/// The status a decision puts a comment in.
-pub fn target_status(action: ModerationAction) -> CommentStatus {
-    match action {
-        ModerationAction::Approve => CommentStatus::Visible,
-        ModerationAction::Hide => CommentStatus::Hidden,
-        ModerationAction::Delete => CommentStatus::Deleted,
-    }
-}
 
 /// Applies a decision: the comment's status, its flags resolved (the count starts again), and an
 /// audit-log entry — all in the caller's transaction. Repeating a decision changes nothing and
@@ -27,11 +17,11 @@ pub async fn decide(
     action: ModerationAction,
     moderator: &str,
     note: Option<&str>,
-    via: audit::Via,
+    via: Via,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let from = CommentStatus::parse(&existing.status).unwrap_or(CommentStatus::Hidden);
-    let to = target_status(action);
+    let from = existing.status;
+    let to = action.target_status();
     let status_changed = from != to && comments::change_status(db, existing, from, to).await?;
     let resolved = flags::resolve(db, existing.id, now).await?;
     if !status_changed && resolved == 0 {
@@ -41,7 +31,7 @@ pub async fn decide(
         db,
         audit::Entry {
             moderator,
-            action: action.as_str(),
+            action: action.into(),
             comment_id: Some(existing.id),
             article_id: Some(&existing.article_id),
             note,

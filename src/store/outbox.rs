@@ -7,15 +7,12 @@ use sea_orm::{
 };
 
 use crate::db::stmt;
+use crate::domain::states::{NotificationKind, NotificationStatus};
 use crate::entity::notification;
-
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
 
 pub struct NewNotification {
     pub comment_id: i64,
-    pub kind: &'static str,
+    pub kind: NotificationKind,
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub subject: String,
@@ -32,8 +29,8 @@ pub async fn enqueue(
     notification::ActiveModel {
         id: NotSet,
         comment_id: Set(new.comment_id),
-        kind: Set(new.kind.to_string()),
-        status: Set(PENDING.to_string()),
+        kind: Set(new.kind),
+        status: Set(NotificationStatus::Pending),
         attempts: Set(0),
         message_id: Set(new.message_id),
         in_reply_to: Set(new.in_reply_to),
@@ -83,7 +80,7 @@ pub async fn claim(
     let sql = format!(
         "UPDATE notifications SET locked_until = $1, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM notifications \
-                      WHERE status = 'pending' AND next_attempt_at <= $2 \
+                      WHERE status = $4 AND next_attempt_at <= $2 \
                         AND (locked_until IS NULL OR locked_until <= $2) \
                       ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
          RETURNING *"
@@ -92,7 +89,12 @@ pub async fn claim(
         .from_raw_sql(stmt(
             db,
             &sql,
-            [(now + lease).into(), now.into(), (batch as i64).into()],
+            [
+                (now + lease).into(),
+                now.into(),
+                (batch as i64).into(),
+                NotificationStatus::Pending.into(),
+            ],
         ))
         .all(db)
         .await?;
@@ -107,8 +109,8 @@ pub async fn mark_sent(
 ) -> Result<(), DbErr> {
     db.execute_raw(stmt(
         db,
-        "UPDATE notifications SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
-        [now.into(), id.into()],
+        "UPDATE notifications SET status = $3, sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
+        [now.into(), id.into(), NotificationStatus::Sent.into()],
     ))
     .await?;
     Ok(())
@@ -133,8 +135,8 @@ pub async fn mark_attempt_failed(
         None => {
             db.execute_raw(stmt(
                 db,
-                "UPDATE notifications SET status = 'failed', locked_until = NULL, last_error = $1 WHERE id = $2",
-                [error.into(), id.into()],
+                "UPDATE notifications SET status = $3, locked_until = NULL, last_error = $1 WHERE id = $2",
+                [error.into(), id.into(), NotificationStatus::Failed.into()],
             ))
             .await?
         }
@@ -153,7 +155,7 @@ pub fn backoff(attempts: i32) -> Duration {
 /// One page of the outbox, newest first, optionally of one status.
 pub async fn list(
     db: &impl ConnectionTrait,
-    status: Option<&str>,
+    status: Option<NotificationStatus>,
     before: Option<i64>,
     limit: u64,
 ) -> Result<Vec<notification::Model>, DbErr> {
@@ -172,7 +174,9 @@ pub async fn list(
 }
 
 /// How many notifications are in each status (for metrics).
-pub async fn count_by_status(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
+pub async fn count_by_status(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(NotificationStatus, i64)>, DbErr> {
     let rows = db
         .query_all_raw(stmt(
             db,
@@ -183,7 +187,7 @@ pub async fn count_by_status(db: &impl ConnectionTrait) -> Result<Vec<(String, i
     rows.iter()
         .map(|r| {
             Ok((
-                r.try_get::<String>("", "status")?,
+                r.try_get::<NotificationStatus>("", "status")?,
                 r.try_get::<i64>("", "n")?,
             ))
         })

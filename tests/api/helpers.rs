@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use comment_service::config::Settings;
-use comment_service::startup::{AppState, Application};
+use comment_service::startup::Application;
+use comment_service::state::AppState;
 use reqwest::{Client, Method, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};

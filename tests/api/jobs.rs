@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use comment_service::config::Settings;
+use comment_service::domain::states::{ClosedReason, LogAction, Via};
 use comment_service::entity::{article, moderation_log};
 use comment_service::jobs::{RunOutcome, close_expired};
 use reqwest::{Method, StatusCode};
@@ -55,7 +56,7 @@ async fn the_scheduled_job_records_the_closure_after_which_posting_is_refused(db
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(recorded.closed_at, Some(closes_at));
-    assert_eq!(recorded.closed_reason.as_deref(), Some("expired"));
+    assert_eq!(recorded.closed_reason, Some(ClosedReason::Expired));
     let (status, err) = app.post_comment("bald", "u2", "Zu spät").await;
     assert_error(status, &err, 403, "discussion_closed");
 }
@@ -168,10 +169,10 @@ async fn a_reopened_discussion_is_not_closed_again_before_its_new_closes_at(db: 
         .unwrap()
         .unwrap();
     assert_eq!(row.closed_at, Some(until));
-    assert_eq!(row.closed_reason.as_deref(), Some("expired"));
+    assert_eq!(row.closed_reason, Some(ClosedReason::Expired));
     let log = moderation_log::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(log.len(), 1);
-    assert_eq!(log[0].action, "reopen_discussion");
+    assert_eq!(log[0].action, LogAction::ReopenDiscussion);
     assert_eq!(log[0].moderator, "anna");
 }
 
@@ -205,10 +206,10 @@ async fn a_moderator_closes_a_discussion_early_and_the_audit_log_records_it(db: 
     .await;
     let log = moderation_log::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(log.len(), 1);
-    assert_eq!(log[0].action, "close_discussion");
+    assert_eq!(log[0].action, LogAction::CloseDiscussion);
     assert_eq!(log[0].article_id.as_deref(), Some("heiss"));
     assert_eq!(log[0].note.as_deref(), Some("Zu viele Beleidigungen"));
-    assert_eq!(log[0].via, "api");
+    assert_eq!(log[0].via, Via::Api);
     // Reopening within the age limit needs no date.
     let (status, reopened) = app
         .call_as_moderator(

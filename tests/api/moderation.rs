@@ -2,7 +2,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::Utc;
-use comment_service::domain::action_link::ModerationAction;
+use comment_service::domain::states::{ModerationAction, NotificationStatus};
 use comment_service::entity::notification;
 use comment_service::jobs::JobName;
 use reqwest::{Method, StatusCode};
@@ -74,7 +74,7 @@ async fn wait_until_all_sent(app: &TestApp) -> Vec<notification::Model> {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let rows = outbox(app).await;
-        if rows.iter().all(|n| n.status == "sent") {
+        if rows.iter().all(|n| n.status == NotificationStatus::Sent) {
             return rows;
         }
         assert!(
@@ -197,7 +197,7 @@ async fn a_flag_while_the_mail_server_is_down_arrives_exactly_once_after_a_resta
     loop {
         let rows = outbox(&app).await;
         if rows[0].attempts >= 1 && rows[0].locked_until.is_none() {
-            assert_eq!(rows[0].status, "pending");
+            assert_eq!(rows[0].status, NotificationStatus::Pending);
             assert!(rows[0].last_error.is_some());
             break;
         }

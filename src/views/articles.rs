@@ -5,24 +5,20 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
-use crate::api::dto;
 use crate::config::Settings;
-use crate::domain::lifecycle::{ClosedReason, DiscussionState};
+use crate::domain::lifecycle::DiscussionState;
 use crate::domain::notice;
+use crate::domain::states::DiscussionStatus;
 use crate::entity::article;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{articles, topics};
+use crate::views::dto;
 
 /// How many newer open articles of the same topic a Notice names.
 const NOTICE_ARTICLES: u64 = 3;
 
 pub fn state_of(a: &article::Model, now: DateTime<Utc>) -> DiscussionState {
-    DiscussionState::at(
-        now,
-        a.closes_at,
-        a.closed_at,
-        a.closed_reason.as_deref().and_then(ClosedReason::parse),
-    )
+    DiscussionState::at(now, a.closes_at, a.closed_at, a.closed_reason)
 }
 
 pub async fn article(
@@ -65,8 +61,7 @@ pub async fn articles_view(
         let open = match state.topic_articles.get(topic) {
             Some(open) => open,
             None => {
-                let open =
-                    articles::open_in_topic(db, topic, now, None, NOTICE_ARTICLES + 2).await?;
+                let open = articles::open_in_topic(db, topic, now, NOTICE_ARTICLES + 2).await?;
                 state.topic_articles.put(topic, open)
             }
         };
@@ -78,7 +73,7 @@ pub async fn articles_view(
         .zip(states)
         .map(|(a, state)| {
             let (status, closed_at, reason, notice) = match state {
-                DiscussionState::Open => ("open", None, None, None),
+                DiscussionState::Open => (DiscussionStatus::Open, None, None, None),
                 DiscussionState::Closed { closed_at, reason } => {
                     let topic = a.topic.as_ref().and_then(|t| topic_rows.get(t));
                     let topic_overview = match topic {
@@ -119,9 +114,9 @@ pub async fn articles_view(
                         },
                     };
                     (
-                        "closed",
+                        DiscussionStatus::Closed,
                         Some(closed_at),
-                        Some(reason.as_str()),
+                        Some(reason),
                         Some(notice),
                     )
                 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
 
-use crate::domain::comment::CommentStatus;
+use crate::domain::states::{ClosedReason, CommentStatus, DiscussionStatus, ShownStatus};
 use crate::entity::{article, comment};
 
 /// RFC 3339 in UTC with a `Z`.
@@ -93,8 +93,9 @@ pub struct Notice {
 /// The state of an article's discussion, computed at the time of the request.
 #[derive(Serialize, Clone, Debug, ToSchema)]
 pub struct Discussion {
-    #[schema(schema_with = crate::api::openapi::discussion_status)]
-    pub status: &'static str,
+    /// `closed` from `closes_at` on or after a moderator closed it, whether or not the closure
+    /// job has run.
+    pub status: DiscussionStatus,
     /// `published_at` plus `CLOSE_AFTER_MONTHS` calendar months (or a moderator's `until`).
     #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "ts")]
@@ -102,8 +103,9 @@ pub struct Discussion {
     #[schema(value_type = Option<String>, format = DateTime, required)]
     #[serde(serialize_with = "ts_opt")]
     pub closed_at: Option<DateTime<Utc>>,
-    #[schema(schema_with = crate::api::openapi::closed_reason, required)]
-    pub closed_reason: Option<&'static str>,
+    /// Why the discussion is closed; null while open.
+    #[schema(required)]
+    pub closed_reason: Option<ClosedReason>,
     /// Null while the discussion is open.
     #[schema(required)]
     pub notice: Option<Notice>,
@@ -157,8 +159,7 @@ pub struct Comment {
     pub author: Option<Author>,
     #[schema(required)]
     pub body: Option<String>,
-    #[schema(schema_with = crate::api::openapi::comment_status)]
-    pub status: &'static str,
+    pub status: ShownStatus,
     #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "ts")]
     pub created_at: DateTime<Utc>,
@@ -175,7 +176,7 @@ impl Comment {
     /// What a caller may see of a comment: moderators everything (with `flag_count`); the website
     /// never the body or author of a comment that is not visible (`removed`).
     pub fn view(c: &comment::Model, moderator: bool) -> Comment {
-        let status = CommentStatus::parse(&c.status).unwrap_or(CommentStatus::Hidden);
+        let status = c.status;
         let public = status == CommentStatus::Visible;
         let show = public || moderator;
         Comment {
@@ -187,7 +188,11 @@ impl Comment {
                 name: c.author_name.clone(),
             }),
             body: show.then(|| c.body.clone()),
-            status: if show { status.as_str() } else { "removed" },
+            status: if show {
+                status.into()
+            } else {
+                ShownStatus::Removed
+            },
             created_at: c.created_at,
             edited_at: if show { c.edited_at } else { None },
             reply_count: c.reply_count,

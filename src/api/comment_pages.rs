@@ -1,0 +1,100 @@
+//! Pages of an article's top-level comments, served from the in-process page cache: fresh pages
+//! as they are, pages near expiry refreshed in the background (bounded), misses read from the
+//! database. The discussion's state is computed on every request, never cached.
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::api::pagination;
+use crate::cache::{CachedPage, Lookup, PageKey, Stamp};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::comments::{self, Order};
+use crate::views::{self, dto};
+
+/// The JSON body of one page: `{"article": ..., "comments": [...], "next_cursor": ...}`.
+pub async fn page_body(
+    state: &web::Data<AppState>,
+    article_id: &str,
+    order: Order,
+    key: PageKey,
+) -> Result<String, ApiError> {
+    let page = match state.pages.lookup(article_id, &key) {
+        Lookup::Fresh(page) => page,
+        Lookup::Refresh(page, stamp) => {
+            refresh_in_background(state, article_id, order, key, stamp, &page);
+            page
+        }
+        Lookup::Miss(stamp) => load_page(state, article_id, order, key, stamp).await?,
+    };
+    let now = state.clock.now();
+    let article = views::articles::article(state, &page.article, now).await?;
+    let article_json = serde_json::to_string(&article).map_err(ApiError::internal)?;
+    let cursor_json = serde_json::to_string(&page.next_cursor).map_err(ApiError::internal)?;
+    let mut body = String::with_capacity(
+        article_json.len() + page.comments_json.len() + cursor_json.len() + 48,
+    );
+    body.push_str("{\"article\":");
+    body.push_str(&article_json);
+    body.push_str(",\"comments\":");
+    body.push_str(&page.comments_json);
+    body.push_str(",\"next_cursor\":");
+    body.push_str(&cursor_json);
+    body.push('}');
+    Ok(body)
+}
+
+/// Background refreshes are bounded, so they never queue up in front of the readers that must
+/// wait for the database; a page left unrefreshed simply expires.
+fn refresh_in_background(
+    state: &web::Data<AppState>,
+    article_id: &str,
+    order: Order,
+    key: PageKey,
+    stamp: Stamp,
+    page: &CachedPage,
+) {
+    let Ok(permit) = state.refresh_permits.clone().try_acquire_owned() else {
+        page.refresh_declined();
+        return;
+    };
+    let state = state.clone();
+    let article_id = article_id.to_string();
+    tokio::spawn(async move {
+        if let Err(e) = load_page(&state, &article_id, order, key, stamp).await {
+            tracing::warn!(article = %article_id, error = %e, "refreshing a cached page failed");
+        }
+        drop(permit);
+    });
+}
+
+/// Reads a page of top-level comments from the database and caches it.
+async fn load_page(
+    state: &AppState,
+    article_id: &str,
+    order: Order,
+    key: PageKey,
+    stamp: Stamp,
+) -> Result<Arc<CachedPage>, ApiError> {
+    let article = crate::service::comments::load_article(state, article_id).await?;
+    let rows = comments::list_top_level(
+        &state.db,
+        &article.id,
+        order,
+        key.after,
+        key.limit + 1,
+        !key.moderator,
+    )
+    .await?;
+    let (rows, more) = pagination::split(rows, key.limit);
+    let next_cursor = pagination::next_by_id(more, key.order, rows.last().map(|c| c.id));
+    let views: Vec<dto::Comment> = rows
+        .iter()
+        .map(|c| dto::Comment::view(c, key.moderator))
+        .collect();
+    let comments_json = serde_json::to_string(&views).map_err(ApiError::internal)?;
+    Ok(state
+        .pages
+        .put(article_id, key, stamp, article, comments_json, next_cursor))
+}

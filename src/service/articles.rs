@@ -1,0 +1,177 @@
+//! Articles and their discussion: the website registers them; moderators close and reopen.
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use crate::auth::Caller;
+use crate::db;
+use crate::domain::ids::{ArticleId, TopicSlug};
+use crate::domain::lifecycle;
+use crate::domain::states::{ClosedReason, DiscussionAction, LogAction, Via};
+use crate::entity::article;
+use crate::error::ApiError;
+use crate::service::comments::load_article;
+use crate::state::AppState;
+use crate::store::{articles, audit, topics};
+use crate::views;
+
+/// An article as the website describes it, parsed.
+pub struct ArticleInput {
+    pub title: String,
+    pub url: String,
+    pub topic: Option<TopicSlug>,
+    pub published_at: DateTime<Utc>,
+}
+
+/// Registers or updates an article; `closes_at` follows from `published_at` by the age rule.
+/// Returns the article and whether it was created.
+pub async fn put(
+    state: &AppState,
+    id: ArticleId,
+    input: ArticleInput,
+) -> Result<(article::Model, bool), ApiError> {
+    if let Some(slug) = &input.topic
+        && topics::find(&state.db, slug.as_str()).await?.is_none()
+    {
+        return Err(ApiError::field(
+            "topic",
+            format!("no topic `{}` is registered", slug.as_str()),
+        ));
+    }
+    let published_at = input.published_at.trunc_subsecs(6);
+    let settings = &state.settings;
+    let closes_at = lifecycle::closes_at(
+        published_at,
+        settings.close_after_months,
+        settings.newsroom_timezone,
+    );
+    let now = state.clock.now();
+    let row = articles::ArticleInput {
+        id: id.into_string(),
+        title: input.title,
+        url: input.url,
+        topic: input.topic.map(TopicSlug::into_string),
+        published_at,
+        closes_at,
+    };
+    let (article, created) = {
+        let _turn = state.write_gate.turn().await;
+        articles::upsert(&state.db, row, now).await?
+    };
+    state.invalidate_article(&article.id);
+    state.invalidate_topics();
+    Ok((article, created))
+}
+
+/// A moderator's change to a discussion.
+pub struct DiscussionChange {
+    pub action: DiscussionAction,
+    /// For the audit log.
+    pub reason: Option<String>,
+    /// Reopen until then (required once the article is past its age limit).
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Closes a discussion now, or reopens it until `until` (default: the age limit); audit-logged in
+/// the same transaction. Returns the article after the change.
+pub async fn change_discussion(
+    state: &AppState,
+    moderator: &Caller,
+    id: &ArticleId,
+    change: DiscussionChange,
+) -> Result<article::Model, ApiError> {
+    let now = state.clock.now();
+    let article = load_article(state, id.as_str()).await?;
+    let closed_now = match change.action {
+        DiscussionAction::Close => close(state, moderator, &article, change.reason, now).await?,
+        DiscussionAction::Reopen => {
+            reopen(state, moderator, &article, change.reason, change.until, now).await?;
+            false
+        }
+    };
+    if closed_now {
+        ::metrics::counter!(crate::metrics::DISCUSSIONS_CLOSED, "reason" => ClosedReason::Moderator.as_str())
+            .increment(1);
+    }
+    state.invalidate_article(&article.id);
+    state.invalidate_topics();
+    load_article(state, id.as_str()).await
+}
+
+async fn close(
+    state: &AppState,
+    moderator: &Caller,
+    article: &article::Model,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    if !views::articles::state_of(article, now).is_open() {
+        return Ok(false);
+    }
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let changed = articles::close_by_moderator(&*txn, &article.id, now).await? > 0;
+    if changed {
+        audit::write(
+            &*txn,
+            audit::Entry {
+                moderator: &moderator.name,
+                action: LogAction::CloseDiscussion,
+                comment_id: None,
+                article_id: Some(&article.id),
+                note: reason.as_deref(),
+                via: Via::Api,
+            },
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(changed)
+}
+
+async fn reopen(
+    state: &AppState,
+    moderator: &Caller,
+    article: &article::Model,
+    reason: Option<String>,
+    until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let age_limit = lifecycle::closes_at(
+        article.published_at,
+        state.settings.close_after_months,
+        state.settings.newsroom_timezone,
+    );
+    let closes_at = match until {
+        Some(t) if t <= now => return Err(ApiError::field("until", "must be in the future")),
+        Some(t) => t.trunc_subsecs(6),
+        None if now >= age_limit => {
+            return Err(ApiError::field(
+                "until",
+                "is required: the article is past its age limit, so reopening needs an explicit future end",
+            ));
+        }
+        None => age_limit,
+    };
+    let was_open = views::articles::state_of(article, now).is_open();
+    if was_open && closes_at == article.closes_at {
+        return Ok(());
+    }
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    articles::reopen(&*txn, &article.id, closes_at, now).await?;
+    let note = reason.unwrap_or_else(|| format!("open until {}", views::dto::format_ts(closes_at)));
+    audit::write(
+        &*txn,
+        audit::Entry {
+            moderator: &moderator.name,
+            action: LogAction::ReopenDiscussion,
+            comment_id: None,
+            article_id: Some(&article.id),
+            note: Some(&note),
+            via: Via::Api,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

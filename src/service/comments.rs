@@ -1,0 +1,189 @@
+//! Comments: post (idempotent, rate-limited), the author's edit and delete.
+
+use chrono::Duration;
+
+use crate::auth::Caller;
+use crate::db;
+use crate::domain::comment::CommentBody;
+use crate::domain::ids::{ArticleId, CommentId};
+use crate::domain::states::CommentStatus;
+use crate::entity::{article, comment};
+use crate::error::ApiError;
+use crate::service::idempotency::{self, KeyedRequest, StoredResponse};
+use crate::service::{ensure_open, rate_limit};
+use crate::state::AppState;
+use crate::store::{articles, comments};
+use crate::views::dto;
+
+/// Loads a comment or answers 404.
+pub async fn load(state: &AppState, raw_id: &str) -> Result<comment::Model, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no comment `{raw_id}`"));
+    let id = CommentId::parse(raw_id).ok_or_else(not_found)?;
+    comments::find(&state.db, id.0).await?.ok_or_else(not_found)
+}
+
+/// Loads an article or answers 404.
+pub async fn load_article(state: &AppState, id: &str) -> Result<article::Model, ApiError> {
+    articles::find(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no article `{id}`")))
+}
+
+async fn article_of(state: &AppState, c: &comment::Model) -> Result<article::Model, ApiError> {
+    articles::find(&state.db, &c.article_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))
+}
+
+/// A new comment or reply, parsed.
+pub struct NewComment {
+    pub author_id: String,
+    pub author_name: String,
+    pub body: CommentBody,
+    pub parent_id: Option<CommentId>,
+}
+
+/// Posts a comment: the discussion must be open, the parent a visible comment of the same
+/// article, and the author under the rate limit. With an `Idempotency-Key` the response is
+/// stored with the comment, and a repeated request gets it back.
+pub async fn post(
+    state: &AppState,
+    caller: &Caller,
+    article_id: &ArticleId,
+    new: NewComment,
+    keyed: Option<KeyedRequest>,
+) -> Result<StoredResponse, ApiError> {
+    if let Some(keyed) = &keyed
+        && let Some(stored) = idempotency::replay(&state.db, keyed).await?
+    {
+        return Ok(stored);
+    }
+    let now = state.clock.now();
+    let article = load_article(state, article_id.as_str()).await?;
+    ensure_open(state, &article, now).await?;
+    if let Some(parent) = new.parent_id {
+        check_parent(state, &article, parent).await?;
+    }
+    rate_limit::check(
+        &state.db,
+        &new.author_id,
+        state.settings.comment_rate_limit,
+        now,
+    )
+    .await?;
+
+    let row = comments::NewComment {
+        article_id: article.id.clone(),
+        parent_id: new.parent_id.map(|p| p.0),
+        author_id: new.author_id,
+        author_name: new.author_name,
+        body: new.body.into_string(),
+    };
+    let view = |c: &comment::Model| -> Result<StoredResponse, ApiError> {
+        Ok(StoredResponse {
+            status: 201,
+            body: serde_json::to_string(&dto::Comment::view(c, caller.is_moderator()))
+                .map_err(ApiError::internal)?,
+            replayed: false,
+        })
+    };
+    // The database counts the comment on its article in the same statement.
+    let response = match &keyed {
+        // One statement, no transaction needed.
+        None => {
+            let _turn = state.write_gate.turn().await;
+            view(&comments::insert(&state.db, row, now).await?)?
+        }
+        // The comment and the stored response commit together.
+        Some(keyed) => {
+            let txn = db::begin_write(&state.db, &state.write_gate).await?;
+            let response = view(&comments::insert(&*txn, row, now).await?)?;
+            if let Err(e) = idempotency::record(&*txn, keyed, &response, now).await {
+                drop(txn);
+                return idempotency::answer_after_failed_record(&state.db, keyed, e).await;
+            }
+            txn.commit().await?;
+            response
+        }
+    };
+    state.invalidate_article(&article.id);
+    ::metrics::counter!(crate::metrics::COMMENTS_POSTED).increment(1);
+    Ok(response)
+}
+
+async fn check_parent(
+    state: &AppState,
+    article: &article::Model,
+    parent: CommentId,
+) -> Result<(), ApiError> {
+    match comments::find(&state.db, parent.0).await? {
+        Some(p) if p.article_id == article.id && p.status == CommentStatus::Visible => Ok(()),
+        Some(p) if p.article_id == article.id => Err(ApiError::field(
+            "parent_id",
+            "names a comment that is no longer visible",
+        )),
+        _ => Err(ApiError::field(
+            "parent_id",
+            "names no comment of this article",
+        )),
+    }
+}
+
+/// Checks that the caller speaks for the comment's author.
+fn ensure_author(comment: &comment::Model, author_id: &str) -> Result<(), ApiError> {
+    if comment.author_id == author_id.trim() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only the author may change this comment".into(),
+        ))
+    }
+}
+
+/// The author replaces a comment's text: within `COMMENT_EDIT_MINUTES` of posting, while the
+/// comment is visible and the discussion open.
+pub async fn edit(
+    state: &AppState,
+    raw_id: &str,
+    author_id: &str,
+    body: CommentBody,
+) -> Result<comment::Model, ApiError> {
+    let existing = load(state, raw_id).await?;
+    ensure_author(&existing, author_id)?;
+    let now = state.clock.now();
+    let article = article_of(state, &existing).await?;
+    ensure_open(state, &article, now).await?;
+    if existing.status != CommentStatus::Visible {
+        return Err(ApiError::Forbidden(
+            "this comment is not visible and can no longer be edited".into(),
+        ));
+    }
+    let minutes = state.settings.comment_edit_minutes;
+    if now >= existing.created_at + Duration::minutes(minutes) {
+        return Err(ApiError::Forbidden(format!(
+            "comments can be edited for {minutes} minutes after posting"
+        )));
+    }
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let updated = comments::edit_body(&*txn, existing, body.into_string(), now).await?;
+    txn.commit().await?;
+    state.invalidate_article(&updated.article_id);
+    Ok(updated)
+}
+
+/// The author deletes a comment while the discussion is open; deleting it again changes nothing.
+pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(), ApiError> {
+    let existing = load(state, raw_id).await?;
+    ensure_author(&existing, author_id)?;
+    let now = state.clock.now();
+    let article = article_of(state, &existing).await?;
+    ensure_open(state, &article, now).await?;
+    if existing.status == CommentStatus::Deleted {
+        return Ok(());
+    }
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    comments::change_status(&*txn, &existing, existing.status, CommentStatus::Deleted).await?;
+    txn.commit().await?;
+    state.invalidate_article(&existing.article_id);
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! Readers flag a comment; reaching a threshold queues the community team's email (and, at the
+//! hide threshold, hides the comment pending review) in the transaction of the flag.
+
+use crate::db;
+use crate::domain::states::{CommentStatus, FlagReason, NotificationKind};
+use crate::entity::flag;
+use crate::error::ApiError;
+use crate::service::comments::load;
+use crate::state::AppState;
+use crate::store::{articles, comments, flags};
+
+/// A flag, parsed.
+pub struct NewFlag {
+    pub reporter_id: String,
+    pub reason: FlagReason,
+    pub note: Option<String>,
+}
+
+/// The reader's open flag on the comment, and whether this request created it (a reader who
+/// flags again gets their open flag back).
+pub struct Flagged {
+    pub flag: flag::Model,
+    pub created: bool,
+}
+
+/// Which email, if any, the `count`th open flag triggers.
+fn notification_for(state: &AppState, count: u32) -> Option<NotificationKind> {
+    if count == state.settings.flag_hide_threshold {
+        Some(NotificationKind::PendingReview)
+    } else if count == state.settings.flag_notify_threshold {
+        Some(NotificationKind::Flagged)
+    } else {
+        None
+    }
+}
+
+pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagged, ApiError> {
+    let comment = load(state, raw_id).await?;
+    if new.reporter_id == comment.author_id {
+        return Err(ApiError::field(
+            "reporter.id",
+            "readers cannot flag their own comment",
+        ));
+    }
+    if matches!(
+        comment.status,
+        CommentStatus::Hidden | CommentStatus::Deleted
+    ) {
+        return Err(ApiError::NotFound(format!(
+            "no visible comment `{}`",
+            comment.id
+        )));
+    }
+    if let Some(existing) = flags::open_flag_of(&state.db, comment.id, &new.reporter_id).await? {
+        return Ok(Flagged {
+            flag: existing,
+            created: false,
+        });
+    }
+
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let inserted = flags::insert(
+        &*txn,
+        flags::NewFlag {
+            comment_id: comment.id,
+            reporter_id: &new.reporter_id,
+            reason: new.reason,
+            note: new.note.as_deref(),
+        },
+        now,
+    )
+    .await;
+    let (flag, count) = match inserted {
+        Ok(v) => v,
+        Err(e) if db::is_unique_violation(&e) => {
+            // The same reader flagged concurrently: answer with that flag.
+            drop(txn);
+            let existing = flags::open_flag_of(&state.db, comment.id, &new.reporter_id)
+                .await?
+                .ok_or_else(|| ApiError::internal(e))?;
+            return Ok(Flagged {
+                flag: existing,
+                created: false,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let count = count.max(0) as u32;
+    // Reaching the hide threshold hides the comment pending review; reaching the notify threshold
+    // (when it is lower) only tells the team. Either way one email, queued with the flag.
+    let kind = notification_for(state, count);
+    if let Some(kind) = kind {
+        let current = comments::find(&*txn, comment.id)
+            .await?
+            .unwrap_or_else(|| comment.clone());
+        if kind == NotificationKind::PendingReview && current.status == CommentStatus::Visible {
+            comments::change_status(
+                &*txn,
+                &current,
+                CommentStatus::Visible,
+                CommentStatus::PendingReview,
+            )
+            .await?;
+        }
+        let article = articles::find(&*txn, &comment.article_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
+        crate::notifications::queue(
+            &*txn,
+            &state.settings,
+            &state.signer,
+            kind,
+            &current,
+            &article,
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    if kind.is_some() {
+        state.invalidate_article(&comment.article_id);
+        state.jobs.deliver.wake();
+    }
+    tracing::info!(
+        comment = comment.id,
+        reason = %new.reason,
+        open_flags = count,
+        "comment flagged"
+    );
+    ::metrics::counter!(crate::metrics::FLAGS, "reason" => new.reason.as_str()).increment(1);
+    Ok(Flagged {
+        flag,
+        created: true,
+    })
+}

@@ -1,0 +1,96 @@
+//! `Idempotency-Key`: a retried request, even after a restart, gets the first response and
+//! creates nothing. The response is stored in the transaction of the write it answers.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::db;
+use crate::entity::idempotency_key;
+use crate::error::ApiError;
+use crate::store::idempotency;
+
+/// A keyed request: who sent it, the key, and the fingerprint of what it asked.
+pub struct KeyedRequest {
+    pub caller: String,
+    pub key: String,
+    pub hash: String,
+}
+
+impl KeyedRequest {
+    pub fn new(caller: &str, key: String, target: &str, body: &[u8]) -> KeyedRequest {
+        KeyedRequest {
+            caller: caller.to_string(),
+            key,
+            hash: idempotency::request_hash(target, body),
+        }
+    }
+}
+
+/// A response to send: the status and the JSON body; `replayed` when it is the stored response of
+/// an earlier request with the same key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+    pub replayed: bool,
+}
+
+/// The stored response to an earlier request with the same key, if there is one; a conflict when
+/// that request was a different one.
+pub async fn replay(
+    db: &impl ConnectionTrait,
+    request: &KeyedRequest,
+) -> Result<Option<StoredResponse>, ApiError> {
+    match idempotency::find(db, &request.caller, &request.key).await? {
+        Some(stored) => answer(&stored, request).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn answer(
+    stored: &idempotency_key::Model,
+    request: &KeyedRequest,
+) -> Result<StoredResponse, ApiError> {
+    if stored.request_hash != request.hash {
+        return Err(ApiError::IdempotencyConflict);
+    }
+    Ok(StoredResponse {
+        status: u16::try_from(stored.status_code).unwrap_or(201),
+        body: stored.response_body.clone(),
+        replayed: true,
+    })
+}
+
+/// Stores the response of a keyed request in the caller's transaction.
+pub async fn record(
+    txn: &impl ConnectionTrait,
+    request: &KeyedRequest,
+    response: &StoredResponse,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    idempotency::record(
+        txn,
+        &request.caller,
+        &request.key,
+        &request.hash,
+        response.status,
+        &response.body,
+        now,
+    )
+    .await
+}
+
+/// What to answer when `record` failed, after its transaction was dropped: when a concurrent
+/// request with the same key committed first, that request's response.
+pub async fn answer_after_failed_record(
+    db: &impl ConnectionTrait,
+    request: &KeyedRequest,
+    error: DbErr,
+) -> Result<StoredResponse, ApiError> {
+    if db::is_unique_violation(&error)
+        && let Some(first) = replay(db, request).await?
+    {
+        return Ok(first);
+    }
+    Err(error.into())
+}

@@ -1,0 +1,33 @@
+//! The write paths: one function per write, each owning its rules, its transaction (and with it
+//! the SQLite write gate), its outbox rows and its cache invalidation. Handlers and the email
+//! action pages call these; nothing else writes.
+
+pub mod articles;
+pub mod comments;
+pub mod flags;
+pub mod idempotency;
+pub mod moderation;
+pub mod rate_limit;
+pub mod topics;
+
+use chrono::{DateTime, Utc};
+
+use crate::entity::article;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views;
+
+/// Refuses writes to a discussion that is closed at `now`, with the Notice.
+pub async fn ensure_open(
+    state: &AppState,
+    article: &article::Model,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if views::articles::state_of(article, now).is_open() {
+        return Ok(());
+    }
+    let view = views::articles::article(state, article, now).await?;
+    Err(ApiError::DiscussionClosed(Box::new(
+        views::articles::notice_json(&view),
+    )))
+}

@@ -1,0 +1,40 @@
+//! What every request handler and service function can reach: the one `AppState` of a process.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::cache::{PageCache, TopicArticles};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::WriteGate;
+use crate::domain::action_link::ActionLinkSigner;
+use crate::jobs::Jobs;
+
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    /// Where every rule reads `now`.
+    pub clock: Clock,
+    /// Writers of this process take turns on SQLite (see `db::begin_write`).
+    pub write_gate: WriteGate,
+    pub jobs: Jobs,
+    pub signer: ActionLinkSigner,
+    pub pages: PageCache,
+    pub topic_articles: TopicArticles,
+    /// How many cached pages may be refreshed in the background at once.
+    pub refresh_permits: Arc<tokio::sync::Semaphore>,
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+impl AppState {
+    /// Forgets what this process has cached about an article's comments (a write happened).
+    pub fn invalidate_article(&self, article_id: &str) {
+        self.pages.invalidate(article_id);
+    }
+
+    /// Forgets the cached newest articles of every topic (an article changed on this process).
+    pub fn invalidate_topics(&self) {
+        self.topic_articles.clear();
+    }
+}
