@@ -9,6 +9,7 @@ use sea_orm::{
 
 use crate::config::Settings;
 use crate::domain::lifecycle;
+use crate::domain::states::{ClosedReason, CommentStatus};
 
 /// What to generate.
 pub struct Plan {
@@ -156,9 +157,12 @@ pub async fn run(
             settings.newsroom_timezone,
         );
         let (closed_at, reason) = if closes_at <= now {
-            (ts(backend, closes_at), "'expired'")
+            (
+                ts(backend, closes_at),
+                format!("'{}'", ClosedReason::Expired),
+            )
         } else {
-            ("NULL".to_string(), "NULL")
+            ("NULL".to_string(), "NULL".to_string())
         };
         let count = per_article
             + if extra > 0 {
@@ -187,7 +191,8 @@ pub async fn run(
             let replies = if counted { *replies } else { 0 };
             let created = published + Duration::seconds(j as i64 * 37 + 1);
             comments_sql.push(format!(
-                "({id}, 'gen-{a}', {parent}, 'user-{user}', 'Leser {user}', 'Kommentar {j} zu Artikel {a}: Das ist ein typischer Beitrag mit etwas Text, wie er unter Artikeln steht.', 'visible', {replies}, 0, NULL, {created}, NULL)",
+                "({id}, 'gen-{a}', {parent}, 'user-{user}', 'Leser {user}', 'Kommentar {j} zu Artikel {a}: Das ist ein typischer Beitrag mit etwas Text, wie er unter Artikeln steht.', '{visible}', {replies}, 0, NULL, {created}, NULL)",
+                visible = CommentStatus::Visible,
                 parent = parent.map(|p| p.to_string()).unwrap_or_else(|| "NULL".into()),
                 user = (id * 7) % 50_000,
                 created = ts(backend, created),
@@ -258,7 +263,8 @@ pub async fn run(
             let id = next_id;
             next_id += 1;
             rows.push(format!(
-                "({id}, 'gen-big', NULL, 'user-{u}', 'Leser {u}', 'Kommentar {j} zum großen Artikel: ein typischer Beitrag mit etwas Text.', 'visible', 0, 0, NULL, {t}, NULL)",
+                "({id}, 'gen-big', NULL, 'user-{u}', 'Leser {u}', 'Kommentar {j} zum großen Artikel: ein typischer Beitrag mit etwas Text.', '{visible}', 0, 0, NULL, {t}, NULL)",
+                visible = CommentStatus::Visible,
                 u = (id * 7) % 50_000,
                 t = ts(backend, published + Duration::milliseconds(j as i64 * 100)),
             ))

@@ -85,20 +85,7 @@ async fn queue(
     query: web::Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
-    let after = match query.cursor.as_deref() {
-        None => None,
-        Some(c) => {
-            let p = pagination::decode(c, "q", 3)?;
-            let first_flag_at = DateTime::from_timestamp_micros(p[1]).ok_or_else(|| {
-                ApiError::BadRequest("the cursor is not one this list gave out".into())
-            })?;
-            Some(moderation::QueuePosition {
-                flag_count: p[0],
-                first_flag_at,
-                id: p[2],
-            })
-        }
-    };
+    let after = query.cursor.as_deref().map(queue_position).transpose()?;
     let rows = moderation::queue(&state.db, after, limit + 1).await?;
     let (rows, more) = pagination::split(rows, limit);
     let next_cursor = if more {
@@ -109,6 +96,27 @@ async fn queue(
     } else {
         None
     };
+    let items = queue_items(&state, rows).await?;
+    Ok(HttpResponse::Ok().json(QueuePage { items, next_cursor }))
+}
+
+/// Where the previous queue page ended.
+fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, ApiError> {
+    let p = pagination::decode(cursor, "q", 3)?;
+    let first_flag_at = DateTime::from_timestamp_micros(p[1])
+        .ok_or_else(|| ApiError::BadRequest("the cursor is not one this list gave out".into()))?;
+    Ok(moderation::QueuePosition {
+        flag_count: p[0],
+        first_flag_at,
+        id: p[2],
+    })
+}
+
+/// The queue items of a page: two more queries (articles, flags) whatever its size.
+async fn queue_items(
+    state: &AppState,
+    rows: Vec<crate::entity::comment::Model>,
+) -> Result<Vec<QueueItem>, ApiError> {
     let mut article_ids: Vec<String> = rows.iter().map(|c| c.article_id.clone()).collect();
     article_ids.sort();
     article_ids.dedup();
@@ -119,7 +127,7 @@ async fn queue(
         .collect();
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
     let mut summaries = flags::summaries(&state.db, &ids).await?;
-    let items = rows
+    Ok(rows
         .iter()
         .map(|c| {
             let s = summaries.remove(&c.id).unwrap_or_default();
@@ -135,8 +143,7 @@ async fn queue(
                 },
             }
         })
-        .collect();
-    Ok(HttpResponse::Ok().json(QueuePage { items, next_cursor }))
+        .collect())
 }
 
 /// A moderator's decision on a comment.

@@ -5,6 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Transaction
 
 use super::RunOutcome;
 use crate::db::stmt;
+use crate::domain::states::ClosedReason;
 use crate::store::articles;
 
 /// The advisory-lock key of this job on PostgreSQL.
@@ -39,6 +40,6 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<RunOutco
 }
 
 fn count(closed: u64) {
-    ::metrics::counter!(crate::metrics::DISCUSSIONS_CLOSED, "reason" => "expired")
+    ::metrics::counter!(crate::metrics::DISCUSSIONS_CLOSED, "reason" => ClosedReason::Expired.as_str())
         .increment(closed);
 }
