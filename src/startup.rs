@@ -30,17 +30,17 @@ impl Application {
     pub async fn build(
         settings: Settings,
     ) -> Result<Application, Box<dyn std::error::Error + Send + Sync>> {
-        let db = crate::db::connect(&settings).await?;
-        crate::db::migrate(&db).await?;
-        Application::build_with_db(settings, db).await
+        Application::build_with_clock(settings, Clock::system()).await
     }
 
-    /// Builds on a connected, migrated database with the system clock.
-    pub async fn build_with_db(
+    /// Like `build`, with the given clock (tests pass one they move).
+    pub async fn build_with_clock(
         settings: Settings,
-        db: DatabaseConnection,
+        clock: Clock,
     ) -> Result<Application, Box<dyn std::error::Error + Send + Sync>> {
-        Application::build_with(settings, db, Clock::system()).await
+        let db = crate::db::connect(&settings).await?;
+        crate::db::migrate(&db).await?;
+        Application::build_with(settings, db, clock).await
     }
 
     /// Builds on a connected, migrated database with the given clock (tests pass one they move).
