@@ -23,16 +23,30 @@ pub enum Db {
 }
 
 impl Db {
-    /// PostgreSQL when `TEST_DATABASE_URL` is set; otherwise says the test was skipped.
+    /// PostgreSQL when `TEST_DATABASE_URL` is set. When it is not: on CI (`CI` set and not
+    /// empty) the test fails, so a CI without PostgreSQL cannot pass; elsewhere it says the
+    /// test was skipped.
     pub fn postgres(test: &str) -> Option<Db> {
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => Some(Db::Postgres(url)),
-            _ => {
+        let url = non_empty_var("TEST_DATABASE_URL");
+        let ci = non_empty_var("CI");
+        match (url, ci) {
+            (Some(url), _) => Some(Db::Postgres(url)),
+            (None, Some(ci)) => panic!(
+                "{test} needs PostgreSQL, and CI={ci:?} is set but TEST_DATABASE_URL is not: \
+                 a CI run must test PostgreSQL too (set TEST_DATABASE_URL, e.g. \
+                 postgres://postgres@127.0.0.1:5432/comment_service_test)"
+            ),
+            (None, None) => {
                 println!("skipped {test} on PostgreSQL: TEST_DATABASE_URL is not set");
                 None
             }
         }
     }
+}
+
+/// The value of an environment variable that is set and not empty.
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
