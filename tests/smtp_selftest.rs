@@ -489,3 +489,37 @@ async fn the_mailer_delivers_threaded_notifications_through_smtp() {
     mailer.shutdown().await;
     server.stop().await;
 }
+
+#[test]
+fn the_first_header_of_a_name_and_the_first_text_plain_part_are_read() {
+    let data = "Subject: erster\r\n\
+        X-Tag: eins\r\n\
+        Subject: zweiter\r\n\
+        Content-Type: multipart/mixed; boundary=b\r\n\r\n\
+        --b\r\n\
+        Content-Type: text/calendar; charset=utf-8\r\n\r\n\
+        BEGIN:VCALENDAR\r\n\
+        --b\r\n\
+        Content-Type: text/plain; charset=iso-8859-1\r\n\
+        Content-Transfer-Encoding: quoted-printable\r\n\r\n\
+        Gr=FC=DFe\r\n\
+        --b\r\n\
+        Content-Type: text/plain; charset=utf-8\r\n\r\n\
+        zweiter Text\r\n\
+        --b--\r\n";
+    let mail = ReceivedMail {
+        from: String::new(),
+        to: vec![],
+        data: data.to_owned(),
+        auth_user: None,
+    };
+    assert_eq!(mail.header("Subject").as_deref(), Some("erster"));
+    let names: Vec<String> = mail.headers().into_iter().map(|(name, _)| name).collect();
+    assert_eq!(names, ["Subject", "X-Tag", "Subject", "Content-Type"]);
+    assert_eq!(
+        mail.text_part(),
+        "Grüße",
+        "not text/calendar, and the charset is honoured"
+    );
+    assert_eq!(mail.html_part(), "");
+}

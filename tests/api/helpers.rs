@@ -24,16 +24,30 @@ pub enum Db {
 }
 
 impl Db {
-    /// PostgreSQL when `TEST_DATABASE_URL` is set; otherwise says the test was skipped.
+    /// PostgreSQL when `TEST_DATABASE_URL` is set. When it is not: on CI (`CI` set and not
+    /// empty) the test fails, so a CI without PostgreSQL cannot pass; elsewhere it says the
+    /// test was skipped.
     pub fn postgres(test: &str) -> Option<Db> {
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => Some(Db::Postgres(url)),
-            _ => {
+        let url = non_empty_var("TEST_DATABASE_URL");
+        let ci = non_empty_var("CI");
+        match (url, ci) {
+            (Some(url), _) => Some(Db::Postgres(url)),
+            (None, Some(ci)) => panic!(
+                "{test} needs PostgreSQL, and CI={ci:?} is set but TEST_DATABASE_URL is not: \
+                 a CI run must test PostgreSQL too (set TEST_DATABASE_URL, e.g. \
+                 postgres://postgres@127.0.0.1:5432/comment_service_test)"
+            ),
+            (None, None) => {
                 println!("skipped {test} on PostgreSQL: TEST_DATABASE_URL is not set");
                 None
             }
         }
     }
+}
+
+/// The value of an environment variable that is set and not empty.
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -307,6 +321,41 @@ pub async fn json_of(response: Response) -> (StatusCode, Value) {
     (status, value)
 }
 
+/// How long [`eventually`] keeps asking before it gives up.
+pub const EVENTUALLY_DEADLINE: Duration = Duration::from_secs(20);
+/// How long [`eventually`] waits between two questions.
+const EVENTUALLY_POLL: Duration = Duration::from_millis(20);
+
+/// Asks `f` until it answers `Some(value)` and returns that value: right away, then every
+/// 20 ms. Panics with "timed out ... waiting for {what}" when no answer came within
+/// [`EVENTUALLY_DEADLINE`] (generous, so a slow machine is not a failure).
+pub async fn eventually<T, F, Fut>(what: &str, f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    eventually_within(what, EVENTUALLY_DEADLINE, f).await
+}
+
+async fn eventually_within<T, F, Fut>(what: &str, deadline: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = tokio::time::Instant::now();
+    loop {
+        if let Some(value) = f().await {
+            return value;
+        }
+        let waited = started.elapsed();
+        assert!(
+            waited < deadline,
+            "timed out after {waited:?} waiting for {what}"
+        );
+        tokio::time::sleep(EVENTUALLY_POLL).await;
+    }
+}
+
 /// Asserts the contract's error shape and code.
 pub fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code: &str) {
     assert_eq!(status.as_u16(), expected_status, "{body}");
@@ -338,4 +387,38 @@ macro_rules! on_both_databases {
             )*
         }
     };
+}
+
+mod eventually_tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use super::{eventually, eventually_within};
+
+    #[tokio::test]
+    async fn eventually_asks_again_until_there_is_an_answer_and_returns_it() {
+        let asked = AtomicU32::new(0);
+        let answer = eventually("the third question", || async {
+            let n = asked.fetch_add(1, Ordering::SeqCst) + 1;
+            (n == 3).then(|| format!("answered on question {n}"))
+        })
+        .await;
+        assert_eq!(answer, "answered on question 3");
+        assert_eq!(
+            asked.load(Ordering::SeqCst),
+            3,
+            "no question after the answer"
+        );
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "waiting for an answer that never comes")]
+    async fn eventually_panics_with_what_it_waited_for_when_the_time_is_up() {
+        eventually_within(
+            "an answer that never comes",
+            Duration::from_millis(100),
+            || async { None::<()> },
+        )
+        .await;
+    }
 }

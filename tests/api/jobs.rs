@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, Database, EntityTrait};
 use serde_json::json;
 
 use crate::articles::published_for_closing_at;
-use crate::helpers::{Db, TestDatabase, assert_error, spawn_app, spawn_app_with};
+use crate::helpers::{Db, TestDatabase, assert_error, eventually, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -39,22 +39,15 @@ async fn the_scheduled_job_records_the_closure_after_which_posting_is_refused(db
         .unwrap();
     assert_eq!(before.closed_at, None);
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let recorded = loop {
+    let recorded = eventually("the scheduled job to record the closure", || async {
         let row = article::Entity::find_by_id("bald".to_string())
             .one(&app.db)
             .await
             .unwrap()
             .unwrap();
-        if row.closed_at.is_some() {
-            break row;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the job did not record the closure"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        row.closed_at.is_some().then_some(row)
+    })
+    .await;
     assert_eq!(recorded.closed_at, Some(closes_at));
     assert_eq!(recorded.closed_reason, Some(ClosedReason::Expired));
     let (status, err) = app.post_comment("bald", "u2", "Zu spät").await;
@@ -312,11 +305,10 @@ async fn sigterm_during_a_request_lets_it_finish_and_exits_zero() {
         .unwrap();
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(std::time::Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually("the server to answer /healthz", || async {
+        client.get(format!("{base}/healthz")).send().await.ok()
+    })
+    .await;
     client
         .put(format!("{base}/api/v1/articles/a1"))
         .bearer_auth(crate::helpers::SERVICE_TOKEN)

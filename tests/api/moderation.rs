@@ -9,7 +9,9 @@ use reqwest::{Method, StatusCode};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, TestApp, assert_error, spawn_app, spawn_app_on, spawn_app_with};
+use crate::helpers::{
+    Db, TestApp, assert_error, eventually, spawn_app, spawn_app_on, spawn_app_with,
+};
 use crate::on_both_databases;
 use crate::smtp_server::{ReceivedMail, TestSmtpServer};
 
@@ -71,18 +73,13 @@ async fn outbox(app: &TestApp) -> Vec<notification::Model> {
 
 /// Waits until every notification is marked sent (the mark follows the SMTP reply).
 async fn wait_until_all_sent(app: &TestApp) -> Vec<notification::Model> {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
+    eventually("every notification in the outbox marked sent", || async {
         let rows = outbox(app).await;
-        if rows.iter().all(|n| n.status == NotificationStatus::Sent) {
-            return rows;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not all marked sent: {rows:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        rows.iter()
+            .all(|n| n.status == NotificationStatus::Sent)
+            .then_some(rows)
+    })
+    .await
 }
 
 async fn flags_email_the_team_once_at_each_threshold_in_one_thread(db: Db) {
@@ -193,17 +190,14 @@ async fn a_flag_while_the_mail_server_is_down_arrives_exactly_once_after_a_resta
         StatusCode::CREATED,
         "the flag succeeds with the mail server down"
     );
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
+    let attempted = eventually("a finished attempt to send the notification", || async {
         let rows = outbox(&app).await;
-        if rows[0].attempts >= 1 && rows[0].locked_until.is_none() {
-            assert_eq!(rows[0].status, NotificationStatus::Pending);
-            assert!(rows[0].last_error.is_some());
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no attempt was made");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        let row = rows.into_iter().next()?;
+        (row.attempts >= 1 && row.locked_until.is_none()).then_some(row)
+    })
+    .await;
+    assert_eq!(attempted.status, NotificationStatus::Pending);
+    assert!(attempted.last_error.is_some());
     let (_, listed) = app
         .call_as_moderator(
             Method::GET,

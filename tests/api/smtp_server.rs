@@ -4,7 +4,7 @@
 //! LOGIN (any credentials are accepted), MAIL FROM, RCPT TO, DATA (with
 //! dot-unstuffing), RSET, NOOP, QUIT, and any number of messages per connection.
 //! Every accepted message is kept as a [`ReceivedMail`], with helpers to read its
-//! headers and its decoded text and HTML parts.
+//! headers and its decoded text and HTML parts (parsed with the `mail-parser` crate).
 //!
 //! ```ignore
 //! let smtp = TestSmtpServer::start().await;          // SMTP_URL = smtp.url()
@@ -22,6 +22,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::parsers::MessageStream;
+use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Notify, watch};
@@ -322,6 +325,11 @@ fn path_argument(arg: &str, keyword: &str) -> Option<String> {
     Some(path.to_owned())
 }
 
+/// An AUTH response: base64 (invalid input decodes to nothing).
+fn decode_auth_response(response: &str) -> Vec<u8> {
+    base64_decode(response.trim().as_bytes()).unwrap_or_default()
+}
+
 /// Runs an AUTH exchange (PLAIN or LOGIN, with or without an initial response)
 /// and returns the user name; any password is accepted.
 async fn authenticate<R: AsyncRead + Unpin>(
@@ -346,7 +354,7 @@ async fn authenticate<R: AsyncRead + Unpin>(
                 return Ok(None);
             };
             // authzid NUL authcid NUL password
-            let decoded = String::from_utf8_lossy(&decode_base64(&response)).into_owned();
+            let decoded = String::from_utf8_lossy(&decode_auth_response(&response)).into_owned();
             Ok(decoded.split('\0').nth(1).map(str::to_owned))
         }
         "LOGIN" => {
@@ -357,7 +365,7 @@ async fn authenticate<R: AsyncRead + Unpin>(
                 return Ok(None);
             };
             Ok(Some(
-                String::from_utf8_lossy(&decode_base64(&user)).into_owned(),
+                String::from_utf8_lossy(&decode_auth_response(&user)).into_owned(),
             ))
         }
         _ => Ok(None),
@@ -365,279 +373,82 @@ async fn authenticate<R: AsyncRead + Unpin>(
 }
 
 impl ReceivedMail {
+    /// The message parsed by `mail-parser` (`None` if it has no header at all).
+    fn parsed(&self) -> Option<Message<'_>> {
+        MessageParser::default().parse(self.data.as_bytes())
+    }
+
     /// The first header of that name (case-insensitive), unfolded, with RFC 2047
     /// encoded words (`=?utf-8?b?...?=`) decoded — e.g. the readable `Subject`.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.raw_header(name).map(|v| decode_encoded_words(&v))
+        let raw = self.raw_header(name)?;
+        // An unstructured header value, as one line with its line end.
+        let line = format!("{raw}\n");
+        Some(
+            match MessageStream::new(line.as_bytes()).parse_unstructured() {
+                HeaderValue::Text(text) => text.into_owned(),
+                _ => String::new(),
+            },
+        )
     }
 
     /// Like [`header`](Self::header) but without decoding encoded words.
     pub fn raw_header(&self, name: &str) -> Option<String> {
-        let (head, _) = split_head_body(&self.data);
-        header_value(&unfold_headers(head), name)
+        self.headers()
+            .into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
     }
 
-    /// Every header as (name, unfolded raw value), in order.
+    /// Every header of the message as (name, unfolded raw value), in order.
     pub fn headers(&self) -> Vec<(String, String)> {
-        unfold_headers(split_head_body(&self.data).0)
+        let Some(message) = self.parsed() else {
+            return Vec::new();
+        };
+        let raw = message.raw_message();
+        message
+            .headers()
+            .iter()
+            .map(|header| {
+                let value = &raw[header.offset_start as usize..header.offset_end as usize];
+                // Unfolding removes the line breaks and keeps the white space (RFC 5322).
+                let value = String::from_utf8_lossy(value).replace(['\r', '\n'], "");
+                (header.name.as_str().to_owned(), value.trim().to_owned())
+            })
+            .collect()
     }
 
     /// The decoded `text/plain` part (or the body of a plain-text message), with
     /// `\n` line ends; empty if there is none.
     pub fn text_part(&self) -> String {
-        find_part(&self.data, "text/plain").unwrap_or_default()
+        self.first_text_part(false)
     }
 
     /// The decoded `text/html` part, with `\n` line ends; empty if there is none.
     pub fn html_part(&self) -> String {
-        find_part(&self.data, "text/html").unwrap_or_default()
+        self.first_text_part(true)
     }
-}
 
-/// Splits an entity into header block and body at the first empty line.
-fn split_head_body(entity: &str) -> (&str, &str) {
-    if let Some(body) = entity.strip_prefix("\r\n") {
-        return ("", body);
-    }
-    if let Some(body) = entity.strip_prefix('\n') {
-        return ("", body);
-    }
-    match (entity.find("\r\n\r\n"), entity.find("\n\n")) {
-        (Some(crlf), lf) if lf.is_none_or(|lf| crlf <= lf) => {
-            (&entity[..crlf], &entity[crlf + 4..])
-        }
-        (_, Some(lf)) => (&entity[..lf], &entity[lf + 2..]),
-        _ => (entity, ""),
-    }
-}
-
-/// Header lines with continuation lines joined (the line break removed, the
-/// leading white space kept, as RFC 5322 says).
-fn unfold_headers(head: &str) -> Vec<(String, String)> {
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in head.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = headers.last_mut() {
-                value.push_str(line);
-            }
-        } else if let Some((name, value)) = line.split_once(':') {
-            headers.push((name.trim().to_owned(), value.to_owned()));
-        }
-    }
-    for (_, value) in &mut headers {
-        *value = value.trim().to_owned();
-    }
-    headers
-}
-
-fn header_value(headers: &[(String, String)], name: &str) -> Option<String> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.clone())
-}
-
-/// `multipart/alternative; boundary="abc"` → (`multipart/alternative`, params).
-fn parse_content_type(value: &str) -> (String, Vec<(String, String)>) {
-    let mut parts = value.split(';');
-    let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    let params = parts
-        .filter_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(v);
-            Some((k.trim().to_ascii_lowercase(), v.to_owned()))
-        })
-        .collect();
-    (mime, params)
-}
-
-/// The first leaf entity of type `wanted`, depth first, decoded.
-fn find_part(entity: &str, wanted: &str) -> Option<String> {
-    let (head, body) = split_head_body(entity);
-    let headers = unfold_headers(head);
-    let content_type =
-        header_value(&headers, "Content-Type").unwrap_or_else(|| "text/plain".to_owned());
-    let (mime, params) = parse_content_type(&content_type);
-    if mime.starts_with("multipart/") {
-        let boundary = params
+    /// The first `text/html` (or `text/plain`) part in the order of the message.
+    fn first_text_part(&self, html: bool) -> String {
+        let Some(message) = self.parsed() else {
+            return String::new();
+        };
+        message
+            .parts
             .iter()
-            .find(|(k, _)| k == "boundary")
-            .map(|(_, v)| v.clone())?;
-        return split_multipart(body, &boundary)
-            .into_iter()
-            .find_map(|part| find_part(part, wanted));
-    }
-    if mime != wanted {
-        return None;
-    }
-    let encoding = header_value(&headers, "Content-Transfer-Encoding")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let bytes = match encoding.as_str() {
-        "base64" => decode_base64(body),
-        "quoted-printable" => decode_quoted_printable(body),
-        _ => body.as_bytes().to_vec(),
-    };
-    Some(String::from_utf8_lossy(&bytes).replace("\r\n", "\n"))
-}
-
-/// The body parts between `--boundary` lines (the line break before each
-/// delimiter belongs to the delimiter).
-fn split_multipart<'a>(body: &'a str, boundary: &str) -> Vec<&'a str> {
-    let delimiter = format!("--{boundary}");
-    let mut parts = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut offset = 0;
-    for line in body.split_inclusive('\n') {
-        let bare = line
-            .trim_end_matches(['\r', '\n'])
-            .trim_end_matches([' ', '\t']);
-        let is_close = bare == format!("{delimiter}--");
-        if bare == delimiter || is_close {
-            if let Some(s) = start {
-                let part = &body[s..offset];
-                let part = part
-                    .strip_suffix("\r\n")
-                    .or_else(|| part.strip_suffix('\n'))
-                    .unwrap_or(part);
-                parts.push(part);
-            }
-            if is_close {
-                return parts;
-            }
-            start = Some(offset + line.len());
-        }
-        offset += line.len();
-    }
-    parts
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Standard or URL-safe base64; white space ignored, stops at padding.
-fn decode_base64(input: &str) -> Vec<u8> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(input.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for c in input.bytes() {
-        if c == b'=' {
-            break;
-        }
-        let Some(v) = value(c) else { continue };
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
-}
-
-/// Quoted-printable body: `=XX` escapes and `=` soft line breaks.
-fn decode_quoted_printable(input: &str) -> Vec<u8> {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'=' {
-            match bytes.get(i + 1..i + 3) {
-                Some([b'\r', b'\n']) => {
-                    i += 3;
-                    continue;
+            .find_map(|part| match &part.body {
+                PartType::Html(text) if html => Some(text),
+                PartType::Text(text)
+                    if !html
+                        && (part.content_type().is_none()
+                            || part.is_content_type("text", "plain")) =>
+                {
+                    Some(text)
                 }
-                Some([b'\n', _]) => {
-                    i += 2;
-                    continue;
-                }
-                Some(&[h, l]) => {
-                    if let (Some(h), Some(l)) = (hex_value(h), hex_value(l)) {
-                        out.push((h << 4) | l);
-                        i += 3;
-                        continue;
-                    }
-                }
-                _ if bytes.get(i + 1) == Some(&b'\n') => {
-                    i += 2;
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
+                _ => None,
+            })
+            .map(|text| text.replace("\r\n", "\n"))
+            .unwrap_or_default()
     }
-    out
-}
-
-/// Decodes RFC 2047 encoded words; white space between two encoded words is
-/// dropped, and adjacent words are joined before UTF-8 decoding (a character may
-/// be split across them).
-fn decode_encoded_words(value: &str) -> String {
-    let mut out = String::new();
-    let mut pending: Vec<u8> = Vec::new(); // bytes of a run of encoded words
-    let mut rest = value;
-    while !rest.is_empty() {
-        if let Some((decoded, after)) = parse_encoded_word(rest) {
-            pending.extend(decoded);
-            // Skip white space if another encoded word follows.
-            let trimmed = after.trim_start_matches([' ', '\t', '\r', '\n']);
-            rest = if parse_encoded_word(trimmed).is_some() {
-                trimmed
-            } else {
-                after
-            };
-            continue;
-        }
-        if !pending.is_empty() {
-            out.push_str(&String::from_utf8_lossy(&pending));
-            pending.clear();
-        }
-        let next = rest[1..].find("=?").map_or(rest.len(), |i| i + 1);
-        out.push_str(&rest[..next]);
-        rest = &rest[next..];
-    }
-    out.push_str(&String::from_utf8_lossy(&pending));
-    out
-}
-
-/// `=?charset?B|Q?text?=` at the start of `s` → (decoded bytes, rest of `s`).
-fn parse_encoded_word(s: &str) -> Option<(Vec<u8>, &str)> {
-    let inner = s.strip_prefix("=?")?;
-    let (_charset, inner) = inner.split_once('?')?;
-    let (encoding, inner) = inner.split_once('?')?;
-    let end = inner.find("?=")?;
-    let text = &inner[..end];
-    if text.contains([' ', '\t']) {
-        return None;
-    }
-    let decoded = match encoding {
-        "B" | "b" => decode_base64(text),
-        "Q" | "q" => decode_quoted_printable(&text.replace('_', " ")),
-        _ => return None,
-    };
-    Some((decoded, &inner[end + 2..]))
 }
