@@ -287,8 +287,7 @@ pub fn published_for_closing_at(closes_at: DateTime<Utc>) -> DateTime<Utc> {
 
 async fn a_discussion_turns_closed_at_closes_at_without_any_job(db: Db) {
     let app = spawn_app(db).await;
-    let closes_at =
-        chrono::SubsecRound::trunc_subsecs(Utc::now(), 0) + chrono::Duration::seconds(3);
+    let closes_at = app.clock.now() + chrono::Duration::hours(1);
     let published = published_for_closing_at(closes_at);
     let article = app.put_article("bald", None, &published.to_rfc3339()).await;
     assert_eq!(
@@ -298,9 +297,14 @@ async fn a_discussion_turns_closed_at_closes_at_without_any_job(db: Db) {
     assert_eq!(article["discussion"]["status"], "open");
     let (status, _) = app.post_comment("bald", "u1", "Noch offen").await;
     assert_eq!(status, StatusCode::CREATED);
-    // Wait for the instant itself, then ask again: no job runs in this test.
-    let wait = (closes_at - Utc::now()).to_std().unwrap_or_default();
-    tokio::time::sleep(wait + std::time::Duration::from_millis(50)).await;
+    // A microsecond before the instant it is still open; at the instant itself it is closed,
+    // though no job runs in this test.
+    app.clock.set(closes_at - chrono::Duration::microseconds(1));
+    let (_, article) = app.call(Method::GET, "/api/v1/articles/bald", None).await;
+    assert_eq!(article["discussion"]["status"], "open");
+    let (status, _) = app.post_comment("bald", "u1", "Im letzten Moment").await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.clock.set(closes_at);
     let (_, article) = app.call(Method::GET, "/api/v1/articles/bald", None).await;
     assert_eq!(article["discussion"]["status"], "closed");
     assert_eq!(article["discussion"]["closed_reason"], "expired");

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use comment_service::clock::Clock;
 use comment_service::config::Settings;
 use comment_service::startup::Application;
 use comment_service::state::AppState;
@@ -61,9 +62,12 @@ fn unique_name() -> String {
     format!("t{}_{}_{}", std::process::id(), n, nanos)
 }
 
-/// A database of the test's own: a temporary SQLite file, or a new PostgreSQL schema.
+/// A database of the test's own (a temporary SQLite file, or a new PostgreSQL schema) and the
+/// clock of the test's world: every app started on it (a restart, a second replica) reads that
+/// clock, and the test moves it instead of waiting.
 pub struct TestDatabase {
     pub url: String,
+    pub clock: Clock,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -72,6 +76,7 @@ impl TestDatabase {
     pub fn share(&self) -> TestDatabase {
         TestDatabase {
             url: self.url.clone(),
+            clock: self.clock.clone(),
             _dir: None,
         }
     }
@@ -86,6 +91,7 @@ impl TestDatabase {
                 );
                 TestDatabase {
                     url,
+                    clock: world_clock(),
                     _dir: Some(dir),
                 }
             }
@@ -101,10 +107,20 @@ impl TestDatabase {
                 admin.close().await.ok();
                 let sep = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-                TestDatabase { url, _dir: None }
+                TestDatabase {
+                    url,
+                    clock: world_clock(),
+                    _dir: None,
+                }
             }
         }
     }
+}
+
+/// A test's clock: the real time at the start, whole seconds (so times the test computes from it
+/// print exactly), then only where the test moves it.
+fn world_clock() -> Clock {
+    Clock::manual(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0))
 }
 
 /// The fields not every test reads (the SMTP server, the mail directory) are kept alive with the app.
@@ -115,6 +131,8 @@ pub struct TestApp {
     pub client: Client,
     pub db: DatabaseConnection,
     pub state: actix_web::web::Data<AppState>,
+    /// The clock the app reads: it stands still until the test moves it.
+    pub clock: Clock,
     pub handle: actix_web::dev::ServerHandle,
     pub database: TestDatabase,
     pub smtp: Option<TestSmtpServer>,
@@ -176,7 +194,10 @@ pub async fn spawn_app_on(
     }
     let mail_dir = tempfile::tempdir().expect("mail dir");
     let settings = test_settings(&database.url, mail_dir.path(), vars);
-    let app = Application::build(settings).await.expect("build app");
+    let clock = database.clock.clone();
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("build app");
     let port = app.port();
     let state = app.state();
     let handle = app.handle();
@@ -191,6 +212,7 @@ pub async fn spawn_app_on(
             .expect("client"),
         db,
         state,
+        clock,
         handle,
         database,
         smtp,
@@ -268,7 +290,7 @@ impl TestApp {
 
     /// Registers an article published `age` ago (so it closes `18 months - age` from now).
     pub async fn put_recent_article(&self, id: &str, topic: Option<&str>) -> Value {
-        let published = chrono::Utc::now() - chrono::Duration::days(1);
+        let published = self.clock.now() - chrono::Duration::days(1);
         self.put_article(id, topic, &published.to_rfc3339()).await
     }
 

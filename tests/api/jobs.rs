@@ -22,8 +22,7 @@ on_both_databases!(
 
 async fn the_scheduled_job_records_the_closure_after_which_posting_is_refused(db: Db) {
     let app = spawn_app_with(db, &[("CLOSE_EXPIRED_SCHEDULE", "* * * * * *".to_string())]).await;
-    let closes_at =
-        chrono::SubsecRound::trunc_subsecs(Utc::now(), 0) + chrono::Duration::seconds(3);
+    let closes_at = app.clock.now() + chrono::Duration::days(3);
     app.put_article(
         "bald",
         None,
@@ -39,6 +38,8 @@ async fn the_scheduled_job_records_the_closure_after_which_posting_is_refused(db
         .unwrap();
     assert_eq!(before.closed_at, None);
 
+    // The scheduler runs every second of real time; the job reads the app's clock.
+    app.clock.set(closes_at);
     let recorded = eventually("the scheduled job to record the closure", || async {
         let row = article::Entity::find_by_id("bald".to_string())
             .one(&app.db)
@@ -130,7 +131,7 @@ async fn a_reopened_discussion_is_not_closed_again_before_its_new_closes_at(db: 
         .await;
     assert_error(status, &err, 422, "validation_failed");
 
-    let until = chrono::SubsecRound::trunc_subsecs(Utc::now(), 0) + chrono::Duration::hours(1);
+    let until = app.clock.now() + chrono::Duration::hours(1);
     let (status, reopened) = app
         .call_as_moderator(
             Method::POST,
@@ -145,7 +146,7 @@ async fn a_reopened_discussion_is_not_closed_again_before_its_new_closes_at(db: 
         until.format("%Y-%m-%dT%H:%M:%SZ").to_string()
     );
     assert_eq!(
-        close_expired::run(&app.db, Utc::now()).await.unwrap(),
+        close_expired::run(&app.db, app.clock.now()).await.unwrap(),
         RunOutcome::Done(0)
     );
     let (status, _) = app.post_comment("alt", "u1", "Wieder offen").await;

@@ -1,8 +1,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::Utc;
-use comment_service::domain::states::{ModerationAction, NotificationStatus};
+use comment_service::domain::states::NotificationStatus;
 use comment_service::entity::notification;
 use comment_service::jobs::JobName;
 use reqwest::{Method, StatusCode};
@@ -208,8 +207,10 @@ async fn a_flag_while_the_mail_server_is_down_arrives_exactly_once_after_a_resta
     assert_eq!(listed["notifications"][0]["kind"], "flagged");
     assert!(listed["notifications"][0]["last_error"].is_string());
 
-    // The service restarts, then the mail server comes back on the same port.
+    // The service restarts, then the mail server comes back on the same port; the retry is due
+    // after the backoff.
     app.stop().await;
+    app.clock.advance(chrono::Duration::seconds(2));
     let database = app.database;
     let smtp = TestSmtpServer::start_on(port).await.unwrap();
     let restarted = spawn_app_on(
@@ -354,18 +355,14 @@ async fn email_action_links_show_a_page_on_get_and_act_once_on_post(db: Db) {
             .status(),
         StatusCode::BAD_REQUEST
     );
-    // Expired: signed with the app's own secret, but already past its end.
-    let expired = app.state.signer.sign(
-        id.parse().unwrap(),
-        ModerationAction::Delete,
-        Utc::now() - chrono::Duration::seconds(1),
-    );
-    let response = app
-        .client
-        .post(format!("{}/moderation/actions/{expired}", app.address))
-        .send()
-        .await
-        .unwrap();
+    // Expired: the delete link works until ACTION_LINK_DAYS (7) after the email, not after.
+    let link_made = app.clock.now();
+    app.clock
+        .set(link_made + chrono::Duration::days(7) - chrono::Duration::seconds(1));
+    let page = app.client.get(local(&delete)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "a second before expiry");
+    app.clock.advance(chrono::Duration::seconds(1));
+    let response = app.client.post(local(&delete)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::GONE);
     let (_, comment) = app
         .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
