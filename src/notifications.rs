@@ -79,7 +79,6 @@ pub async fn queue(
         approve_url: action_url(settings, signer, comment.id, ModerationAction::Approve, now),
         hide_url: action_url(settings, signer, comment.id, ModerationAction::Hide, now),
         delete_url: action_url(settings, signer, comment.id, ModerationAction::Delete, now),
-        moderation_queue_hint: None,
     };
     let (subject, text, html) = render_notification_in(&view, settings.newsroom_timezone)
         .map_err(|e| DbErr::Custom(e.to_string()))?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::TimeZone;
 use comment_service::mail::{
-    MailSettings, Mailer, NotificationKind, NotificationView, OutgoingEmail, render_notification,
+    MailSettings, Mailer, NotificationKind, NotificationView, OutgoingEmail, render_notification_in,
 };
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -402,7 +402,6 @@ fn notification_view(kind: NotificationKind, flags: u32) -> NotificationView {
         approve_url: "http://127.0.0.1:8080/moderation/actions/A".to_owned(),
         hide_url: "http://127.0.0.1:8080/moderation/actions/H".to_owned(),
         delete_url: "http://127.0.0.1:8080/moderation/actions/D".to_owned(),
-        moderation_queue_hint: None,
     }
 }
 
@@ -428,7 +427,9 @@ async fn the_mailer_delivers_threaded_notifications_through_smtp() {
             Some("<comment-42.n1@comment-service>"),
         ),
     ] {
-        let (subject, text, html) = render_notification(&notification_view(kind, flags)).unwrap();
+        let (subject, text, html) =
+            render_notification_in(&notification_view(kind, flags), chrono_tz::Europe::Vienna)
+                .unwrap();
         let email = OutgoingEmail {
             subject,
             text,

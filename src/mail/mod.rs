@@ -19,9 +19,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::RngCore as _;
 
 pub(crate) use templates::readable_html_formatter;
-pub use templates::{
-    NotificationKind, NotificationView, reason_label, render_notification, render_notification_in,
-};
+pub use templates::{NotificationKind, NotificationView, reason_label, render_notification_in};
 
 /// Where and as whom mail goes out (from `SMTP_URL`, `MAIL_DIR`,
 /// `MODERATION_EMAIL_FROM`, `MODERATION_EMAIL_TO`).
