@@ -77,7 +77,7 @@ async fn put_topic(
     };
     let now = clock::now();
     let (topic, created) = topics::upsert(&state.db, slug.as_str(), &name, &url, now).await?;
-    let current = articles::open_in_topic(&state.db, &topic.slug, now, None, 5).await?;
+    let current = articles::open_in_topic(&state.db, &topic.slug, now, 5).await?;
     Ok(created_or_ok(created, &topic_view(topic, current)))
 }
 
@@ -129,7 +129,6 @@ async fn get_topic(
     let topic = topics::find(&state.db, slug.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no topic `{}`", slug.as_str())))?;
-    let current =
-        articles::open_in_topic(&state.db, &topic.slug, clock::now(), None, limit).await?;
+    let current = articles::open_in_topic(&state.db, &topic.slug, clock::now(), limit).await?;
     Ok(HttpResponse::Ok().json(topic_view(topic, current)))
 }

@@ -65,8 +65,7 @@ pub async fn articles_view(
         let open = match state.topic_articles.get(topic) {
             Some(open) => open,
             None => {
-                let open =
-                    articles::open_in_topic(db, topic, now, None, NOTICE_ARTICLES + 2).await?;
+                let open = articles::open_in_topic(db, topic, now, NOTICE_ARTICLES + 2).await?;
                 state.topic_articles.put(topic, open)
             }
         };

@@ -101,23 +101,17 @@ async fn update(
     active.update(db).await
 }
 
-/// The newest articles of a topic whose discussion is open at `now`, newest first; only those
-/// published after `newer_than` when it is given.
+/// The newest articles of a topic whose discussion is open at `now`, newest first.
 pub async fn open_in_topic(
     db: &impl ConnectionTrait,
     topic: &str,
     now: DateTime<Utc>,
-    newer_than: Option<DateTime<Utc>>,
     limit: u64,
 ) -> Result<Vec<article::Model>, DbErr> {
-    let mut query = article::Entity::find()
+    article::Entity::find()
         .filter(article::Column::Topic.eq(topic))
         .filter(article::Column::ClosedAt.is_null())
-        .filter(article::Column::ClosesAt.gt(now));
-    if let Some(t) = newer_than {
-        query = query.filter(article::Column::PublishedAt.gt(t));
-    }
-    query
+        .filter(article::Column::ClosesAt.gt(now))
         .order_by_desc(article::Column::PublishedAt)
         .order_by_desc(article::Column::Id)
         .limit(limit)
