@@ -186,7 +186,7 @@ fn build_jobs(
 /// The settings of the process's one Mailer.
 pub fn mail_settings(settings: &Settings) -> crate::mail::MailSettings {
     crate::mail::MailSettings {
-        smtp_url: settings.smtp_url.clone(),
+        smtp_url: settings.smtp_url.clone().map(crate::redact::SecretUrl::new),
         mail_dir: settings.mail_dir.clone(),
         from: settings.moderation_email_from.clone(),
         to: settings.moderation_email_to.clone(),

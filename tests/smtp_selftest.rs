@@ -10,6 +10,7 @@ use chrono::TimeZone;
 use comment_service::mail::{
     MailSettings, Mailer, NotificationKind, NotificationView, OutgoingEmail, render_notification_in,
 };
+use comment_service::redact::SecretUrl;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -409,7 +410,7 @@ fn notification_view(kind: NotificationKind, flags: u32) -> NotificationView {
 async fn the_mailer_delivers_threaded_notifications_through_smtp() {
     let server = TestSmtpServer::start().await;
     let mailer = Mailer::from_settings(&MailSettings {
-        smtp_url: Some(server.url()),
+        smtp_url: Some(SecretUrl::new(server.url())),
         mail_dir: std::env::temp_dir().join("unused-by-smtp"),
         from: "Kommentare <noreply@krone.at>".to_owned(),
         to: vec!["forum@krone.at".to_owned(), "chef@krone.at".to_owned()],

@@ -165,7 +165,7 @@ pub(crate) fn escape_html(s: &str) -> String {
 }
 
 /// Collapses all whitespace (including line breaks) to single spaces.
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
