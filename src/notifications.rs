@@ -30,9 +30,12 @@ pub fn action_url(
     let token = signer.sign(
         comment_id,
         action,
-        now + Duration::days(settings.action_link_days),
+        now + Duration::days(settings.moderation.action_link_days),
     );
-    format!("{}/moderation/actions/{token}", settings.public_base_url)
+    format!(
+        "{}/moderation/actions/{token}",
+        settings.http.public_base_url
+    )
 }
 
 /// The domain of `MODERATION_EMAIL_FROM`, for Message-IDs.
@@ -80,7 +83,7 @@ pub async fn queue(
         hide_url: action_url(settings, signer, comment.id, ModerationAction::Hide, now),
         delete_url: action_url(settings, signer, comment.id, ModerationAction::Delete, now),
     };
-    let (subject, text, html) = render_notification_in(&view, settings.newsroom_timezone)
+    let (subject, text, html) = render_notification_in(&view, settings.lifecycle.newsroom_timezone)
         .map_err(|e| DbErr::Custom(e.to_string()))?;
     let root = outbox::thread_root(db, comment.id).await?;
     let nonce: u64 = rand::random();
@@ -89,7 +92,7 @@ pub async fn queue(
         comment.id,
         kind.as_str(),
         nonce,
-        message_id_domain(&settings.moderation_email_from)
+        message_id_domain(&settings.mail.from)
     );
     outbox::enqueue(
         db,

@@ -236,7 +236,8 @@ async fn carry_out(
     }
     let moderator = state
         .settings
-        .moderation_email_to
+        .mail
+        .to
         .first()
         .cloned()
         .unwrap_or_else(|| "email".to_string());

@@ -126,8 +126,8 @@ async fn put_article(
     let published_at = chrono::SubsecRound::trunc_subsecs(published_at, 6);
     let closes_at = lifecycle::closes_at(
         published_at,
-        state.settings.close_after_months,
-        state.settings.newsroom_timezone,
+        state.settings.lifecycle.close_after_months,
+        state.settings.lifecycle.newsroom_timezone,
     );
     let now = clock::now();
     let input = articles::ArticleInput {
@@ -305,8 +305,8 @@ async fn change_discussion(
         "reopen" => {
             let age_limit = lifecycle::closes_at(
                 article.published_at,
-                state.settings.close_after_months,
-                state.settings.newsroom_timezone,
+                state.settings.lifecycle.close_after_months,
+                state.settings.lifecycle.newsroom_timezone,
             );
             let until = match body.until.as_deref() {
                 Some(raw) => Some(dto::parse_ts(raw).map_err(|e| ApiError::field("until", e))?),

@@ -176,7 +176,7 @@ async fn post_comment(
     let body = required(&mut errors, "body", input.body).and_then(|b| {
         errors.check(
             "body",
-            CommentBody::parse(&b, state.settings.comment_max_chars),
+            CommentBody::parse(&b, state.settings.moderation.comment_max_chars),
         )
     });
     let parent_id = match input.parent_id.as_deref() {
@@ -216,7 +216,7 @@ async fn post_comment(
         }
     }
 
-    let limit = state.settings.comment_rate_limit;
+    let limit = state.settings.moderation.comment_rate_limit;
     let window = Duration::minutes(1);
     let recent =
         comments::recent_by_author(&state.db, &author_id, now - window, limit as u64).await?;
@@ -518,7 +518,7 @@ async fn edit_comment(
     let text = required(&mut errors, "body", input.body).and_then(|b| {
         errors.check(
             "body",
-            CommentBody::parse(&b, state.settings.comment_max_chars),
+            CommentBody::parse(&b, state.settings.moderation.comment_max_chars),
         )
     });
     errors.into_result()?;
@@ -536,7 +536,7 @@ async fn edit_comment(
             "this comment is not visible and can no longer be edited".into(),
         ));
     }
-    let minutes = state.settings.comment_edit_minutes;
+    let minutes = state.settings.moderation.comment_edit_minutes;
     if now >= existing.created_at + Duration::minutes(minutes) {
         return Err(ApiError::Forbidden(format!(
             "comments can be edited for {minutes} minutes after posting"

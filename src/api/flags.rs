@@ -160,9 +160,9 @@ async fn flag_comment(
     let count = count.max(0) as u32;
     // Reaching the hide threshold hides the comment pending review; reaching the notify threshold
     // (when it is lower) only tells the team. Either way one email, queued with the flag.
-    let kind = if count == settings.flag_hide_threshold {
+    let kind = if count == settings.moderation.flag_hide_threshold {
         Some(NotificationKind::PendingReview)
-    } else if count == settings.flag_notify_threshold {
+    } else if count == settings.moderation.flag_notify_threshold {
         Some(NotificationKind::Flagged)
     } else {
         None
