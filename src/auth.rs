@@ -5,8 +5,27 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, http::header, web};
 
-use crate::config::{ApiToken, Role};
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::error::ApiError;
+
+/// The role a bearer token grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The website backend.
+    Service,
+    /// The community team; may do everything a service token may.
+    Moderator,
+}
+
+/// One configured token (an entry of `API_TOKENS`, `name:role:token`). `Debug` never shows the
+/// token.
+#[derive(Clone, Debug)]
+pub struct ApiToken {
+    pub name: String,
+    pub role: Role,
+    pub token: SecretString,
+}
 
 /// Who is calling.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +41,7 @@ impl Caller {
 }
 
 /// The configured tokens; lookups compare in constant time.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Tokens(Vec<ApiToken>);
 
 impl Tokens {
@@ -30,10 +49,18 @@ impl Tokens {
         Tokens(tokens)
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub fn find(&self, presented: &str) -> Option<Caller> {
         let mut found = None;
         for t in &self.0 {
-            if constant_time_eq(t.token.as_bytes(), presented.as_bytes()) {
+            if constant_time_eq(t.token.expose_secret().as_bytes(), presented.as_bytes()) {
                 found = Some(Caller {
                     name: t.name.clone(),
                     role: t.role,
@@ -109,7 +136,7 @@ mod tests {
         let tokens = Tokens::new(vec![ApiToken {
             name: "web".into(),
             role: Role::Service,
-            token: "abcdefgh12".into(),
+            token: SecretString::from("abcdefgh12"),
         }]);
         assert_eq!(
             tokens.find("abcdefgh12").map(|c| c.name),

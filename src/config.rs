@@ -1,41 +1,23 @@
 //! Settings from the environment: every variable, its default and its validation.
 //!
-//! A bad value stops start-up with a message naming the variable. Secrets (API tokens, the
-//! action-link secret, credentials inside `SMTP_URL` or `DATABASE_URL`) are redacted in `Debug`.
+//! The variables are declared once, on [`Vars`] (clap arguments with their `env` name, default and
+//! parser); [`Settings`] groups the parsed values by concern and adds the checks that involve
+//! several variables. A bad value stops start-up with a message naming the variable. Secrets (API
+//! tokens, the action-link secret, credentials inside `SMTP_URL` or `DATABASE_URL`) are held in
+//! `secrecy` types, so `Debug` never shows them.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use chrono_tz::Tz;
+use clap::error::{ContextKind, ContextValue};
+use clap::{CommandFactory, FromArgMatches, Parser};
+use secrecy::{SecretSlice, SecretString};
 
-/// The role a bearer token grants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// The website backend.
-    Service,
-    /// The community team; may do everything a service token may.
-    Moderator,
-}
-
-/// One entry of `API_TOKENS` (`name:role:token`).
-#[derive(Clone)]
-pub struct ApiToken {
-    pub name: String,
-    pub role: Role,
-    pub token: String,
-}
-
-impl fmt::Debug for ApiToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiToken")
-            .field("name", &self.name)
-            .field("role", &self.role)
-            .field("token", &"[redacted]")
-            .finish()
-    }
-}
+use crate::auth::{ApiToken, Role, Tokens};
+use crate::cron::CronSchedule;
+use crate::redact::SecretUrl;
 
 /// Log output format (`LOG_FORMAT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,51 +27,109 @@ pub enum LogFormat {
 }
 
 /// All settings of one process.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Settings {
-    pub database_url: String,
-    pub bind_addr: String,
-    pub api_tokens: Vec<ApiToken>,
-    pub public_base_url: String,
-    pub action_link_secret: Vec<u8>,
-    /// True when `ACTION_LINK_SECRET` was unset and a random secret was generated for this start.
-    pub action_link_secret_generated: bool,
-    pub close_after_months: u32,
-    pub newsroom_timezone: Tz,
-    pub default_topic_overview_url: Option<String>,
-    pub community_email: String,
-    pub comment_max_chars: usize,
-    pub comment_edit_minutes: i64,
-    pub comment_rate_limit: u32,
-    pub flag_notify_threshold: u32,
-    pub flag_hide_threshold: u32,
-    pub smtp_url: Option<String>,
-    pub mail_dir: PathBuf,
-    pub moderation_email_to: Vec<String>,
-    pub moderation_email_from: String,
-    pub mail_max_attempts: u32,
-    pub action_link_days: i64,
-    pub close_expired_schedule: String,
-    pub deliver_notifications_schedule: String,
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    /// `API_TOKENS`; empty refuses every `/api/v1` call.
+    pub api_tokens: Tokens,
+    pub mail: MailSettings,
+    pub moderation: ModerationSettings,
+    pub lifecycle: LifecycleSettings,
+    pub schedules: ScheduleSettings,
     pub log_format: LogFormat,
-    /// Largest number of pooled database connections (`DATABASE_MAX_CONNECTIONS`); `None` sizes
-    /// the pool from the database kind and the number of cores.
-    pub database_max_connections: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    /// `DATABASE_URL`.
+    pub url: SecretUrl,
+    /// Largest number of pooled connections (`DATABASE_MAX_CONNECTIONS`); `None` sizes the pool
+    /// from the database kind and the number of cores.
+    pub max_connections: Option<u32>,
+}
+
+impl DatabaseSettings {
+    pub fn is_sqlite(&self) -> bool {
+        secrecy::ExposeSecret::expose_secret(&self.url).starts_with("sqlite:")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// `BIND_ADDR`.
+    pub bind_addr: String,
+    /// `PUBLIC_BASE_URL`, without a trailing `/`.
+    pub public_base_url: String,
     /// Megabytes the comment page cache may hold (`PAGE_CACHE_MB`); 0 turns it off.
     pub page_cache_mb: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `SMTP_URL`; `None` writes mail to `mail_dir`.
+    pub smtp_url: Option<SecretUrl>,
+    /// `MAIL_DIR`.
+    pub mail_dir: PathBuf,
+    /// `MODERATION_EMAIL_TO`.
+    pub to: Vec<String>,
+    /// `MODERATION_EMAIL_FROM`.
+    pub from: String,
+    /// `MAIL_MAX_ATTEMPTS`.
+    pub max_attempts: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct ModerationSettings {
+    /// `COMMENT_MAX_CHARS`.
+    pub comment_max_chars: usize,
+    /// `COMMENT_EDIT_MINUTES`.
+    pub comment_edit_minutes: i64,
+    /// `COMMENT_RATE_LIMIT`.
+    pub comment_rate_limit: u32,
+    /// `FLAG_NOTIFY_THRESHOLD`.
+    pub flag_notify_threshold: u32,
+    /// `FLAG_HIDE_THRESHOLD`.
+    pub flag_hide_threshold: u32,
+    /// `ACTION_LINK_SECRET`.
+    pub action_link_secret: SecretSlice<u8>,
+    /// True when `ACTION_LINK_SECRET` was unset and a random secret was generated for this start.
+    pub action_link_secret_generated: bool,
+    /// `ACTION_LINK_DAYS`.
+    pub action_link_days: i64,
+    /// `COMMUNITY_EMAIL`.
+    pub community_email: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct LifecycleSettings {
+    /// `CLOSE_AFTER_MONTHS`.
+    pub close_after_months: u32,
+    /// `NEWSROOM_TIMEZONE`.
+    pub newsroom_timezone: Tz,
+    /// `DEFAULT_TOPIC_OVERVIEW_URL`.
+    pub default_topic_overview_url: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScheduleSettings {
+    /// `CLOSE_EXPIRED_SCHEDULE`.
+    pub close_expired: CronSchedule,
+    /// `DELIVER_NOTIFICATIONS_SCHEDULE`.
+    pub deliver_notifications: CronSchedule,
 }
 
 /// A variable that has a value the service cannot use.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {var}: {message}")]
 pub struct ConfigError {
-    pub var: &'static str,
+    pub var: String,
     pub message: String,
 }
 
-fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
+fn bad(var: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
-        var,
+        var: var.to_owned(),
         message: message.into(),
     }
 }
@@ -98,323 +138,290 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/comments.db?mode=rwc";
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_COMMUNITY_EMAIL: &str = "forum@krone.at";
 
+/// Every variable, each parsed and checked on its own. Unset and blank variables take the
+/// default; values are trimmed.
+#[derive(Parser)]
+#[command(no_binary_name = true, disable_help_flag = true)]
+struct Vars {
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = database_url)]
+    database_url: SecretUrl,
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", value_parser = whole_number::<1, 1000>)]
+    database_max_connections: Option<u32>,
+
+    #[arg(long, env = "BIND_ADDR", default_value = DEFAULT_BIND_ADDR, value_parser = socket_addr)]
+    bind_addr: String,
+    /// Defaults to `http://{BIND_ADDR}`.
+    #[arg(long, env = "PUBLIC_BASE_URL", value_parser = public_base_url)]
+    public_base_url: Option<String>,
+    #[arg(long, env = "PAGE_CACHE_MB", default_value = "16", value_parser = whole_number::<0, 4096>)]
+    page_cache_mb: u32,
+
+    #[arg(long, env = "API_TOKENS", value_parser = api_tokens)]
+    api_tokens: Option<Tokens>,
+
+    #[arg(long, env = "SMTP_URL", value_parser = smtp_url)]
+    smtp_url: Option<SecretUrl>,
+    #[arg(long, env = "MAIL_DIR", default_value = "data/mail")]
+    mail_dir: PathBuf,
+    #[arg(long, env = "MODERATION_EMAIL_TO", default_value = DEFAULT_COMMUNITY_EMAIL, value_parser = recipients)]
+    moderation_email_to: Recipients,
+    #[arg(long, env = "MODERATION_EMAIL_FROM", default_value = "Kommentare <noreply@krone.at>", value_parser = email)]
+    moderation_email_from: String,
+    #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value = "8", value_parser = whole_number::<1, 100>)]
+    mail_max_attempts: u32,
+
+    #[arg(long, env = "COMMENT_MAX_CHARS", default_value = "2000", value_parser = whole_number::<1, 60_000>)]
+    comment_max_chars: u32,
+    #[arg(long, env = "COMMENT_EDIT_MINUTES", default_value = "15", value_parser = whole_number::<0, 525_600>)]
+    comment_edit_minutes: u32,
+    #[arg(long, env = "COMMENT_RATE_LIMIT", default_value = "5", value_parser = whole_number::<1, 100_000>)]
+    comment_rate_limit: u32,
+    #[arg(long, env = "FLAG_NOTIFY_THRESHOLD", default_value = "1", value_parser = whole_number::<1, 10_000>)]
+    flag_notify_threshold: u32,
+    /// Must not be below `FLAG_NOTIFY_THRESHOLD`.
+    #[arg(long, env = "FLAG_HIDE_THRESHOLD", default_value = "3", value_parser = whole_number::<1, 10_000>)]
+    flag_hide_threshold: u32,
+    /// A random secret is generated when unset.
+    #[arg(long, env = "ACTION_LINK_SECRET", value_parser = action_link_secret)]
+    action_link_secret: Option<SecretString>,
+    #[arg(long, env = "ACTION_LINK_DAYS", default_value = "7", value_parser = whole_number::<1, 365>)]
+    action_link_days: u32,
+    #[arg(long, env = "COMMUNITY_EMAIL", default_value = DEFAULT_COMMUNITY_EMAIL, value_parser = email)]
+    community_email: String,
+
+    #[arg(long, env = "CLOSE_AFTER_MONTHS", default_value = "18", value_parser = whole_number::<1, 1200>)]
+    close_after_months: u32,
+    #[arg(long, env = "NEWSROOM_TIMEZONE", default_value = "Europe/Vienna", value_parser = timezone)]
+    newsroom_timezone: Tz,
+    #[arg(long, env = "DEFAULT_TOPIC_OVERVIEW_URL", value_parser = http_url)]
+    default_topic_overview_url: Option<String>,
+
+    #[arg(long, env = "CLOSE_EXPIRED_SCHEDULE", default_value = "0 */5 * * * *", value_parser = CronSchedule::parse)]
+    close_expired_schedule: CronSchedule,
+    #[arg(long, env = "DELIVER_NOTIFICATIONS_SCHEDULE", default_value = "*/10 * * * * *", value_parser = CronSchedule::parse)]
+    deliver_notifications_schedule: CronSchedule,
+
+    #[arg(long, env = "LOG_FORMAT", default_value = "human", value_parser = log_format)]
+    log_format: LogFormat,
+}
+
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Settings, ConfigError> {
         Settings::from_vars(std::env::vars())
     }
 
-    /// Reads settings from the given variables (the environment, or a test's map).
+    /// Reads settings from the given variables (the environment, or a test's map); the process
+    /// environment is not consulted.
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, ConfigError> {
         let vars: HashMap<String, String> = vars.into_iter().collect();
-        let get = |name: &str| -> Option<String> {
-            vars.get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(bad(
-                "DATABASE_URL",
-                "must start with sqlite: or postgres://",
-            ));
-        }
-
-        let bind_addr = get("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.to_string());
-        bind_addr.parse::<SocketAddr>().map_err(|_| {
-            bad(
-                "BIND_ADDR",
-                format!("`{bind_addr}` is not an address like 127.0.0.1:8080"),
-            )
-        })?;
-
-        let api_tokens = match get("API_TOKENS") {
-            Some(raw) => parse_tokens(&raw)?,
-            None => Vec::new(),
-        };
-
-        let public_base_url = get("PUBLIC_BASE_URL")
-            .unwrap_or_else(|| format!("http://{bind_addr}"))
-            .trim_end_matches('/')
-            .to_string();
-        check_http_url("PUBLIC_BASE_URL", &public_base_url)?;
-
-        let (action_link_secret, action_link_secret_generated) = match get("ACTION_LINK_SECRET") {
-            Some(secret) if secret.len() < 16 => {
-                return Err(bad(
-                    "ACTION_LINK_SECRET",
-                    "must be at least 16 characters long",
-                ));
+        // Each set variable becomes `--long=value` for its argument; clap's own reading of the
+        // environment is switched off so that only `vars` count.
+        let command = Vars::command();
+        let mut variables = Vec::new();
+        let mut args = Vec::new();
+        for arg in command.get_arguments() {
+            let (Some(env), Some(long)) = (arg.get_env().and_then(|e| e.to_str()), arg.get_long())
+            else {
+                continue;
+            };
+            if let Some(value) = vars.get(env).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                args.push(format!("--{long}={value}"));
             }
-            Some(secret) => (secret.into_bytes(), false),
-            None => {
-                let bytes: [u8; 32] = rand::random();
-                (bytes.to_vec(), true)
-            }
-        };
-
-        let close_after_months = number(&get, "CLOSE_AFTER_MONTHS", 18, 1, 1200)?;
-        let newsroom_timezone = match get("NEWSROOM_TIMEZONE") {
-            Some(name) => name.parse::<Tz>().map_err(|_| {
-                bad(
-                    "NEWSROOM_TIMEZONE",
-                    format!("`{name}` is not an IANA time zone like Europe/Vienna"),
-                )
-            })?,
-            None => chrono_tz::Europe::Vienna,
-        };
-        let default_topic_overview_url = get("DEFAULT_TOPIC_OVERVIEW_URL");
-        if let Some(url) = &default_topic_overview_url {
-            check_http_url("DEFAULT_TOPIC_OVERVIEW_URL", url)?;
+            variables.push((long.to_owned(), env.to_owned()));
         }
-        let community_email =
-            get("COMMUNITY_EMAIL").unwrap_or_else(|| DEFAULT_COMMUNITY_EMAIL.to_string());
-        check_email("COMMUNITY_EMAIL", &community_email)?;
+        let error = |e: clap::Error| config_error(&variables, &e);
+        let matches = command
+            .mut_args(|arg| arg.env(None::<&'static str>))
+            .try_get_matches_from(args)
+            .map_err(error)?;
+        let vars = Vars::from_arg_matches(&matches).map_err(error)?;
+        Settings::from_parsed(vars)
+    }
 
-        let comment_max_chars = number(&get, "COMMENT_MAX_CHARS", 2000, 1, 60_000)? as usize;
-        let comment_edit_minutes = number(&get, "COMMENT_EDIT_MINUTES", 15, 0, 525_600)? as i64;
-        let comment_rate_limit = number(&get, "COMMENT_RATE_LIMIT", 5, 1, 100_000)?;
-        let flag_notify_threshold = number(&get, "FLAG_NOTIFY_THRESHOLD", 1, 1, 10_000)?;
-        let flag_hide_threshold = number(&get, "FLAG_HIDE_THRESHOLD", 3, 1, 10_000)?;
-        if flag_hide_threshold < flag_notify_threshold {
+    /// Groups the parsed variables and checks what involves several of them.
+    fn from_parsed(v: Vars) -> Result<Settings, ConfigError> {
+        if v.flag_hide_threshold < v.flag_notify_threshold {
             return Err(bad(
                 "FLAG_HIDE_THRESHOLD",
                 "must not be below FLAG_NOTIFY_THRESHOLD",
             ));
         }
-
-        let smtp_url = get("SMTP_URL");
-        if let Some(url) = &smtp_url
-            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
-        {
-            return Err(bad("SMTP_URL", "must start with smtp:// or smtps://"));
-        }
-        let mail_dir = PathBuf::from(get("MAIL_DIR").unwrap_or_else(|| "data/mail".to_string()));
-        let moderation_email_to: Vec<String> = get("MODERATION_EMAIL_TO")
-            .unwrap_or_else(|| DEFAULT_COMMUNITY_EMAIL.to_string())
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
-        if moderation_email_to.is_empty() {
-            return Err(bad("MODERATION_EMAIL_TO", "names no address"));
-        }
-        for to in &moderation_email_to {
-            check_email("MODERATION_EMAIL_TO", to)?;
-        }
-        let moderation_email_from = get("MODERATION_EMAIL_FROM")
-            .unwrap_or_else(|| "Kommentare <noreply@krone.at>".to_string());
-        check_email("MODERATION_EMAIL_FROM", &moderation_email_from)?;
-        let mail_max_attempts = number(&get, "MAIL_MAX_ATTEMPTS", 8, 1, 100)?;
-        let action_link_days = number(&get, "ACTION_LINK_DAYS", 7, 1, 365)? as i64;
-
-        let close_expired_schedule =
-            get("CLOSE_EXPIRED_SCHEDULE").unwrap_or_else(|| "0 */5 * * * *".to_string());
-        check_cron("CLOSE_EXPIRED_SCHEDULE", &close_expired_schedule)?;
-        let deliver_notifications_schedule =
-            get("DELIVER_NOTIFICATIONS_SCHEDULE").unwrap_or_else(|| "*/10 * * * * *".to_string());
-        check_cron(
-            "DELIVER_NOTIFICATIONS_SCHEDULE",
-            &deliver_notifications_schedule,
-        )?;
-
-        let log_format = match get("LOG_FORMAT").as_deref() {
-            None | Some("human") | Some("text") => LogFormat::Human,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(bad(
-                    "LOG_FORMAT",
-                    format!("`{other}` is not `json` or `human`"),
-                ));
+        let public_base_url = v
+            .public_base_url
+            .unwrap_or_else(|| format!("http://{}", v.bind_addr));
+        let (action_link_secret, action_link_secret_generated) = match v.action_link_secret {
+            Some(secret) => {
+                let bytes = secrecy::ExposeSecret::expose_secret(&secret).as_bytes();
+                (SecretSlice::from(bytes.to_vec()), false)
+            }
+            None => {
+                let bytes: [u8; 32] = rand::random();
+                (SecretSlice::from(bytes.to_vec()), true)
             }
         };
-        let database_max_connections = match get("DATABASE_MAX_CONNECTIONS") {
-            Some(_) => Some(number(&get, "DATABASE_MAX_CONNECTIONS", 0, 1, 1000)?),
-            None => None,
-        };
-
-        let page_cache_mb = number(&get, "PAGE_CACHE_MB", 16, 0, 4096)?;
-
         Ok(Settings {
-            database_url,
-            bind_addr,
-            api_tokens,
-            public_base_url,
-            action_link_secret,
-            action_link_secret_generated,
-            close_after_months,
-            newsroom_timezone,
-            default_topic_overview_url,
-            community_email,
-            comment_max_chars,
-            comment_edit_minutes,
-            comment_rate_limit,
-            flag_notify_threshold,
-            flag_hide_threshold,
-            smtp_url,
-            mail_dir,
-            moderation_email_to,
-            moderation_email_from,
-            mail_max_attempts,
-            action_link_days,
-            close_expired_schedule,
-            deliver_notifications_schedule,
-            log_format,
-            database_max_connections,
-            page_cache_mb,
+            database: DatabaseSettings {
+                url: v.database_url,
+                max_connections: v.database_max_connections,
+            },
+            http: HttpSettings {
+                bind_addr: v.bind_addr,
+                public_base_url,
+                page_cache_mb: v.page_cache_mb,
+            },
+            api_tokens: v.api_tokens.unwrap_or_default(),
+            mail: MailSettings {
+                smtp_url: v.smtp_url,
+                mail_dir: v.mail_dir,
+                to: v.moderation_email_to.0,
+                from: v.moderation_email_from,
+                max_attempts: v.mail_max_attempts,
+            },
+            moderation: ModerationSettings {
+                comment_max_chars: v.comment_max_chars as usize,
+                comment_edit_minutes: i64::from(v.comment_edit_minutes),
+                comment_rate_limit: v.comment_rate_limit,
+                flag_notify_threshold: v.flag_notify_threshold,
+                flag_hide_threshold: v.flag_hide_threshold,
+                action_link_secret,
+                action_link_secret_generated,
+                action_link_days: i64::from(v.action_link_days),
+                community_email: v.community_email,
+            },
+            lifecycle: LifecycleSettings {
+                close_after_months: v.close_after_months,
+                newsroom_timezone: v.newsroom_timezone,
+                default_topic_overview_url: v.default_topic_overview_url,
+            },
+            schedules: ScheduleSettings {
+                close_expired: v.close_expired_schedule,
+                deliver_notifications: v.deliver_notifications_schedule,
+            },
+            log_format: v.log_format,
         })
     }
-
-    pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
-    }
 }
 
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings")
-            .field("database_url", &redact_url(&self.database_url))
-            .field("bind_addr", &self.bind_addr)
-            .field("api_tokens", &self.api_tokens)
-            .field("public_base_url", &self.public_base_url)
-            .field("action_link_secret", &"[redacted]")
-            .field("close_after_months", &self.close_after_months)
-            .field("newsroom_timezone", &self.newsroom_timezone)
-            .field(
-                "default_topic_overview_url",
-                &self.default_topic_overview_url,
-            )
-            .field("community_email", &self.community_email)
-            .field("comment_max_chars", &self.comment_max_chars)
-            .field("comment_edit_minutes", &self.comment_edit_minutes)
-            .field("comment_rate_limit", &self.comment_rate_limit)
-            .field("flag_notify_threshold", &self.flag_notify_threshold)
-            .field("flag_hide_threshold", &self.flag_hide_threshold)
-            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
-            .field("mail_dir", &self.mail_dir)
-            .field("moderation_email_to", &self.moderation_email_to)
-            .field("moderation_email_from", &self.moderation_email_from)
-            .field("mail_max_attempts", &self.mail_max_attempts)
-            .field("action_link_days", &self.action_link_days)
-            .field("close_expired_schedule", &self.close_expired_schedule)
-            .field(
-                "deliver_notifications_schedule",
-                &self.deliver_notifications_schedule,
-            )
-            .field("log_format", &self.log_format)
-            .field("page_cache_mb", &self.page_cache_mb)
-            .finish()
-    }
-}
-
-/// Replaces the password of a `scheme://user:password@host` URL with `***`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}{tail}")
+/// The variable a clap error is about (`variables` pairs each argument's long name with its
+/// variable), and the parser's message: never the value itself, which may be a secret.
+fn config_error(variables: &[(String, String)], e: &clap::Error) -> ConfigError {
+    let var = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(shown)) => {
+            let long = shown
+                .trim_start_matches("--")
+                .split([' ', '='])
+                .next()
+                .unwrap_or("");
+            variables
+                .iter()
+                .find(|(l, _)| l == long)
+                .map(|(_, env)| env.clone())
         }
-        None => url.to_string(),
+        _ => None,
+    };
+    let message = std::error::Error::source(e)
+        .map(ToString::to_string)
+        .unwrap_or_else(|| e.kind().to_string());
+    ConfigError {
+        var: var.unwrap_or_else(|| "environment".to_owned()),
+        message,
     }
 }
 
-fn parse_tokens(raw: &str) -> Result<Vec<ApiToken>, ConfigError> {
-    let mut tokens: Vec<ApiToken> = Vec::new();
-    for (i, entry) in raw
-        .split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .enumerate()
+fn database_url(url: &str) -> Result<SecretUrl, String> {
+    if url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
     {
-        let mut parts = entry.splitn(3, ':');
-        let (Some(name), Some(role), Some(token)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad(
-                "API_TOKENS",
-                format!("entry {} is not name:role:token", i + 1),
-            ));
-        };
-        let role = match role {
-            "service" => Role::Service,
-            "moderator" => Role::Moderator,
-            other => {
-                return Err(bad(
-                    "API_TOKENS",
-                    format!(
-                        "entry {} has role `{other}`; roles are service and moderator",
-                        i + 1
-                    ),
-                ));
-            }
-        };
-        if name.is_empty() || name.len() > 64 {
-            return Err(bad(
-                "API_TOKENS",
-                format!("entry {} needs a name of 1 to 64 characters", i + 1),
-            ));
-        }
-        if token.len() < 8 {
-            return Err(bad(
-                "API_TOKENS",
-                format!("the token of `{name}` is shorter than 8 characters"),
-            ));
-        }
-        if tokens.iter().any(|t| t.token == token) {
-            return Err(bad(
-                "API_TOKENS",
-                format!("the token of `{name}` is used twice"),
-            ));
-        }
-        tokens.push(ApiToken {
-            name: name.to_string(),
-            role,
-            token: token.to_string(),
-        });
-    }
-    Ok(tokens)
-}
-
-fn number(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: u32,
-    min: u32,
-    max: u32,
-) -> Result<u32, ConfigError> {
-    match get(var) {
-        None => Ok(default),
-        Some(raw) => match raw.parse::<u32>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(bad(
-                var,
-                format!("`{raw}` is not a whole number from {min} to {max}"),
-            )),
-        },
-    }
-}
-
-fn check_http_url(var: &'static str, url: &str) -> Result<(), ConfigError> {
-    if (url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len() {
-        Ok(())
+        Ok(SecretUrl::new(url))
     } else {
-        Err(bad(var, format!("`{url}` is not an http(s) URL")))
+        Err("must start with sqlite: or postgres://".to_owned())
     }
 }
 
-fn check_email(var: &'static str, value: &str) -> Result<(), ConfigError> {
+fn socket_addr(addr: &str) -> Result<String, String> {
+    match addr.parse::<SocketAddr>() {
+        Ok(_) => Ok(addr.to_owned()),
+        Err(_) => Err(format!("`{addr}` is not an address like 127.0.0.1:8080")),
+    }
+}
+
+fn whole_number<const MIN: u32, const MAX: u32>(raw: &str) -> Result<u32, String> {
+    match raw.parse::<u32>() {
+        Ok(n) if (MIN..=MAX).contains(&n) => Ok(n),
+        _ => Err(format!("`{raw}` is not a whole number from {MIN} to {MAX}")),
+    }
+}
+
+fn http_url(url: &str) -> Result<String, String> {
+    if (url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len() {
+        Ok(url.to_owned())
+    } else {
+        Err(format!("`{url}` is not an http(s) URL"))
+    }
+}
+
+fn public_base_url(url: &str) -> Result<String, String> {
+    http_url(url.trim_end_matches('/'))
+}
+
+fn action_link_secret(secret: &str) -> Result<SecretString, String> {
+    if secret.len() < 16 {
+        Err("must be at least 16 characters long".to_owned())
+    } else {
+        Ok(SecretString::from(secret))
+    }
+}
+
+fn timezone(name: &str) -> Result<Tz, String> {
+    name.parse::<Tz>()
+        .map_err(|_| format!("`{name}` is not an IANA time zone like Europe/Vienna"))
+}
+
+fn smtp_url(url: &str) -> Result<SecretUrl, String> {
+    if url.starts_with("smtp://") || url.starts_with("smtps://") {
+        Ok(SecretUrl::new(url))
+    } else {
+        Err("must start with smtp:// or smtps://".to_owned())
+    }
+}
+
+fn log_format(raw: &str) -> Result<LogFormat, String> {
+    match raw {
+        "human" | "text" => Ok(LogFormat::Human),
+        "json" => Ok(LogFormat::Json),
+        other => Err(format!("`{other}` is not `json` or `human`")),
+    }
+}
+
+/// `MODERATION_EMAIL_TO`: one address or a comma-separated list.
+#[derive(Clone)]
+struct Recipients(Vec<String>);
+
+fn recipients(raw: &str) -> Result<Recipients, String> {
+    let to: Vec<String> = raw
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if to.is_empty() {
+        return Err("names no address".to_owned());
+    }
+    for address in &to {
+        check_email(address)?;
+    }
+    Ok(Recipients(to))
+}
+
+/// An address like `forum@krone.at` or `Kommentare <noreply@krone.at>`.
+fn email(value: &str) -> Result<String, String> {
+    check_email(value).map(|()| value.to_owned())
+}
+
+fn check_email(value: &str) -> Result<(), String> {
     let address = match (value.rfind('<'), value.rfind('>')) {
         (Some(start), Some(end)) if start < end => &value[start + 1..end],
         _ => value,
@@ -425,16 +432,63 @@ fn check_email(var: &'static str, value: &str) -> Result<(), ConfigError> {
         {
             Ok(())
         }
-        _ => Err(bad(var, format!("`{value}` is not an email address"))),
+        _ => Err(format!("`{value}` is not an email address")),
     }
 }
 
-fn check_cron(var: &'static str, expression: &str) -> Result<(), ConfigError> {
-    crate::jobs::validate_schedule(expression).map_err(|message| bad(var, message))
+/// `API_TOKENS`: comma-separated `name:role:token` entries.
+fn api_tokens(raw: &str) -> Result<Tokens, String> {
+    let mut tokens: Vec<ApiToken> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, entry) in raw
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .enumerate()
+    {
+        let mut parts = entry.splitn(3, ':');
+        let (Some(name), Some(role), Some(token)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("entry {} is not name:role:token", i + 1));
+        };
+        let role = match role {
+            "service" => Role::Service,
+            "moderator" => Role::Moderator,
+            other => {
+                return Err(format!(
+                    "entry {} has role `{other}`; roles are service and moderator",
+                    i + 1
+                ));
+            }
+        };
+        if name.is_empty() || name.len() > 64 {
+            return Err(format!(
+                "entry {} needs a name of 1 to 64 characters",
+                i + 1
+            ));
+        }
+        if token.len() < 8 {
+            return Err(format!(
+                "the token of `{name}` is shorter than 8 characters"
+            ));
+        }
+        if seen.contains(&token) {
+            return Err(format!("the token of `{name}` is used twice"));
+        }
+        seen.push(token);
+        tokens.push(ApiToken {
+            name: name.to_string(),
+            role,
+            token: SecretString::from(token),
+        });
+    }
+    Ok(Tokens::new(tokens))
 }
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -447,39 +501,192 @@ mod tests {
     #[test]
     fn no_configuration_gives_the_documented_defaults() {
         let s = Settings::from_vars(vars(&[])).unwrap();
-        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
-        assert_eq!(s.bind_addr, "127.0.0.1:8080");
-        assert_eq!(s.public_base_url, "http://127.0.0.1:8080");
-        assert_eq!(s.close_after_months, 18);
-        assert_eq!(s.newsroom_timezone, chrono_tz::Europe::Vienna);
-        assert_eq!(s.moderation_email_to, vec!["forum@krone.at".to_string()]);
-        assert!(s.action_link_secret_generated);
+        assert_eq!(s.database.url.expose_secret(), DEFAULT_DATABASE_URL);
+        assert!(s.database.is_sqlite());
+        assert_eq!(s.database.max_connections, None);
+        assert_eq!(s.http.bind_addr, "127.0.0.1:8080");
+        assert_eq!(s.http.public_base_url, "http://127.0.0.1:8080");
+        assert_eq!(s.http.page_cache_mb, 16);
         assert!(s.api_tokens.is_empty());
+        assert!(s.mail.smtp_url.is_none());
+        assert_eq!(s.mail.mail_dir, PathBuf::from("data/mail"));
+        assert_eq!(s.mail.to, vec!["forum@krone.at".to_string()]);
+        assert_eq!(s.mail.from, "Kommentare <noreply@krone.at>");
+        assert_eq!(s.mail.max_attempts, 8);
+        assert_eq!(s.moderation.comment_max_chars, 2000);
+        assert_eq!(s.moderation.comment_edit_minutes, 15);
+        assert_eq!(s.moderation.comment_rate_limit, 5);
+        assert_eq!(s.moderation.flag_notify_threshold, 1);
+        assert_eq!(s.moderation.flag_hide_threshold, 3);
+        assert!(s.moderation.action_link_secret_generated);
+        assert_eq!(s.moderation.action_link_secret.expose_secret().len(), 32);
+        assert_eq!(s.moderation.action_link_days, 7);
+        assert_eq!(s.moderation.community_email, "forum@krone.at");
+        assert_eq!(s.lifecycle.close_after_months, 18);
+        assert_eq!(s.lifecycle.newsroom_timezone, chrono_tz::Europe::Vienna);
+        assert_eq!(s.lifecycle.default_topic_overview_url, None);
+        assert_eq!(s.schedules.close_expired.as_str(), "0 */5 * * * *");
+        assert_eq!(s.schedules.deliver_notifications.as_str(), "*/10 * * * * *");
+        assert_eq!(s.log_format, LogFormat::Human);
     }
 
     #[test]
-    fn each_bad_value_names_its_variable() {
+    fn values_are_trimmed_and_blank_values_take_the_default() {
+        let s = Settings::from_vars(vars(&[
+            ("CLOSE_AFTER_MONTHS", " 24 "),
+            ("BIND_ADDR", "   "),
+            ("PUBLIC_BASE_URL", "https://kommentare.example/"),
+            ("MODERATION_EMAIL_TO", "a@krone.at, ,Team <b@krone.at>"),
+            ("ACTION_LINK_SECRET", "0123456789abcdef"),
+            ("DATABASE_MAX_CONNECTIONS", "12"),
+            ("LOG_FORMAT", "json"),
+        ]))
+        .unwrap();
+        assert_eq!(s.lifecycle.close_after_months, 24);
+        assert_eq!(s.http.bind_addr, DEFAULT_BIND_ADDR);
+        assert_eq!(s.http.public_base_url, "https://kommentare.example");
+        assert_eq!(s.mail.to, vec!["a@krone.at", "Team <b@krone.at>"]);
+        assert!(!s.moderation.action_link_secret_generated);
+        assert_eq!(
+            s.moderation.action_link_secret.expose_secret(),
+            b"0123456789abcdef"
+        );
+        assert_eq!(s.database.max_connections, Some(12));
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable_with_the_documented_message() {
         let cases = [
-            ("BIND_ADDR", "nowhere"),
-            ("API_TOKENS", "web:admin:abcdefgh1234"),
-            ("API_TOKENS", "webonly"),
-            ("CLOSE_AFTER_MONTHS", "0"),
-            ("CLOSE_AFTER_MONTHS", "eighteen"),
-            ("NEWSROOM_TIMEZONE", "Mars/Olympus"),
-            ("COMMENT_MAX_CHARS", "-1"),
-            ("SMTP_URL", "http://mail"),
-            ("MODERATION_EMAIL_TO", "not-an-address"),
-            ("CLOSE_EXPIRED_SCHEDULE", "*/5 * * * *"),
-            ("DELIVER_NOTIFICATIONS_SCHEDULE", "every ten seconds"),
-            ("ACTION_LINK_SECRET", "short"),
-            ("DATABASE_URL", "mysql://x"),
-            ("LOG_FORMAT", "xml"),
+            (
+                "BIND_ADDR",
+                "nowhere",
+                "`nowhere` is not an address like 127.0.0.1:8080",
+            ),
+            (
+                "API_TOKENS",
+                "web:admin:abcdefgh1234",
+                "entry 1 has role `admin`; roles are service and moderator",
+            ),
+            ("API_TOKENS", "webonly", "entry 1 is not name:role:token"),
+            (
+                "API_TOKENS",
+                "web:service:short",
+                "the token of `web` is shorter than 8 characters",
+            ),
+            (
+                "API_TOKENS",
+                "a:service:abcdefgh1,b:moderator:abcdefgh1",
+                "the token of `b` is used twice",
+            ),
+            (
+                "API_TOKENS",
+                ":service:abcdefgh1",
+                "entry 1 needs a name of 1 to 64 characters",
+            ),
+            (
+                "CLOSE_AFTER_MONTHS",
+                "0",
+                "`0` is not a whole number from 1 to 1200",
+            ),
+            (
+                "CLOSE_AFTER_MONTHS",
+                "eighteen",
+                "`eighteen` is not a whole number from 1 to 1200",
+            ),
+            (
+                "NEWSROOM_TIMEZONE",
+                "Mars/Olympus",
+                "`Mars/Olympus` is not an IANA time zone like Europe/Vienna",
+            ),
+            (
+                "COMMENT_MAX_CHARS",
+                "-1",
+                "`-1` is not a whole number from 1 to 60000",
+            ),
+            (
+                "SMTP_URL",
+                "http://mail",
+                "must start with smtp:// or smtps://",
+            ),
+            (
+                "MODERATION_EMAIL_TO",
+                "not-an-address",
+                "`not-an-address` is not an email address",
+            ),
+            ("MODERATION_EMAIL_TO", " , ", "names no address"),
+            (
+                "MODERATION_EMAIL_FROM",
+                "Kommentare <nobody>",
+                "`Kommentare <nobody>` is not an email address",
+            ),
+            (
+                "COMMUNITY_EMAIL",
+                "forum",
+                "`forum` is not an email address",
+            ),
+            (
+                "PUBLIC_BASE_URL",
+                "ftp://x/",
+                "`ftp://x` is not an http(s) URL",
+            ),
+            (
+                "DEFAULT_TOPIC_OVERVIEW_URL",
+                "https://",
+                "`https://` is not an http(s) URL",
+            ),
+            (
+                "CLOSE_EXPIRED_SCHEDULE",
+                "*/5 * * * *",
+                "`*/5 * * * *` has 5 fields; expected 6 (seconds first), like `0 */5 * * * *`",
+            ),
+            (
+                "DELIVER_NOTIFICATIONS_SCHEDULE",
+                "every ten seconds",
+                "`every ten seconds` has 3 fields; expected 6 (seconds first), like `0 */5 * * * *`",
+            ),
+            (
+                "ACTION_LINK_SECRET",
+                "short",
+                "must be at least 16 characters long",
+            ),
+            (
+                "DATABASE_URL",
+                "mysql://x",
+                "must start with sqlite: or postgres://",
+            ),
+            (
+                "DATABASE_MAX_CONNECTIONS",
+                "0",
+                "`0` is not a whole number from 1 to 1000",
+            ),
+            (
+                "PAGE_CACHE_MB",
+                "4097",
+                "`4097` is not a whole number from 0 to 4096",
+            ),
+            ("LOG_FORMAT", "xml", "`xml` is not `json` or `human`"),
         ];
-        for (var, value) in cases {
+        for (var, value, message) in cases {
             let err = Settings::from_vars(vars(&[(var, value)])).unwrap_err();
             assert_eq!(err.var, var, "{var}={value}");
-            assert!(err.to_string().contains(var));
+            assert_eq!(
+                err.to_string(),
+                format!("invalid configuration: {var}: {message}")
+            );
         }
+    }
+
+    #[test]
+    fn a_bad_schedule_is_refused_with_the_schedulers_reason() {
+        let err =
+            Settings::from_vars(vars(&[("CLOSE_EXPIRED_SCHEDULE", "x y z a b c")])).unwrap_err();
+        assert_eq!(err.var, "CLOSE_EXPIRED_SCHEDULE");
+        assert!(
+            err.message
+                .starts_with("`x y z a b c` is not a valid cron expression: "),
+            "{err}"
+        );
     }
 
     #[test]
@@ -497,18 +704,40 @@ mod tests {
                 "SMTP_URL",
                 "smtp://mailer:mail-password@smtp.example.com:587?tls=required",
             ),
+            ("ACTION_LINK_SECRET", "s3cr3t-action-link-secret"),
         ]))
         .unwrap();
         assert_eq!(s.api_tokens.len(), 2);
-        assert_eq!(s.api_tokens[1].role, Role::Moderator);
+        assert_eq!(
+            s.api_tokens.find("s3cr3t-mod-token").map(|c| c.role),
+            Some(Role::Moderator)
+        );
+        assert_eq!(
+            s.api_tokens.find("s3cr3t-web-token").map(|c| c.role),
+            Some(Role::Service)
+        );
         let printed = format!("{s:?}");
         for secret in [
             "s3cr3t-web-token",
             "s3cr3t-mod-token",
             "hunter2-password",
             "mail-password",
+            "s3cr3t-action-link-secret",
         ] {
             assert!(!printed.contains(secret), "{secret} leaked in {printed}");
+        }
+        assert!(printed.contains("postgres://db/comments"), "{printed}");
+    }
+
+    #[test]
+    fn a_bad_secret_is_not_repeated_in_the_error() {
+        for (var, value) in [
+            ("ACTION_LINK_SECRET", "tooshort"),
+            ("API_TOKENS", "web:service:s3cr3t:x,web2:service:s3cr3t:x"),
+        ] {
+            let err = Settings::from_vars(vars(&[(var, value)])).unwrap_err();
+            assert!(!err.to_string().contains("s3cr3t"), "{err}");
+            assert!(!err.to_string().contains("tooshort"), "{err}");
         }
     }
 
@@ -520,5 +749,6 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.var, "FLAG_HIDE_THRESHOLD");
+        assert_eq!(err.message, "must not be below FLAG_NOTIFY_THRESHOLD");
     }
 }

@@ -12,6 +12,8 @@ use sea_orm::{
     DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 
+use secrecy::ExposeSecret as _;
+
 use crate::config::Settings;
 
 /// Opens the pool: SQLite in WAL mode with a busy timeout; PostgreSQL sized from the cores.
@@ -19,10 +21,11 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(2);
-    let mut options = ConnectOptions::new(settings.database_url.clone());
+    let mut options = ConnectOptions::new(settings.database.url.expose_secret());
     let max = settings
-        .database_max_connections
-        .unwrap_or(if settings.is_sqlite() {
+        .database
+        .max_connections
+        .unwrap_or(if settings.database.is_sqlite() {
             // One writer at a time; a few readers in parallel.
             (cores * 2).clamp(4, 8)
         } else {
@@ -47,7 +50,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 // of whichever request crossed the threshold.
                 .pragma("wal_autocheckpoint", "0")
         });
-    if let Some(dir) = sqlite_parent_dir(&settings.database_url) {
+    if let Some(dir) = sqlite_parent_dir(settings.database.url.expose_secret()) {
         std::fs::create_dir_all(&dir).map_err(|e| {
             DbErr::Custom(format!(
                 "cannot create the database directory {}: {e}",

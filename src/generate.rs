@@ -153,8 +153,8 @@ pub async fn run(
         let published = chrono::SubsecRound::trunc_subsecs(published, 0);
         let closes_at = lifecycle::closes_at(
             published,
-            settings.close_after_months,
-            settings.newsroom_timezone,
+            settings.lifecycle.close_after_months,
+            settings.lifecycle.newsroom_timezone,
         );
         let (closed_at, reason) = if closes_at <= now {
             (
@@ -239,8 +239,8 @@ pub async fn run(
         let published = chrono::SubsecRound::trunc_subsecs(now - Duration::days(1), 0);
         let closes_at = lifecycle::closes_at(
             published,
-            settings.close_after_months,
-            settings.newsroom_timezone,
+            settings.lifecycle.close_after_months,
+            settings.lifecycle.newsroom_timezone,
         );
         let txn = begin(db).await?;
         txn.execute_raw(Statement::from_string(

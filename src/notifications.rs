@@ -22,9 +22,12 @@ pub fn action_url(
     let token = signer.sign(
         comment_id,
         action,
-        now + Duration::days(settings.action_link_days),
+        now + Duration::days(settings.moderation.action_link_days),
     );
-    format!("{}/moderation/actions/{token}", settings.public_base_url)
+    format!(
+        "{}/moderation/actions/{token}",
+        settings.http.public_base_url
+    )
 }
 
 /// The domain of `MODERATION_EMAIL_FROM`, for Message-IDs.
@@ -75,9 +78,8 @@ pub async fn queue(
         approve_url: action_url(settings, signer, comment.id, ModerationAction::Approve, now),
         hide_url: action_url(settings, signer, comment.id, ModerationAction::Hide, now),
         delete_url: action_url(settings, signer, comment.id, ModerationAction::Delete, now),
-        moderation_queue_hint: None,
     };
-    let (subject, text, html) = render_notification_in(&view, settings.newsroom_timezone)
+    let (subject, text, html) = render_notification_in(&view, settings.lifecycle.newsroom_timezone)
         .map_err(|e| DbErr::Custom(e.to_string()))?;
     let root = outbox::thread_root(db, comment.id).await?;
     let nonce: u64 = rand::random();
@@ -86,7 +88,7 @@ pub async fn queue(
         comment.id,
         kind.as_str(),
         nonce,
-        message_id_domain(&settings.moderation_email_from)
+        message_id_domain(&settings.mail.from)
     );
     outbox::enqueue(
         db,

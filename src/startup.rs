@@ -8,7 +8,8 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
 
-use crate::auth::Tokens;
+use secrecy::ExposeSecret as _;
+
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::jobs::Scheduler;
@@ -49,13 +50,13 @@ impl Application {
         db: DatabaseConnection,
         clock: Clock,
     ) -> Result<Application, Box<dyn std::error::Error + Send + Sync>> {
-        let listener = TcpListener::bind(&settings.bind_addr)?;
+        let listener = TcpListener::bind(&settings.http.bind_addr)?;
         let port = listener.local_addr()?.port();
         let settings = Arc::new(settings);
         if settings.api_tokens.is_empty() {
             tracing::warn!("API_TOKENS is not set: every /api/v1 call will be refused with 401");
         }
-        if settings.action_link_secret_generated {
+        if settings.moderation.action_link_secret_generated {
             tracing::warn!(
                 "ACTION_LINK_SECRET is not set: a random one was generated, links in earlier emails stop working"
             );
@@ -64,22 +65,31 @@ impl Application {
         crate::db::spawn_checkpoints(&db);
         let jobs = build_jobs(db.clone(), settings.clone(), clock.clone())?;
         spawn_wake_loop(jobs.clone());
-        let tokens = web::Data::new(Tokens::new(settings.api_tokens.clone()));
+        let tokens = web::Data::new(settings.api_tokens.clone());
         let state = web::Data::new(AppState {
             db,
             clock,
             settings: settings.clone(),
             jobs: jobs.clone(),
             signer: crate::domain::action_link::ActionLinkSigner::new(
-                settings.action_link_secret.clone(),
+                settings
+                    .moderation
+                    .action_link_secret
+                    .expose_secret()
+                    .to_vec(),
             ),
-            pages: crate::cache::PageCache::new(settings.page_cache_mb as usize * 1024 * 1024),
+            pages: crate::cache::PageCache::new(settings.http.page_cache_mb as usize * 1024 * 1024),
             metrics: crate::metrics::handle(),
             write_gate: crate::db::WriteGate::for_backend(db_backend),
             topic_articles: crate::cache::TopicArticles::default(),
             refresh_permits: Arc::new(tokio::sync::Semaphore::new(8)),
         });
-        let scheduler = Scheduler::start(jobs, &settings).await?;
+        let scheduler = Scheduler::start(
+            jobs,
+            &settings.schedules.close_expired,
+            &settings.schedules.deliver_notifications,
+        )
+        .await?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -98,7 +108,7 @@ impl Application {
         .run();
         tracing::info!(
             port,
-            database = %crate::config::redact_url(&settings.database_url),
+            database = %settings.database.url,
             "comment-service listening"
         );
         Ok(Application {
@@ -165,19 +175,19 @@ fn build_jobs(
     clock: Clock,
 ) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
     let mailer = crate::mail::Mailer::from_settings(&mail_settings(&settings))?;
-    tracing::info!(mail = %mailer.describe(), to = ?settings.moderation_email_to, "notifications to the community team");
+    tracing::info!(mail = %mailer.describe(), to = ?settings.mail.to, "notifications to the community team");
     let deliverer =
-        crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.mail_max_attempts);
+        crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.mail.max_attempts);
     Ok(crate::jobs::Jobs::new(db, deliverer, clock))
 }
 
 /// The settings of the process's one Mailer.
 pub fn mail_settings(settings: &Settings) -> crate::mail::MailSettings {
     crate::mail::MailSettings {
-        smtp_url: settings.smtp_url.clone(),
-        mail_dir: settings.mail_dir.clone(),
-        from: settings.moderation_email_from.clone(),
-        to: settings.moderation_email_to.clone(),
+        smtp_url: settings.mail.smtp_url.clone(),
+        mail_dir: settings.mail.mail_dir.clone(),
+        from: settings.mail.from.clone(),
+        to: settings.mail.to.clone(),
     }
 }
 

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use chrono::TimeZone;
 use comment_service::mail::{
-    MailSettings, Mailer, NotificationKind, NotificationView, OutgoingEmail, render_notification,
+    MailSettings, Mailer, NotificationKind, NotificationView, OutgoingEmail, render_notification_in,
 };
+use comment_service::redact::SecretUrl;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -402,7 +403,6 @@ fn notification_view(kind: NotificationKind, flags: u32) -> NotificationView {
         approve_url: "http://127.0.0.1:8080/moderation/actions/A".to_owned(),
         hide_url: "http://127.0.0.1:8080/moderation/actions/H".to_owned(),
         delete_url: "http://127.0.0.1:8080/moderation/actions/D".to_owned(),
-        moderation_queue_hint: None,
     }
 }
 
@@ -410,7 +410,7 @@ fn notification_view(kind: NotificationKind, flags: u32) -> NotificationView {
 async fn the_mailer_delivers_threaded_notifications_through_smtp() {
     let server = TestSmtpServer::start().await;
     let mailer = Mailer::from_settings(&MailSettings {
-        smtp_url: Some(server.url()),
+        smtp_url: Some(SecretUrl::new(server.url())),
         mail_dir: std::env::temp_dir().join("unused-by-smtp"),
         from: "Kommentare <noreply@krone.at>".to_owned(),
         to: vec!["forum@krone.at".to_owned(), "chef@krone.at".to_owned()],
@@ -428,7 +428,9 @@ async fn the_mailer_delivers_threaded_notifications_through_smtp() {
             Some("<comment-42.n1@comment-service>"),
         ),
     ] {
-        let (subject, text, html) = render_notification(&notification_view(kind, flags)).unwrap();
+        let (subject, text, html) =
+            render_notification_in(&notification_view(kind, flags), chrono_tz::Europe::Vienna)
+                .unwrap();
         let email = OutgoingEmail {
             subject,
             text,

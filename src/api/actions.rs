@@ -206,7 +206,8 @@ async fn carry_out(
     };
     let moderator = state
         .settings
-        .moderation_email_to
+        .mail
+        .to
         .first()
         .cloned()
         .unwrap_or_else(|| Via::Email.to_string());

@@ -164,7 +164,10 @@ async fn post_comment(
     let raw = read_body(payload).await?;
     let keyed =
         idempotency_key(&req)?.map(|key| KeyedRequest::new(&caller.name, key, req.path(), &raw));
-    let input = parse_new_comment(parse_json(&raw)?, state.settings.comment_max_chars)?;
+    let input = parse_new_comment(
+        parse_json(&raw)?,
+        state.settings.moderation.comment_max_chars,
+    )?;
     let response = comments::post(&state, &caller, &article_id, input, keyed).await?;
     Ok(respond(response))
 }
@@ -335,7 +338,7 @@ async fn edit_comment(
     let text = required(&mut errors, "body", input.body).and_then(|b| {
         errors.check(
             "body",
-            CommentBody::parse(&b, state.settings.comment_max_chars),
+            CommentBody::parse(&b, state.settings.moderation.comment_max_chars),
         )
     });
     errors.into_result()?;

@@ -15,7 +15,7 @@ use tokio::sync::Mutex;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::cron::CronSchedule;
 
 /// The jobs this service runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,19 +125,6 @@ impl Jobs {
     }
 }
 
-/// Checks a 6-field cron expression (seconds first) the way the scheduler reads it.
-pub fn validate_schedule(expression: &str) -> Result<(), String> {
-    let fields = expression.split_whitespace().count();
-    if !(6..=7).contains(&fields) {
-        return Err(format!(
-            "`{expression}` has {fields} fields; expected 6 (seconds first), like `0 */5 * * * *`"
-        ));
-    }
-    Job::new_async(expression, |_, _| Box::pin(async {}))
-        .map(|_| ())
-        .map_err(|e| format!("`{expression}` is not a valid cron expression: {e}"))
-}
-
 /// tokio-cron-scheduler running the jobs on their schedules (UTC).
 pub struct Scheduler {
     inner: JobScheduler,
@@ -147,18 +134,13 @@ pub struct Scheduler {
 impl Scheduler {
     pub async fn start(
         jobs: Jobs,
-        settings: &Settings,
+        close_expired: &CronSchedule,
+        deliver_notifications: &CronSchedule,
     ) -> Result<Scheduler, Box<dyn std::error::Error + Send + Sync>> {
         let inner = JobScheduler::new().await?;
         for (job, schedule) in [
-            (
-                JobName::CloseExpired,
-                settings.close_expired_schedule.clone(),
-            ),
-            (
-                JobName::DeliverNotifications,
-                settings.deliver_notifications_schedule.clone(),
-            ),
+            (JobName::CloseExpired, close_expired),
+            (JobName::DeliverNotifications, deliver_notifications),
         ] {
             let runner = jobs.clone();
             inner

@@ -4,70 +4,40 @@
 //! The mailer is built once per process from [`MailSettings`] and handed to whoever
 //! sends (it is cheap to clone). It never appears in a global.
 
+mod eml;
+mod message;
+mod smtp;
 mod templates;
 
-use std::fmt;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::SystemTime;
 
-use lettre::message::header::{Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Mailboxes, MultiPart};
+use lettre::message::{Mailbox, Mailboxes};
 use lettre::transport::smtp::AsyncSmtpTransportBuilder;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use rand::RngCore as _;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use secrecy::ExposeSecret;
 
+use crate::redact::SecretUrl;
+
+pub use message::OutgoingEmail;
 pub(crate) use templates::readable_html_formatter;
-pub use templates::{
-    NotificationKind, NotificationView, reason_label, render_notification, render_notification_in,
-};
+pub use templates::{NotificationKind, NotificationView, reason_label, render_notification_in};
 
 /// Where and as whom mail goes out (from `SMTP_URL`, `MAIL_DIR`,
-/// `MODERATION_EMAIL_FROM`, `MODERATION_EMAIL_TO`).
-#[derive(Clone)]
+/// `MODERATION_EMAIL_FROM`, `MODERATION_EMAIL_TO`). `Debug` shows the SMTP URL without
+/// credentials.
+#[derive(Clone, Debug)]
 pub struct MailSettings {
     /// `smtp://host:port`, `smtp://user:pass@host:587?tls=required`, `smtps://...`.
     /// `None` (or blank) writes mail to `mail_dir` instead.
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<SecretUrl>,
     /// Used when `smtp_url` is `None`: one `.eml` file per mail.
     pub mail_dir: PathBuf,
     /// e.g. `Kommentare <noreply@krone.at>`.
     pub from: String,
     /// e.g. `["forum@krone.at"]`; an entry may itself be a comma-separated list.
     pub to: Vec<String>,
-}
-
-/// Like the derived one, but the SMTP URL is shown without credentials.
-impl fmt::Debug for MailSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MailSettings")
-            .field(
-                "smtp_url",
-                &self
-                    .smtp_url
-                    .as_deref()
-                    .map(|u| SmtpEndpoint::parse(u).to_string()),
-            )
-            .field("mail_dir", &self.mail_dir)
-            .field("from", &self.from)
-            .field("to", &self.to)
-            .finish()
-    }
-}
-
-/// One email to the community team.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutgoingEmail {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-    /// Becomes the `Message-ID` header, e.g. `<comment-42.n1@comment-service>`
-    /// (angle brackets are added if missing).
-    pub message_id: String,
-    /// The thread's first message; when set, both `In-Reply-To` and `References`
-    /// name it.
-    pub in_reply_to: Option<String>,
 }
 
 /// Why mail could not be configured, built or sent. Never contains a password.
@@ -152,8 +122,8 @@ enum Transport {
     },
 }
 
-impl fmt::Debug for Mailer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mailer")
             .field("transport", &self.inner.description)
             .field("from", &self.inner.from.to_string())
@@ -207,31 +177,19 @@ impl Mailer {
 
         let smtp_url = s
             .smtp_url
-            .as_deref()
-            .map(str::trim)
+            .as_ref()
+            .map(|url| url.expose_secret().trim())
             .filter(|u| !u.is_empty());
         let (transport, description) = match smtp_url {
             Some(url) => {
-                let endpoint = SmtpEndpoint::parse(url);
-                let invalid = |reason: String| MailError::InvalidSmtpUrl {
-                    url: endpoint.to_string(),
-                    reason,
-                };
-                if !matches!(endpoint.scheme.as_str(), "smtp" | "smtps") {
-                    return Err(invalid(
-                        "expected smtp://host:port or smtps://host:port".to_owned(),
-                    ));
-                }
-                let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| invalid(e.to_string()))?;
-                let description = endpoint.to_string();
+                let (builder, server) = smtp::transport(url)?;
                 (
                     Transport::Smtp {
                         builder: Box::new(builder),
                         transport: OnceLock::new(),
-                        server: description.clone(),
+                        server: server.clone(),
                     },
-                    description,
+                    server,
                 )
             }
             None => {
@@ -261,7 +219,7 @@ impl Mailer {
     /// Sends one email: multipart/alternative (text and HTML), with `From`, `To`,
     /// `Date`, `Message-ID` and, for a reply, `In-Reply-To` and `References`.
     pub async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
-        let (message, message_id) = self.build_message(email)?;
+        let (message, message_id) = message::build(&self.inner.from, &self.inner.to, email)?;
         match &self.inner.transport {
             Transport::Smtp {
                 builder,
@@ -278,7 +236,7 @@ impl Mailer {
                     })?;
             }
             Transport::Files { dir } => {
-                let path = write_eml(dir, &message_id, message.formatted()).await?;
+                let path = eml::write(dir, &message_id, message.formatted()).await?;
                 tracing::debug!(file = %path.display(), "mail written to file");
             }
         }
@@ -306,194 +264,6 @@ impl Mailer {
         {
             transport.shutdown().await;
         }
-    }
-
-    /// The message, and its normalized Message-ID.
-    fn build_message(&self, email: &OutgoingEmail) -> Result<(Message, String), MailError> {
-        let message_id = normalize_message_id(&email.message_id)?;
-        let mut builder = Message::builder()
-            .from(self.inner.from.clone())
-            .subject(one_line(&email.subject))
-            .date(SystemTime::now())
-            .message_id(Some(message_id.clone()))
-            .header(AutoSubmitted);
-        for to in &self.inner.to {
-            builder = builder.to(to.clone());
-        }
-        if let Some(parent) = &email.in_reply_to {
-            let parent = normalize_message_id(parent)?;
-            builder = builder.in_reply_to(parent.clone()).references(parent);
-        }
-        builder
-            .multipart(MultiPart::alternative_plain_html(
-                email.text.clone(),
-                email.html.clone(),
-            ))
-            .map(|message| (message, message_id))
-            .map_err(|e| MailError::InvalidEmail(e.to_string()))
-    }
-}
-
-/// `Auto-Submitted: auto-generated` (RFC 3834): tells mail systems not to send
-/// vacation replies to the notification.
-#[derive(Clone)]
-struct AutoSubmitted;
-
-impl Header for AutoSubmitted {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Auto-Submitted")
-    }
-
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
-    }
-
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "auto-generated".to_owned())
-    }
-}
-
-/// `<local@domain>` from `local@domain` or `<local@domain>`; rejects anything that
-/// could break the header (spaces, line breaks, non-ASCII).
-fn normalize_message_id(raw: &str) -> Result<String, MailError> {
-    let trimmed = raw.trim();
-    let inner = trimmed
-        .strip_prefix('<')
-        .and_then(|s| s.strip_suffix('>'))
-        .unwrap_or(trimmed);
-    let valid = inner
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
-        && inner
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>');
-    if valid {
-        Ok(format!("<{inner}>"))
-    } else {
-        Err(MailError::InvalidEmail(format!(
-            "not a Message-ID: {raw:?} (expected <id@domain>)"
-        )))
-    }
-}
-
-/// Collapses whitespace, including line breaks, to single spaces.
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Writes `bytes` as a new `.eml` file in `dir` (via a temporary file and a rename,
-/// so a reader never sees half a mail) and returns its path.
-async fn write_eml(dir: &Path, message_id: &str, bytes: Vec<u8>) -> Result<PathBuf, MailError> {
-    let dir = dir.to_path_buf();
-    let name = eml_file_name(message_id);
-    let dir_for_task = dir.clone();
-    tokio::task::spawn_blocking(move || {
-        let path = dir_for_task.join(&name);
-        let tmp = dir_for_task.join(format!(".{name}.tmp"));
-        let result = (|| {
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, &path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result.map(|()| path)
-    })
-    .await
-    .map_err(io::Error::other)
-    .and_then(|r| r)
-    .map_err(|source| MailError::File { path: dir, source })
-}
-
-/// `20190426T085100.123Z-comment-42.n1_comment-service-1a2b3c4d.eml`: sorts by
-/// time, names the message, and never collides.
-fn eml_file_name(message_id: &str) -> String {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-    let id: String = message_id
-        .trim_matches(['<', '>'])
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect();
-    let mut random = [0u8; 4];
-    rand::rng().fill_bytes(&mut random);
-    let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{stamp}-{id}-{random}.eml")
-}
-
-/// The parts of an SMTP URL that may be shown: scheme, host, port, `tls`.
-/// Parsing is lenient and never fails; credentials are dropped.
-struct SmtpEndpoint {
-    scheme: String,
-    host: String,
-    port: Option<u16>,
-    tls: Option<String>,
-}
-
-impl SmtpEndpoint {
-    fn parse(url: &str) -> SmtpEndpoint {
-        let url = url.trim();
-        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-        // Everything up to the last '@' is user information (even if a password
-        // contains '/', '?' or '#' that should have been percent-encoded).
-        let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
-        let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) if !port.contains(']') => (host, port.parse().ok()),
-            _ => (authority, None),
-        };
-        let tls = tail
-            .split_once('?')
-            .map(|(_, query)| query.split('#').next().unwrap_or(""))
-            .and_then(|query| {
-                query
-                    .split('&')
-                    .find_map(|pair| pair.strip_prefix("tls="))
-                    .map(|v| {
-                        v.chars()
-                            .filter(|c| c.is_ascii_alphanumeric())
-                            .take(20)
-                            .collect()
-                    })
-            });
-        SmtpEndpoint {
-            scheme: scheme.to_ascii_lowercase(),
-            host: host.to_owned(),
-            port,
-            tls,
-        }
-    }
-
-    /// The port lettre uses when the URL names none.
-    fn effective_port(&self) -> Option<u16> {
-        self.port
-            .or(match (self.scheme.as_str(), self.tls.as_deref()) {
-                ("smtp", None) => Some(25),
-                ("smtp", Some(_)) => Some(587),
-                ("smtps", _) => Some(465),
-                _ => None,
-            })
-    }
-}
-
-impl fmt::Display for SmtpEndpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.scheme, self.host)?;
-        if let Some(port) = self.effective_port() {
-            write!(f, ":{port}")?;
-        }
-        if let Some(tls) = &self.tls {
-            write!(f, "?tls={tls}")?;
-        }
-        Ok(())
     }
 }
 
@@ -690,7 +460,7 @@ mod tests {
             "nonsense",
         ] {
             let mut s = settings(tmp.path());
-            s.smtp_url = Some(url.to_owned());
+            s.smtp_url = Some(SecretUrl::new(url));
             let err = Mailer::from_settings(&s).unwrap_err();
             let msg = err.to_string();
             assert!(
@@ -734,7 +504,7 @@ mod tests {
         ] {
             let mut s = settings(tmp.path());
             s.mail_dir = tmp.path().join("unused");
-            s.smtp_url = Some(url.to_owned());
+            s.smtp_url = Some(SecretUrl::new(url));
             let mailer = Mailer::from_settings(&s).unwrap_or_else(|e| panic!("{url}: {e}"));
             assert_eq!(mailer.describe(), described);
             assert_eq!(mailer.mail_dir(), None);
@@ -746,18 +516,8 @@ mod tests {
 
         // A blank SMTP_URL means "no SMTP".
         let mut s = settings(tmp.path());
-        s.smtp_url = Some("  ".to_owned());
+        s.smtp_url = Some(SecretUrl::new("  "));
         assert!(Mailer::from_settings(&s).unwrap().mail_dir().is_some());
-    }
-
-    #[test]
-    fn a_badly_encoded_password_is_not_shown_either() {
-        // Unencoded '/', '?' and '#' in the password: the URL is unusable, and the
-        // description must still not leak the password's pieces.
-        let e = SmtpEndpoint::parse("smtp://user:pa/ss?wo#rd@mail.example:25");
-        assert_eq!(e.to_string(), "smtp://mail.example:25");
-        let e = SmtpEndpoint::parse("smtp://[::1]:2525");
-        assert_eq!(e.to_string(), "smtp://[::1]:2525");
     }
 
     #[tokio::test]
@@ -765,7 +525,7 @@ mod tests {
         // Port 1 on loopback: connection refused.
         let tmp = tempfile::tempdir().unwrap();
         let mut s = settings(tmp.path());
-        s.smtp_url = Some("smtp://127.0.0.1:1".to_owned());
+        s.smtp_url = Some(SecretUrl::new("smtp://127.0.0.1:1"));
         let mailer = Mailer::from_settings(&s).unwrap();
         let err = mailer
             .send(&email("<x.1@comment-service>", None))
@@ -775,16 +535,5 @@ mod tests {
         assert!(!err.is_permanent(), "{err}");
         assert!(err.to_string().contains("smtp://127.0.0.1:1"), "{err}");
         mailer.shutdown().await;
-    }
-
-    #[test]
-    fn eml_file_names_are_safe_and_distinct() {
-        let a = eml_file_name("<comment-42.n1@comment-service>");
-        let b = eml_file_name("<comment-42.n1@comment-service>");
-        assert_ne!(a, b);
-        assert!(a.ends_with(".eml"));
-        assert!(a.contains("-comment-42.n1_comment-service-"), "{a}");
-        let weird = eml_file_name("<../../etc/passwd@x>");
-        assert!(!weird.contains('/'), "{weird}");
     }
 }

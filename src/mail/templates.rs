@@ -43,8 +43,6 @@ pub struct NotificationView {
     pub approve_url: String,
     pub hide_url: String,
     pub delete_url: String,
-    /// Optional free text shown at the end (e.g. where the moderation queue is).
-    pub moderation_queue_hint: Option<String>,
 }
 
 /// German label of a flag reason code; unknown codes are shown as they are.
@@ -69,12 +67,8 @@ fn flags_label(n: u32) -> String {
     }
 }
 
-/// Renders `(subject, text, html)` for a notification, with times in Europe/Vienna.
-pub fn render_notification(v: &NotificationView) -> Result<(String, String, String), MailError> {
-    render_notification_in(v, chrono_tz::Europe::Vienna)
-}
-
-/// Like [`render_notification`], with local times in `tz` (`NEWSROOM_TIMEZONE`).
+/// Renders `(subject, text, html)` for a notification, with local times in `tz`
+/// (`NEWSROOM_TIMEZONE`).
 pub fn render_notification_in(
     v: &NotificationView,
     tz: Tz,
@@ -164,7 +158,7 @@ pub(crate) fn escape_html(s: &str) -> String {
 }
 
 /// Collapses all whitespace (including line breaks) to single spaces.
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -214,7 +208,6 @@ struct NotificationContext {
     reasons: Vec<ReasonCtx>,
     notes: Vec<String>,
     actions: Vec<ActionCtx>,
-    hint: Option<String>,
 }
 
 impl NotificationContext {
@@ -309,11 +302,6 @@ impl NotificationContext {
                 .filter(|n| !n.is_empty())
                 .collect(),
             actions,
-            hint: v
-                .moderation_queue_hint
-                .as_ref()
-                .map(|h| h.trim().to_owned())
-                .filter(|h| !h.is_empty()),
         }
     }
 }
@@ -322,6 +310,10 @@ impl NotificationContext {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    fn render_vienna(v: &NotificationView) -> Result<(String, String, String), MailError> {
+        render_notification_in(v, chrono_tz::Europe::Vienna)
+    }
 
     fn view(kind: NotificationKind, flag_count: u32) -> NotificationView {
         NotificationView {
@@ -342,13 +334,12 @@ mod tests {
             approve_url: "https://comments.example/moderation/actions/tok-approve".to_owned(),
             hide_url: "https://comments.example/moderation/actions/tok-hide".to_owned(),
             delete_url: "https://comments.example/moderation/actions/tok-delete".to_owned(),
-            moderation_queue_hint: None,
         }
     }
 
     #[test]
     fn the_subject_names_the_article_and_counts_one_flag_in_the_singular() {
-        let (subject, _, _) = render_notification(&view(NotificationKind::Flagged, 1)).unwrap();
+        let (subject, _, _) = render_vienna(&view(NotificationKind::Flagged, 1)).unwrap();
         assert_eq!(
             subject,
             "Gemeldeter Kommentar (1 Meldung) – „Einladung an Putin“"
@@ -357,13 +348,12 @@ mod tests {
 
     #[test]
     fn the_subject_counts_several_flags_in_the_plural() {
-        let (subject, _, _) =
-            render_notification(&view(NotificationKind::PendingReview, 3)).unwrap();
+        let (subject, _, _) = render_vienna(&view(NotificationKind::PendingReview, 3)).unwrap();
         assert_eq!(
             subject,
             "Kommentar ausgeblendet zur Prüfung (3 Meldungen) – „Einladung an Putin“"
         );
-        let (subject, _, _) = render_notification(&view(NotificationKind::Flagged, 2)).unwrap();
+        let (subject, _, _) = render_vienna(&view(NotificationKind::Flagged, 2)).unwrap();
         assert_eq!(
             subject,
             "Gemeldeter Kommentar (2 Meldungen) – „Einladung an Putin“"
@@ -374,7 +364,7 @@ mod tests {
     fn the_subject_is_one_line_even_if_the_title_is_not() {
         let mut v = view(NotificationKind::Flagged, 1);
         v.article_title = "Einladung\r\nan   Putin\n".to_owned();
-        let (subject, _, _) = render_notification(&v).unwrap();
+        let (subject, _, _) = render_vienna(&v).unwrap();
         assert_eq!(
             subject,
             "Gemeldeter Kommentar (1 Meldung) – „Einladung an Putin“"
@@ -388,10 +378,9 @@ mod tests {
         v.article_title = "<b>Titel</b>".to_owned();
         v.author_name = "<img src=x onerror=alert(1)>".to_owned();
         v.author_id = "u-<1>".to_owned();
-        v.notes = vec!["<i>note</i>".to_owned()];
+        v.notes = vec!["<i>note</i>".to_owned(), "<a href='x'>Queue</a>".to_owned()];
         v.reasons = vec![("<evil>".to_owned(), 1)];
-        v.moderation_queue_hint = Some("<a href='x'>Queue</a>".to_owned());
-        let (_, text, html) = render_notification(&v).unwrap();
+        let (_, text, html) = render_vienna(&v).unwrap();
 
         assert!(
             html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -422,7 +411,7 @@ mod tests {
 
     #[test]
     fn the_html_part_keeps_the_comments_line_breaks() {
-        let (_, _, html) = render_notification(&view(NotificationKind::Flagged, 1)).unwrap();
+        let (_, _, html) = render_vienna(&view(NotificationKind::Flagged, 1)).unwrap();
         assert!(html.contains(
             "white-space:pre-wrap;overflow-wrap:anywhere;word-wrap:break-word;margin:0;padding:12px;background-color:#f7f7f7;border:1px solid #dddddd;border-radius:4px;\">Erste Zeile.\nZweite Zeile mit Umlauten: äöüß.</div>"
         ));
@@ -430,7 +419,7 @@ mod tests {
 
     #[test]
     fn both_parts_show_article_comment_author_time_reasons_and_notes() {
-        let (_, text, html) = render_notification(&view(NotificationKind::Flagged, 3)).unwrap();
+        let (_, text, html) = render_vienna(&view(NotificationKind::Flagged, 3)).unwrap();
         for part in [&text, &html] {
             assert!(part.contains("Einladung an Putin"));
             assert!(part.contains("Erste Zeile."));
@@ -470,7 +459,7 @@ mod tests {
         .iter()
         .map(|c| (c.to_string(), 1))
         .collect();
-        let (_, text, html) = render_notification(&v).unwrap();
+        let (_, text, html) = render_vienna(&v).unwrap();
         for label in [
             "Spam",
             "Beleidigung/Missbrauch",
@@ -487,7 +476,7 @@ mod tests {
 
     #[test]
     fn the_three_action_links_are_labelled_and_explained() {
-        let (_, text, html) = render_notification(&view(NotificationKind::Flagged, 1)).unwrap();
+        let (_, text, html) = render_vienna(&view(NotificationKind::Flagged, 1)).unwrap();
         assert!(
             text.contains("Freigeben:  https://comments.example/moderation/actions/tok-approve\n")
         );
@@ -520,7 +509,7 @@ mod tests {
         let mut v = view(NotificationKind::Flagged, 1);
         v.article_url = "javascript:alert(1)".to_owned();
         v.delete_url = "javascript:alert(2)".to_owned();
-        let (_, text, html) = render_notification(&v).unwrap();
+        let (_, text, html) = render_vienna(&v).unwrap();
         assert!(!html.contains("href=\"javascript:"));
         assert!(html.contains("javascript:alert(1)"), "still shown as text");
         assert!(html.contains("Löschen: javascript:alert(2)"));
@@ -529,29 +518,15 @@ mod tests {
 
     #[test]
     fn the_pending_review_mail_says_the_comment_was_hidden_automatically() {
-        let (_, text, html) =
-            render_notification(&view(NotificationKind::PendingReview, 3)).unwrap();
+        let (_, text, html) = render_vienna(&view(NotificationKind::PendingReview, 3)).unwrap();
         assert!(text.contains("automatisch ausgeblendet"));
         assert!(text.contains("pending_review"));
         assert!(html.contains("automatisch ausgeblendet"));
         assert!(html.contains("pending_review"));
 
-        let (_, text, _) = render_notification(&view(NotificationKind::Flagged, 1)).unwrap();
+        let (_, text, _) = render_vienna(&view(NotificationKind::Flagged, 1)).unwrap();
         assert!(!text.contains("pending_review"));
         assert!(text.contains("weiterhin sichtbar"));
-    }
-
-    #[test]
-    fn the_optional_hint_appears_only_when_given() {
-        let mut v = view(NotificationKind::Flagged, 1);
-        let (_, text, html) = render_notification(&v).unwrap();
-        assert!(!text.contains("HINWEIS"));
-        assert!(!html.contains("Hinweis</h2>"));
-        v.moderation_queue_hint =
-            Some("Alle offenen Meldungen: GET /api/v1/moderation/queue".to_owned());
-        let (_, text, html) = render_notification(&v).unwrap();
-        assert!(text.contains("HINWEIS\n  Alle offenen Meldungen: GET /api/v1/moderation/queue\n"));
-        assert!(html.contains("Alle offenen Meldungen: GET /api/v1/moderation/queue"));
     }
 
     #[test]
@@ -559,7 +534,7 @@ mod tests {
         let mut v = view(NotificationKind::Flagged, 1);
         v.reasons.clear();
         v.notes = vec!["   ".to_owned()];
-        let (_, text, html) = render_notification(&v).unwrap();
+        let (_, text, html) = render_vienna(&v).unwrap();
         assert!(text.contains("(keine Gründe angegeben)"));
         assert!(text.contains("ANMERKUNGEN DER MELDENDEN\n  (keine)\n"));
         assert!(html.contains("Keine Gründe angegeben."));
@@ -570,7 +545,7 @@ mod tests {
     fn local_time_follows_daylight_saving_time_and_the_given_zone() {
         let mut v = view(NotificationKind::Flagged, 1);
         v.comment_created_at = Utc.with_ymd_and_hms(2019, 1, 15, 23, 30, 0).unwrap();
-        let (_, text, _) = render_notification(&v).unwrap();
+        let (_, text, _) = render_vienna(&v).unwrap();
         assert!(
             text.contains("16.01.2019, 00:30 Uhr (Wiener Zeit) – 2019-01-15 23:30:00 UTC"),
             "{text}"
@@ -581,7 +556,7 @@ mod tests {
 
     #[test]
     fn the_text_part_is_plain_text_without_template_artifacts() {
-        let (_, text, _) = render_notification(&view(NotificationKind::Flagged, 1)).unwrap();
+        let (_, text, _) = render_vienna(&view(NotificationKind::Flagged, 1)).unwrap();
         for artifact in ["{{", "}}", "{%", "%}", "&amp;", "&lt;", "none", "None"] {
             assert!(!text.contains(artifact), "{artifact:?} in {text}");
         }

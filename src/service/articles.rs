@@ -41,8 +41,8 @@ pub async fn put(
     let settings = &state.settings;
     let closes_at = lifecycle::closes_at(
         published_at,
-        settings.close_after_months,
-        settings.newsroom_timezone,
+        settings.lifecycle.close_after_months,
+        settings.lifecycle.newsroom_timezone,
     );
     let now = state.clock.now();
     let row = articles::ArticleInput {
@@ -138,8 +138,8 @@ async fn reopen(
 ) -> Result<(), ApiError> {
     let age_limit = lifecycle::closes_at(
         article.published_at,
-        state.settings.close_after_months,
-        state.settings.newsroom_timezone,
+        state.settings.lifecycle.close_after_months,
+        state.settings.lifecycle.newsroom_timezone,
     );
     let closes_at = match until {
         Some(t) if t <= now => return Err(ApiError::field("until", "must be in the future")),

@@ -67,7 +67,7 @@ pub async fn post(
     rate_limit::check(
         &state.db,
         &new.author_id,
-        state.settings.comment_rate_limit,
+        state.settings.moderation.comment_rate_limit,
         now,
     )
     .await?;
@@ -158,7 +158,7 @@ pub async fn edit(
             "this comment is not visible and can no longer be edited".into(),
         ));
     }
-    let minutes = state.settings.comment_edit_minutes;
+    let minutes = state.settings.moderation.comment_edit_minutes;
     if now >= existing.created_at + Duration::minutes(minutes) {
         return Err(ApiError::Forbidden(format!(
             "comments can be edited for {minutes} minutes after posting"

@@ -25,9 +25,9 @@ pub struct Flagged {
 
 /// Which email, if any, the `count`th open flag triggers.
 fn notification_for(state: &AppState, count: u32) -> Option<NotificationKind> {
-    if count == state.settings.flag_hide_threshold {
+    if count == state.settings.moderation.flag_hide_threshold {
         Some(NotificationKind::PendingReview)
-    } else if count == state.settings.flag_notify_threshold {
+    } else if count == state.settings.moderation.flag_notify_threshold {
         Some(NotificationKind::Flagged)
     } else {
         None

@@ -82,13 +82,15 @@ pub async fn articles_view(
                             name: t.name.clone(),
                             url: t.overview_url.clone(),
                         }),
-                        None => settings.default_topic_overview_url.as_ref().map(|url| {
-                            dto::TopicOverview {
+                        None => settings
+                            .lifecycle
+                            .default_topic_overview_url
+                            .as_ref()
+                            .map(|url| dto::TopicOverview {
                                 slug: None,
                                 name: "Themenübersicht".to_string(),
                                 url: url.clone(),
-                            }
-                        }),
+                            }),
                     };
                     let current_articles = a
                         .topic
@@ -104,13 +106,13 @@ pub async fn articles_view(
                         })
                         .unwrap_or_default();
                     let notice = dto::Notice {
-                        message: notice::message(reason, settings.close_after_months),
+                        message: notice::message(reason, settings.lifecycle.close_after_months),
                         invitation: notice::INVITATION.to_string(),
                         topic_overview,
                         current_articles,
                         contact: dto::Contact {
-                            text: notice::contact_text(&settings.community_email),
-                            email: settings.community_email.clone(),
+                            text: notice::contact_text(&settings.moderation.community_email),
+                            email: settings.moderation.community_email.clone(),
                         },
                     };
                     (
