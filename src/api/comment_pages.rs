@@ -10,7 +10,7 @@ use crate::api::pagination;
 use crate::cache::{CachedPage, Lookup, PageKey, Stamp};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::comments::{self, Order};
+use crate::store::comments::{self, Order, Thread};
 use crate::views::{self, dto};
 
 /// The JSON body of one page: `{"article": ..., "comments": [...], "next_cursor": ...}`.
@@ -78,9 +78,9 @@ async fn load_page(
     stamp: Stamp,
 ) -> Result<Arc<CachedPage>, ApiError> {
     let article = crate::service::comments::load_article(state, article_id).await?;
-    let rows = comments::list_top_level(
+    let rows = comments::list(
         &state.db,
-        &article.id,
+        Thread::TopLevel(&article.id),
         order,
         key.after,
         key.limit + 1,

@@ -17,7 +17,7 @@ use crate::error::{ApiError, FieldErrors};
 use crate::service::comments::{self, NewComment};
 use crate::service::idempotency::{KeyedRequest, StoredResponse};
 use crate::state::AppState;
-use crate::store::comments::{Order, list_replies as replies_page};
+use crate::store::comments::{self as store, Order, Thread};
 use crate::views::dto;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -257,7 +257,16 @@ async fn list_replies(
     let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
     let after = pagination::id_after(query.cursor.as_deref(), "r")?;
     let moderator = caller.is_moderator();
-    let rows = replies_page(&state.db, parent.id, after, limit + 1, !moderator).await?;
+    let thread = Thread::RepliesTo(parent.id);
+    let rows = store::list(
+        &state.db,
+        thread,
+        Order::Oldest,
+        after,
+        limit + 1,
+        !moderator,
+    )
+    .await?;
     let (rows, more) = pagination::split(rows, limit);
     let next_cursor = pagination::next_by_id(more, "r", rows.last().map(|c| c.id));
     Ok(HttpResponse::Ok().json(dto::ReplyPage {

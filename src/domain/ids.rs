@@ -2,6 +2,27 @@
 
 use std::fmt;
 
+/// The accessors and `Display` of a newtype around a validated `String`.
+macro_rules! text_newtype {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 /// An article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ArticleId(String);
@@ -19,21 +40,9 @@ impl ArticleId {
             Err("must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
-impl fmt::Display for ArticleId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_newtype!(ArticleId);
 
 /// A topic slug: `^[a-z0-9][a-z0-9-]{0,63}$`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -54,15 +63,9 @@ impl TopicSlug {
             Err("must be 1 to 64 characters of a-z 0-9 -, starting with a letter or digit")
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
+
+text_newtype!(TopicSlug);
 
 /// A comment id as the API shows it: the decimal form of the row id, opaque to clients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

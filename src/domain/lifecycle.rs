@@ -87,51 +87,39 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    /// Published (local time with offset) + 18 months in Vienna = closes (UTC).
+    fn closes_after_18_months(published: &str, closes: &str) {
+        assert_eq!(
+            closes_at(utc(published), 18, Vienna),
+            utc(closes),
+            "published {published}"
+        );
+    }
+
     #[test]
     fn the_seed_article_published_in_summer_time_closes_in_winter_time() {
-        // 2019-04-26 10:51 CEST (UTC+2) + 18 months = 2020-10-26 10:51 CET (UTC+1).
-        let published = utc("2019-04-26T10:51:00+02:00");
-        assert_eq!(
-            closes_at(published, 18, Vienna),
-            utc("2020-10-26T09:51:00Z")
-        );
+        // 10:51 CEST (UTC+2) + 18 months = 10:51 CET (UTC+1).
+        closes_after_18_months("2019-04-26T10:51:00+02:00", "2020-10-26T09:51:00Z");
     }
 
     #[test]
     fn a_day_missing_in_the_target_month_clamps_to_its_last_day() {
-        // 2019-08-31 12:00 CEST + 18 months = 2021-02-28 12:00 CET.
-        let published = utc("2019-08-31T12:00:00+02:00");
-        assert_eq!(
-            closes_at(published, 18, Vienna),
-            utc("2021-02-28T11:00:00Z")
-        );
-        // Leap year: 2022-08-31 + 18 months = 2024-02-29.
-        let published = utc("2022-08-31T12:00:00+02:00");
-        assert_eq!(
-            closes_at(published, 18, Vienna),
-            utc("2024-02-29T11:00:00Z")
-        );
+        // 31 August + 18 months = 28 February, or the 29th in a leap year; 12:00 CEST -> 12:00 CET.
+        closes_after_18_months("2019-08-31T12:00:00+02:00", "2021-02-28T11:00:00Z");
+        closes_after_18_months("2022-08-31T12:00:00+02:00", "2024-02-29T11:00:00Z");
     }
 
     #[test]
     fn a_local_time_in_the_spring_forward_gap_moves_forward_by_the_gap() {
-        // 2021-09-26 02:30 CEST + 18 months = 2023-03-26 02:30, which does not exist in Vienna
-        // (clocks jump from 02:00 to 03:00): it becomes 03:30 CEST.
-        let published = utc("2021-09-26T02:30:00+02:00");
-        assert_eq!(
-            closes_at(published, 18, Vienna),
-            utc("2023-03-26T01:30:00Z")
-        );
+        // 2023-03-26 02:30 does not exist in Vienna (clocks jump from 02:00 to 03:00): it becomes
+        // 03:30 CEST.
+        closes_after_18_months("2021-09-26T02:30:00+02:00", "2023-03-26T01:30:00Z");
     }
 
     #[test]
     fn a_local_time_that_occurs_twice_takes_the_earlier_instant() {
-        // 2022-04-30 02:30 CEST + 18 months = 2023-10-29 02:30, which happens twice; the first is CEST.
-        let published = utc("2022-04-29T02:30:00+02:00");
-        assert_eq!(
-            closes_at(published, 18, Vienna),
-            utc("2023-10-29T00:30:00Z")
-        );
+        // 2023-10-29 02:30 happens twice; the first is CEST.
+        closes_after_18_months("2022-04-29T02:30:00+02:00", "2023-10-29T00:30:00Z");
     }
 
     #[test]

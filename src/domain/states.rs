@@ -11,15 +11,16 @@ pub struct UnknownValue {
     pub value: String,
 }
 
-/// Defines a closed set of wire names as an enum with its parser, serde form, OpenAPI schema and
-/// database column type.
+/// Defines closed sets of wire names, each as an enum with its parser, serde form, OpenAPI schema
+/// and database column type.
+macro_rules! wire_enums {
+    ($( $(#[$meta:meta])* $name:ident $kind:literal { $($variant:ident = $value:literal),+ $(,)? } )+) => {
+        $( wire_enum!($(#[$meta])* $name $kind { $($variant = $value),+ }); )+
+    };
+}
+
 macro_rules! wire_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident ($kind:literal) {
-            $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )+
-        }
-    ) => {
+    ($(#[$meta:meta])* $name:ident $kind:literal { $($variant:ident = $value:literal),+ }) => {
         $(#[$meta])*
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
@@ -27,7 +28,7 @@ macro_rules! wire_enum {
         )]
         #[sea_orm(value_type = "String")]
         pub enum $name {
-            $( $(#[$vmeta])* #[serde(rename = $value)] $variant, )+
+            $( #[serde(rename = $value)] $variant, )+
         }
 
         impl $name {
@@ -39,11 +40,6 @@ macro_rules! wire_enum {
                 match self {
                     $( $name::$variant => $value, )+
                 }
-            }
-
-            /// The wire names, for messages such as "must be one of ...".
-            pub fn names() -> String {
-                [$($value),+].map(|v| format!("`{v}`")).join(", ")
             }
         }
 
@@ -66,29 +62,48 @@ macro_rules! wire_enum {
     };
 }
 
-wire_enum! {
-    /// Who can see a comment: `visible`, `pending_review` (hidden until a moderator decides),
-    /// `hidden` or `deleted`.
-    pub enum CommentStatus ("comment status") {
-        Visible = "visible",
-        /// Hidden until a moderator decides (reached the flag threshold).
-        PendingReview = "pending_review",
-        Hidden = "hidden",
-        Deleted = "deleted",
-    }
-}
+wire_enums! {
+    /// Who can see a comment: `visible`, `pending_review` (hidden until a moderator decides, as
+    /// when its flags reached the hide threshold), `hidden` or `deleted`.
+    CommentStatus "comment status" { Visible = "visible", PendingReview = "pending_review", Hidden = "hidden", Deleted = "deleted" }
 
-wire_enum! {
     /// A comment's status as a caller sees it: `visible`, `pending_review` (hidden until a
     /// moderator decides), `hidden` or `deleted`; service tokens see a comment that is not
     /// visible as `removed`, without body and author.
-    pub enum ShownStatus ("shown comment status") {
-        Visible = "visible",
-        PendingReview = "pending_review",
-        Hidden = "hidden",
-        Deleted = "deleted",
-        Removed = "removed",
-    }
+    ShownStatus "shown comment status" { Visible = "visible", PendingReview = "pending_review", Hidden = "hidden", Deleted = "deleted", Removed = "removed" }
+
+    /// Whether readers may write to a discussion at the time of the request.
+    DiscussionStatus "discussion status" { Open = "open", Closed = "closed" }
+
+    /// Why a discussion is closed: the article passed the age limit (`expired`), or a moderator
+    /// closed it.
+    ClosedReason "closed reason" { Expired = "expired", Moderator = "moderator" }
+
+    /// Why a reader flags a comment; `other` needs a note.
+    FlagReason "flag reason" { Spam = "spam", Abuse = "abuse", OffTopic = "off_topic", Illegal = "illegal", Misinformation = "misinformation", Other = "other" }
+
+    /// A moderator's decision on a comment.
+    ModerationAction "moderation action" { Approve = "approve", Hide = "hide", Delete = "delete" }
+
+    /// What a moderator did, as the audit log records it.
+    LogAction "logged action" { Approve = "approve", Hide = "hide", Delete = "delete", CloseDiscussion = "close_discussion", ReopenDiscussion = "reopen_discussion" }
+
+    /// How a moderator acted: through the API or an emailed action link.
+    Via "way of acting" { Api = "api", Email = "email" }
+
+    /// Which email the community team gets: `flagged` when the unresolved flags reached
+    /// `FLAG_NOTIFY_THRESHOLD` (the comment is still visible); `pending_review` when they reached
+    /// `FLAG_HIDE_THRESHOLD` and the comment is hidden until a decision.
+    NotificationKind "notification kind" { Flagged = "flagged", PendingReview = "pending_review" }
+
+    /// Delivery state of a notification in the outbox.
+    NotificationStatus "notification status" { Pending = "pending", Sent = "sent", Failed = "failed" }
+
+    /// Sort order of an article's top-level comments (default `newest`).
+    CommentOrder "comment order" { Newest = "newest", Oldest = "oldest" }
+
+    /// What a moderator does to a discussion: close it now, or reopen it.
+    DiscussionAction "discussion action" { Close = "close", Reopen = "reopen" }
 }
 
 impl From<CommentStatus> for ShownStatus {
@@ -99,101 +114,6 @@ impl From<CommentStatus> for ShownStatus {
             CommentStatus::Hidden => ShownStatus::Hidden,
             CommentStatus::Deleted => ShownStatus::Deleted,
         }
-    }
-}
-
-wire_enum! {
-    /// Whether readers may write to a discussion at the time of the request.
-    pub enum DiscussionStatus ("discussion status") {
-        Open = "open",
-        Closed = "closed",
-    }
-}
-
-wire_enum! {
-    /// Why a discussion is closed.
-    pub enum ClosedReason ("closed reason") {
-        /// The article passed the age limit.
-        Expired = "expired",
-        /// A moderator closed it.
-        Moderator = "moderator",
-    }
-}
-
-wire_enum! {
-    /// Why a reader flags a comment; `other` needs a note.
-    pub enum FlagReason ("flag reason") {
-        Spam = "spam",
-        Abuse = "abuse",
-        OffTopic = "off_topic",
-        Illegal = "illegal",
-        Misinformation = "misinformation",
-        Other = "other",
-    }
-}
-
-wire_enum! {
-    /// A moderator's decision on a comment.
-    pub enum ModerationAction ("moderation action") {
-        Approve = "approve",
-        Hide = "hide",
-        Delete = "delete",
-    }
-}
-
-wire_enum! {
-    /// What a moderator did, as the audit log records it.
-    pub enum LogAction ("logged action") {
-        Approve = "approve",
-        Hide = "hide",
-        Delete = "delete",
-        CloseDiscussion = "close_discussion",
-        ReopenDiscussion = "reopen_discussion",
-    }
-}
-
-wire_enum! {
-    /// How a moderator acted: through the API or an emailed action link.
-    pub enum Via ("way of acting") {
-        Api = "api",
-        Email = "email",
-    }
-}
-
-wire_enum! {
-    /// Which email the community team gets: `flagged` when the flags reached
-    /// `FLAG_NOTIFY_THRESHOLD`; `pending_review` when they reached `FLAG_HIDE_THRESHOLD` and the
-    /// comment is hidden until a decision.
-    pub enum NotificationKind ("notification kind") {
-        /// The unresolved flags reached `FLAG_NOTIFY_THRESHOLD`; the comment is still visible.
-        Flagged = "flagged",
-        /// The unresolved flags reached `FLAG_HIDE_THRESHOLD`; the comment is now `pending_review`.
-        PendingReview = "pending_review",
-    }
-}
-
-wire_enum! {
-    /// Delivery state of a notification in the outbox.
-    pub enum NotificationStatus ("notification status") {
-        Pending = "pending",
-        Sent = "sent",
-        Failed = "failed",
-    }
-}
-
-wire_enum! {
-    /// Sort order of an article's top-level comments (default `newest`).
-    pub enum CommentOrder ("comment order") {
-        Newest = "newest",
-        Oldest = "oldest",
-    }
-}
-
-wire_enum! {
-    /// What a moderator does to a discussion: close it now, or reopen it.
-    pub enum DiscussionAction ("discussion action") {
-        Close = "close",
-        Reopen = "reopen",
     }
 }
 
@@ -241,18 +161,24 @@ mod tests {
 
     #[test]
     fn every_value_round_trips_through_its_name_and_json() {
-        round_trips(CommentStatus::ALL);
-        round_trips(ShownStatus::ALL);
-        round_trips(DiscussionStatus::ALL);
-        round_trips(ClosedReason::ALL);
-        round_trips(FlagReason::ALL);
-        round_trips(ModerationAction::ALL);
-        round_trips(LogAction::ALL);
-        round_trips(Via::ALL);
-        round_trips(NotificationKind::ALL);
-        round_trips(NotificationStatus::ALL);
-        round_trips(CommentOrder::ALL);
-        round_trips(DiscussionAction::ALL);
+        macro_rules! each {
+            ($($t:ty),+) => { $( round_trips(<$t>::ALL); )+ };
+        }
+        each!(
+            CommentStatus,
+            ShownStatus,
+            DiscussionStatus,
+            ClosedReason,
+            FlagReason
+        );
+        each!(
+            ModerationAction,
+            LogAction,
+            Via,
+            NotificationKind,
+            NotificationStatus
+        );
+        each!(CommentOrder, DiscussionAction);
     }
 
     #[test]
@@ -261,10 +187,6 @@ mod tests {
         assert_eq!(err.to_string(), "`Visible` is not a comment status");
         assert!("".parse::<NotificationStatus>().is_err());
         assert!("rude".parse::<FlagReason>().is_err());
-        assert_eq!(
-            FlagReason::names(),
-            "`spam`, `abuse`, `off_topic`, `illegal`, `misinformation`, `other`"
-        );
     }
 
     #[test]

@@ -19,13 +19,7 @@ pub async fn find_many(
     db: &impl ConnectionTrait,
     ids: &[String],
 ) -> Result<Vec<article::Model>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    article::Entity::find()
-        .filter(article::Column::Id.is_in(ids.iter().cloned()))
-        .all(db)
-        .await
+    super::find_by_keys::<article::Entity>(db, article::Column::Id, ids).await
 }
 
 /// What the website says about an article.

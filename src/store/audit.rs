@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait,
 };
 
 use crate::domain::states::{LogAction, Via};
@@ -43,13 +42,6 @@ pub async fn list(
     before: Option<i64>,
     limit: u64,
 ) -> Result<Vec<moderation_log::Model>, DbErr> {
-    let mut query = moderation_log::Entity::find();
-    if let Some(id) = before {
-        query = query.filter(moderation_log::Column::Id.lt(id));
-    }
-    query
-        .order_by_desc(moderation_log::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
+    let query = moderation_log::Entity::find();
+    super::newest_first(db, query, moderation_log::Column::Id, before, limit).await
 }

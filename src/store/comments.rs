@@ -67,34 +67,40 @@ fn public_filter(public_only: bool) -> Condition {
     }
 }
 
-/// One page of an article's top-level comments after the comment `after` (exclusive).
-pub async fn list_top_level(
+/// Which comments a list holds.
+#[derive(Clone, Copy, Debug)]
+pub enum Thread<'a> {
+    /// An article's top-level comments.
+    TopLevel(&'a str),
+    /// A comment's replies.
+    RepliesTo(i64),
+}
+
+/// One page of a list after the comment `after` (exclusive).
+pub async fn list(
     db: &impl ConnectionTrait,
-    article_id: &str,
+    thread: Thread<'_>,
     order: Order,
     after: Option<i64>,
     limit: u64,
     public_only: bool,
 ) -> Result<Vec<comment::Model>, DbErr> {
-    let query = comment::Entity::find()
-        .filter(comment::Column::ArticleId.eq(article_id))
-        .filter(comment::Column::ParentId.is_null())
-        .filter(public_filter(public_only));
-    page(query, order, after, limit).all(db).await
-}
-
-/// One page of a comment's replies, oldest first.
-pub async fn list_replies(
-    db: &impl ConnectionTrait,
-    parent_id: i64,
-    after: Option<i64>,
-    limit: u64,
-    public_only: bool,
-) -> Result<Vec<comment::Model>, DbErr> {
-    let query = comment::Entity::find()
-        .filter(comment::Column::ParentId.eq(parent_id))
-        .filter(public_filter(public_only));
-    page(query, Order::Oldest, after, limit).all(db).await
+    let query = match thread {
+        Thread::TopLevel(article_id) => comment::Entity::find()
+            .filter(comment::Column::ArticleId.eq(article_id))
+            .filter(comment::Column::ParentId.is_null()),
+        Thread::RepliesTo(parent_id) => {
+            comment::Entity::find().filter(comment::Column::ParentId.eq(parent_id))
+        }
+    };
+    page(
+        query.filter(public_filter(public_only)),
+        order,
+        after,
+        limit,
+    )
+    .all(db)
+    .await
 }
 
 fn page(

@@ -163,14 +163,7 @@ pub async fn list(
     if let Some(s) = status {
         query = query.filter(notification::Column::Status.eq(s));
     }
-    if let Some(id) = before {
-        query = query.filter(notification::Column::Id.lt(id));
-    }
-    query
-        .order_by_desc(notification::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
+    super::newest_first(db, query, notification::Column::Id, before, limit).await
 }
 
 /// How many notifications are in each status (for metrics).

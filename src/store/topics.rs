@@ -1,28 +1,12 @@
 //! Topics: the "Themenübersicht" pages readers are pointed to.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
 use crate::entity::topic;
 
 pub async fn find(db: &impl ConnectionTrait, slug: &str) -> Result<Option<topic::Model>, DbErr> {
     topic::Entity::find_by_id(slug.to_string()).one(db).await
-}
-
-pub async fn find_many(
-    db: &impl ConnectionTrait,
-    slugs: &[String],
-) -> Result<Vec<topic::Model>, DbErr> {
-    if slugs.is_empty() {
-        return Ok(Vec::new());
-    }
-    topic::Entity::find()
-        .filter(topic::Column::Slug.is_in(slugs.iter().cloned()))
-        .all(db)
-        .await
 }
 
 /// Creates or updates a topic; `true` when it was created.

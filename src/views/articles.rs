@@ -9,9 +9,9 @@ use crate::config::Settings;
 use crate::domain::lifecycle::DiscussionState;
 use crate::domain::notice;
 use crate::domain::states::DiscussionStatus;
-use crate::entity::article;
+use crate::entity::{article, topic};
 use crate::state::AppState;
-use crate::store::{articles, topics};
+use crate::store::articles;
 use crate::views::dto;
 
 /// How many newer open articles of the same topic a Notice names.
@@ -49,11 +49,12 @@ pub async fn articles_view(
     closed_topics.sort();
     closed_topics.dedup();
 
-    let topic_rows: HashMap<String, _> = topics::find_many(db, &closed_topics)
-        .await?
-        .into_iter()
-        .map(|t| (t.slug.clone(), t))
-        .collect();
+    let topic_rows: HashMap<String, _> =
+        crate::store::find_by_keys::<topic::Entity>(db, topic::Column::Slug, &closed_topics)
+            .await?
+            .into_iter()
+            .map(|t| (t.slug.clone(), t))
+            .collect();
     let mut newest_open: HashMap<String, std::sync::Arc<Vec<article::Model>>> = HashMap::new();
     for topic in &closed_topics {
         // The newest open articles of the topic; each notice keeps those newer than its article
@@ -124,12 +125,7 @@ pub async fn articles_view(
                 }
             };
             dto::Article {
-                id: a.id.clone(),
-                title: a.title.clone(),
-                url: a.url.clone(),
-                topic: a.topic.clone(),
-                published_at: a.published_at,
-                comment_count: a.comment_count,
+                summary: dto::ArticleSummary::from(a),
                 discussion: dto::Discussion {
                     status,
                     closes_at: a.closes_at,

@@ -114,18 +114,8 @@ pub struct Discussion {
 /// An article with its discussion.
 #[derive(Serialize, Clone, Debug, ToSchema)]
 pub struct Article {
-    /// Chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.
-    pub id: String,
-    pub title: String,
-    pub url: String,
-    /// The slug of the article's topic.
-    #[schema(required)]
-    pub topic: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(serialize_with = "ts")]
-    pub published_at: DateTime<Utc>,
-    /// Comments the public can see.
-    pub comment_count: i64,
+    #[serde(flatten)]
+    pub summary: ArticleSummary,
     pub discussion: Discussion,
 }
 
