@@ -18,6 +18,19 @@ pub enum Role {
     Moderator,
 }
 
+impl std::str::FromStr for Role {
+    type Err = ();
+
+    /// `service` or `moderator`, as `API_TOKENS` names them.
+    fn from_str(raw: &str) -> Result<Role, ()> {
+        match raw {
+            "service" => Ok(Role::Service),
+            "moderator" => Ok(Role::Moderator),
+            _ => Err(()),
+        }
+    }
+}
+
 /// One configured token (an entry of `API_TOKENS`, `name:role:token`). `Debug` never shows the
 /// token.
 #[derive(Clone, Debug)]

@@ -451,16 +451,12 @@ fn api_tokens(raw: &str) -> Result<Tokens, String> {
         else {
             return Err(format!("entry {} is not name:role:token", i + 1));
         };
-        let role = match role {
-            "service" => Role::Service,
-            "moderator" => Role::Moderator,
-            other => {
-                return Err(format!(
-                    "entry {} has role `{other}`; roles are service and moderator",
-                    i + 1
-                ));
-            }
-        };
+        let role = role.parse::<Role>().map_err(|_| {
+            format!(
+                "entry {} has role `{role}`; roles are service and moderator",
+                i + 1
+            )
+        })?;
         if name.is_empty() || name.len() > 64 {
             return Err(format!(
                 "entry {} needs a name of 1 to 64 characters",

@@ -77,14 +77,14 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_string()))
 }
 
-fn respond(response: StoredResponse) -> HttpResponse {
-    let mut builder =
-        HttpResponse::build(StatusCode::from_u16(response.status).unwrap_or(StatusCode::CREATED));
+fn respond(response: StoredResponse) -> Result<HttpResponse, ApiError> {
+    let status = StatusCode::from_u16(response.status).map_err(ApiError::internal)?;
+    let mut builder = HttpResponse::build(status);
     builder.content_type("application/json");
     if response.replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
     }
-    builder.body(response.body)
+    Ok(builder.body(response.body))
 }
 
 /// Parses a new comment's fields, reporting every bad one at once.
@@ -169,7 +169,7 @@ async fn post_comment(
         state.settings.moderation.comment_max_chars,
     )?;
     let response = comments::post(&state, &caller, &article_id, input, keyed).await?;
-    Ok(respond(response))
+    respond(response)
 }
 
 #[derive(Deserialize, IntoParams)]

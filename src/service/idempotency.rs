@@ -55,7 +55,7 @@ fn answer(
         return Err(ApiError::IdempotencyConflict);
     }
     Ok(StoredResponse {
-        status: u16::try_from(stored.status_code).unwrap_or(201),
+        status: u16::try_from(stored.status_code).map_err(ApiError::internal)?,
         body: stored.response_body.clone(),
         replayed: true,
     })
