@@ -37,6 +37,8 @@ pub struct Settings {
     pub moderation: ModerationSettings,
     pub lifecycle: LifecycleSettings,
     pub schedules: ScheduleSettings,
+    /// `WEBHOOK_URL` and what goes with it; `None` sends no events.
+    pub webhooks: Option<WebhookSettings>,
     pub log_format: LogFormat,
 }
 
@@ -112,11 +114,23 @@ pub struct LifecycleSettings {
 }
 
 #[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// `WEBHOOK_URL`.
+    pub url: SecretUrl,
+    /// The signing key from `WEBHOOK_SECRET`.
+    pub key: SecretSlice<u8>,
+    /// `WEBHOOK_MAX_ATTEMPTS`.
+    pub max_attempts: u32,
+}
+
+#[derive(Clone, Debug)]
 pub struct ScheduleSettings {
     /// `CLOSE_EXPIRED_SCHEDULE`.
     pub close_expired: CronSchedule,
     /// `DELIVER_NOTIFICATIONS_SCHEDULE`.
     pub deliver_notifications: CronSchedule,
+    /// `DELIVER_EVENTS_SCHEDULE`.
+    pub deliver_events: CronSchedule,
 }
 
 /// A variable that has a value the service cannot use.
@@ -200,6 +214,16 @@ struct Vars {
     close_expired_schedule: CronSchedule,
     #[arg(long, env = "DELIVER_NOTIFICATIONS_SCHEDULE", default_value = "*/10 * * * * *", value_parser = CronSchedule::parse)]
     deliver_notifications_schedule: CronSchedule,
+    #[arg(long, env = "DELIVER_EVENTS_SCHEDULE", default_value = "*/5 * * * * *", value_parser = CronSchedule::parse)]
+    deliver_events_schedule: CronSchedule,
+
+    #[arg(long, env = "WEBHOOK_URL", value_parser = webhook_url)]
+    webhook_url: Option<SecretUrl>,
+    /// Required with `WEBHOOK_URL`.
+    #[arg(long, env = "WEBHOOK_SECRET", value_parser = webhook_secret)]
+    webhook_secret: Option<SecretSlice<u8>>,
+    #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", default_value = "10", value_parser = whole_number::<1, 100>)]
+    webhook_max_attempts: u32,
 
     #[arg(long, env = "LOG_FORMAT", default_value = "human", value_parser = log_format)]
     log_format: LogFormat,
@@ -249,6 +273,17 @@ impl Settings {
                 "must not be below FLAG_NOTIFY_THRESHOLD",
             ));
         }
+        let webhooks = match (v.webhook_url, v.webhook_secret) {
+            (Some(url), Some(key)) => Some(WebhookSettings {
+                url,
+                key,
+                max_attempts: v.webhook_max_attempts,
+            }),
+            (Some(_), None) => {
+                return Err(bad("WEBHOOK_SECRET", "is required when WEBHOOK_URL is set"));
+            }
+            (None, _) => None,
+        };
         let public_base_url = v
             .public_base_url
             .unwrap_or_else(|| format!("http://{}", v.bind_addr));
@@ -299,7 +334,9 @@ impl Settings {
             schedules: ScheduleSettings {
                 close_expired: v.close_expired_schedule,
                 deliver_notifications: v.deliver_notifications_schedule,
+                deliver_events: v.deliver_events_schedule,
             },
+            webhooks,
             log_format: v.log_format,
         })
     }
@@ -374,6 +411,34 @@ fn action_link_secret(secret: &str) -> Result<SecretString, String> {
     } else {
         Ok(SecretString::from(secret))
     }
+}
+
+fn webhook_url(url: &str) -> Result<SecretUrl, String> {
+    if (url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len() {
+        Ok(SecretUrl::new(url))
+    } else {
+        Err("must be an http(s) URL".to_owned())
+    }
+}
+
+/// The key of a `WEBHOOK_SECRET`: a `whsec_` secret is base64 (the Standard Webhooks form); any
+/// other value is used as it is.
+pub(crate) fn webhook_key(secret: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    match secret.strip_prefix("whsec_") {
+        Some(encoded) => base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|_| "a `whsec_` secret must be base64 after the prefix".to_owned()),
+        None => Ok(secret.as_bytes().to_vec()),
+    }
+}
+
+fn webhook_secret(secret: &str) -> Result<SecretSlice<u8>, String> {
+    let key = webhook_key(secret)?;
+    if key.len() < 16 {
+        return Err("must be at least 16 characters (or 16 bytes after `whsec_`) long".to_owned());
+    }
+    Ok(SecretSlice::from(key))
 }
 
 fn timezone(name: &str) -> Result<Tz, String> {

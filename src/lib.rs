@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod events;
 pub mod generate;
 pub mod jobs;
 pub mod mail;

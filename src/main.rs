@@ -153,7 +153,8 @@ async fn generate(
 
 async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
     let job = JobName::parse(name).ok_or_else(|| {
-        format!("unknown job `{name}`; jobs are close-expired and deliver-notifications")
+        let names: Vec<&str> = JobName::ALL.iter().map(|j| j.as_str()).collect();
+        format!("unknown job `{name}`; jobs are {}", names.join(", "))
     })?;
     let db = comment_service::db::connect(&settings).await?;
     comment_service::db::migrate(&db).await?;
@@ -164,6 +165,7 @@ async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
             JobName::DeliverNotifications => {
                 println!("deliver-notifications: sent {n} notifications")
             }
+            JobName::DeliverEvents => println!("deliver-events: delivered {n} events"),
         },
         RunOutcome::Busy => println!("{}: skipped, another run is in progress", job.as_str()),
     }

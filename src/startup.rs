@@ -12,7 +12,9 @@ use secrecy::ExposeSecret as _;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::jobs::Scheduler;
+use crate::events::sender::WebhookSender;
+use crate::jobs::deliver_events::EventDeliverer;
+use crate::jobs::{JobName, Scheduler};
 use crate::state::AppState;
 
 /// A built application: bound to its port, not yet serving.
@@ -64,7 +66,7 @@ impl Application {
         let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
         crate::db::spawn_checkpoints(&db);
         let jobs = build_jobs(db.clone(), settings.clone(), clock.clone())?;
-        spawn_wake_loop(jobs.clone());
+        spawn_wake_loops(&jobs);
         let tokens = web::Data::new(settings.api_tokens.clone());
         let state = web::Data::new(AppState {
             db,
@@ -84,10 +86,17 @@ impl Application {
             topic_articles: crate::cache::TopicArticles::default(),
             refresh_permits: Arc::new(tokio::sync::Semaphore::new(8)),
         });
+        let schedules = &settings.schedules;
         let scheduler = Scheduler::start(
             jobs,
-            &settings.schedules.close_expired,
-            &settings.schedules.deliver_notifications,
+            &[
+                (JobName::CloseExpired, &schedules.close_expired),
+                (
+                    JobName::DeliverNotifications,
+                    &schedules.deliver_notifications,
+                ),
+                (JobName::DeliverEvents, &schedules.deliver_events),
+            ],
         )
         .await?;
         let app_state = state.clone();
@@ -178,7 +187,23 @@ fn build_jobs(
     tracing::info!(mail = %mailer.describe(), to = ?settings.mail.to, "notifications to the community team");
     let deliverer =
         crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.mail.max_attempts);
-    Ok(crate::jobs::Jobs::new(db, deliverer, clock))
+    let (sender, max_attempts) = match &settings.webhooks {
+        Some(w) => {
+            install_tls_provider();
+            let sender = WebhookSender::new(w.url.clone(), w.key.clone())?;
+            tracing::info!(url = %sender.describe(), "events to the website");
+            (Some(sender), w.max_attempts)
+        }
+        None => (None, 0),
+    };
+    let events = EventDeliverer::new(sender, max_attempts);
+    Ok(crate::jobs::Jobs::new(db, deliverer, events, clock))
+}
+
+/// Makes ring the process's TLS provider for HTTP clients (the one lettre uses); harmless when
+/// one is installed already.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// The settings of the process's one Mailer.
@@ -191,26 +216,38 @@ pub fn mail_settings(settings: &Settings) -> crate::mail::MailSettings {
     }
 }
 
-/// Sends a new notification right away instead of at the next scheduled run.
-fn spawn_wake_loop(jobs: crate::jobs::Jobs) {
+/// Sends new notifications and events right away instead of at the next scheduled run.
+fn spawn_wake_loops(jobs: &crate::jobs::Jobs) {
+    let (mail, events) = (jobs.clone(), jobs.clone());
     tokio::spawn(async move {
         loop {
-            jobs.deliver.woken().await;
-            // A run already in progress may have claimed before the new row committed: retry shortly.
-            for _ in 0..20 {
-                match jobs.run(crate::jobs::JobName::DeliverNotifications).await {
-                    Ok(crate::jobs::RunOutcome::Busy) => {
-                        tokio::time::sleep(Duration::from_millis(100)).await
-                    }
-                    Ok(crate::jobs::RunOutcome::Done(_)) => break,
-                    Err(e) => {
-                        tracing::error!(error = %e, "delivering notifications failed; the scheduled run retries");
-                        break;
-                    }
-                }
-            }
+            mail.deliver.woken().await;
+            run_soon(&mail, JobName::DeliverNotifications).await;
         }
     });
+    tokio::spawn(async move {
+        loop {
+            events.events.woken().await;
+            run_soon(&events, JobName::DeliverEvents).await;
+        }
+    });
+}
+
+/// Runs a job now; a run already in progress may have claimed before the new row committed, so a
+/// busy job is retried shortly.
+async fn run_soon(jobs: &crate::jobs::Jobs, job: JobName) {
+    for _ in 0..20 {
+        match jobs.run(job).await {
+            Ok(crate::jobs::RunOutcome::Busy) => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Ok(crate::jobs::RunOutcome::Done(_)) => break,
+            Err(e) => {
+                tracing::error!(job = job.as_str(), error = %e, "running a job failed; the scheduled run retries");
+                break;
+            }
+        }
+    }
 }
 
 async fn wait_for_signal() {

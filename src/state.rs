@@ -33,6 +33,11 @@ impl AppState {
         self.pages.invalidate(article_id);
     }
 
+    /// Where changes record their events for the website (nowhere without `WEBHOOK_URL`).
+    pub fn events(&self) -> crate::events::Events {
+        self.jobs.events.recording()
+    }
+
     /// Forgets the cached newest articles of every topic (an article changed on this process).
     pub fn invalidate_topics(&self) {
         self.topic_articles.clear();

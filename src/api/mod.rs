@@ -4,6 +4,7 @@ pub mod actions;
 pub mod articles;
 pub mod comment_pages;
 pub mod comments;
+pub mod events;
 pub mod flags;
 pub mod moderation;
 pub mod openapi;
@@ -43,7 +44,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(articles::configure)
             .configure(comments::configure)
             .configure(flags::configure)
-            .configure(moderation::configure),
+            .configure(moderation::configure)
+            .configure(events::configure),
     )
     .default_service(web::to(not_found));
 }

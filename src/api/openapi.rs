@@ -10,7 +10,7 @@ use utoipa::openapi::{self, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_scalar::Scalar;
 
-use crate::api::{actions, articles, comments, flags, moderation, ops, topics};
+use crate::api::{actions, articles, comments, events, flags, moderation, ops, topics};
 use crate::views::dto;
 
 const DESCRIPTION: &str = "\
@@ -54,6 +54,7 @@ page's `next_cursor`. Errors always have the shape \
         moderation::decide,
         moderation::log,
         moderation::notifications,
+        events::list_events,
         ops::healthz,
         ops::readyz,
         ops::metrics,

@@ -104,6 +104,12 @@ wire_enums! {
 
     /// What a moderator does to a discussion: close it now, or reopen it.
     DiscussionAction "discussion action" { Close = "close", Reopen = "reopen" }
+
+    /// What changed, as the website learns it from a webhook.
+    EventType "event type" { CommentHeld = "comment.held", CommentApproved = "comment.approved", CommentHidden = "comment.hidden", CommentDeleted = "comment.deleted", CommentAppealDecided = "comment.appeal_decided", FlagDecided = "flag.decided", DiscussionClosed = "discussion.closed", DiscussionReopened = "discussion.reopened", AuthorStatusChanged = "author.status_changed", AuthorErased = "author.erased" }
+
+    /// Delivery state of a webhook event.
+    EventStatus "event status" { Pending = "pending", Sent = "sent", Failed = "failed" }
 }
 
 impl From<CommentStatus> for ShownStatus {
@@ -178,7 +184,7 @@ mod tests {
             NotificationKind,
             NotificationStatus
         );
-        each!(CommentOrder, DiscussionAction);
+        each!(CommentOrder, DiscussionAction, EventType, EventStatus);
     }
 
     #[test]

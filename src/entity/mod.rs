@@ -2,6 +2,7 @@
 
 pub mod article;
 pub mod comment;
+pub mod event;
 pub mod flag;
 pub mod idempotency_key;
 pub mod moderation_log;

@@ -1,40 +1,48 @@
 //! close-expired: records every closure the age rule has made due, in one set-based statement.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
 use super::RunOutcome;
-use crate::db::stmt;
+use crate::db::{WriteGate, stmt};
 use crate::domain::states::ClosedReason;
+use crate::events::Events;
 use crate::store::articles;
 
 /// The advisory-lock key of this job on PostgreSQL.
 const LOCK_KEY: i64 = 0x636f_6d6d_656e_7402;
 
-/// One run: records the closures due at `now` and returns how many it recorded. On PostgreSQL
-/// only one replica runs at a time; the others return `Busy`.
-pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<RunOutcome, DbErr> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        let closed = articles::close_expired(db, now).await?;
-        count(closed);
-        return Ok(RunOutcome::Done(closed));
+/// One run: records the closures due at `now` (and a `discussion.closed` event for each, with
+/// `events` on) and returns how many it recorded. On PostgreSQL only one replica runs at a time; the
+/// others return `Busy`.
+pub async fn run(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    events: Events,
+) -> Result<RunOutcome, DbErr> {
+    // On SQLite the transaction takes the write lock up front; PostgreSQL needs no gate.
+    let txn = crate::db::begin_write(db, &WriteGate::default()).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        let locked = txn
+            .query_one_raw(stmt(
+                &*txn,
+                "SELECT pg_try_advisory_xact_lock($1) AS locked",
+                [LOCK_KEY.into()],
+            ))
+            .await?
+            .map(|row| row.try_get::<bool>("", "locked"))
+            .transpose()?
+            .unwrap_or(false);
+        if !locked {
+            return Ok(RunOutcome::Busy);
+        }
     }
-    let txn = db.begin().await?;
-    let locked = txn
-        .query_one_raw(stmt(
-            &txn,
-            "SELECT pg_try_advisory_xact_lock($1) AS locked",
-            [LOCK_KEY.into()],
-        ))
-        .await?
-        .map(|row| row.try_get::<bool>("", "locked"))
-        .transpose()?
-        .unwrap_or(false);
-    if !locked {
-        return Ok(RunOutcome::Busy);
-    }
-    let closed = articles::close_expired(&txn, now).await?;
+    let closed = articles::close_expired(&*txn, now).await?;
+    events
+        .discussions_closed(&*txn, &closed, ClosedReason::Expired, now)
+        .await?;
     txn.commit().await?;
+    let closed = closed.len() as u64;
     count(closed);
     Ok(RunOutcome::Done(closed))
 }

@@ -5,6 +5,7 @@
 //! PostgreSQL a run happens on one replica at a time (an advisory lock per job, or row claims).
 
 pub mod close_expired;
+pub mod deliver_events;
 pub mod deliver_notifications;
 
 use std::sync::Arc;
@@ -22,22 +23,30 @@ use crate::cron::CronSchedule;
 pub enum JobName {
     CloseExpired,
     DeliverNotifications,
+    DeliverEvents,
 }
 
 impl JobName {
+    pub const ALL: [JobName; 3] = [
+        JobName::CloseExpired,
+        JobName::DeliverNotifications,
+        JobName::DeliverEvents,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobName::CloseExpired => "close-expired",
             JobName::DeliverNotifications => "deliver-notifications",
+            JobName::DeliverEvents => "deliver-events",
         }
     }
 
     pub fn parse(raw: &str) -> Option<JobName> {
-        match raw {
-            "close-expired" => Some(JobName::CloseExpired),
-            "deliver-notifications" => Some(JobName::DeliverNotifications),
-            _ => None,
-        }
+        JobName::ALL.into_iter().find(|j| j.as_str() == raw)
+    }
+
+    fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -50,46 +59,44 @@ pub enum RunOutcome {
     Busy,
 }
 
-/// The jobs with their guards; cheap to clone.
+/// The jobs with their guards (one per job); cheap to clone.
 #[derive(Clone)]
 pub struct Jobs {
     db: DatabaseConnection,
     clock: Clock,
-    close_guard: Arc<Mutex<()>>,
-    deliver_guard: Arc<Mutex<()>>,
+    guards: Arc<[Arc<Mutex<()>>; JobName::ALL.len()]>,
     pub deliver: deliver_notifications::Deliverer,
+    pub events: deliver_events::EventDeliverer,
 }
 
 impl Jobs {
     pub fn new(
         db: DatabaseConnection,
         deliver: deliver_notifications::Deliverer,
+        events: deliver_events::EventDeliverer,
         clock: Clock,
     ) -> Jobs {
         Jobs {
             db,
             clock,
-            close_guard: Arc::new(Mutex::new(())),
-            deliver_guard: Arc::new(Mutex::new(())),
+            guards: Arc::new(std::array::from_fn(|_| Arc::new(Mutex::new(())))),
             deliver,
+            events,
         }
     }
 
     /// Runs a job once, now.
     pub async fn run(&self, job: JobName) -> Result<RunOutcome, DbErr> {
+        let Ok(_running) = self.guards[job.index()].try_lock() else {
+            return Ok(RunOutcome::Busy);
+        };
         match job {
             JobName::CloseExpired => {
-                let Ok(_running) = self.close_guard.try_lock() else {
-                    return Ok(RunOutcome::Busy);
-                };
-                close_expired::run(&self.db, self.clock.now()).await
+                let events = self.events.recording();
+                close_expired::run(&self.db, self.clock.now(), events).await
             }
-            JobName::DeliverNotifications => {
-                let Ok(_running) = self.deliver_guard.try_lock() else {
-                    return Ok(RunOutcome::Busy);
-                };
-                self.deliver.run(&self.db, &self.clock).await
-            }
+            JobName::DeliverNotifications => self.deliver.run(&self.db, &self.clock).await,
+            JobName::DeliverEvents => self.events.run(&self.db, &self.clock).await,
         }
     }
 
@@ -113,13 +120,11 @@ impl Jobs {
 
     /// Waits until no job is running and keeps new runs from starting (for shutdown).
     async fn drain(&self, timeout: Duration) -> bool {
-        let close = self.close_guard.clone();
-        let deliver = self.deliver_guard.clone();
+        let guards = self.guards.clone();
         let wait = async move {
-            let a = close.lock_owned().await;
-            let b = deliver.lock_owned().await;
-            std::mem::forget(a);
-            std::mem::forget(b);
+            for guard in guards.iter() {
+                std::mem::forget(guard.clone().lock_owned().await);
+            }
         };
         tokio::time::timeout(timeout, wait).await.is_ok()
     }
@@ -134,14 +139,10 @@ pub struct Scheduler {
 impl Scheduler {
     pub async fn start(
         jobs: Jobs,
-        close_expired: &CronSchedule,
-        deliver_notifications: &CronSchedule,
+        schedules: &[(JobName, &CronSchedule)],
     ) -> Result<Scheduler, Box<dyn std::error::Error + Send + Sync>> {
         let inner = JobScheduler::new().await?;
-        for (job, schedule) in [
-            (JobName::CloseExpired, close_expired),
-            (JobName::DeliverNotifications, deliver_notifications),
-        ] {
+        for &(job, schedule) in schedules {
             let runner = jobs.clone();
             inner
                 .add(Job::new_async(schedule.as_str(), move |_, _| {

@@ -148,20 +148,23 @@ pub async fn reopen(
     Ok(result.rows_affected())
 }
 
-/// Records every closure that is due at `now` in one set-based statement; returns how many.
+/// Records every closure that is due at `now` in one set-based statement; returns the articles.
 ///
 /// Served by the partial index on `closes_at WHERE closed_at IS NULL`, so the statement costs
 /// next to nothing when almost no discussion is due. Rows another replica is closing at the same
 /// moment are re-checked by PostgreSQL after its lock is released and skipped, so each
 /// discussion is closed exactly once.
-pub async fn close_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let result = db
-        .execute_raw(stmt(
+pub async fn close_expired(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, DbErr> {
+    let rows = db
+        .query_all_raw(stmt(
             db,
             "UPDATE articles SET closed_at = closes_at, closed_reason = $2, updated_at = $1 \
-             WHERE closed_at IS NULL AND closes_at <= $1",
+             WHERE closed_at IS NULL AND closes_at <= $1 RETURNING id",
             [now.into(), ClosedReason::Expired.into()],
         ))
         .await?;
-    Ok(result.rows_affected())
+    rows.iter().map(|r| r.try_get::<String>("", "id")).collect()
 }

@@ -4,6 +4,7 @@
 pub mod articles;
 pub mod audit;
 pub mod comments;
+pub mod events;
 pub mod flags;
 pub mod idempotency;
 pub mod moderation;

@@ -117,6 +117,15 @@ impl TestDatabase {
     }
 }
 
+/// An HTTP client for talking to the app (TLS through the provider the service installs).
+pub fn http_client() -> Client {
+    comment_service::startup::install_tls_provider();
+    Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
 /// A test's clock: the real time at the start, whole seconds (so times the test computes from it
 /// print exactly), then only where the test moves it.
 fn world_clock() -> Clock {
@@ -206,10 +215,8 @@ pub async fn spawn_app_on(
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
-        client: Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client"),
+        client: http_client(),
+
         db,
         state,
         clock,

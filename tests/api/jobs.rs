@@ -4,6 +4,7 @@ use chrono::Utc;
 use comment_service::config::Settings;
 use comment_service::domain::states::{ClosedReason, LogAction, Via};
 use comment_service::entity::{article, moderation_log};
+use comment_service::events::Events;
 use comment_service::jobs::{RunOutcome, close_expired};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database, EntityTrait};
@@ -85,8 +86,8 @@ async fn two_replicas_closing_at_once_close_each_due_discussion_exactly_once(db:
     let other = comment_service::db::connect(&settings).await.unwrap();
     let now = Utc::now();
     let (a, b) = tokio::join!(
-        close_expired::run(&app.db, now),
-        close_expired::run(&other, now)
+        close_expired::run(&app.db, now, Events::new(false)),
+        close_expired::run(&other, now, Events::new(false))
     );
     let count = |o: RunOutcome| match o {
         RunOutcome::Done(n) => n,
@@ -97,7 +98,9 @@ async fn two_replicas_closing_at_once_close_each_due_discussion_exactly_once(db:
         2000,
         "closures counted exactly once"
     );
-    let again = close_expired::run(&app.db, now).await.unwrap();
+    let again = close_expired::run(&app.db, now, Events::new(false))
+        .await
+        .unwrap();
     assert_eq!(again, RunOutcome::Done(0));
     let open = article::Entity::find()
         .all(&app.db)
@@ -146,7 +149,9 @@ async fn a_reopened_discussion_is_not_closed_again_before_its_new_closes_at(db: 
         until.format("%Y-%m-%dT%H:%M:%SZ").to_string()
     );
     assert_eq!(
-        close_expired::run(&app.db, app.clock.now()).await.unwrap(),
+        close_expired::run(&app.db, app.clock.now(), Events::new(false))
+            .await
+            .unwrap(),
         RunOutcome::Done(0)
     );
     let (status, _) = app.post_comment("alt", "u1", "Wieder offen").await;
@@ -154,7 +159,9 @@ async fn a_reopened_discussion_is_not_closed_again_before_its_new_closes_at(db: 
     // At its new closes_at the same rule and job close it again.
     let later = until + chrono::Duration::seconds(1);
     assert_eq!(
-        close_expired::run(&app.db, later).await.unwrap(),
+        close_expired::run(&app.db, later, Events::new(false))
+            .await
+            .unwrap(),
         RunOutcome::Done(1)
     );
     let row = article::Entity::find_by_id("alt".to_string())
@@ -304,7 +311,7 @@ async fn sigterm_during_a_request_lets_it_finish_and_exits_zero() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let base = format!("http://127.0.0.1:{port}");
     eventually("the server to answer /healthz", || async {
         client.get(format!("{base}/healthz")).send().await.ok()

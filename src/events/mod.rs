@@ -1,0 +1,150 @@
+//! Events to the website (webhooks): what changed, written to the `events` outbox in the
+//! transaction of the change, and sent by the `deliver-events` job under the Standard Webhooks
+//! convention (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+
+pub mod sender;
+pub mod signature;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::{Value, json};
+
+use crate::domain::states::{ClosedReason, DiscussionStatus, EventType};
+use crate::store::events::{self, NewEvent};
+use crate::views::dto::format_ts;
+
+/// The stream an event belongs to: a stream's events are sent in the order they happened.
+pub enum Stream<'a> {
+    Comment(i64),
+    Article(&'a str),
+    Author(&'a str),
+}
+
+impl Stream<'_> {
+    fn key(&self) -> String {
+        match self {
+            Stream::Comment(id) => format!("comment:{id}"),
+            Stream::Article(id) => format!("article:{id}"),
+            Stream::Author(id) => format!("author:{id}"),
+        }
+    }
+}
+
+/// A new event id: `evt_` and 22 random URL-safe characters.
+fn new_event_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    format!("evt_{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The body the website receives: `{"type", "id", "occurred_at", "data"}`.
+pub fn body(event_type: EventType, id: &str, occurred_at: DateTime<Utc>, data: &Value) -> String {
+    json!({
+        "type": event_type,
+        "id": id,
+        "occurred_at": format_ts(occurred_at),
+        "data": data,
+    })
+    .to_string()
+}
+
+fn new_event(
+    event_type: EventType,
+    stream: Stream<'_>,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> NewEvent {
+    let event_id = new_event_id();
+    let payload = body(event_type, &event_id, now, data);
+    NewEvent {
+        event_id,
+        event_type,
+        stream: stream.key(),
+        payload,
+    }
+}
+
+/// Where events go: nowhere without `WEBHOOK_URL`, else into the outbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Events {
+    enabled: bool,
+}
+
+impl Events {
+    pub fn new(enabled: bool) -> Events {
+        Events { enabled }
+    }
+
+    pub fn enabled(self) -> bool {
+        self.enabled
+    }
+
+    /// Records an event in the caller's transaction (nothing without `WEBHOOK_URL`).
+    pub async fn record(
+        self,
+        db: &impl ConnectionTrait,
+        event_type: EventType,
+        stream: Stream<'_>,
+        data: Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        if !self.enabled {
+            return Ok(());
+        }
+        events::enqueue(db, new_event(event_type, stream, &data, now), now).await
+    }
+}
+
+impl Events {
+    /// `discussion.closed` for each of `articles`, in one statement per 500.
+    pub async fn discussions_closed(
+        self,
+        db: &impl ConnectionTrait,
+        articles: &[String],
+        reason: ClosedReason,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        if !self.enabled {
+            return Ok(());
+        }
+        for chunk in articles.chunks(500) {
+            let new = chunk
+                .iter()
+                .map(|id| {
+                    let data = json!({"article_id": id, "status": DiscussionStatus::Closed, "reason": reason});
+                    new_event(EventType::DiscussionClosed, Stream::Article(id), &data, now)
+                })
+                .collect();
+            events::enqueue_many(db, new, now).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_are_unique_and_bodies_name_type_id_time_and_data() {
+        let a = new_event_id();
+        assert!(a.starts_with("evt_") && a.len() == 26, "{a}");
+        assert_ne!(a, new_event_id());
+        let at = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let body: Value = serde_json::from_str(&body(
+            EventType::CommentHidden,
+            "evt_1",
+            at,
+            &json!({"comment_id": "7"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            body,
+            json!({"type": "comment.hidden", "id": "evt_1", "occurred_at": "2026-11-28T10:00:00Z",
+                   "data": {"comment_id": "7"}})
+        );
+    }
+}

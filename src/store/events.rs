@@ -1,0 +1,170 @@
+//! The webhook outbox: events written in the transaction of the change that causes them, claimed
+//! row by row under a lease, and marked only by the holder of that lease.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DbBackend, DbErr, EntityTrait, QueryFilter,
+};
+
+use crate::db::stmt;
+use crate::domain::states::{EventStatus, EventType};
+use crate::entity::event;
+
+/// An event to send, before it is stored.
+pub struct NewEvent {
+    pub event_id: String,
+    pub event_type: EventType,
+    pub stream: String,
+    pub payload: String,
+}
+
+/// Stores an event; run it in the transaction of the change it tells of.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    new: NewEvent,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    active(new, now).insert(db).await?;
+    Ok(())
+}
+
+fn active(new: NewEvent, now: DateTime<Utc>) -> event::ActiveModel {
+    event::ActiveModel {
+        id: NotSet,
+        event_id: Set(new.event_id),
+        event_type: Set(new.event_type),
+        stream: Set(new.stream),
+        payload: Set(new.payload),
+        status: Set(EventStatus::Pending),
+        attempts: Set(0),
+        created_at: Set(now),
+        next_attempt_at: Set(now),
+        lease: Set(None),
+        locked_until: Set(None),
+        delivered_at: Set(None),
+        last_error: Set(None),
+    }
+}
+
+/// Stores many events in one statement; run it in the transaction of the change.
+pub async fn enqueue_many(
+    db: &impl ConnectionTrait,
+    new: Vec<NewEvent>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    event::Entity::insert_many(new.into_iter().map(|n| active(n, now)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Claims up to `batch` due events under the lease `lease` until `now + for_`. An event is due only
+/// when no earlier event of its stream is still pending, so a stream's events go out in order. On
+/// PostgreSQL concurrent claimers skip each other's rows; SQLite has one writer at a time.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    lease: &str,
+    now: DateTime<Utc>,
+    for_: Duration,
+    batch: u64,
+) -> Result<Vec<event::Model>, DbErr> {
+    let skip_locked = if db.get_database_backend() == DbBackend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE events SET lease = $1, locked_until = $2, attempts = attempts + 1 \
+         WHERE id IN (SELECT e.id FROM events e \
+                      WHERE e.status = $3 AND e.next_attempt_at <= $4 \
+                        AND (e.locked_until IS NULL OR e.locked_until <= $4) \
+                        AND NOT EXISTS (SELECT 1 FROM events p \
+                                        WHERE p.stream = e.stream AND p.id < e.id AND p.status = $3) \
+                      ORDER BY e.id LIMIT $5{skip_locked}) \
+         RETURNING *"
+    );
+    let values = [
+        lease.into(),
+        (now + for_).into(),
+        EventStatus::Pending.into(),
+        now.into(),
+        (batch as i64).into(),
+    ];
+    let mut rows = event::Entity::find()
+        .from_raw_sql(stmt(db, &sql, values))
+        .all(db)
+        .await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// Marks an event delivered, if `lease` still holds it; false when another sender took it over.
+pub async fn mark_delivered(
+    db: &impl ConnectionTrait,
+    id: i64,
+    lease: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE events SET status = $1, delivered_at = $2, lease = NULL, locked_until = NULL, \
+             last_error = NULL WHERE id = $3 AND lease = $4",
+            [
+                EventStatus::Sent.into(),
+                now.into(),
+                id.into(),
+                lease.into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// Records a failed attempt, if `lease` still holds the event: retried at `retry_at`, or `failed`
+/// for good when `retry_at` is None.
+pub async fn mark_attempt_failed(
+    db: &impl ConnectionTrait,
+    id: i64,
+    lease: &str,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<bool, DbErr> {
+    let (status, next) = match retry_at {
+        Some(at) => (EventStatus::Pending, Some(at)),
+        None => (EventStatus::Failed, None),
+    };
+    let result = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE events SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
+             lease = NULL, locked_until = NULL, last_error = $3 WHERE id = $4 AND lease = $5",
+            [
+                status.into(),
+                next.into(),
+                error.into(),
+                id.into(),
+                lease.into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// One page of the events, newest first, optionally of one status.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    status: Option<EventStatus>,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<event::Model>, DbErr> {
+    let mut query = event::Entity::find();
+    if let Some(s) = status {
+        query = query.filter(event::Column::Status.eq(s));
+    }
+    super::newest_first(db, query, event::Column::Id, before, limit).await
+}
