@@ -6,7 +6,7 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::domain::states::{LogAction, Via};
+use crate::domain::states::{LogAction, ModerationAction, Via};
 use crate::entity::moderation_log;
 
 pub struct Entry<'a> {
@@ -51,5 +51,19 @@ pub async fn list(
         .order_by_desc(moderation_log::Column::Id)
         .limit(limit)
         .all(db)
+        .await
+}
+
+/// The newest decision on a comment (approve, hide or delete): who decided what, when, and how.
+pub async fn last_decision(
+    db: &impl ConnectionTrait,
+    comment_id: i64,
+) -> Result<Option<moderation_log::Model>, DbErr> {
+    let decisions = ModerationAction::ALL.iter().map(|a| LogAction::from(*a));
+    moderation_log::Entity::find()
+        .filter(moderation_log::Column::CommentId.eq(comment_id))
+        .filter(moderation_log::Column::Action.is_in(decisions))
+        .order_by_desc(moderation_log::Column::Id)
+        .one(db)
         .await
 }

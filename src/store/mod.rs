@@ -8,4 +8,5 @@ pub mod flags;
 pub mod idempotency;
 pub mod moderation;
 pub mod outbox;
+pub mod secrets;
 pub mod topics;
