@@ -45,7 +45,7 @@ const LAYOUT: &str = r#"<!doctype html>
 blockquote{white-space:pre-wrap;border-left:4px solid #c00;margin:1rem 0;padding:.5rem 1rem;background:#f7f7f7}
 button{font-size:1.1rem;padding:.6rem 1.4rem;background:#c00;color:#fff;border:0;border-radius:4px;cursor:pointer}
 label{display:block;font-weight:600;margin:1.2rem 0 .3rem}
-input{font-size:1.1rem;padding:.4rem .6rem;width:9rem;border:1px solid #888;border-radius:4px;text-transform:uppercase}
+input{font-size:1.1rem;padding:.4rem .6rem;width:9rem;border:1px solid #888;border-radius:4px}
 .hint{display:block;margin:.3rem 0 1rem}
 .problem{color:#a00;font-weight:600}
 .meta,.hint{color:#666;font-size:.9rem}</style></head>
@@ -218,6 +218,30 @@ fn deleted_by_author() -> HttpResponse {
     )
 }
 
+/// The confirmation page of an emailed action link
+///
+/// Shows the comment, a "Kürzel" field and a button; changes nothing (mail scanners follow
+/// links). No bearer token: the signed link is the credential.
+#[utoipa::path(
+    get,
+    path = "/moderation/actions/{token}",
+    tag = "email actions",
+    params(("token" = String, Path, description = "The signed token from the email's action link.")),
+    responses(
+        (status = 200, description = "The confirmation page with the comment, a Kürzel field and a button that POSTs the decision.", content_type = "text/html", body = String),
+        RefusedLink,
+    ),
+)]
+async fn confirm_page(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    match check(&state, &path).await? {
+        Ok(valid) => confirm_form(&state, valid, None, "").await,
+        Err(page) => Ok(page),
+    }
+}
+
 /// The mailbox the community team's emails go to: who an email decision without a Kürzel names.
 fn mailbox(state: &AppState) -> String {
     state
@@ -264,34 +288,6 @@ async fn confirm_form(
     ))
 }
 
-/// The confirmation page of an emailed action link
-///
-/// Shows the comment, a "Kürzel" field and a button; changes nothing (mail scanners follow
-/// links). No bearer token: the signed link is the credential.
-#[utoipa::path(
-    get,
-    path = "/moderation/actions/{token}",
-    tag = "email actions",
-    params(("token" = String, Path, description = "The signed token from the email's action link.")),
-    responses(
-        (status = 200, description = "The confirmation page with the comment, a Kürzel field and a button that POSTs the decision.", content_type = "text/html", body = String),
-        (status = 400, description = "The link is invalid (HTML page).", content_type = "text/html", body = String),
-        (status = 404, description = "The comment no longer exists (HTML page).", content_type = "text/html", body = String),
-        (status = 409, description = "Already decided: the link was used, or a decision since its email ended its review round (the page says who decided what and when); or the author deleted the comment and the link would restore it (HTML page).", content_type = "text/html", body = String),
-        (status = 410, description = "The link has expired (`ACTION_LINK_DAYS`) (HTML page).", content_type = "text/html", body = String),
-        (status = 500, description = "`internal`.", body = ErrorBody),
-    ),
-)]
-async fn confirm_page(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    match check(&state, &path).await? {
-        Ok(valid) => confirm_form(&state, valid, None, "").await,
-        Err(page) => Ok(page),
-    }
-}
-
 /// What the confirmation page posts.
 #[derive(Deserialize)]
 struct ConfirmForm {
@@ -327,12 +323,8 @@ fn email_moderator(state: &AppState, kuerzel: &str) -> Result<String, &'static s
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`kuerzel`: the moderator's initials, 1 to 16 letters; optional."),
     responses(
         (status = 200, description = "Done: a page saying what happened to the comment.", content_type = "text/html", body = String),
-        (status = 400, description = "The link is invalid (HTML page).", content_type = "text/html", body = String),
-        (status = 404, description = "The comment no longer exists (HTML page).", content_type = "text/html", body = String),
-        (status = 409, description = "Already decided: the link was used, or a decision since its email ended its review round (the page says who decided what and when); or the author deleted the comment and the link would restore it (HTML page).", content_type = "text/html", body = String),
-        (status = 410, description = "The link has expired (`ACTION_LINK_DAYS`) (HTML page).", content_type = "text/html", body = String),
         (status = 422, description = "The Kürzel is not 1 to 16 letters: the confirmation page again, saying so (HTML page).", content_type = "text/html", body = String),
-        (status = 500, description = "`internal`.", body = ErrorBody),
+        RefusedLink,
     ),
 )]
 async fn carry_out(
@@ -384,6 +376,29 @@ fn decided(state: &AppState, action: ModerationAction, outcome: Decided) -> Http
         Decided::AlreadyDecided(last) => already_decided(state, last.as_ref()),
         Decided::DeletedByAuthor(_) => deleted_by_author(),
     }
+}
+
+/// The answers of both methods when the link does not act (for the OpenAPI document).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only documentation
+enum RefusedLink {
+    /// The link is invalid (HTML page).
+    #[response(status = 400, content_type = "text/html")]
+    Invalid(String),
+    /// The comment no longer exists (HTML page).
+    #[response(status = 404, content_type = "text/html")]
+    CommentGone(String),
+    /// Already decided: the link was used, or a decision since its email ended its review round
+    /// (the page says who decided what and when); or the author deleted the comment and the link
+    /// would restore it (HTML page).
+    #[response(status = 409, content_type = "text/html")]
+    AlreadyDecided(String),
+    /// The link has expired (`ACTION_LINK_DAYS`) (HTML page).
+    #[response(status = 410, content_type = "text/html")]
+    Expired(String),
+    /// `internal`.
+    #[response(status = 500)]
+    Internal(ErrorBody),
 }
 
 #[cfg(test)]

@@ -273,27 +273,33 @@ mod tests {
         let token = s.sign(42, ModerationAction::Approve, 0, t(3600));
         let (payload, tag) = token.split_once('.').unwrap();
 
-        // Re-encode a payload that names another comment and action.
+        // Re-encode an edited payload and keep the original tag.
         let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-        let forged = decoded
-            .replace(":42:", ":43:")
-            .replace(":approve:", ":delete:");
-        let forged_token = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(forged));
+        let with_the_old_tag = |forged: String| {
+            assert_ne!(forged, decoded);
+            s.verify(&format!("{}.{tag}", URL_SAFE_NO_PAD.encode(forged)), t(0))
+        };
+        // Another comment and action.
         assert_eq!(
-            s.verify(&forged_token, t(0)),
+            with_the_old_tag(
+                decoded
+                    .replace(":42:", ":43:")
+                    .replace(":approve:", ":delete:")
+            ),
             Err(ActionLinkError::BadSignature)
         );
-
-        // Extend the expiry.
-        let later = decoded.replacen(
-            &t(3600).timestamp().to_string(),
-            &t(999_999).timestamp().to_string(),
-            1,
-        );
-        assert_ne!(later, decoded);
-        let later_token = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(later));
+        // A later expiry.
         assert_eq!(
-            s.verify(&later_token, t(0)),
+            with_the_old_tag(decoded.replacen(
+                &t(3600).timestamp().to_string(),
+                &t(999_999).timestamp().to_string(),
+                1,
+            )),
+            Err(ActionLinkError::BadSignature)
+        );
+        // Another review round.
+        assert_eq!(
+            with_the_old_tag(decoded.replacen(":approve:0:", ":approve:1:", 1)),
             Err(ActionLinkError::BadSignature)
         );
 
@@ -448,22 +454,6 @@ mod tests {
                 "{payload:?}"
             );
         }
-    }
-
-    #[test]
-    fn the_round_is_signed_and_a_changed_round_is_a_bad_signature() {
-        let s = signer();
-        let token = s.sign(42, ModerationAction::Approve, 1, t(3600));
-        assert_eq!(s.verify(&token, t(0)).unwrap().round, 1);
-        let (payload, tag) = token.split_once('.').unwrap();
-        let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-        let forged = decoded.replacen(":approve:1:", ":approve:2:", 1);
-        assert_ne!(forged, decoded);
-        let forged_token = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(forged));
-        assert_eq!(
-            s.verify(&forged_token, t(0)),
-            Err(ActionLinkError::BadSignature)
-        );
     }
 
     #[test]
