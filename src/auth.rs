@@ -99,13 +99,17 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+        .and_then(bearer_token)
         .ok_or(ApiError::Unauthorized)?;
     tokens.find(presented).ok_or(ApiError::Unauthorized)
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme is case-insensitive
+/// (RFC 9110, 11.1): `bearer`, `Bearer` and `BEARER` are the same.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Any configured token: the website backend (or a moderator).
@@ -143,6 +147,30 @@ impl FromRequest for Moderator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in [
+            "Bearer abc",
+            "bearer abc",
+            "BEARER abc",
+            "bEaReR  abc ",
+            " Bearer abc",
+        ] {
+            assert_eq!(bearer_token(value), Some("abc"), "{value:?}");
+        }
+        for value in [
+            "Basic abc",
+            "Bearerabc",
+            "Bearer",
+            "Bearer ",
+            "abc",
+            "",
+            "Bearer\tabc",
+        ] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
 
     #[test]
     fn tokens_are_found_only_by_their_exact_value() {

@@ -93,10 +93,8 @@ pub struct ModerationSettings {
     pub flag_notify_threshold: u32,
     /// `FLAG_HIDE_THRESHOLD`.
     pub flag_hide_threshold: u32,
-    /// `ACTION_LINK_SECRET`.
-    pub action_link_secret: SecretSlice<u8>,
-    /// True when `ACTION_LINK_SECRET` was unset and a random secret was generated for this start.
-    pub action_link_secret_generated: bool,
+    /// `ACTION_LINK_SECRET`; without it the service uses the secret it keeps in its database.
+    pub action_link_secret: Option<SecretSlice<u8>>,
     /// `ACTION_LINK_DAYS`.
     pub action_link_days: i64,
     /// `COMMUNITY_EMAIL`.
@@ -287,16 +285,13 @@ impl Settings {
         let public_base_url = v
             .public_base_url
             .unwrap_or_else(|| format!("http://{}", v.bind_addr));
-        let (action_link_secret, action_link_secret_generated) = match v.action_link_secret {
-            Some(secret) => {
-                let bytes = secrecy::ExposeSecret::expose_secret(&secret).as_bytes();
-                (SecretSlice::from(bytes.to_vec()), false)
-            }
-            None => {
-                let bytes: [u8; 32] = rand::random();
-                (SecretSlice::from(bytes.to_vec()), true)
-            }
-        };
+        let action_link_secret = v.action_link_secret.map(|secret| {
+            SecretSlice::from(
+                secrecy::ExposeSecret::expose_secret(&secret)
+                    .as_bytes()
+                    .to_vec(),
+            )
+        });
         Ok(Settings {
             database: DatabaseSettings {
                 url: v.database_url,
@@ -322,7 +317,6 @@ impl Settings {
                 flag_notify_threshold: v.flag_notify_threshold,
                 flag_hide_threshold: v.flag_hide_threshold,
                 action_link_secret,
-                action_link_secret_generated,
                 action_link_days: i64::from(v.action_link_days),
                 community_email: v.community_email,
             },
@@ -579,8 +573,7 @@ mod tests {
         assert_eq!(s.moderation.comment_rate_limit, 5);
         assert_eq!(s.moderation.flag_notify_threshold, 1);
         assert_eq!(s.moderation.flag_hide_threshold, 3);
-        assert!(s.moderation.action_link_secret_generated);
-        assert_eq!(s.moderation.action_link_secret.expose_secret().len(), 32);
+        assert!(s.moderation.action_link_secret.is_none());
         assert_eq!(s.moderation.action_link_days, 7);
         assert_eq!(s.moderation.community_email, "forum@krone.at");
         assert_eq!(s.lifecycle.close_after_months, 18);
@@ -607,10 +600,12 @@ mod tests {
         assert_eq!(s.http.bind_addr, DEFAULT_BIND_ADDR);
         assert_eq!(s.http.public_base_url, "https://kommentare.example");
         assert_eq!(s.mail.to, vec!["a@krone.at", "Team <b@krone.at>"]);
-        assert!(!s.moderation.action_link_secret_generated);
         assert_eq!(
-            s.moderation.action_link_secret.expose_secret(),
-            b"0123456789abcdef"
+            s.moderation
+                .action_link_secret
+                .as_ref()
+                .map(|secret| secret.expose_secret()),
+            Some(&b"0123456789abcdef"[..])
         );
         assert_eq!(s.database.max_connections, Some(12));
         assert_eq!(s.log_format, LogFormat::Json);

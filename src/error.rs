@@ -22,6 +22,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("this Idempotency-Key was used with a different request")]
     IdempotencyConflict,
+    /// The action no longer fits the object's state; `current` names the state.
+    #[error("{message}")]
+    StateConflict { message: String, current: String },
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("some fields are invalid")]
@@ -41,6 +44,7 @@ impl ApiError {
             ApiError::DiscussionClosed(_) => "discussion_closed",
             ApiError::NotFound(_) => "not_found",
             ApiError::IdempotencyConflict => "idempotency_conflict",
+            ApiError::StateConflict { .. } => "state_conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Validation(_) => "validation_failed",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -65,6 +69,7 @@ impl ApiError {
                 json!({ "retry_after_seconds": retry_after_secs })
             }
             ApiError::PayloadTooLarge(limit) => json!({ "limit_bytes": limit }),
+            ApiError::StateConflict { current, .. } => json!({ "current": current }),
             _ => json!({}),
         }
     }
@@ -132,7 +137,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::DiscussionClosed(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::IdempotencyConflict => StatusCode::CONFLICT,
+            ApiError::IdempotencyConflict | ApiError::StateConflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -11,17 +11,20 @@ use crate::entity::{article, comment};
 use crate::mail::{NotificationView, render_notification_in};
 use crate::store::{flags, outbox};
 
-/// The link a moderator follows to act on a comment from an email.
+/// The link a moderator follows to act on a comment from an email; it acts only in the comment's
+/// review round `round` (the one the email is about).
 pub fn action_url(
     settings: &Settings,
     signer: &ActionLinkSigner,
     comment_id: i64,
     action: ModerationAction,
+    round: i64,
     now: DateTime<Utc>,
 ) -> String {
     let token = signer.sign(
         comment_id,
         action,
+        round,
         now + Duration::days(settings.moderation.action_link_days),
     );
     format!(
@@ -75,9 +78,30 @@ pub async fn queue(
             .map(|(reason, n)| (reason.as_str().to_string(), n))
             .collect(),
         notes: summary.notes.clone(),
-        approve_url: action_url(settings, signer, comment.id, ModerationAction::Approve, now),
-        hide_url: action_url(settings, signer, comment.id, ModerationAction::Hide, now),
-        delete_url: action_url(settings, signer, comment.id, ModerationAction::Delete, now),
+        approve_url: action_url(
+            settings,
+            signer,
+            comment.id,
+            ModerationAction::Approve,
+            comment.review_round,
+            now,
+        ),
+        hide_url: action_url(
+            settings,
+            signer,
+            comment.id,
+            ModerationAction::Hide,
+            comment.review_round,
+            now,
+        ),
+        delete_url: action_url(
+            settings,
+            signer,
+            comment.id,
+            ModerationAction::Delete,
+            comment.review_round,
+            now,
+        ),
     };
     let (subject, text, html) = render_notification_in(&view, settings.lifecycle.newsroom_timezone)
         .map_err(|e| DbErr::Custom(e.to_string()))?;

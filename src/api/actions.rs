@@ -1,21 +1,33 @@
 //! The pages behind the action links in the community team's emails.
 //!
-//! `GET /moderation/actions/{token}` only shows the comment and a button (mail scanners follow
-//! links); the page's `POST` carries the decision out, once, logged with `via: "email"`.
+//! `GET /moderation/actions/{token}` only shows the comment, a "Kürzel" field and a button (mail
+//! scanners follow links); the page's `POST` carries the decision out, once, logged with
+//! `via: "email"` and `moderator: "email:<Kürzel>"` (the mailbox address without one). A link
+//! acts only in the review round of its email: after any later decision it shows who decided what
+//! and when (409).
+//!
+//! The token is in the URL, so every page is sent with `Referrer-Policy: no-referrer` (the
+//! article link would otherwise carry it to the website), `Cache-Control: no-store`, and a
+//! `Content-Security-Policy` that allows no script at all.
 
 use std::sync::LazyLock;
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
+use base64::Engine as _;
 use minijinja::{AutoEscape, Environment, context};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::api::openapi::ErrorBody;
 use crate::domain::action_link::ActionClaims;
-use crate::domain::states::{ModerationAction, Via};
+use crate::domain::states::{LogAction, ModerationAction, Via};
+use crate::entity::{comment, moderation_log};
 use crate::error::ApiError;
-use crate::service::moderation::{self as decisions, Decided, Decision, LinkCheck};
+use crate::service::moderation::{self as decisions, Decided, Decision, Link, LinkCheck};
 use crate::state::AppState;
-use crate::store::{articles, comments};
+use crate::store::articles;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -32,14 +44,23 @@ const LAYOUT: &str = r#"<!doctype html>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}
 blockquote{white-space:pre-wrap;border-left:4px solid #c00;margin:1rem 0;padding:.5rem 1rem;background:#f7f7f7}
 button{font-size:1.1rem;padding:.6rem 1.4rem;background:#c00;color:#fff;border:0;border-radius:4px;cursor:pointer}
-.meta{color:#666;font-size:.9rem}</style></head>
+label{display:block;font-weight:600;margin:1.2rem 0 .3rem}
+input{font-size:1.1rem;padding:.4rem .6rem;width:9rem;border:1px solid #888;border-radius:4px}
+.hint{display:block;margin:.3rem 0 1rem}
+.problem{color:#a00;font-weight:600}
+.meta,.hint{color:#666;font-size:.9rem}</style></head>
 <body><h1>{{ title }}</h1>{% block content %}{% endblock %}</body></html>"#;
 
 const CONFIRM: &str = r#"{% extends "layout.html" %}{% block content %}
-<p>Artikel: <a href="{{ article_url }}">{{ article_title }}</a></p>
+<p>Artikel: <a href="{{ article_url }}" rel="noreferrer noopener">{{ article_title }}</a></p>
 <p class="meta">Kommentar {{ comment_id }} von {{ author_name }} ({{ author_id }}), Status: {{ status }}, offene Meldungen: {{ flag_count }}</p>
 <blockquote>{{ body }}</blockquote>
-<form method="post"><button type="submit">{{ button }}</button></form>
+<form method="post">
+{% if problem %}<p class="problem" role="alert">{{ problem }}</p>{% endif %}
+<label for="kuerzel">Ihr Kürzel</label>
+<input id="kuerzel" name="kuerzel" value="{{ kuerzel }}" maxlength="16" autocomplete="off" spellcheck="false" aria-describedby="kuerzel-hint">
+<span id="kuerzel-hint" class="hint">1 bis 16 Buchstaben, zum Beispiel „AB“. Ohne Kürzel wird {{ mailbox }} im Moderationsprotokoll vermerkt.</span>
+<button type="submit">{{ button }}</button></form>
 <p class="meta">Der Link gilt einmal und bis {{ expires_at }}.</p>
 {% endblock %}"#;
 
@@ -62,11 +83,26 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
+/// The pages' policy: no script, no frames, forms only to this service, and only the layout's
+/// own style sheet (by its hash).
+static CONTENT_SECURITY_POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
+    let style = LAYOUT
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map_or("", |(css, _)| css);
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(style));
+    let policy = format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; base-uri 'none'; \
+         frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+});
+
 fn page(status: StatusCode, template: &str, ctx: minijinja::Value) -> HttpResponse {
-    match PAGES.get_template(template).and_then(|t| t.render(ctx)) {
+    let mut response = match PAGES.get_template(template).and_then(|t| t.render(ctx)) {
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
-            .insert_header(("Cache-Control", "no-store"))
             .insert_header(("X-Robots-Tag", "noindex"))
             .body(html),
         Err(e) => {
@@ -75,7 +111,22 @@ fn page(status: StatusCode, template: &str, ctx: minijinja::Value) -> HttpRespon
                 .content_type("text/plain; charset=utf-8")
                 .body("Interner Fehler")
         }
-    }
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        CONTENT_SECURITY_POLICY.clone(),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 fn message(status: StatusCode, title: &str, text: &str) -> HttpResponse {
@@ -83,20 +134,32 @@ fn message(status: StatusCode, title: &str, text: &str) -> HttpResponse {
 }
 
 fn label(action: ModerationAction) -> (&'static str, &'static str, &'static str) {
+    let done = done(action.into());
     match action {
-        ModerationAction::Approve => ("Kommentar freigeben?", "Freigeben", "freigegeben"),
-        ModerationAction::Hide => ("Kommentar ausblenden?", "Ausblenden", "ausgeblendet"),
-        ModerationAction::Delete => ("Kommentar löschen?", "Löschen", "gelöscht"),
+        ModerationAction::Approve => ("Kommentar freigeben?", "Freigeben", done),
+        ModerationAction::Hide => ("Kommentar ausblenden?", "Ausblenden", done),
+        ModerationAction::Delete => ("Kommentar löschen?", "Löschen", done),
     }
 }
 
-/// Checks a token: authentic, not expired, not used. Errors are finished pages.
+/// "Der Kommentar wurde …".
+fn done(action: LogAction) -> &'static str {
+    match action {
+        LogAction::Approve => "freigegeben",
+        LogAction::Hide => "ausgeblendet",
+        LogAction::Delete => "gelöscht",
+        _ => "bearbeitet",
+    }
+}
+
+/// Checks a link without acting. A link that would act gives its claims and comment; any other
+/// outcome is a finished page.
 async fn check(
     state: &AppState,
     token: &str,
-) -> Result<Result<ActionClaims, HttpResponse>, ApiError> {
+) -> Result<Result<(ActionClaims, comment::Model), HttpResponse>, ApiError> {
     Ok(match decisions::check_link(state, token).await? {
-        LinkCheck::Valid(claims) => Ok(claims),
+        LinkCheck::Valid(claims, comment) => Ok((claims, comment)),
         LinkCheck::Expired => Err(message(
             StatusCode::GONE,
             "Link abgelaufen",
@@ -107,7 +170,9 @@ async fn check(
             "Ungültiger Link",
             "Dieser Link ist ungültig. Bitte öffnen Sie ihn genau so, wie er in der E-Mail steht.",
         )),
-        LinkCheck::Used => Err(already_used()),
+        LinkCheck::CommentGone => Err(comment_gone()),
+        LinkCheck::AlreadyDecided(last) => Err(already_decided(state, last.as_ref())),
+        LinkCheck::DeletedByAuthor(_) => Err(deleted_by_author()),
     })
 }
 
@@ -119,51 +184,97 @@ fn comment_gone() -> HttpResponse {
     )
 }
 
-fn already_used() -> HttpResponse {
+/// 409: the link's review round is over, or the link was used; says who decided what and when.
+fn already_decided(state: &AppState, last: Option<&moderation_log::Model>) -> HttpResponse {
+    let text = match last {
+        Some(entry) => {
+            let at = entry
+                .at
+                .with_timezone(&state.settings.lifecycle.newsroom_timezone)
+                .format("%d.%m.%Y um %H:%M Uhr");
+            let via = match entry.via {
+                Via::Api => "über die API",
+                Via::Email => "über einen E-Mail-Link",
+            };
+            format!(
+                "Über diesen Kommentar wurde bereits entschieden: {} hat ihn am {at} {via} {}. \
+                 Dieser Link gilt nicht mehr.",
+                entry.moderator,
+                done(entry.action),
+            )
+        }
+        None => "Über diesen Kommentar wurde bereits entschieden. Dieser Link gilt nicht mehr."
+            .to_string(),
+    };
+    message(StatusCode::CONFLICT, "Bereits entschieden", &text)
+}
+
+/// 409: the author deleted the comment; approving or hiding it would restore it.
+fn deleted_by_author() -> HttpResponse {
     message(
         StatusCode::CONFLICT,
-        "Link bereits verwendet",
-        "Dieser Link wurde bereits verwendet; die Entscheidung ist im Moderationsprotokoll vermerkt.",
+        "Vom Autor gelöscht",
+        "Der Autor hat diesen Kommentar gelöscht. Er kann nicht wiederhergestellt werden.",
     )
 }
 
 /// The confirmation page of an emailed action link
 ///
-/// Shows the comment and a button; changes nothing (mail scanners follow links). No bearer
-/// token: the signed link is the credential.
+/// Shows the comment, a "Kürzel" field and a button; changes nothing (mail scanners follow
+/// links). No bearer token: the signed link is the credential.
 #[utoipa::path(
     get,
     path = "/moderation/actions/{token}",
     tag = "email actions",
     params(("token" = String, Path, description = "The signed token from the email's action link.")),
     responses(
-        (status = 200, description = "The confirmation page with the comment and a button that POSTs the decision.", content_type = "text/html", body = String),
-        (status = 400, description = "The link is invalid (HTML page).", content_type = "text/html", body = String),
-        (status = 404, description = "The comment no longer exists (HTML page).", content_type = "text/html", body = String),
-        (status = 409, description = "The link was already used (HTML page).", content_type = "text/html", body = String),
-        (status = 410, description = "The link has expired (`ACTION_LINK_DAYS`) (HTML page).", content_type = "text/html", body = String),
-        (status = 500, description = "`internal`.", body = ErrorBody),
+        (status = 200, description = "The confirmation page with the comment, a Kürzel field and a button that POSTs the decision.", content_type = "text/html", body = String),
+        RefusedLink,
     ),
 )]
 async fn confirm_page(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let claims = match check(&state, &path).await? {
-        Ok(c) => c,
-        Err(page) => return Ok(page),
-    };
-    let Some(comment) = comments::find(&state.db, claims.comment_id).await? else {
-        return Ok(comment_gone());
-    };
+    match check(&state, &path).await? {
+        Ok(valid) => confirm_form(&state, valid, None, "").await,
+        Err(page) => Ok(page),
+    }
+}
+
+/// The mailbox the community team's emails go to: who an email decision without a Kürzel names.
+fn mailbox(state: &AppState) -> String {
+    state
+        .settings
+        .mail
+        .to
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Via::Email.to_string())
+}
+
+/// The confirmation page, with a problem of the previous attempt if there was one.
+async fn confirm_form(
+    state: &AppState,
+    (claims, comment): (ActionClaims, comment::Model),
+    problem: Option<&str>,
+    kuerzel: &str,
+) -> Result<HttpResponse, ApiError> {
     let article = articles::find(&state.db, &comment.article_id).await?;
     let (title, button, _) = label(claims.action);
+    let status = match problem {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
     Ok(page(
-        StatusCode::OK,
+        status,
         "confirm.html",
         context! {
             title,
             button,
+            problem,
+            kuerzel,
+            mailbox => mailbox(state),
             article_title => article.as_ref().map(|a| a.title.clone()).unwrap_or_default(),
             article_url => article.as_ref().map(|a| a.url.clone()).unwrap_or_default(),
             comment_id => comment.id,
@@ -177,58 +288,139 @@ async fn confirm_page(
     ))
 }
 
+/// What the confirmation page posts.
+#[derive(Deserialize)]
+struct ConfirmForm {
+    kuerzel: Option<String>,
+}
+
+/// The moderator an email decision names: `email:<Kürzel>`, or the mailbox address without one.
+/// `Err` says what is wrong with the Kürzel.
+fn email_moderator(state: &AppState, kuerzel: &str) -> Result<String, &'static str> {
+    let kuerzel = kuerzel.trim();
+    if kuerzel.is_empty() {
+        return Ok(mailbox(state));
+    }
+    let letters = kuerzel.chars().count();
+    if letters > 16 || !kuerzel.chars().all(char::is_alphabetic) {
+        return Err(
+            "Das Kürzel besteht aus 1 bis 16 Buchstaben, ohne Ziffern, Leer- oder Satzzeichen.",
+        );
+    }
+    Ok(format!("email:{kuerzel}"))
+}
+
 /// Carry out the decision of an emailed action link
 ///
-/// Once per link; the decision resolves the comment's flags and is audit-logged with
-/// `via: "email"`.
+/// Once per link, and only in the review round of its email; the decision resolves the comment's
+/// flags and is audit-logged with `via: "email"` and `moderator: "email:<Kürzel>"` (the mailbox
+/// address without a Kürzel).
 #[utoipa::path(
     post,
     path = "/moderation/actions/{token}",
     tag = "email actions",
     params(("token" = String, Path, description = "The signed token from the email's action link.")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`kuerzel`: the moderator's initials, 1 to 16 letters; optional."),
     responses(
         (status = 200, description = "Done: a page saying what happened to the comment.", content_type = "text/html", body = String),
-        (status = 400, description = "The link is invalid (HTML page).", content_type = "text/html", body = String),
-        (status = 404, description = "The comment no longer exists (HTML page).", content_type = "text/html", body = String),
-        (status = 409, description = "The link was already used (HTML page).", content_type = "text/html", body = String),
-        (status = 410, description = "The link has expired (`ACTION_LINK_DAYS`) (HTML page).", content_type = "text/html", body = String),
-        (status = 500, description = "`internal`.", body = ErrorBody),
+        (status = 422, description = "The Kürzel is not 1 to 16 letters: the confirmation page again, saying so (HTML page).", content_type = "text/html", body = String),
+        RefusedLink,
     ),
 )]
 async fn carry_out(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    form: Option<web::Form<ConfirmForm>>,
 ) -> Result<HttpResponse, ApiError> {
     let token = path.into_inner();
-    let claims = match check(&state, &token).await? {
-        Ok(c) => c,
+    let (claims, comment) = match check(&state, &token).await? {
+        Ok(valid) => valid,
         Err(page) => return Ok(page),
     };
-    let moderator = state
-        .settings
-        .mail
-        .to
-        .first()
-        .cloned()
-        .unwrap_or_else(|| Via::Email.to_string());
+    let kuerzel = form
+        .and_then(|f| f.into_inner().kuerzel)
+        .unwrap_or_default();
+    let moderator = match email_moderator(&state, &kuerzel) {
+        Ok(m) => m,
+        Err(problem) => {
+            return confirm_form(&state, (claims, comment), Some(problem), &kuerzel).await;
+        }
+    };
     let decision = Decision {
         comment_id: claims.comment_id,
         action: claims.action,
         moderator: &moderator,
         note: None,
         via: Via::Email,
-        link: Some(&token),
+        link: Some(Link {
+            token: &token,
+            round: claims.round,
+        }),
     };
-    Ok(match decisions::decide(&state, decision).await? {
-        Decided::Done(comment) => {
-            let (_, _, done) = label(claims.action);
-            message(
-                StatusCode::OK,
-                "Erledigt",
-                &format!("Der Kommentar {} wurde {done}.", comment.id),
-            )
-        }
+    Ok(decided(
+        &state,
+        claims.action,
+        decisions::decide(&state, decision).await?,
+    ))
+}
+
+/// The page that says how a decision ended.
+fn decided(state: &AppState, action: ModerationAction, outcome: Decided) -> HttpResponse {
+    match outcome {
+        Decided::Done(comment) => message(
+            StatusCode::OK,
+            "Erledigt",
+            &format!("Der Kommentar {} wurde {}.", comment.id, label(action).2),
+        ),
         Decided::CommentGone => comment_gone(),
-        Decided::LinkUsed => already_used(),
-    })
+        Decided::AlreadyDecided(last) => already_decided(state, last.as_ref()),
+        Decided::DeletedByAuthor(_) => deleted_by_author(),
+    }
+}
+
+/// The answers of both methods when the link does not act (for the OpenAPI document).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only documentation
+enum RefusedLink {
+    /// The link is invalid (HTML page).
+    #[response(status = 400, content_type = "text/html")]
+    Invalid(String),
+    /// The comment no longer exists (HTML page).
+    #[response(status = 404, content_type = "text/html")]
+    CommentGone(String),
+    /// Already decided: the link was used, or a decision since its email ended its review round
+    /// (the page says who decided what and when); or the author deleted the comment and the link
+    /// would restore it (HTML page).
+    #[response(status = 409, content_type = "text/html")]
+    AlreadyDecided(String),
+    /// The link has expired (`ACTION_LINK_DAYS`) (HTML page).
+    #[response(status = 410, content_type = "text/html")]
+    Expired(String),
+    /// `internal`.
+    #[response(status = 500)]
+    Internal(ErrorBody),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_allows_exactly_the_style_the_pages_carry() {
+        let html = PAGES
+            .get_template("message.html")
+            .unwrap()
+            .render(context! { title => "T", message => "M" })
+            .unwrap();
+        let style = html
+            .split_once("<style>")
+            .and_then(|(_, rest)| rest.split_once("</style>"))
+            .map(|(css, _)| css)
+            .expect("a style element");
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(style));
+        let policy = CONTENT_SECURITY_POLICY.to_str().unwrap();
+        assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
+        assert!(policy.starts_with("default-src 'none'"), "{policy}");
+        assert!(!policy.contains("script-src"), "no script at all: {policy}");
+    }
 }

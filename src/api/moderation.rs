@@ -156,8 +156,9 @@ pub(crate) struct DecisionBody {
     note: Option<String>,
 }
 
-/// Approve, hide or delete a comment; resolves its flags and writes the audit log in the same
-/// transaction. Repeating the same decision is harmless.
+/// Approve, hide or delete a comment; resolves its flags, ends its review round (action links of
+/// earlier emails stop acting) and writes the audit log in the same transaction. Repeating the
+/// same decision is harmless; a comment its author deleted cannot be restored.
 #[utoipa::path(
     post,
     path = "/api/v1/comments/{id}/moderation",
@@ -170,6 +171,7 @@ pub(crate) struct DecisionBody {
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        (status = 409, description = "`state_conflict`: the author deleted the comment, so it cannot be approved or hidden; `details.current` is its status.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad action or note.", body = ErrorBody),
         (status = 500, description = "`internal`.", body = ErrorBody),
@@ -206,7 +208,12 @@ async fn decide(
     };
     match decisions::decide(&state, decision).await? {
         Decided::Done(updated) => Ok(HttpResponse::Ok().json(dto::Comment::view(&updated, true))),
-        Decided::CommentGone | Decided::LinkUsed => Err(not_found()),
+        Decided::DeletedByAuthor(c) => Err(ApiError::StateConflict {
+            message: "the author deleted this comment; it cannot be restored".into(),
+            current: c.status.to_string(),
+        }),
+        // Only a link's decision is refused as already decided; this one has none.
+        Decided::CommentGone | Decided::AlreadyDecided(_) => Err(not_found()),
     }
 }
 

@@ -1,14 +1,18 @@
 //! `GET /openapi.json` (the OpenAPI document, generated from the handlers' `#[utoipa::path]`
-//! attributes and the DTOs' `ToSchema` derives) and `GET /docs` (interactive docs by Scalar).
+//! attributes and the DTOs' `ToSchema` derives) and `GET /docs` (interactive docs by Swagger UI,
+//! whose files are compiled into the binary: the page loads nothing from another origin, and a
+//! `Content-Security-Policy` holds it to that).
 
-use std::sync::LazyLock;
+use std::borrow::Cow;
+use std::sync::{Arc, LazyLock};
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{self, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
-use utoipa_scalar::Scalar;
+use utoipa_swagger_ui::Config;
 
 use crate::api::{actions, articles, comments, events, flags, moderation, ops, topics};
 use crate::views::dto;
@@ -62,6 +66,7 @@ page's `next_cursor`. Errors always have the shape \
         actions::carry_out,
         openapi_json,
         docs,
+        docs_file,
     ),
     components(schemas(
         ErrorBody,
@@ -140,17 +145,39 @@ static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
         .expect("the OpenAPI document serializes to JSON")
 });
 
-/// The Scalar page with the document embedded, built once.
-static DOCS_HTML: LazyLock<String> = LazyLock::new(|| {
-    Scalar::new(ApiDoc::openapi())
-        .title("comment-service API")
-        .to_html()
+/// The docs page: Swagger UI's files, all served from this binary under `/docs/`. The paths are
+/// relative, so the page also works behind a proxy that adds a prefix.
+const DOCS_HTML: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>comment-service API</title>
+<link rel="stylesheet" href="docs/swagger-ui.css">
+<link rel="icon" type="image/png" href="docs/favicon-32x32.png" sizes="32x32">
+</head><body><div id="swagger-ui"></div>
+<script src="docs/swagger-ui-bundle.js"></script>
+<script src="docs/swagger-ui-standalone-preset.js"></script>
+<script src="docs/swagger-initializer.js"></script>
+</body></html>"#;
+
+/// Swagger UI reads the document from `/openapi.json` (relative to `/docs`), without the bar
+/// that loads other documents and without the online validator.
+static SWAGGER_CONFIG: LazyLock<Arc<Config<'static>>> = LazyLock::new(|| {
+    Arc::new(
+        Config::new(["openapi.json"])
+            .use_base_layout()
+            .validator_url("none"),
+    )
 });
 
-/// Registers `GET /openapi.json` and `GET /docs` (no token needed).
+/// The docs load only this service's own scripts, styles and document. Swagger UI sets inline
+/// styles and shows `data:` images.
+const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// Registers `GET /openapi.json`, `GET /docs` and its files (no token needed).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/openapi.json", web::get().to(openapi_json))
-        .route("/docs", web::get().to(docs));
+        .route("/docs", web::get().to(docs))
+        .route("/docs/{file}", web::get().to(docs_file));
 }
 
 /// The OpenAPI document of this service.
@@ -169,9 +196,9 @@ async fn openapi_json() -> HttpResponse {
         .body(OPENAPI_JSON.as_str())
 }
 
-/// Interactive API documentation (Scalar).
+/// Interactive API documentation (Swagger UI)
 ///
-/// The page loads Scalar's script from a CDN in the browser; the document is embedded.
+/// Everything the page loads comes from this binary (`/docs/{file}`, `/openapi.json`).
 #[utoipa::path(
     get,
     path = "/docs",
@@ -184,7 +211,45 @@ async fn openapi_json() -> HttpResponse {
 async fn docs() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(DOCS_HTML.as_str())
+        .insert_header((header::CONTENT_SECURITY_POLICY, DOCS_POLICY))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(DOCS_HTML)
+}
+
+/// A file of the documentation page (Swagger UI's scripts, styles and icons)
+#[utoipa::path(
+    get,
+    path = "/docs/{file}",
+    tag = "operations",
+    operation_id = "docs_file",
+    params(("file" = String, Path, description = "A file of Swagger UI, e.g. `swagger-ui-bundle.js`.")),
+    responses(
+        (status = 200, description = "The file.", content_type = "application/octet-stream", body = String),
+        (status = 404, description = "`not_found`: no such file.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    )
+)]
+async fn docs_file(file: web::Path<String>) -> Result<HttpResponse, crate::error::ApiError> {
+    let not_found = || crate::error::ApiError::NotFound(format!("no docs file `{file}`"));
+    let found = utoipa_swagger_ui::serve(&file, SWAGGER_CONFIG.clone())
+        .map_err(|e| crate::error::ApiError::Internal(e.to_string().into()))?
+        .ok_or_else(not_found)?;
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(found.content_type.as_str())
+        .insert_header((header::CONTENT_SECURITY_POLICY, DOCS_POLICY))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        ));
+    if found.gzpipped {
+        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+    }
+    Ok(match found.bytes {
+        Cow::Borrowed(bytes) => response.body(bytes),
+        Cow::Owned(bytes) => response.body(bytes),
+    })
 }
 
 /// Every error response: a stable `code`, a human-readable `message` and `details`.
@@ -205,7 +270,7 @@ pub struct ErrorDetail {
     message: String,
     /// `validation_failed`: `{"fields": {field: reason}}`; `discussion_closed`: `{"notice": Notice}`;
     /// `rate_limited`: `{"retry_after_seconds": n}`; `payload_too_large`: `{"limit_bytes": n}`;
-    /// otherwise `{}`.
+    /// `state_conflict`: `{"current": state}`; otherwise `{}`.
     #[schema(value_type = Object)]
     details: serde_json::Value,
 }
@@ -264,12 +329,14 @@ string_enums! {
         the role, or the caller may not change this comment), `discussion_closed` (403: writing to \
         a closed discussion; `details.notice` holds the Notice), `not_found` (404), \
         `method_not_allowed` (405), `idempotency_conflict` (409: an `Idempotency-Key` reused with \
-        another body), `payload_too_large` (413: body over 64 KiB), `validation_failed` (422: \
+        another body), `state_conflict` (409: the action no longer fits the object's state, e.g. \
+        restoring a comment its author deleted; `details.current` says the state), \
+        `payload_too_large` (413: body over 64 KiB), `validation_failed` (422: \
         `details.fields` maps field to reason), `rate_limited` (429: see `Retry-After`), \
         `internal` (500).",
         ["bad_request", "unauthorized", "forbidden", "discussion_closed", "not_found",
-         "method_not_allowed", "idempotency_conflict", "payload_too_large", "validation_failed",
-         "rate_limited", "internal"]);
+         "method_not_allowed", "idempotency_conflict", "state_conflict", "payload_too_large",
+         "validation_failed", "rate_limited", "internal"]);
     health_status(false, "Always `ok` while the process serves requests.", ["ok"]);
     readiness_status(false, "`ready` when the database answers.", ["ready", "not_ready"]);
     database_status(false, "Whether the database answered.", ["ok", "unreachable"]);

@@ -2,17 +2,22 @@
 //!
 //! A notification email carries one link per moderation action
 //! (`PUBLIC_BASE_URL/moderation/actions/{token}`). The token names the comment,
-//! the action and the expiry, and is authenticated with HMAC-SHA256 under
-//! `ACTION_LINK_SECRET`. A random nonce makes every token unique, so the service
-//! can remember a used token (by its [`token_fingerprint`]) and refuse it the second
-//! time.
+//! the action, the comment's review round the email was sent in, and the expiry,
+//! and is authenticated with HMAC-SHA256 under `ACTION_LINK_SECRET` (or the secret
+//! the service keeps in its database). A random nonce makes every token unique, so
+//! the service can remember a used token (by its [`token_fingerprint`]) and refuse
+//! it the second time; the round makes a link from an earlier email refuse to
+//! overturn a later decision.
 //!
 //! Token layout (all parts URL-safe, no padding):
 //!
 //! ```text
 //! base64url(payload) "." base64url(HMAC-SHA256(secret, base64url(payload)))
-//! payload = "v1:{comment_id}:{action}:{expires_unix_secs}:{expires_subsec_nanos}:{nonce}"
+//! payload = "v2:{comment_id}:{action}:{round}:{expires_unix_secs}:{expires_subsec_nanos}:{nonce}"
 //! ```
+//!
+//! Tokens of the earlier layout (`v1`, without the round) still verify, as round 0:
+//! they were all issued before rounds existed.
 //!
 //! The MAC is checked (in constant time) before anything in the payload is parsed,
 //! so a forged or tampered token is always [`ActionLinkError::BadSignature`] and
@@ -33,7 +38,9 @@ use crate::domain::states::ModerationAction;
 type HmacSha256 = Hmac<Sha256>;
 
 /// Version tag at the start of every payload; bump it when the layout changes.
-const PAYLOAD_VERSION: &str = "v1";
+const PAYLOAD_VERSION: &str = "v2";
+/// The layout before review rounds: `v1:{comment_id}:{action}:{secs}:{nanos}:{nonce}`.
+const PAYLOAD_VERSION_WITHOUT_ROUND: &str = "v1";
 /// Random bytes per token (encoded as 22 base64url characters).
 const NONCE_BYTES: usize = 16;
 /// No token we issue comes anywhere near this; longer input is rejected unread.
@@ -44,6 +51,8 @@ const MAX_TOKEN_LEN: usize = 512;
 pub struct ActionClaims {
     pub comment_id: i64,
     pub action: ModerationAction,
+    /// The comment's review round the link was issued in; it acts only in that round.
+    pub round: i64,
     pub expires_at: DateTime<Utc>,
     pub nonce: String,
 }
@@ -88,23 +97,28 @@ impl ActionLinkSigner {
     }
 
     /// A URL-safe token (base64url without padding, plus one `.`) for `action` on
-    /// `comment_id` that is valid strictly before `expires_at`. Every call uses a
-    /// fresh random nonce, so two tokens for the same action differ.
+    /// `comment_id` in its review round `round`, valid strictly before `expires_at`.
+    /// Every call uses a fresh random nonce, so two tokens for the same action differ.
     pub fn sign(
         &self,
         comment_id: i64,
         action: ModerationAction,
+        round: i64,
         expires_at: DateTime<Utc>,
     ) -> String {
         let mut nonce = [0u8; NONCE_BYTES];
         rand::rng().fill_bytes(&mut nonce);
         let nonce = URL_SAFE_NO_PAD.encode(nonce);
-        let payload = format!(
-            "{PAYLOAD_VERSION}:{comment_id}:{}:{}:{}:{nonce}",
+        self.sign_payload(&format!(
+            "{PAYLOAD_VERSION}:{comment_id}:{}:{round}:{}:{}:{nonce}",
             action.as_str(),
             expires_at.timestamp(),
             expires_at.timestamp_subsec_nanos(),
-        );
+        ))
+    }
+
+    /// `base64url(payload) "." base64url(HMAC(base64url(payload)))`.
+    fn sign_payload(&self, payload: &str) -> String {
         let payload_b64 = URL_SAFE_NO_PAD.encode(payload.as_bytes());
         let mut mac = self.mac.clone();
         mac.update(payload_b64.as_bytes());
@@ -145,11 +159,18 @@ fn parse_payload(payload_b64: &str) -> Option<ActionClaims> {
     let bytes = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
     let payload = String::from_utf8(bytes).ok()?;
     let mut parts = payload.split(':');
-    if parts.next()? != PAYLOAD_VERSION {
-        return None;
-    }
+    let with_round = match parts.next()? {
+        PAYLOAD_VERSION => true,
+        PAYLOAD_VERSION_WITHOUT_ROUND => false,
+        _ => return None,
+    };
     let comment_id: i64 = parts.next()?.parse().ok()?;
     let action = parts.next()?.parse::<ModerationAction>().ok()?;
+    let round: i64 = if with_round {
+        parts.next()?.parse().ok().filter(|r| *r >= 0)?
+    } else {
+        0
+    };
     let secs: i64 = parts.next()?.parse().ok()?;
     let nanos: u32 = parts.next()?.parse().ok()?;
     let nonce = parts.next()?.to_owned();
@@ -160,6 +181,7 @@ fn parse_payload(payload_b64: &str) -> Option<ActionClaims> {
     Some(ActionClaims {
         comment_id,
         action,
+        round,
         expires_at,
         nonce,
     })
@@ -202,10 +224,11 @@ mod tests {
         let s = signer();
         let expires = t(7 * 86_400);
         for &action in ModerationAction::ALL {
-            let token = s.sign(42, action, expires);
+            let token = s.sign(42, action, 3, expires);
             let claims = s.verify(&token, t(0)).expect("valid token");
             assert_eq!(claims.comment_id, 42);
             assert_eq!(claims.action, action);
+            assert_eq!(claims.round, 3);
             assert_eq!(claims.expires_at, expires);
             assert!(!claims.nonce.is_empty());
         }
@@ -214,8 +237,8 @@ mod tests {
     #[test]
     fn the_token_is_url_safe_and_unique_per_call() {
         let s = signer();
-        let a = s.sign(7, ModerationAction::Hide, t(60));
-        let b = s.sign(7, ModerationAction::Hide, t(60));
+        let a = s.sign(7, ModerationAction::Hide, 0, t(60));
+        let b = s.sign(7, ModerationAction::Hide, 0, t(60));
         assert_ne!(a, b, "the nonce makes every token unique");
         for token in [&a, &b] {
             assert!(
@@ -237,7 +260,7 @@ mod tests {
         let s = signer();
         let expires = t(3600) + Duration::nanoseconds(123_456_789);
         for id in [0, 1, -5, i64::MAX, i64::MIN] {
-            let token = s.sign(id, ModerationAction::Delete, expires);
+            let token = s.sign(id, ModerationAction::Delete, 0, expires);
             let claims = s.verify(&token, t(0)).unwrap();
             assert_eq!(claims.comment_id, id);
             assert_eq!(claims.expires_at, expires);
@@ -247,30 +270,36 @@ mod tests {
     #[test]
     fn a_tampered_payload_is_a_bad_signature() {
         let s = signer();
-        let token = s.sign(42, ModerationAction::Approve, t(3600));
+        let token = s.sign(42, ModerationAction::Approve, 0, t(3600));
         let (payload, tag) = token.split_once('.').unwrap();
 
-        // Re-encode a payload that names another comment and action.
+        // Re-encode an edited payload and keep the original tag.
         let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-        let forged = decoded
-            .replace(":42:", ":43:")
-            .replace(":approve:", ":delete:");
-        let forged_token = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(forged));
+        let with_the_old_tag = |forged: String| {
+            assert_ne!(forged, decoded);
+            s.verify(&format!("{}.{tag}", URL_SAFE_NO_PAD.encode(forged)), t(0))
+        };
+        // Another comment and action.
         assert_eq!(
-            s.verify(&forged_token, t(0)),
+            with_the_old_tag(
+                decoded
+                    .replace(":42:", ":43:")
+                    .replace(":approve:", ":delete:")
+            ),
             Err(ActionLinkError::BadSignature)
         );
-
-        // Extend the expiry.
-        let later = decoded.replacen(
-            &t(3600).timestamp().to_string(),
-            &t(999_999).timestamp().to_string(),
-            1,
-        );
-        assert_ne!(later, decoded);
-        let later_token = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(later));
+        // A later expiry.
         assert_eq!(
-            s.verify(&later_token, t(0)),
+            with_the_old_tag(decoded.replacen(
+                &t(3600).timestamp().to_string(),
+                &t(999_999).timestamp().to_string(),
+                1,
+            )),
+            Err(ActionLinkError::BadSignature)
+        );
+        // Another review round.
+        assert_eq!(
+            with_the_old_tag(decoded.replacen(":approve:0:", ":approve:1:", 1)),
             Err(ActionLinkError::BadSignature)
         );
 
@@ -290,7 +319,7 @@ mod tests {
     #[test]
     fn a_tampered_signature_is_a_bad_signature() {
         let s = signer();
-        let token = s.sign(42, ModerationAction::Hide, t(3600));
+        let token = s.sign(42, ModerationAction::Hide, 0, t(3600));
         let dot = token.find('.').unwrap();
         for i in [dot + 1, dot + 10, token.len() - 2] {
             assert_eq!(
@@ -310,7 +339,7 @@ mod tests {
             );
         }
         // A tag copied from another token does not fit this payload.
-        let other = s.sign(42, ModerationAction::Hide, t(3600));
+        let other = s.sign(42, ModerationAction::Hide, 0, t(3600));
         let (_, other_tag) = other.split_once('.').unwrap();
         assert_eq!(
             s.verify(&format!("{payload}.{other_tag}"), t(0)),
@@ -320,7 +349,7 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_secret_is_a_bad_signature() {
-        let token = signer().sign(42, ModerationAction::Delete, t(3600));
+        let token = signer().sign(42, ModerationAction::Delete, 0, t(3600));
         let other = ActionLinkSigner::new(b"another secret".to_vec());
         assert_eq!(
             other.verify(&token, t(0)),
@@ -332,7 +361,7 @@ mod tests {
     fn a_token_expires_exactly_at_expires_at_to_the_second() {
         let s = signer();
         let expires = t(7 * 86_400);
-        let token = s.sign(1, ModerationAction::Approve, expires);
+        let token = s.sign(1, ModerationAction::Approve, 0, expires);
         assert!(s.verify(&token, expires - Duration::seconds(1)).is_ok());
         assert!(s.verify(&token, expires - Duration::nanoseconds(1)).is_ok());
         assert_eq!(s.verify(&token, expires), Err(ActionLinkError::Expired));
@@ -349,7 +378,7 @@ mod tests {
     #[test]
     fn an_expired_token_with_a_bad_signature_is_reported_as_a_bad_signature() {
         let s = signer();
-        let token = s.sign(1, ModerationAction::Approve, t(0));
+        let token = s.sign(1, ModerationAction::Approve, 0, t(0));
         let other = ActionLinkSigner::new(b"x".to_vec());
         assert_eq!(
             other.verify(&token, t(10)),
@@ -360,7 +389,7 @@ mod tests {
     #[test]
     fn malformed_input_is_rejected_without_panicking() {
         let s = signer();
-        let valid = s.sign(1, ModerationAction::Hide, t(60));
+        let valid = s.sign(1, ModerationAction::Hide, 0, t(60));
         let long = "A".repeat(10_000);
         let long_dotted = format!("{long}.{long}");
         let inputs: Vec<&str> = vec![
@@ -406,7 +435,11 @@ mod tests {
         // Sign payloads by hand with the same key, as a future or buggy version might.
         let s = signer();
         for payload in [
+            "v3:1:hide:0:1556268660:0:nonce",
             "v2:1:hide:1556268660:0:nonce",
+            "v2:1:hide:-1:1556268660:0:nonce",
+            "v2:1:hide:x:1556268660:0:nonce",
+            "v2:1:hide:0:1556268660:0:nonce:extra",
             "v1:1:publish:1556268660:0:nonce",
             "v1:x:hide:1556268660:0:nonce",
             "v1:1:hide:soon:0:nonce",
@@ -415,16 +448,24 @@ mod tests {
             "v1:1:hide",
             "",
         ] {
-            let payload_b64 = URL_SAFE_NO_PAD.encode(payload);
-            let mut mac = s.mac.clone();
-            mac.update(payload_b64.as_bytes());
-            let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-            let token = format!("{payload_b64}.{tag}");
+            let token = s.sign_payload(payload);
             assert!(
                 matches!(s.verify(&token, t(0)), Err(ActionLinkError::Malformed)),
                 "{payload:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_token_of_the_layout_without_rounds_verifies_as_round_zero() {
+        let s = signer();
+        let secs = t(3600).timestamp();
+        let token = s.sign_payload(&format!("v1:42:hide:{secs}:0:nonce"));
+        let claims = s.verify(&token, t(0)).expect("a v1 token is still valid");
+        assert_eq!(claims.comment_id, 42);
+        assert_eq!(claims.action, ModerationAction::Hide);
+        assert_eq!(claims.round, 0);
+        assert_eq!(claims.expires_at, t(3600));
     }
 
     #[test]

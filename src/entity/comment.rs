@@ -21,6 +21,10 @@ pub struct Model {
     pub first_flag_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub edited_at: Option<DateTimeUtc>,
+    /// Ends with every moderator decision; an emailed action link acts only in its round.
+    pub review_round: i64,
+    /// The author deleted the comment: it can never be restored.
+    pub deleted_by_author: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

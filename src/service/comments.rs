@@ -182,7 +182,9 @@ pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(
         return Ok(());
     }
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    comments::change_status(&*txn, &existing, existing.status, CommentStatus::Deleted).await?;
+    if comments::change_status(&*txn, &existing, existing.status, CommentStatus::Deleted).await? {
+        crate::store::moderation::deleted_by_author(&*txn, existing.id).await?;
+    }
     txn.commit().await?;
     state.invalidate_article(&existing.article_id);
     Ok(())

@@ -1,15 +1,20 @@
 //! A moderator's decision on a comment: the one function behind the API's
 //! `POST /comments/{id}/moderation` and the emailed action links.
+//!
+//! Decisions hold: every decision that changes something ends the comment's review round, and an
+//! emailed link acts only in the round its email was sent in, so a link from an earlier email
+//! cannot overturn a later decision. A comment its author deleted can never be restored (only
+//! deleting it again is allowed, and changes nothing but its flags).
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 use crate::db;
 use crate::domain::action_link::{ActionClaims, ActionLinkError, token_fingerprint};
 use crate::domain::states::{ModerationAction, Via};
-use crate::entity::{comment, used_action_token};
+use crate::entity::{comment, moderation_log, used_action_token};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{comments, moderation};
+use crate::store::{audit, comments, moderation};
 
 /// One decision: what, by whom, and how.
 pub struct Decision<'a> {
@@ -18,9 +23,16 @@ pub struct Decision<'a> {
     pub moderator: &'a str,
     pub note: Option<&'a str>,
     pub via: Via,
-    /// The emailed action link the decision came through; it is spent in the decision's
-    /// transaction, so it acts once.
-    pub link: Option<&'a str>,
+    /// The emailed action link the decision came through; it acts only in its review round and
+    /// is spent in the decision's transaction, so it acts once.
+    pub link: Option<Link<'a>>,
+}
+
+/// An emailed action link: the token and the review round it was issued for.
+#[derive(Clone, Copy)]
+pub struct Link<'a> {
+    pub token: &'a str,
+    pub round: i64,
 }
 
 /// How a decision ended.
@@ -30,28 +42,67 @@ pub enum Decided {
     Done(comment::Model),
     /// No such comment (any more).
     CommentGone,
-    /// The action link was already used.
-    LinkUsed,
+    /// The link's review round is over (someone decided since its email), or the link was used:
+    /// the newest decision on the comment, if the log has one.
+    AlreadyDecided(Option<moderation_log::Model>),
+    /// The author deleted the comment: it cannot be approved or hidden.
+    DeletedByAuthor(comment::Model),
 }
 
-/// Applies a decision in one transaction: the comment's status, its flags resolved, the audit
-/// log, and the spent link. Repeating a decision changes nothing and logs nothing.
+/// Why a decision does not apply to a comment as it is now.
+enum Refusal {
+    /// The link's round is over, or the link was used.
+    AlreadyDecided,
+    /// The author deleted the comment and the decision would restore it.
+    DeletedByAuthor,
+}
+
+/// Whether `action`, through a link of review round `round` (none for the API), applies to
+/// `comment` as it is now.
+fn refusal(
+    comment: &comment::Model,
+    action: ModerationAction,
+    round: Option<i64>,
+) -> Option<Refusal> {
+    if round.is_some_and(|r| r != comment.review_round) {
+        Some(Refusal::AlreadyDecided)
+    } else if comment.deleted_by_author && action != ModerationAction::Delete {
+        Some(Refusal::DeletedByAuthor)
+    } else {
+        None
+    }
+}
+
+/// Applies a decision in one transaction: the comment's status, its flags resolved, the end of its
+/// review round, the audit log, and the spent link. Repeating a decision changes nothing and logs
+/// nothing.
 pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided, ApiError> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    let Some(current) = comments::find(&*txn, decision.comment_id).await? else {
+    let Some(current) = moderation::lock(&*txn, decision.comment_id).await? else {
         return Ok(Decided::CommentGone);
     };
-    if let Some(token) = decision.link {
+    match refusal(&current, decision.action, decision.link.map(|l| l.round)) {
+        Some(Refusal::AlreadyDecided) => {
+            drop(txn);
+            return already_decided(state, current.id).await;
+        }
+        Some(Refusal::DeletedByAuthor) => return Ok(Decided::DeletedByAuthor(current)),
+        None => {}
+    }
+    if let Some(link) = decision.link {
         let spent = used_action_token::ActiveModel {
-            fingerprint: Set(token_fingerprint(token)),
+            fingerprint: Set(token_fingerprint(link.token)),
             used_at: Set(now),
         }
         .insert(&*txn)
         .await;
         match spent {
             Ok(_) => {}
-            Err(e) if db::is_unique_violation(&e) => return Ok(Decided::LinkUsed),
+            Err(e) if db::is_unique_violation(&e) => {
+                drop(txn);
+                return already_decided(state, current.id).await;
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -80,16 +131,29 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
     Ok(after.map_or(Decided::CommentGone, Decided::Done))
 }
 
+/// The newest decision on a comment, read outside the refused decision's transaction.
+async fn already_decided(state: &AppState, comment_id: i64) -> Result<Decided, ApiError> {
+    Ok(Decided::AlreadyDecided(
+        audit::last_decision(&state.db, comment_id).await?,
+    ))
+}
+
 /// What an action link is worth now.
 #[derive(Debug)]
 pub enum LinkCheck {
-    Valid(ActionClaims),
+    /// The link would act on the comment.
+    Valid(ActionClaims, comment::Model),
     Expired,
     Invalid,
-    Used,
+    CommentGone,
+    /// Used, or its round is over: the newest decision on the comment, if any.
+    AlreadyDecided(Option<moderation_log::Model>),
+    /// The author deleted the comment; the link would restore it.
+    DeletedByAuthor(comment::Model),
 }
 
-/// Checks an action link: authentic, not expired, not used.
+/// Checks an action link without acting: authentic, not expired, not used, its round not over,
+/// and not restoring what the author deleted.
 pub async fn check_link(state: &AppState, token: &str) -> Result<LinkCheck, ApiError> {
     let claims = match state.signer.verify(token, state.clock.now()) {
         Ok(c) => c,
@@ -99,9 +163,19 @@ pub async fn check_link(state: &AppState, token: &str) -> Result<LinkCheck, ApiE
     let used = used_action_token::Entity::find_by_id(token_fingerprint(token))
         .one(&state.db)
         .await?;
-    Ok(if used.is_some() {
-        LinkCheck::Used
+    let Some(comment) = comments::find(&state.db, claims.comment_id).await? else {
+        return Ok(LinkCheck::CommentGone);
+    };
+    let refused = if used.is_some() {
+        Some(Refusal::AlreadyDecided)
     } else {
-        LinkCheck::Valid(claims)
+        refusal(&comment, claims.action, Some(claims.round))
+    };
+    Ok(match refused {
+        Some(Refusal::AlreadyDecided) => {
+            LinkCheck::AlreadyDecided(audit::last_decision(&state.db, comment.id).await?)
+        }
+        Some(Refusal::DeletedByAuthor) => LinkCheck::DeletedByAuthor(comment),
+        None => LinkCheck::Valid(claims, comment),
     })
 }

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 
-use crate::domain::states::{LogAction, Via};
+use crate::domain::states::{LogAction, ModerationAction, Via};
 use crate::entity::moderation_log;
 
 pub struct Entry<'a> {
@@ -44,4 +45,18 @@ pub async fn list(
 ) -> Result<Vec<moderation_log::Model>, DbErr> {
     let query = moderation_log::Entity::find();
     super::newest_first(db, query, moderation_log::Column::Id, before, limit).await
+}
+
+/// The newest decision on a comment (approve, hide or delete): who decided what, when, and how.
+pub async fn last_decision(
+    db: &impl ConnectionTrait,
+    comment_id: i64,
+) -> Result<Option<moderation_log::Model>, DbErr> {
+    let decisions = ModerationAction::ALL.iter().map(|a| LogAction::from(*a));
+    moderation_log::Entity::find()
+        .filter(moderation_log::Column::CommentId.eq(comment_id))
+        .filter(moderation_log::Column::Action.is_in(decisions))
+        .order_by_desc(moderation_log::Column::Id)
+        .one(db)
+        .await
 }

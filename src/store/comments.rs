@@ -49,6 +49,8 @@ pub async fn insert(
         first_flag_at: Set(None),
         created_at: Set(now),
         edited_at: Set(None),
+        review_round: Set(0),
+        deleted_by_author: Set(false),
     }
     .insert(db)
     .await?;

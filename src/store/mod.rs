@@ -9,6 +9,7 @@ pub mod flags;
 pub mod idempotency;
 pub mod moderation;
 pub mod outbox;
+pub mod secrets;
 pub mod topics;
 
 use sea_orm::{

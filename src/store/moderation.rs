@@ -1,16 +1,26 @@
 //! A moderator's decision on a comment and the moderation queue.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Value};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, Value};
 
 use crate::db::stmt;
 use crate::domain::states::{ModerationAction, Via};
 use crate::entity::comment;
 use crate::store::{audit, comments, flags};
 
-/// Applies a decision: the comment's status, its flags resolved (the count starts again), and an
-/// audit-log entry — all in the caller's transaction. Repeating a decision changes nothing and
-/// logs nothing. Returns whether anything changed.
+/// Reads a comment for a decision and, on PostgreSQL, locks its row until the transaction ends,
+/// so concurrent decisions (and an author's delete) on one comment take turns. SQLite's write
+/// transaction already holds the database's one write lock.
+pub async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<Option<comment::Model>, DbErr> {
+    comment::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await
+}
+
+/// Applies a decision: the comment's status, its flags resolved (the count starts again), the
+/// end of its review round, and an audit-log entry — all in the caller's transaction. Repeating
+/// a decision changes nothing and logs nothing. Returns whether anything changed.
 pub async fn decide(
     db: &impl ConnectionTrait,
     existing: &comment::Model,
@@ -27,6 +37,7 @@ pub async fn decide(
     if !status_changed && resolved == 0 {
         return Ok(false);
     }
+    end_review_round(db, existing.id).await?;
     audit::write(
         db,
         audit::Entry {
@@ -41,6 +52,29 @@ pub async fn decide(
     )
     .await?;
     Ok(true)
+}
+
+/// Ends a comment's review round: the action links of every email sent so far stop acting.
+async fn end_review_round(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    db.execute_raw(stmt(
+        db,
+        "UPDATE comments SET review_round = review_round + 1 WHERE id = $1",
+        [id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Records that the author deleted the comment (in the caller's transaction): no decision can
+/// restore it.
+pub async fn deleted_by_author(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    db.execute_raw(stmt(
+        db,
+        "UPDATE comments SET deleted_by_author = $1 WHERE id = $2",
+        [true.into(), id.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Where a queue page ends: (flag count, first flag time, id) of its last comment.

@@ -22,6 +22,10 @@ on_both_databases!(
     flags_follow_the_rules_of_the_contract,
     the_queue_puts_most_flags_first_and_a_decision_resolves_them,
     the_outbox_and_the_log_are_listed_newest_first,
+    an_old_email_link_cannot_overturn_a_later_decision,
+    a_comment_its_author_deleted_can_never_be_restored,
+    email_decisions_name_the_moderator_by_kuerzel,
+    links_work_on_every_replica_and_after_a_restart_without_a_configured_secret,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -355,19 +359,31 @@ async fn email_action_links_show_a_page_on_get_and_act_once_on_post(db: Db) {
             .status(),
         StatusCode::BAD_REQUEST
     );
-    // Expired: the delete link works until ACTION_LINK_DAYS (7) after the email, not after.
+    // Expired: a delete link works until ACTION_LINK_DAYS (7) after the email, not after (the
+    // delete link of the first email acts no more: the hide decision ended its round).
     let link_made = app.clock.now();
+    let other = app.comment("a1", "autor-2", "Noch einer").await;
+    flag(&app, &other, "leser", "abuse", None).await;
+    let mails = smtp.wait_for(2, WAIT).await;
+    let (_, _, other_delete) = links(&mails[1]);
     app.clock
         .set(link_made + chrono::Duration::days(7) - chrono::Duration::seconds(1));
-    let page = app.client.get(local(&delete)).send().await.unwrap();
+    let page = app.client.get(local(&other_delete)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK, "a second before expiry");
     app.clock.advance(chrono::Duration::seconds(1));
-    let response = app.client.post(local(&delete)).send().await.unwrap();
+    let response = app.client.post(local(&other_delete)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::GONE);
     let (_, comment) = app
         .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
         .await;
     assert_eq!(comment["status"], "hidden", "refused links changed nothing");
+    let (_, comment) = app
+        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{other}"), None)
+        .await;
+    assert_eq!(
+        comment["status"], "visible",
+        "refused links changed nothing"
+    );
     let (_, log) = app
         .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
         .await;
@@ -579,4 +595,268 @@ async fn the_outbox_and_the_log_are_listed_newest_first(db: Db) {
         3,
         "one .eml file per notification without SMTP_URL"
     );
+}
+
+/// POSTs an action link's confirmation form with `kuerzel` (the `local` address of the link).
+async fn confirm(app: &TestApp, link: &str, kuerzel: &str) -> (StatusCode, String) {
+    let response = app
+        .client
+        .post(link)
+        .form(&[("kuerzel", kuerzel)])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+async fn status_of(app: &TestApp, id: &str) -> Value {
+    let (_, comment) = app
+        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
+        .await;
+    comment["status"].clone()
+}
+
+async fn log_entries(app: &TestApp) -> Vec<Value> {
+    let (_, log) = app
+        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
+        .await;
+    log["entries"].as_array().unwrap().clone()
+}
+
+async fn decide_by_api(app: &TestApp, id: &str, action: &str) -> (StatusCode, Value) {
+    app.call_as_moderator(
+        Method::POST,
+        &format!("/api/v1/comments/{id}/moderation"),
+        Some(json!({"action": action})),
+    )
+    .await
+}
+
+async fn an_old_email_link_cannot_overturn_a_later_decision(db: Db) {
+    let smtp = TestSmtpServer::start().await;
+    let app = app_with_smtp(db, &smtp, &[]).await;
+    let local = |link: &str| link.replace("https://kommentare.example.at", &app.address);
+    app.put_recent_article("a1", None).await;
+    let id = app.comment("a1", "autor", "Grenzwertig").await;
+    flag(&app, &id, "leser-1", "abuse", None).await;
+    let mails = smtp.wait_for(1, WAIT).await;
+    let (approve, hide, delete) = links(&mails[0]);
+
+    // Hidden through the email, then deleted through the API.
+    let (status, page) = confirm(&app, &local(&hide), "AB").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (status, body) = decide_by_api(&app, &id, "delete").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "deleted");
+
+    // The approve link of the same email shows who decided what and when, and changes nothing.
+    let page = app.client.get(local(&approve)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::CONFLICT);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Bereits entschieden"), "{html}");
+    assert!(
+        html.contains("anna hat ihn am") && html.contains("über die API gelöscht"),
+        "{html}"
+    );
+    // When: the app's clock, in the newsroom's time zone.
+    let decided_at = app
+        .clock
+        .now()
+        .with_timezone(&chrono_tz::Europe::Vienna)
+        .format("%d.%m.%Y um %H:%M Uhr")
+        .to_string();
+    assert!(html.contains(&decided_at), "{decided_at} in {html}");
+    let (status, html) = confirm(&app, &local(&approve), "CD").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains("anna"), "{html}");
+    let (status, _) = confirm(&app, &local(&delete), "CD").await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a repeat through an old link is refused too"
+    );
+    assert_eq!(status_of(&app, &id).await, "deleted");
+    let entries = log_entries(&app).await;
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries[0]["moderator"], "anna");
+    assert_eq!(entries[1]["moderator"], "email:AB");
+
+    // A moderator restores it; a new flag starts a new round, whose email's links act.
+    let (status, _) = decide_by_api(&app, &id, "approve").await;
+    assert_eq!(status, StatusCode::OK);
+    flag(&app, &id, "leser-2", "spam", None).await;
+    let mails = smtp.wait_for(2, WAIT).await;
+    let (_, new_hide, _) = links(&mails[1]);
+    let (status, html) = confirm(&app, &local(&approve), "").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(
+        html.contains("anna hat ihn am") && html.contains("freigegeben"),
+        "{html}"
+    );
+    assert_eq!(status_of(&app, &id).await, "visible");
+    let (status, html) = confirm(&app, &local(&new_hide), "").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(status_of(&app, &id).await, "hidden");
+    smtp.stop().await;
+}
+
+async fn a_comment_its_author_deleted_can_never_be_restored(db: Db) {
+    let smtp = TestSmtpServer::start().await;
+    let app = app_with_smtp(db, &smtp, &[]).await;
+    let local = |link: &str| link.replace("https://kommentare.example.at", &app.address);
+    app.put_recent_article("a1", None).await;
+    let id = app.comment("a1", "autor", "Der Text des Autors").await;
+    flag(&app, &id, "leser", "abuse", None).await;
+    let mails = smtp.wait_for(1, WAIT).await;
+    let (approve, hide, delete) = links(&mails[0]);
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/comments/{id}"),
+            Some(json!({"author_id": "autor"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Neither link nor API brings the text back.
+    for link in [&approve, &hide] {
+        let page = app.client.get(local(link)).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::CONFLICT);
+        assert!(page.text().await.unwrap().contains("Vom Autor gelöscht"));
+        let (status, html) = confirm(&app, &local(link), "AB").await;
+        assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    }
+    for action in ["approve", "hide"] {
+        let (status, err) = decide_by_api(&app, &id, action).await;
+        assert_error(status, &err, 409, "state_conflict");
+        assert_eq!(err["error"]["details"]["current"], "deleted", "{err}");
+    }
+    assert_eq!(status_of(&app, &id).await, "deleted");
+    let (_, page) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments", None)
+        .await;
+    assert_eq!(page["article"]["comment_count"], 0);
+
+    // Deleting it again is harmless: through the link (its flag is resolved) and the API.
+    let (status, html) = confirm(&app, &local(&delete), "AB").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (status, body) = decide_by_api(&app, &id, "delete").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "deleted");
+    assert_eq!(body["flag_count"], 0);
+    let (status, err) = decide_by_api(&app, &id, "approve").await;
+    assert_error(status, &err, 409, "state_conflict");
+    assert_eq!(status_of(&app, &id).await, "deleted");
+    let entries = log_entries(&app).await;
+    assert_eq!(
+        entries.len(),
+        1,
+        "only the link's delete resolved a flag: {entries:?}"
+    );
+    assert_eq!(entries[0]["action"], "delete");
+    smtp.stop().await;
+}
+
+async fn email_decisions_name_the_moderator_by_kuerzel(db: Db) {
+    let smtp = TestSmtpServer::start().await;
+    let app = app_with_smtp(db, &smtp, &[]).await;
+    let local = |link: &str| link.replace("https://kommentare.example.at", &app.address);
+    app.put_recent_article("a1", None).await;
+    let first = app.comment("a1", "autor-1", "Eins").await;
+    let second = app.comment("a1", "autor-2", "Zwei").await;
+    flag(&app, &first, "leser", "abuse", None).await;
+    smtp.wait_for(1, WAIT).await;
+    flag(&app, &second, "leser", "abuse", None).await;
+    let mails = smtp.wait_for(2, WAIT).await;
+    let (_, hide_first, _) = links(&mails[0]);
+    let (_, hide_second, _) = links(&mails[1]);
+
+    // The page asks for the Kürzel and keeps the token to itself.
+    let page = app.client.get(local(&hide_first)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let headers = page.headers().clone();
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["cache-control"], "no-store");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert!(csp.contains("form-action 'self'"), "{csp}");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"<label for="kuerzel">"#) && html.contains(r#"name="kuerzel""#),
+        "{html}"
+    );
+    assert!(
+        html.contains("forum@krone.at"),
+        "says what an empty field logs"
+    );
+
+    // A bad Kürzel shows the page again, saying why, and changes nothing.
+    for bad in ["A1", "A B", "<script>", "ABCDEFGHIJKLMNOPQ"] {
+        let (status, html) = confirm(&app, &local(&hide_first), bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {html}");
+        assert!(html.contains("1 bis 16 Buchstaben"), "{html}");
+        assert!(html.contains(r#"<form method="post""#), "{html}");
+        assert!(!html.contains("<script>"), "escaped: {html}");
+    }
+    assert_eq!(status_of(&app, &first).await, "visible");
+    assert!(log_entries(&app).await.is_empty());
+
+    // 16 letters, umlauts included, name the moderator; an empty field names the mailbox.
+    let (status, html) = confirm(&app, &local(&hide_first), " ÖzLÜßabcdefghijk ").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (status, html) = confirm(&app, &local(&hide_second), "").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let entries = log_entries(&app).await;
+    assert_eq!(entries[1]["moderator"], "email:ÖzLÜßabcdefghijk");
+    assert_eq!(entries[1]["via"], "email");
+    assert_eq!(entries[0]["moderator"], "forum@krone.at");
+    smtp.stop().await;
+}
+
+async fn links_work_on_every_replica_and_after_a_restart_without_a_configured_secret(db: Db) {
+    let smtp = TestSmtpServer::start().await;
+    let no_secret = ("ACTION_LINK_SECRET", String::new());
+    let one = app_with_smtp(db, &smtp, std::slice::from_ref(&no_secret)).await;
+    let two = spawn_app_on(one.database.share(), std::slice::from_ref(&no_secret), None).await;
+    let on =
+        |app: &TestApp, link: &str| link.replace("https://kommentare.example.at", &app.address);
+    one.put_recent_article("a1", None).await;
+    let id = one.comment("a1", "autor", "Text").await;
+    flag(&one, &id, "leser", "abuse", None).await;
+    let mails = smtp.wait_for(1, WAIT).await;
+    let (_, hide, _) = links(&mails[0]);
+
+    // The other replica knows the link.
+    let page = two.client.get(on(&two, &hide)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "valid on the other replica");
+
+    // After both stop and one starts again, the link still acts.
+    two.stop().await;
+    one.stop().await;
+    let database = one.database;
+    let restarted = spawn_app_on(database, std::slice::from_ref(&no_secret), None).await;
+    let (status, html) = confirm(&restarted, &on(&restarted, &hide), "").await;
+    assert_eq!(status, StatusCode::OK, "valid after a restart: {html}");
+    assert_eq!(status_of(&restarted, &id).await, "hidden");
+
+    // A configured ACTION_LINK_SECRET wins over the stored one.
+    let configured = spawn_app_on(
+        restarted.database.share(),
+        &[("ACTION_LINK_SECRET", "another-secret-for-links".to_string())],
+        None,
+    )
+    .await;
+    let page = configured
+        .client
+        .get(on(&configured, &hide))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::BAD_REQUEST,
+        "signed with another secret"
+    );
+    smtp.stop().await;
 }

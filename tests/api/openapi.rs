@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::helpers::{Db, TestApp, spawn_app};
@@ -394,6 +394,7 @@ async fn every_error_response_of_the_api_has_the_error_shape() {
         "discussion_closed",
         "not_found",
         "idempotency_conflict",
+        "state_conflict",
         "payload_too_large",
         "validation_failed",
         "rate_limited",
@@ -424,9 +425,107 @@ async fn the_docs_page_is_html_and_needs_no_token() {
         "content type {content_type}"
     );
     let html = response.text().await.expect("body");
-    assert!(html.contains("api-reference"), "a Scalar page");
     assert!(
-        html.contains("/api/v1/articles/{id}/comments"),
-        "the page embeds the document"
+        html.contains(r#"id="swagger-ui""#),
+        "a Swagger UI page: {html}"
     );
+    // Swagger UI reads the document from this service.
+    let initializer = app
+        .request(Method::GET, "/docs/swagger-initializer.js", None, None)
+        .await;
+    assert_eq!(initializer.status(), StatusCode::OK);
+    assert!(
+        initializer
+            .text()
+            .await
+            .unwrap()
+            .contains(r#""url": "openapi.json""#)
+    );
+}
+
+/// The `src` and `href` values of a page.
+fn references(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attribute) {
+            rest = &rest[i + attribute.len()..];
+            let end = rest.find('"').unwrap_or(rest.len());
+            found.push(rest[..end].to_string());
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_load_nothing_from_another_origin() {
+    let app = spawn_app(Db::Sqlite).await;
+    let response = app.request(Method::GET, "/docs", None, None).await;
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(
+        !csp.contains("http") && !csp.contains('*'),
+        "only this origin: {csp}"
+    );
+    let html = response.text().await.unwrap();
+    assert!(!html.contains("<script>"), "no inline script: {html}");
+    let referenced = references(&html);
+    assert!(referenced.len() >= 4, "{referenced:?}");
+    for reference in referenced {
+        assert!(
+            reference.starts_with("docs/"),
+            "{reference} is not served by this binary"
+        );
+        let file = app
+            .request(Method::GET, &format!("/{reference}"), None, None)
+            .await;
+        assert_eq!(file.status(), StatusCode::OK, "{reference}");
+        let content_type = file.headers()[CONTENT_TYPE].to_str().unwrap().to_string();
+        let expected = match reference.rsplit('.').next() {
+            Some("js") => "javascript",
+            Some("css") => "text/css",
+            _ => "image/png",
+        };
+        assert!(
+            content_type.contains(expected),
+            "{reference}: {content_type}"
+        );
+        assert!(!file.bytes().await.unwrap().is_empty(), "{reference}");
+    }
+    let (status, body) = crate::helpers::json_of(
+        app.request(Method::GET, "/docs/no-such-file.js", None, None)
+            .await,
+    )
+    .await;
+    crate::helpers::assert_error(status, &body, 404, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app(Db::Sqlite).await;
+    app.put_recent_article("a1", None).await;
+    let status_with = |authorization: String| {
+        let request = app
+            .client
+            .get(format!("{}/api/v1/articles/a1", app.address))
+            .header("Authorization", authorization);
+        async move { request.send().await.expect("request").status() }
+    };
+    let token = crate::helpers::SERVICE_TOKEN;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let status = status_with(format!("{scheme} {token}")).await;
+        assert_eq!(status, StatusCode::OK, "{scheme}");
+    }
+    for value in [
+        format!("Basic {token}"),
+        format!("Bearer{token}"),
+        "BEARER wrong-token".to_string(),
+    ] {
+        let status = status_with(value.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{value}");
+    }
 }
