@@ -49,7 +49,7 @@ enum Command {
 enum JobsCommand {
     /// Run one job once and print a one-line summary.
     Run {
-        /// close-expired or deliver-notifications
+        /// close-expired, deliver-notifications or purge
         name: String,
     },
 }
@@ -153,7 +153,7 @@ async fn generate(
 
 async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
     let job = JobName::parse(name).ok_or_else(|| {
-        format!("unknown job `{name}`; jobs are close-expired and deliver-notifications")
+        format!("unknown job `{name}`; jobs are close-expired, deliver-notifications and purge")
     })?;
     let db = comment_service::db::connect(&settings).await?;
     comment_service::db::migrate(&db).await?;
@@ -164,6 +164,7 @@ async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
             JobName::DeliverNotifications => {
                 println!("deliver-notifications: sent {n} notifications")
             }
+            JobName::Purge => println!("purge: removed {n} records past retention"),
         },
         RunOutcome::Busy => println!("{}: skipped, another run is in progress", job.as_str()),
     }

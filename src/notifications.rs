@@ -1,14 +1,17 @@
-//! Queuing the community team's emails about flagged comments: rendered from a snapshot of the
-//! comment and its flags, in the transaction of the flag that triggers them.
+//! The community team's emails about flagged comments. The flag's transaction queues a snapshot
+//! of the comment and its flags (what the mail shows is what was flagged, even if the comment
+//! changes later); the deliverer renders the mail from it when it sends, and only then signs the
+//! action links, so no live link is ever stored.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
+use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
 use crate::domain::action_link::ActionLinkSigner;
-use crate::domain::states::{ModerationAction, NotificationKind};
-use crate::entity::{article, comment};
-use crate::mail::{NotificationView, render_notification_in};
+use crate::domain::states::{FlagReason, ModerationAction, NotificationKind};
+use crate::entity::{article, comment, notification};
+use crate::mail::{MailError, NotificationView, OutgoingEmail, render_notification_in};
 use crate::store::{flags, outbox};
 
 /// The link a moderator follows to act on a comment from an email.
@@ -30,6 +33,20 @@ pub fn action_url(
     )
 }
 
+/// What a notification shows, as it was when the flag was committed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub article_title: String,
+    pub article_url: String,
+    pub comment_body: String,
+    pub author_name: String,
+    pub author_id: String,
+    pub comment_created_at: DateTime<Utc>,
+    pub flag_count: u32,
+    pub reasons: Vec<(FlagReason, u32)>,
+    pub notes: Vec<String>,
+}
+
 /// The domain of `MODERATION_EMAIL_FROM`, for Message-IDs.
 fn message_id_domain(from: &str) -> String {
     let address = from
@@ -44,12 +61,11 @@ fn message_id_domain(from: &str) -> String {
         .unwrap_or_else(|| "comment-service".to_string())
 }
 
-/// Renders and queues one notification about `comment`. Every mail about one comment joins the
-/// thread of the first one (`In-Reply-To`/`References`).
+/// Queues one notification about `comment` with a snapshot of it and its open flags. Every mail
+/// about one comment joins the thread of the first one (`In-Reply-To`/`References`).
 pub async fn queue(
     db: &impl ConnectionTrait,
     settings: &Settings,
-    signer: &ActionLinkSigner,
     kind: NotificationKind,
     comment: &comment::Model,
     article: &article::Model,
@@ -59,28 +75,22 @@ pub async fn queue(
         .await?
         .remove(&comment.id)
         .unwrap_or_default();
-    let view = NotificationView {
-        kind,
+    let snapshot = Snapshot {
         article_title: article.title.clone(),
         article_url: article.url.clone(),
-        comment_id: comment.id.to_string(),
         comment_body: comment.body.clone(),
         author_name: comment.author_name.clone(),
         author_id: comment.author_id.clone(),
         comment_created_at: comment.created_at,
         flag_count: summary.total,
-        reasons: summary
-            .reasons_by_count()
-            .into_iter()
-            .map(|(reason, n)| (reason.as_str().to_string(), n))
-            .collect(),
+        reasons: summary.reasons_by_count(),
         notes: summary.notes.clone(),
-        approve_url: action_url(settings, signer, comment.id, ModerationAction::Approve, now),
-        hide_url: action_url(settings, signer, comment.id, ModerationAction::Hide, now),
-        delete_url: action_url(settings, signer, comment.id, ModerationAction::Delete, now),
     };
-    let (subject, text, html) = render_notification_in(&view, settings.lifecycle.newsroom_timezone)
+    let view = view(comment.id, kind, &snapshot, [String::new(), String::new(), String::new()]);
+    // The subject holds no link: it is rendered now and kept.
+    let (subject, _, _) = render_notification_in(&view, settings.lifecycle.newsroom_timezone)
         .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let snapshot = serde_json::to_string(&snapshot).map_err(|e| DbErr::Custom(e.to_string()))?;
     let root = outbox::thread_root(db, comment.id).await?;
     let nonce: u64 = rand::random();
     let message_id = format!(
@@ -98,13 +108,73 @@ pub async fn queue(
             message_id,
             in_reply_to: root,
             subject,
-            body_text: text,
-            body_html: html,
+            snapshot,
         },
         now,
     )
     .await?;
     Ok(())
+}
+
+fn view(
+    comment_id: i64,
+    kind: NotificationKind,
+    s: &Snapshot,
+    [approve_url, hide_url, delete_url]: [String; 3],
+) -> NotificationView {
+    NotificationView {
+        kind,
+        article_title: s.article_title.clone(),
+        article_url: s.article_url.clone(),
+        comment_id: comment_id.to_string(),
+        comment_body: s.comment_body.clone(),
+        author_name: s.author_name.clone(),
+        author_id: s.author_id.clone(),
+        comment_created_at: s.comment_created_at,
+        flag_count: s.flag_count,
+        reasons: s.reasons.clone(),
+        notes: s.notes.clone(),
+        approve_url,
+        hide_url,
+        delete_url,
+    }
+}
+
+/// The mail of an outbox row, with action links signed `now`. A row queued before snapshots
+/// existed is sent as it was stored.
+pub fn render(
+    row: &notification::Model,
+    settings: &Settings,
+    signer: &ActionLinkSigner,
+    now: DateTime<Utc>,
+) -> Result<OutgoingEmail, MailError> {
+    let (text, html) = match &row.snapshot {
+        Some(json) => {
+            let snapshot: Snapshot =
+                serde_json::from_str(json).map_err(|e| MailError::Template {
+                    template: "snapshot".to_owned(),
+                    reason: e.to_string(),
+                })?;
+            let link = |action| action_url(settings, signer, row.comment_id, action, now);
+            let links = [
+                link(ModerationAction::Approve),
+                link(ModerationAction::Hide),
+                link(ModerationAction::Delete),
+            ];
+            let view = view(row.comment_id, row.kind, &snapshot, links);
+            let (_, text, html) =
+                render_notification_in(&view, settings.lifecycle.newsroom_timezone)?;
+            (text, html)
+        }
+        None => (row.body_text.clone(), row.body_html.clone()),
+    };
+    Ok(OutgoingEmail {
+        subject: row.subject.clone(),
+        text,
+        html,
+        message_id: row.message_id.clone(),
+        in_reply_to: row.in_reply_to.clone(),
+    })
 }
 
 #[cfg(test)]

@@ -63,7 +63,15 @@ impl Application {
         }
         let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
         crate::db::spawn_checkpoints(&db);
-        let jobs = build_jobs(db.clone(), settings.clone(), clock.clone())?;
+        let signer = signer(&settings);
+        let owner = lease_owner(&settings.http.bind_addr, listener.local_addr()?);
+        let jobs = build_jobs(
+            db.clone(),
+            settings.clone(),
+            clock.clone(),
+            signer.clone(),
+            owner,
+        )?;
         spawn_wake_loop(jobs.clone());
         let tokens = web::Data::new(settings.api_tokens.clone());
         let state = web::Data::new(AppState {
@@ -71,25 +79,14 @@ impl Application {
             clock,
             settings: settings.clone(),
             jobs: jobs.clone(),
-            signer: crate::domain::action_link::ActionLinkSigner::new(
-                settings
-                    .moderation
-                    .action_link_secret
-                    .expose_secret()
-                    .to_vec(),
-            ),
+            signer,
             pages: crate::cache::PageCache::new(settings.http.page_cache_mb as usize * 1024 * 1024),
             metrics: crate::metrics::handle(),
             write_gate: crate::db::WriteGate::for_backend(db_backend),
             topic_articles: crate::cache::TopicArticles::default(),
             refresh_permits: Arc::new(tokio::sync::Semaphore::new(8)),
         });
-        let scheduler = Scheduler::start(
-            jobs,
-            &settings.schedules.close_expired,
-            &settings.schedules.deliver_notifications,
-        )
-        .await?;
+        let scheduler = Scheduler::start(jobs, &settings.schedules).await?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -166,19 +163,53 @@ pub fn jobs_for(
     db: DatabaseConnection,
     settings: Settings,
 ) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
-    build_jobs(db, Arc::new(settings), Clock::system())
+    let signer = signer(&settings);
+    build_jobs(db, Arc::new(settings), Clock::system(), signer, None)
+}
+
+fn signer(settings: &Settings) -> crate::domain::action_link::ActionLinkSigner {
+    crate::domain::action_link::ActionLinkSigner::new(
+        settings
+            .moderation
+            .action_link_secret
+            .expose_secret()
+            .to_vec(),
+    )
+}
+
+/// The name under which a serving process holds outbox leases: this host and the address it is
+/// bound to, which no other live process can hold. `None` (random names, nothing recovered) when
+/// the host has no name or the port was picked at random.
+fn lease_owner(requested: &str, bound: std::net::SocketAddr) -> Option<String> {
+    if requested
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|a| a.port() == 0)
+    {
+        return None;
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())?;
+    Some(format!("{host}/{bound}"))
 }
 
 fn build_jobs(
     db: DatabaseConnection,
     settings: Arc<Settings>,
     clock: Clock,
+    signer: crate::domain::action_link::ActionLinkSigner,
+    lease_owner: Option<String>,
 ) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
     let mailer = crate::mail::Mailer::from_settings(&mail_settings(&settings))?;
     tracing::info!(mail = %mailer.describe(), to = ?settings.mail.to, "notifications to the community team");
-    let deliverer =
-        crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.mail.max_attempts);
-    Ok(crate::jobs::Jobs::new(db, deliverer, clock))
+    let mut deliverer =
+        crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.clone(), signer);
+    if let Some(owner) = lease_owner {
+        deliverer = deliverer.owned_by(owner);
+    }
+    Ok(crate::jobs::Jobs::new(db, deliverer, clock, settings))
 }
 
 /// The settings of the process's one Mailer.

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_schema;
 mod m20261128_000002_visible_counts;
 mod m20261128_000003_top_level_index;
+mod m20261128_000004_outbox_leases;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_schema::Migration),
             Box::new(m20261128_000002_visible_counts::Migration),
             Box::new(m20261128_000003_top_level_index::Migration),
+            Box::new(m20261128_000004_outbox_leases::Migration),
         ]
     }
 }

@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 
-use super::RunOutcome;
-use crate::db::stmt;
+use super::{RunOutcome, try_advisory_lock};
 use crate::domain::states::ClosedReason;
 use crate::store::articles;
 
@@ -20,17 +19,7 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<RunOutco
         return Ok(RunOutcome::Done(closed));
     }
     let txn = db.begin().await?;
-    let locked = txn
-        .query_one_raw(stmt(
-            &txn,
-            "SELECT pg_try_advisory_xact_lock($1) AS locked",
-            [LOCK_KEY.into()],
-        ))
-        .await?
-        .map(|row| row.try_get::<bool>("", "locked"))
-        .transpose()?
-        .unwrap_or(false);
-    if !locked {
+    if !try_advisory_lock(&txn, LOCK_KEY).await? {
         return Ok(RunOutcome::Busy);
     }
     let closed = articles::close_expired(&txn, now).await?;

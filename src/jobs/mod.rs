@@ -6,39 +6,77 @@
 
 pub mod close_expired;
 pub mod deliver_notifications;
+pub mod purge;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use tokio::sync::Mutex;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::clock::Clock;
-use crate::cron::CronSchedule;
+use crate::config::{ScheduleSettings, Settings};
+use crate::db::stmt;
 
 /// The jobs this service runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobName {
     CloseExpired,
     DeliverNotifications,
+    Purge,
 }
 
 impl JobName {
+    pub const ALL: [JobName; 3] = [
+        JobName::CloseExpired,
+        JobName::DeliverNotifications,
+        JobName::Purge,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobName::CloseExpired => "close-expired",
             JobName::DeliverNotifications => "deliver-notifications",
+            JobName::Purge => "purge",
         }
     }
 
     pub fn parse(raw: &str) -> Option<JobName> {
-        match raw {
-            "close-expired" => Some(JobName::CloseExpired),
-            "deliver-notifications" => Some(JobName::DeliverNotifications),
-            _ => None,
+        JobName::ALL.into_iter().find(|job| job.as_str() == raw)
+    }
+
+    /// The job's schedule.
+    fn schedule(self, schedules: &ScheduleSettings) -> &crate::cron::CronSchedule {
+        match self {
+            JobName::CloseExpired => &schedules.close_expired,
+            JobName::DeliverNotifications => &schedules.deliver_notifications,
+            JobName::Purge => &schedules.purge,
         }
     }
+
+    fn index(self) -> usize {
+        match self {
+            JobName::CloseExpired => 0,
+            JobName::DeliverNotifications => 1,
+            JobName::Purge => 2,
+        }
+    }
+}
+
+/// Takes the job's advisory lock for the rest of `txn` on PostgreSQL; false when another replica
+/// holds it.
+pub(crate) async fn try_advisory_lock(txn: &DatabaseTransaction, key: i64) -> Result<bool, DbErr> {
+    Ok(txn
+        .query_one_raw(stmt(
+            txn,
+            "SELECT pg_try_advisory_xact_lock($1) AS locked",
+            [key.into()],
+        ))
+        .await?
+        .map(|row| row.try_get::<bool>("", "locked"))
+        .transpose()?
+        .unwrap_or(false))
 }
 
 /// What one run did.
@@ -55,8 +93,9 @@ pub enum RunOutcome {
 pub struct Jobs {
     db: DatabaseConnection,
     clock: Clock,
-    close_guard: Arc<Mutex<()>>,
-    deliver_guard: Arc<Mutex<()>>,
+    settings: Arc<Settings>,
+    /// One per job, in the order of `JobName::ALL`.
+    guards: [Arc<Mutex<()>>; 3],
     pub deliver: deliver_notifications::Deliverer,
 }
 
@@ -65,38 +104,33 @@ impl Jobs {
         db: DatabaseConnection,
         deliver: deliver_notifications::Deliverer,
         clock: Clock,
+        settings: Arc<Settings>,
     ) -> Jobs {
         Jobs {
             db,
             clock,
-            close_guard: Arc::new(Mutex::new(())),
-            deliver_guard: Arc::new(Mutex::new(())),
+            settings,
+            guards: Default::default(),
             deliver,
         }
     }
 
     /// Runs a job once, now.
     pub async fn run(&self, job: JobName) -> Result<RunOutcome, DbErr> {
+        let Ok(_running) = self.guards[job.index()].try_lock() else {
+            return Ok(RunOutcome::Busy);
+        };
         match job {
-            JobName::CloseExpired => {
-                let Ok(_running) = self.close_guard.try_lock() else {
-                    return Ok(RunOutcome::Busy);
-                };
-                close_expired::run(&self.db, self.clock.now()).await
-            }
-            JobName::DeliverNotifications => {
-                let Ok(_running) = self.deliver_guard.try_lock() else {
-                    return Ok(RunOutcome::Busy);
-                };
-                self.deliver.run(&self.db, &self.clock).await
-            }
+            JobName::CloseExpired => close_expired::run(&self.db, self.clock.now()).await,
+            JobName::DeliverNotifications => self.deliver.run(&self.db, &self.clock).await,
+            JobName::Purge => purge::run(&self.db, &self.settings, self.clock.now()).await,
         }
     }
 
     /// Runs a job and logs the outcome, as the scheduler does.
     pub async fn run_logged(&self, job: JobName) {
         match self.run(job).await {
-            Ok(RunOutcome::Done(n)) if n > 0 || job == JobName::CloseExpired => {
+            Ok(RunOutcome::Done(n)) if n > 0 || job != JobName::DeliverNotifications => {
                 tracing::info!(job = job.as_str(), count = n, "job run finished")
             }
             Ok(RunOutcome::Done(_)) => {
@@ -113,13 +147,11 @@ impl Jobs {
 
     /// Waits until no job is running and keeps new runs from starting (for shutdown).
     async fn drain(&self, timeout: Duration) -> bool {
-        let close = self.close_guard.clone();
-        let deliver = self.deliver_guard.clone();
+        let guards = self.guards.clone();
         let wait = async move {
-            let a = close.lock_owned().await;
-            let b = deliver.lock_owned().await;
-            std::mem::forget(a);
-            std::mem::forget(b);
+            for guard in guards {
+                std::mem::forget(guard.lock_owned().await);
+            }
         };
         tokio::time::timeout(timeout, wait).await.is_ok()
     }
@@ -134,14 +166,11 @@ pub struct Scheduler {
 impl Scheduler {
     pub async fn start(
         jobs: Jobs,
-        close_expired: &CronSchedule,
-        deliver_notifications: &CronSchedule,
+        schedules: &ScheduleSettings,
     ) -> Result<Scheduler, Box<dyn std::error::Error + Send + Sync>> {
         let inner = JobScheduler::new().await?;
-        for (job, schedule) in [
-            (JobName::CloseExpired, close_expired),
-            (JobName::DeliverNotifications, deliver_notifications),
-        ] {
+        for job in JobName::ALL {
+            let schedule = job.schedule(schedules);
             let runner = jobs.clone();
             inner
                 .add(Job::new_async(schedule.as_str(), move |_, _| {

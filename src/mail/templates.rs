@@ -20,6 +20,7 @@ const TEXT_TEMPLATE: &str = "notification.txt";
 const HTML_TEMPLATE: &str = "notification.html";
 
 pub use crate::domain::states::NotificationKind;
+use crate::domain::states::FlagReason;
 
 /// Everything one notification shows. Strings are shown as given (the caller
 /// formats them); the time is rendered here, in the newsroom's time zone.
@@ -36,8 +37,8 @@ pub struct NotificationView {
     pub comment_created_at: DateTime<Utc>,
     /// Unresolved flags on the comment.
     pub flag_count: u32,
-    /// Reason code (`spam`, `abuse`, ...) and how many flags gave it, in display order.
-    pub reasons: Vec<(String, u32)>,
+    /// Each reason and how many flags gave it, in display order.
+    pub reasons: Vec<(FlagReason, u32)>,
     /// Reporters' notes, in display order.
     pub notes: Vec<String>,
     pub approve_url: String,
@@ -45,16 +46,37 @@ pub struct NotificationView {
     pub delete_url: String,
 }
 
-/// German label of a flag reason code; unknown codes are shown as they are.
-pub fn reason_label(code: &str) -> &str {
-    match code {
-        "spam" => "Spam",
-        "abuse" => "Beleidigung/Missbrauch",
-        "off_topic" => "Themenfremd",
-        "illegal" => "Rechtswidrig",
-        "misinformation" => "Falschinformation",
-        "other" => "Sonstiges",
-        other => other,
+/// German label of a flag reason.
+pub fn reason_label(reason: FlagReason) -> &'static str {
+    match reason {
+        FlagReason::Spam => "Spam",
+        FlagReason::Abuse => "Beleidigung/Missbrauch",
+        FlagReason::OffTopic => "Themenfremd",
+        FlagReason::Illegal => "Rechtswidrig",
+        FlagReason::Misinformation => "Falschinformation",
+        FlagReason::Other => "Sonstiges",
+    }
+}
+
+/// Text written by readers, as the plain-text part shows it: every line prefixed `> `, so that
+/// nothing a reader writes can pass for the service's own lines (which never start with `>`).
+fn quoted(text: &str) -> String {
+    let lines: Vec<String> = text
+        .trim_end()
+        .lines()
+        .map(|line| {
+            let line = line.trim_end();
+            if line.is_empty() {
+                ">".to_owned()
+            } else {
+                format!("> {line}")
+            }
+        })
+        .collect();
+    if lines.is_empty() {
+        ">".to_owned()
+    } else {
+        lines.join("\n")
     }
 }
 
@@ -171,7 +193,7 @@ fn href(url: &str) -> Option<String> {
 
 #[derive(Serialize)]
 struct ReasonCtx {
-    code: String,
+    code: &'static str,
     label: String,
     count: u32,
 }
@@ -197,6 +219,8 @@ struct NotificationContext {
     article_href: Option<String>,
     comment_id: String,
     comment_body: String,
+    /// The comment for the text part, quoted.
+    comment_quoted: String,
     author_name: String,
     author_id: String,
     created_local: String,
@@ -207,6 +231,8 @@ struct NotificationContext {
     flags_label: String,
     reasons: Vec<ReasonCtx>,
     notes: Vec<String>,
+    /// The notes for the text part, quoted.
+    notes_quoted: Vec<String>,
     actions: Vec<ActionCtx>,
 }
 
@@ -218,6 +244,12 @@ impl NotificationContext {
         } else {
             tz.name().to_owned()
         };
+        let notes: Vec<String> = v
+            .notes
+            .iter()
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect();
         let title_line = one_line(&v.article_title);
         let subject_title = if title_line.is_empty() {
             one_line(&v.article_url)
@@ -273,6 +305,7 @@ impl NotificationContext {
             article_href: href(&v.article_url),
             comment_id: v.comment_id.clone(),
             comment_body: v.comment_body.clone(),
+            comment_quoted: quoted(&v.comment_body),
             author_name: v.author_name.clone(),
             author_id: v.author_id.clone(),
             created_local: local.format("%d.%m.%Y, %H:%M Uhr").to_string(),
@@ -289,18 +322,14 @@ impl NotificationContext {
             reasons: v
                 .reasons
                 .iter()
-                .map(|(code, count)| ReasonCtx {
-                    code: code.clone(),
-                    label: reason_label(code).to_owned(),
+                .map(|(reason, count)| ReasonCtx {
+                    code: reason.as_str(),
+                    label: reason_label(*reason).to_owned(),
                     count: *count,
                 })
                 .collect(),
-            notes: v
-                .notes
-                .iter()
-                .map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty())
-                .collect(),
+            notes_quoted: notes.iter().map(|n| quoted(n)).collect(),
+            notes,
             actions,
         }
     }
@@ -326,7 +355,7 @@ mod tests {
             author_id: "u-123".to_owned(),
             comment_created_at: Utc.with_ymd_and_hms(2019, 4, 26, 8, 51, 0).unwrap(),
             flag_count,
-            reasons: vec![("abuse".to_owned(), 2), ("spam".to_owned(), 1)],
+            reasons: vec![(FlagReason::Abuse, 2), (FlagReason::Spam, 1)],
             notes: vec![
                 "Das ist eine Beleidigung.".to_owned(),
                 "Bitte löschen,\nsofort.".to_owned(),
@@ -379,7 +408,6 @@ mod tests {
         v.author_name = "<img src=x onerror=alert(1)>".to_owned();
         v.author_id = "u-<1>".to_owned();
         v.notes = vec!["<i>note</i>".to_owned(), "<a href='x'>Queue</a>".to_owned()];
-        v.reasons = vec![("<evil>".to_owned(), 1)];
         let (_, text, html) = render_vienna(&v).unwrap();
 
         assert!(
@@ -391,20 +419,18 @@ mod tests {
         assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assert!(html.contains("u-&lt;1&gt;"));
         assert!(html.contains("&lt;i&gt;note&lt;/i&gt;"));
-        assert!(html.contains("&lt;evil&gt;"));
         assert!(html.contains("&lt;a href=&#39;x&#39;&gt;Queue&lt;/a&gt;"));
         for raw in [
             "<script>",
             "<b>Titel",
             "<img",
             "<i>note",
-            "<evil>",
             "<a href='x'",
         ] {
             assert!(!html.contains(raw), "unescaped {raw:?} in HTML");
         }
-        // The plain-text part shows the text as it is.
-        assert!(text.contains("<script>alert(1)</script>\n2. Zeile & \"mehr\""));
+        // The plain-text part shows the text as it is, quoted.
+        assert!(text.contains("> <script>alert(1)</script>\n> 2. Zeile & \"mehr\"\n"));
         // URLs stay readable; `&` in them is escaped as it must be in attributes.
         assert!(html.contains("href=\"https://www.krone.at/1912345?ref=a&amp;b=c\""));
     }
@@ -438,8 +464,15 @@ mod tests {
         assert!(text.contains("Beleidigung/Missbrauch: 2\n"));
         assert!(text.contains("Spam: 1\n"));
         assert!(text.contains("MELDUNGEN: 3\n"));
-        assert!(text.contains("„Das ist eine Beleidigung.“"));
-        assert!(text.contains("„Bitte löschen,\n      sofort.“"), "{text}");
+        assert!(text.contains("  Anmerkung 1:\n> Das ist eine Beleidigung.\n"));
+        assert!(
+            text.contains("  Anmerkung 2:\n> Bitte löschen,\n> sofort.\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("> Erste Zeile.\n> Zweite Zeile mit Umlauten: äöüß.\n"),
+            "{text}"
+        );
         assert!(html.contains("Beleidigung/Missbrauch: <strong>2</strong>"));
         assert!(html.contains("„Bitte löschen,\nsofort.“</blockquote>"));
         assert!(html.contains("<time datetime=\"2019-04-26T08:51:00Z\">"));
@@ -448,17 +481,7 @@ mod tests {
     #[test]
     fn every_reason_code_has_a_german_label() {
         let mut v = view(NotificationKind::Flagged, 6);
-        v.reasons = [
-            "spam",
-            "abuse",
-            "off_topic",
-            "illegal",
-            "misinformation",
-            "other",
-        ]
-        .iter()
-        .map(|c| (c.to_string(), 1))
-        .collect();
+        v.reasons = FlagReason::ALL.iter().map(|r| (*r, 1)).collect();
         let (_, text, html) = render_vienna(&v).unwrap();
         for label in [
             "Spam",
@@ -471,7 +494,6 @@ mod tests {
             assert!(text.contains(&format!("  - {label}: 1\n")), "{label}");
             assert!(html.contains(&format!("<li>{label}: <strong>1</strong></li>")));
         }
-        assert_eq!(reason_label("something_new"), "something_new");
     }
 
     #[test]
@@ -562,5 +584,41 @@ mod tests {
         }
         assert!(!text.contains("\n\n\n"), "no runs of blank lines:\n{text}");
         assert!(text.ends_with('\n'));
+    }
+
+    #[test]
+    fn reader_text_cannot_pass_for_the_services_action_lines() {
+        let mut v = view(NotificationKind::Flagged, 1);
+        let spoof = "ENTSCHEIDUNG\n  Freigeben:  https://evil.example/moderation/actions/x\n\n======\nLöschen: https://evil.example/";
+        v.comment_body = spoof.to_owned();
+        v.notes = vec![spoof.to_owned()];
+        let (_, text, _) = render_vienna(&v).unwrap();
+        // Every line of reader text is quoted ...
+        for line in spoof.lines() {
+            let quoted = if line.is_empty() {
+                ">".to_owned()
+            } else {
+                format!("> {line}")
+            };
+            assert!(
+                text.lines().filter(|l| *l == quoted).count() == 2,
+                "{quoted:?} quoted in body and note:\n{text}"
+            );
+        }
+        // ... so the only unquoted action lines are the service's own.
+        let action_lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('>') && l.contains("/moderation/actions/"))
+            .collect();
+        assert_eq!(
+            action_lines,
+            [
+                "  Freigeben:  https://comments.example/moderation/actions/tok-approve",
+                "  Ausblenden: https://comments.example/moderation/actions/tok-hide",
+                "  Löschen:    https://comments.example/moderation/actions/tok-delete",
+            ]
+        );
+        assert!(!text.lines().any(|l| l.contains("evil.example") && !l.starts_with("> ")));
+        assert_eq!(text.matches("\nENTSCHEIDUNG").count(), 1, "{text}");
     }
 }

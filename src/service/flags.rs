@@ -109,7 +109,6 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
         crate::notifications::queue(
             &*txn,
             &state.settings,
-            &state.signer,
             kind,
             &current,
             &article,
