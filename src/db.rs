@@ -245,7 +245,10 @@ mod tests {
             Some(std::path::PathBuf::from("data/comments.db"))
         );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("sqlite://comments.db"), Some("comments.db".into()));
+        assert_eq!(
+            sqlite_file("sqlite://comments.db"),
+            Some("comments.db".into())
+        );
     }
 
     #[test]

@@ -86,7 +86,12 @@ pub async fn queue(
         reasons: summary.reasons_by_count(),
         notes: summary.notes.clone(),
     };
-    let view = view(comment.id, kind, &snapshot, [String::new(), String::new(), String::new()]);
+    let view = view(
+        comment.id,
+        kind,
+        &snapshot,
+        [String::new(), String::new(), String::new()],
+    );
     // The subject holds no link: it is rendered now and kept.
     let (subject, _, _) = render_notification_in(&view, settings.lifecycle.newsroom_timezone)
         .map_err(|e| DbErr::Custom(e.to_string()))?;

@@ -398,7 +398,7 @@ fn notification_view(kind: NotificationKind, flags: u32) -> NotificationView {
         author_id: "u-123".to_owned(),
         comment_created_at: chrono::Utc.with_ymd_and_hms(2019, 4, 26, 8, 51, 0).unwrap(),
         flag_count: flags,
-        reasons: vec![("abuse".to_owned(), flags)],
+        reasons: vec![(comment_service::domain::states::FlagReason::Abuse, flags)],
         notes: vec!["Beleidigend.".to_owned()],
         approve_url: "http://127.0.0.1:8080/moderation/actions/A".to_owned(),
         hide_url: "http://127.0.0.1:8080/moderation/actions/H".to_owned(),

@@ -1,7 +1,7 @@
 //! close-expired: records every closure the age rule has made due, in one set-based statement.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 
 use super::{RunOutcome, try_advisory_lock};
 use crate::domain::states::ClosedReason;

@@ -93,7 +93,8 @@ impl Deliverer {
             .unwrap_or_else(|_| Duration::seconds(60));
         let mut sent = 0u64;
         for _ in 0..MAX_PER_RUN {
-            let Some((row, lease)) = outbox::claim_next(db, clock.now(), LEASE, &self.owner).await?
+            let Some((row, lease)) =
+                outbox::claim_next(db, clock.now(), LEASE, &self.owner).await?
             else {
                 break;
             };
@@ -102,19 +103,19 @@ impl Deliverer {
                 outbox::release(db, row.id, &lease).await?;
                 break;
             }
-            let result = match crate::notifications::render(
-                &row,
-                &self.settings,
-                &self.signer,
-                clock.now(),
-            ) {
-                Ok(email) => self.mailer.send(&email).await,
-                Err(e) => Err(e),
-            };
+            let result =
+                match crate::notifications::render(&row, &self.settings, &self.signer, clock.now())
+                {
+                    Ok(email) => self.mailer.send(&email).await,
+                    Err(e) => Err(e),
+                };
             match result {
                 Ok(()) => {
                     if !outbox::mark_sent(db, row.id, &lease, clock.now()).await? {
-                        tracing::error!(notification = row.id, "a notification was sent after its lease ended");
+                        tracing::error!(
+                            notification = row.id,
+                            "a notification was sent after its lease ended"
+                        );
                     }
                     sent += 1;
                     ::metrics::counter!(crate::metrics::NOTIFICATIONS_SENT).increment(1);
@@ -140,7 +141,10 @@ impl Deliverer {
         let retry_at = (!e.is_permanent() && row.attempts < self.settings.mail.max_attempts as i32)
             .then(|| clock.now() + outbox::backoff(row.attempts));
         if !outbox::mark_attempt_failed(db, row.id, lease, &error, retry_at).await? {
-            tracing::error!(notification = row.id, "a failed attempt ended after its lease");
+            tracing::error!(
+                notification = row.id,
+                "a failed attempt ended after its lease"
+            );
         }
         match retry_at {
             Some(at) => {

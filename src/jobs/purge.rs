@@ -26,7 +26,10 @@ pub struct Purged {
 
 impl Purged {
     pub fn total(&self) -> u64 {
-        self.resolved_flags + self.notification_texts + self.idempotency_keys + self.used_action_links
+        self.resolved_flags
+            + self.notification_texts
+            + self.idempotency_keys
+            + self.used_action_links
     }
 }
 

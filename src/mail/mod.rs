@@ -594,7 +594,7 @@ mod tests {
         });
         let tmp = tempfile::tempdir().unwrap();
         let mut s = settings(tmp.path());
-        s.smtp_url = Some(SecretUrl::new(&format!("smtp://127.0.0.1:{port}")));
+        s.smtp_url = Some(SecretUrl::new(format!("smtp://127.0.0.1:{port}")));
         let mailer = Mailer::from_settings(&s)
             .unwrap()
             .with_send_timeout(Duration::from_millis(300));
@@ -604,7 +604,11 @@ mod tests {
             .send(&email("<x.2@comment-service>", None))
             .await
             .unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
         assert!(matches!(err, MailError::TimedOut { .. }), "{err}");
         assert!(!err.is_permanent());
         silent.abort();

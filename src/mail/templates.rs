@@ -19,8 +19,8 @@ const SUBJECT_TEMPLATE: &str = "subject.txt";
 const TEXT_TEMPLATE: &str = "notification.txt";
 const HTML_TEMPLATE: &str = "notification.html";
 
-pub use crate::domain::states::NotificationKind;
 use crate::domain::states::FlagReason;
+pub use crate::domain::states::NotificationKind;
 
 /// Everything one notification shows. Strings are shown as given (the caller
 /// formats them); the time is rendered here, in the newsroom's time zone.
@@ -420,13 +420,7 @@ mod tests {
         assert!(html.contains("u-&lt;1&gt;"));
         assert!(html.contains("&lt;i&gt;note&lt;/i&gt;"));
         assert!(html.contains("&lt;a href=&#39;x&#39;&gt;Queue&lt;/a&gt;"));
-        for raw in [
-            "<script>",
-            "<b>Titel",
-            "<img",
-            "<i>note",
-            "<a href='x'",
-        ] {
+        for raw in ["<script>", "<b>Titel", "<img", "<i>note", "<a href='x'"] {
             assert!(!html.contains(raw), "unescaped {raw:?} in HTML");
         }
         // The plain-text part shows the text as it is, quoted.
@@ -618,7 +612,11 @@ mod tests {
                 "  Löschen:    https://comments.example/moderation/actions/tok-delete",
             ]
         );
-        assert!(!text.lines().any(|l| l.contains("evil.example") && !l.starts_with("> ")));
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.contains("evil.example") && !l.starts_with("> "))
+        );
         assert_eq!(text.matches("\nENTSCHEIDUNG").count(), 1, "{text}");
     }
 }
