@@ -206,6 +206,15 @@ pub fn stmt(
     Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
+/// Runs a raw statement (see [`stmt`]) and returns how many rows it changed.
+pub async fn execute(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Result<u64, DbErr> {
+    Ok(db.execute_raw(stmt(db, sql, values)).await?.rows_affected())
+}
+
 /// Whether an error is a unique-constraint violation (a concurrent insert won the race).
 pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(

@@ -5,11 +5,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
-use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
 use crate::domain::action_link::ActionLinkSigner;
-use crate::domain::states::{FlagReason, ModerationAction, NotificationKind};
+use crate::domain::states::{ModerationAction, NotificationKind};
 use crate::entity::{article, comment, notification};
 use crate::mail::{MailError, NotificationView, OutgoingEmail, render_notification_in};
 use crate::store::{flags, outbox};
@@ -34,18 +33,7 @@ pub fn action_url(
 }
 
 /// What a notification shows, as it was when the flag was committed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub article_title: String,
-    pub article_url: String,
-    pub comment_body: String,
-    pub author_name: String,
-    pub author_id: String,
-    pub comment_created_at: DateTime<Utc>,
-    pub flag_count: u32,
-    pub reasons: Vec<(FlagReason, u32)>,
-    pub notes: Vec<String>,
-}
+pub use crate::mail::NotificationContent as Snapshot;
 
 /// The domain of `MODERATION_EMAIL_FROM`, for Message-IDs.
 fn message_id_domain(from: &str) -> String {
@@ -86,16 +74,12 @@ pub async fn queue(
         reasons: summary.reasons_by_count(),
         notes: summary.notes.clone(),
     };
-    let view = view(
-        comment.id,
-        kind,
-        &snapshot,
-        [String::new(), String::new(), String::new()],
-    );
+    let view = view(comment.id, kind, snapshot, Default::default());
     // The subject holds no link: it is rendered now and kept.
     let (subject, _, _) = render_notification_in(&view, settings.lifecycle.newsroom_timezone)
         .map_err(|e| DbErr::Custom(e.to_string()))?;
-    let snapshot = serde_json::to_string(&snapshot).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let snapshot =
+        serde_json::to_string(&view.content).map_err(|e| DbErr::Custom(e.to_string()))?;
     let root = outbox::thread_root(db, comment.id).await?;
     let nonce: u64 = rand::random();
     let message_id = format!(
@@ -124,21 +108,13 @@ pub async fn queue(
 fn view(
     comment_id: i64,
     kind: NotificationKind,
-    s: &Snapshot,
+    content: Snapshot,
     [approve_url, hide_url, delete_url]: [String; 3],
 ) -> NotificationView {
     NotificationView {
         kind,
-        article_title: s.article_title.clone(),
-        article_url: s.article_url.clone(),
         comment_id: comment_id.to_string(),
-        comment_body: s.comment_body.clone(),
-        author_name: s.author_name.clone(),
-        author_id: s.author_id.clone(),
-        comment_created_at: s.comment_created_at,
-        flag_count: s.flag_count,
-        reasons: s.reasons.clone(),
-        notes: s.notes.clone(),
+        content,
         approve_url,
         hide_url,
         delete_url,
@@ -166,7 +142,7 @@ pub fn render(
                 link(ModerationAction::Hide),
                 link(ModerationAction::Delete),
             ];
-            let view = view(row.comment_id, row.kind, &snapshot, links);
+            let view = view(row.comment_id, row.kind, snapshot, links);
             let (_, text, html) =
                 render_notification_in(&view, settings.lifecycle.newsroom_timezone)?;
             (text, html)

@@ -23,7 +23,9 @@ use crate::redact::SecretUrl;
 
 pub use message::OutgoingEmail;
 pub(crate) use templates::readable_html_formatter;
-pub use templates::{NotificationKind, NotificationView, reason_label, render_notification_in};
+pub use templates::{
+    NotificationContent, NotificationKind, NotificationView, reason_label, render_notification_in,
+};
 
 /// Where and as whom mail goes out (from `SMTP_URL`, `MAIL_DIR`,
 /// `MODERATION_EMAIL_FROM`, `MODERATION_EMAIL_TO`). `Debug` shows the SMTP URL without

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::MailError;
 
@@ -22,14 +22,13 @@ const HTML_TEMPLATE: &str = "notification.html";
 use crate::domain::states::FlagReason;
 pub use crate::domain::states::NotificationKind;
 
-/// Everything one notification shows. Strings are shown as given (the caller
-/// formats them); the time is rendered here, in the newsroom's time zone.
-#[derive(Clone, Debug)]
-pub struct NotificationView {
-    pub kind: NotificationKind,
+/// What a notification shows of the comment and its flags, as they were when it was queued
+/// (stored with the notification). Strings are shown as given; the time is rendered here, in the
+/// newsroom's time zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationContent {
     pub article_title: String,
     pub article_url: String,
-    pub comment_id: String,
     pub comment_body: String,
     pub author_name: String,
     pub author_id: String,
@@ -41,6 +40,14 @@ pub struct NotificationView {
     pub reasons: Vec<(FlagReason, u32)>,
     /// Reporters' notes, in display order.
     pub notes: Vec<String>,
+}
+
+/// Everything one notification shows: its content and the action links.
+#[derive(Clone, Debug)]
+pub struct NotificationView {
+    pub kind: NotificationKind,
+    pub comment_id: String,
+    pub content: NotificationContent,
     pub approve_url: String,
     pub hide_url: String,
     pub delete_url: String,
@@ -238,21 +245,22 @@ struct NotificationContext {
 
 impl NotificationContext {
     fn new(v: &NotificationView, tz: Tz) -> Self {
-        let local = v.comment_created_at.with_timezone(&tz);
+        let c = &v.content;
+        let local = c.comment_created_at.with_timezone(&tz);
         let tz_label = if tz == chrono_tz::Europe::Vienna {
             "Wiener Zeit".to_owned()
         } else {
             tz.name().to_owned()
         };
-        let notes: Vec<String> = v
+        let notes: Vec<String> = c
             .notes
             .iter()
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty())
             .collect();
-        let title_line = one_line(&v.article_title);
+        let title_line = one_line(&c.article_title);
         let subject_title = if title_line.is_empty() {
-            one_line(&v.article_url)
+            one_line(&c.article_url)
         } else {
             title_line
         };
@@ -299,27 +307,27 @@ impl NotificationContext {
         NotificationContext {
             subject: String::new(),
             pending_review: v.kind == NotificationKind::PendingReview,
-            article_title: v.article_title.clone(),
+            article_title: c.article_title.clone(),
             subject_title,
-            article_url: v.article_url.clone(),
-            article_href: href(&v.article_url),
+            article_url: c.article_url.clone(),
+            article_href: href(&c.article_url),
             comment_id: v.comment_id.clone(),
-            comment_body: v.comment_body.clone(),
-            comment_quoted: quoted(&v.comment_body),
-            author_name: v.author_name.clone(),
-            author_id: v.author_id.clone(),
+            comment_body: c.comment_body.clone(),
+            comment_quoted: quoted(&c.comment_body),
+            author_name: c.author_name.clone(),
+            author_id: c.author_id.clone(),
             created_local: local.format("%d.%m.%Y, %H:%M Uhr").to_string(),
-            created_utc: v
+            created_utc: c
                 .comment_created_at
                 .format("%Y-%m-%d %H:%M:%S UTC")
                 .to_string(),
-            created_iso: v
+            created_iso: c
                 .comment_created_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             tz_label,
-            flag_count: v.flag_count,
-            flags_label: flags_label(v.flag_count),
-            reasons: v
+            flag_count: c.flag_count,
+            flags_label: flags_label(c.flag_count),
+            reasons: c
                 .reasons
                 .iter()
                 .map(|(reason, count)| ReasonCtx {
@@ -347,19 +355,21 @@ mod tests {
     fn view(kind: NotificationKind, flag_count: u32) -> NotificationView {
         NotificationView {
             kind,
-            article_title: "Einladung an Putin".to_owned(),
-            article_url: "https://www.krone.at/1912345?ref=a&b=c".to_owned(),
             comment_id: "42".to_owned(),
-            comment_body: "Erste Zeile.\nZweite Zeile mit Umlauten: äöüß.".to_owned(),
-            author_name: "Leser123".to_owned(),
-            author_id: "u-123".to_owned(),
-            comment_created_at: Utc.with_ymd_and_hms(2019, 4, 26, 8, 51, 0).unwrap(),
-            flag_count,
-            reasons: vec![(FlagReason::Abuse, 2), (FlagReason::Spam, 1)],
-            notes: vec![
-                "Das ist eine Beleidigung.".to_owned(),
-                "Bitte löschen,\nsofort.".to_owned(),
-            ],
+            content: NotificationContent {
+                article_title: "Einladung an Putin".to_owned(),
+                article_url: "https://www.krone.at/1912345?ref=a&b=c".to_owned(),
+                comment_body: "Erste Zeile.\nZweite Zeile mit Umlauten: äöüß.".to_owned(),
+                author_name: "Leser123".to_owned(),
+                author_id: "u-123".to_owned(),
+                comment_created_at: Utc.with_ymd_and_hms(2019, 4, 26, 8, 51, 0).unwrap(),
+                flag_count,
+                reasons: vec![(FlagReason::Abuse, 2), (FlagReason::Spam, 1)],
+                notes: vec![
+                    "Das ist eine Beleidigung.".to_owned(),
+                    "Bitte löschen,\nsofort.".to_owned(),
+                ],
+            },
             approve_url: "https://comments.example/moderation/actions/tok-approve".to_owned(),
             hide_url: "https://comments.example/moderation/actions/tok-hide".to_owned(),
             delete_url: "https://comments.example/moderation/actions/tok-delete".to_owned(),
@@ -392,7 +402,7 @@ mod tests {
     #[test]
     fn the_subject_is_one_line_even_if_the_title_is_not() {
         let mut v = view(NotificationKind::Flagged, 1);
-        v.article_title = "Einladung\r\nan   Putin\n".to_owned();
+        v.content.article_title = "Einladung\r\nan   Putin\n".to_owned();
         let (subject, _, _) = render_vienna(&v).unwrap();
         assert_eq!(
             subject,
@@ -403,11 +413,11 @@ mod tests {
     #[test]
     fn the_html_part_escapes_every_dynamic_value() {
         let mut v = view(NotificationKind::Flagged, 1);
-        v.comment_body = "<script>alert(1)</script>\n2. Zeile & \"mehr\"".to_owned();
-        v.article_title = "<b>Titel</b>".to_owned();
-        v.author_name = "<img src=x onerror=alert(1)>".to_owned();
-        v.author_id = "u-<1>".to_owned();
-        v.notes = vec!["<i>note</i>".to_owned(), "<a href='x'>Queue</a>".to_owned()];
+        v.content.comment_body = "<script>alert(1)</script>\n2. Zeile & \"mehr\"".to_owned();
+        v.content.article_title = "<b>Titel</b>".to_owned();
+        v.content.author_name = "<img src=x onerror=alert(1)>".to_owned();
+        v.content.author_id = "u-<1>".to_owned();
+        v.content.notes = vec!["<i>note</i>".to_owned(), "<a href='x'>Queue</a>".to_owned()];
         let (_, text, html) = render_vienna(&v).unwrap();
 
         assert!(
@@ -475,7 +485,7 @@ mod tests {
     #[test]
     fn every_reason_code_has_a_german_label() {
         let mut v = view(NotificationKind::Flagged, 6);
-        v.reasons = FlagReason::ALL.iter().map(|r| (*r, 1)).collect();
+        v.content.reasons = FlagReason::ALL.iter().map(|r| (*r, 1)).collect();
         let (_, text, html) = render_vienna(&v).unwrap();
         for label in [
             "Spam",
@@ -523,7 +533,7 @@ mod tests {
     #[test]
     fn only_http_urls_become_links() {
         let mut v = view(NotificationKind::Flagged, 1);
-        v.article_url = "javascript:alert(1)".to_owned();
+        v.content.article_url = "javascript:alert(1)".to_owned();
         v.delete_url = "javascript:alert(2)".to_owned();
         let (_, text, html) = render_vienna(&v).unwrap();
         assert!(!html.contains("href=\"javascript:"));
@@ -548,8 +558,8 @@ mod tests {
     #[test]
     fn empty_reasons_and_notes_render_a_placeholder() {
         let mut v = view(NotificationKind::Flagged, 1);
-        v.reasons.clear();
-        v.notes = vec!["   ".to_owned()];
+        v.content.reasons.clear();
+        v.content.notes = vec!["   ".to_owned()];
         let (_, text, html) = render_vienna(&v).unwrap();
         assert!(text.contains("(keine Gründe angegeben)"));
         assert!(text.contains("ANMERKUNGEN DER MELDENDEN\n  (keine)\n"));
@@ -560,7 +570,7 @@ mod tests {
     #[test]
     fn local_time_follows_daylight_saving_time_and_the_given_zone() {
         let mut v = view(NotificationKind::Flagged, 1);
-        v.comment_created_at = Utc.with_ymd_and_hms(2019, 1, 15, 23, 30, 0).unwrap();
+        v.content.comment_created_at = Utc.with_ymd_and_hms(2019, 1, 15, 23, 30, 0).unwrap();
         let (_, text, _) = render_vienna(&v).unwrap();
         assert!(
             text.contains("16.01.2019, 00:30 Uhr (Wiener Zeit) – 2019-01-15 23:30:00 UTC"),
@@ -584,8 +594,8 @@ mod tests {
     fn reader_text_cannot_pass_for_the_services_action_lines() {
         let mut v = view(NotificationKind::Flagged, 1);
         let spoof = "ENTSCHEIDUNG\n  Freigeben:  https://evil.example/moderation/actions/x\n\n======\nLöschen: https://evil.example/";
-        v.comment_body = spoof.to_owned();
-        v.notes = vec![spoof.to_owned()];
+        v.content.comment_body = spoof.to_owned();
+        v.content.notes = vec![spoof.to_owned()];
         let (_, text, _) = render_vienna(&v).unwrap();
         // Every line of reader text is quoted ...
         for line in spoof.lines() {

@@ -143,12 +143,10 @@ pub async fn purge_resolved(
     db: &impl ConnectionTrait,
     cutoff: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let done = db
-        .execute_raw(stmt(
-            db,
-            "DELETE FROM flags WHERE resolved_at IS NOT NULL AND resolved_at < $1",
-            [cutoff.into()],
-        ))
-        .await?;
-    Ok(done.rows_affected())
+    crate::db::execute(
+        db,
+        "DELETE FROM flags WHERE resolved_at IS NOT NULL AND resolved_at < $1",
+        [cutoff.into()],
+    )
+    .await
 }

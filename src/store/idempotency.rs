@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 use sha2::{Digest, Sha256};
 
-use crate::db::stmt;
+use crate::db::execute;
 use crate::entity::idempotency_key;
 
 /// The fingerprint of a request: what it addresses and its exact body.
@@ -56,14 +56,12 @@ pub async fn record(
 
 /// Deletes the keys stored before `cutoff`; returns how many.
 pub async fn purge(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
-    let done = db
-        .execute_raw(stmt(
-            db,
-            "DELETE FROM idempotency_keys WHERE created_at < $1",
-            [cutoff.into()],
-        ))
-        .await?;
-    Ok(done.rows_affected())
+    execute(
+        db,
+        "DELETE FROM idempotency_keys WHERE created_at < $1",
+        [cutoff.into()],
+    )
+    .await
 }
 
 /// Deletes the spent action links that expired before `now`: an expired link is refused anyway.
@@ -74,13 +72,11 @@ pub async fn purge_used_action_links(
     now: DateTime<Utc>,
     longest: chrono::Duration,
 ) -> Result<u64, DbErr> {
-    let done = db
-        .execute_raw(stmt(
-            db,
-            "DELETE FROM used_action_tokens WHERE expires_at < $1 \
-             OR (expires_at IS NULL AND used_at < $2)",
-            [now.into(), (now - longest).into()],
-        ))
-        .await?;
-    Ok(done.rows_affected())
+    execute(
+        db,
+        "DELETE FROM used_action_tokens WHERE expires_at < $1 \
+         OR (expires_at IS NULL AND used_at < $2)",
+        [now.into(), (now - longest).into()],
+    )
+    .await
 }

@@ -6,7 +6,7 @@ use sea_orm::{
     DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::db::stmt;
+use crate::db::{execute, stmt};
 use crate::domain::states::{NotificationKind, NotificationStatus};
 use crate::entity::notification;
 
@@ -125,22 +125,21 @@ pub async fn mark_sent(
     lease: &Lease,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let done = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE notifications SET status = $3, sent_at = $1, locked_until = NULL, lease_token = NULL, \
-             lease_owner = NULL, last_error = NULL, body_text = '', body_html = '' \
-             WHERE id = $2 AND lease_token = $4",
-            [
-                now.into(),
-                id.into(),
-                NotificationStatus::Sent.into(),
-                lease.token.clone().into(),
-            ],
-        ))
-        .await?;
-    Ok(done.rows_affected() == 1)
+    let sql = format!(
+        "UPDATE notifications SET status = $3, sent_at = $1, last_error = NULL, \
+         body_text = '', body_html = '', {FREE} WHERE id = $2 AND lease_token = $4"
+    );
+    let values = [
+        now.into(),
+        id.into(),
+        NotificationStatus::Sent.into(),
+        lease.token.clone().into(),
+    ];
+    Ok(execute(db, &sql, values).await? == 1)
 }
+
+/// What ends a lease.
+const FREE: &str = "locked_until = NULL, lease_token = NULL, lease_owner = NULL";
 
 /// Records a failed attempt, if `lease` still holds the row (returns whether it did): retried at
 /// `retry_at`, or `failed` for good when `retry_at` is None.
@@ -151,73 +150,53 @@ pub async fn mark_attempt_failed(
     error: &str,
     retry_at: Option<DateTime<Utc>>,
 ) -> Result<bool, DbErr> {
+    let token = lease.token.clone().into();
     let done = match retry_at {
         Some(at) => {
-            db.execute_raw(stmt(
-                db,
-                "UPDATE notifications SET next_attempt_at = $1, locked_until = NULL, lease_token = NULL, \
-                 lease_owner = NULL, last_error = $2 WHERE id = $3 AND lease_token = $4",
-                [at.into(), error.into(), id.into(), lease.token.clone().into()],
-            ))
-            .await?
+            let sql = format!(
+                "UPDATE notifications SET next_attempt_at = $1, last_error = $2, {FREE} \
+                 WHERE id = $3 AND lease_token = $4"
+            );
+            execute(db, &sql, [at.into(), error.into(), id.into(), token]).await?
         }
         None => {
-            db.execute_raw(stmt(
-                db,
-                "UPDATE notifications SET status = $3, locked_until = NULL, lease_token = NULL, \
-                 lease_owner = NULL, last_error = $1, body_text = '', body_html = '' \
-                 WHERE id = $2 AND lease_token = $4",
-                [
-                    error.into(),
-                    id.into(),
-                    NotificationStatus::Failed.into(),
-                    lease.token.clone().into(),
-                ],
-            ))
-            .await?
+            let sql = format!(
+                "UPDATE notifications SET status = $3, last_error = $1, body_text = '', \
+                 body_html = '', {FREE} WHERE id = $2 AND lease_token = $4"
+            );
+            let failed = NotificationStatus::Failed.into();
+            execute(db, &sql, [error.into(), id.into(), failed, token]).await?
         }
     };
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 /// Gives back a lease without an attempt (the row was not handed to the mail server).
 pub async fn release(db: &impl ConnectionTrait, id: i64, lease: &Lease) -> Result<(), DbErr> {
-    db.execute_raw(stmt(
-        db,
-        "UPDATE notifications SET locked_until = NULL, lease_token = NULL, lease_owner = NULL, \
-         attempts = attempts - 1 WHERE id = $1 AND lease_token = $2",
-        [id.into(), lease.token.clone().into()],
-    ))
-    .await?;
+    let sql = format!(
+        "UPDATE notifications SET attempts = attempts - 1, {FREE} WHERE id = $1 AND lease_token = $2"
+    );
+    execute(db, &sql, [id.into(), lease.token.clone().into()]).await?;
     Ok(())
 }
 
 /// Frees the rows an earlier run of `owner` held when it stopped without finishing them (it was
 /// killed): only a process that knows no earlier run of `owner` is alive may call this.
 pub async fn release_owned_by(db: &impl ConnectionTrait, owner: &str) -> Result<u64, DbErr> {
-    let done = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE notifications SET locked_until = NULL, lease_token = NULL, lease_owner = NULL \
-             WHERE lease_owner = $1 AND status = $2",
-            [owner.into(), NotificationStatus::Pending.into()],
-        ))
-        .await?;
-    Ok(done.rows_affected())
+    let sql = format!("UPDATE notifications SET {FREE} WHERE lease_owner = $1 AND status = $2");
+    execute(db, &sql, [owner.into(), NotificationStatus::Pending.into()]).await
 }
 
 /// Drops the snapshots (the texts) of notifications created before `cutoff` that are no longer
 /// pending; returns how many.
 pub async fn purge_texts(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
-    let done = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE notifications SET snapshot = NULL, body_text = '', body_html = '' \
-             WHERE snapshot IS NOT NULL AND created_at < $1 AND status <> $2",
-            [cutoff.into(), NotificationStatus::Pending.into()],
-        ))
-        .await?;
-    Ok(done.rows_affected())
+    execute(
+        db,
+        "UPDATE notifications SET snapshot = NULL, body_text = '', body_html = '' \
+         WHERE snapshot IS NOT NULL AND created_at < $1 AND status <> $2",
+        [cutoff.into(), NotificationStatus::Pending.into()],
+    )
+    .await
 }
 
 /// The delay before retry number `attempts` (1 = after the first failure): 2 s, 4 s, 8 s, ...
