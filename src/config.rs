@@ -109,6 +109,8 @@ pub struct LifecycleSettings {
     pub newsroom_timezone: Tz,
     /// `DEFAULT_TOPIC_OVERVIEW_URL`.
     pub default_topic_overview_url: Option<String>,
+    /// `RETENTION_DAYS`: how long resolved flags and the texts of sent notifications are kept.
+    pub retention_days: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -129,6 +131,8 @@ pub struct ScheduleSettings {
     pub deliver_notifications: CronSchedule,
     /// `DELIVER_EVENTS_SCHEDULE`.
     pub deliver_events: CronSchedule,
+    /// `PURGE_SCHEDULE`.
+    pub purge: CronSchedule,
 }
 
 /// A variable that has a value the service cannot use.
@@ -149,6 +153,8 @@ fn bad(var: &str, message: impl Into<String>) -> ConfigError {
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/comments.db?mode=rwc";
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_COMMUNITY_EMAIL: &str = "forum@krone.at";
+/// The longest `ACTION_LINK_DAYS`: no action link lives longer.
+pub const MAX_ACTION_LINK_DAYS: u32 = 365;
 
 /// Every variable, each parsed and checked on its own. Unset and blank variables take the
 /// default; values are trimmed.
@@ -196,7 +202,7 @@ struct Vars {
     /// A random secret is generated when unset.
     #[arg(long, env = "ACTION_LINK_SECRET", value_parser = action_link_secret)]
     action_link_secret: Option<SecretString>,
-    #[arg(long, env = "ACTION_LINK_DAYS", default_value = "7", value_parser = whole_number::<1, 365>)]
+    #[arg(long, env = "ACTION_LINK_DAYS", default_value = "7", value_parser = whole_number::<1, MAX_ACTION_LINK_DAYS>)]
     action_link_days: u32,
     #[arg(long, env = "COMMUNITY_EMAIL", default_value = DEFAULT_COMMUNITY_EMAIL, value_parser = email)]
     community_email: String,
@@ -207,6 +213,8 @@ struct Vars {
     newsroom_timezone: Tz,
     #[arg(long, env = "DEFAULT_TOPIC_OVERVIEW_URL", value_parser = http_url)]
     default_topic_overview_url: Option<String>,
+    #[arg(long, env = "RETENTION_DAYS", default_value = "365", value_parser = whole_number::<1, 36_500>)]
+    retention_days: u32,
 
     #[arg(long, env = "CLOSE_EXPIRED_SCHEDULE", default_value = "0 */5 * * * *", value_parser = CronSchedule::parse)]
     close_expired_schedule: CronSchedule,
@@ -222,6 +230,9 @@ struct Vars {
     webhook_secret: Option<SecretSlice<u8>>,
     #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", default_value = "10", value_parser = whole_number::<1, 100>)]
     webhook_max_attempts: u32,
+
+    #[arg(long, env = "PURGE_SCHEDULE", default_value = "0 30 3 * * *", value_parser = CronSchedule::parse)]
+    purge_schedule: CronSchedule,
 
     #[arg(long, env = "LOG_FORMAT", default_value = "human", value_parser = log_format)]
     log_format: LogFormat,
@@ -324,11 +335,13 @@ impl Settings {
                 close_after_months: v.close_after_months,
                 newsroom_timezone: v.newsroom_timezone,
                 default_topic_overview_url: v.default_topic_overview_url,
+                retention_days: v.retention_days,
             },
             schedules: ScheduleSettings {
                 close_expired: v.close_expired_schedule,
                 deliver_notifications: v.deliver_notifications_schedule,
                 deliver_events: v.deliver_events_schedule,
+                purge: v.purge_schedule,
             },
             webhooks,
             log_format: v.log_format,
@@ -581,6 +594,8 @@ mod tests {
         assert_eq!(s.lifecycle.default_topic_overview_url, None);
         assert_eq!(s.schedules.close_expired.as_str(), "0 */5 * * * *");
         assert_eq!(s.schedules.deliver_notifications.as_str(), "*/10 * * * * *");
+        assert_eq!(s.schedules.purge.as_str(), "0 30 3 * * *");
+        assert_eq!(s.lifecycle.retention_days, 365);
         assert_eq!(s.log_format, LogFormat::Human);
     }
 
@@ -722,6 +737,16 @@ mod tests {
                 "`4097` is not a whole number from 0 to 4096",
             ),
             ("LOG_FORMAT", "xml", "`xml` is not `json` or `human`"),
+            (
+                "RETENTION_DAYS",
+                "0",
+                "`0` is not a whole number from 1 to 36500",
+            ),
+            (
+                "PURGE_SCHEDULE",
+                "30 3 * * *",
+                "`30 3 * * *` has 5 fields; expected 6 (seconds first), like `0 */5 * * * *`",
+            ),
         ];
         for (var, value, message) in cases {
             let err = Settings::from_vars(vars(&[(var, value)])).unwrap_err();

@@ -50,18 +50,19 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 // of whichever request crossed the threshold.
                 .pragma("wal_autocheckpoint", "0")
         });
-    if let Some(dir) = sqlite_parent_dir(settings.database.url.expose_secret()) {
-        std::fs::create_dir_all(&dir).map_err(|e| {
+    if let Some(file) = sqlite_file(settings.database.url.expose_secret()) {
+        create_private_file(&file).map_err(|e| {
             DbErr::Custom(format!(
-                "cannot create the database directory {}: {e}",
-                dir.display()
+                "cannot create the database file {}: {e}",
+                file.display()
             ))
         })?;
     }
     Database::connect(options).await
 }
 
-fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+/// The database file an SQLite URL names (none for an in-memory database).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -69,10 +70,32 @@ fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
     if path.is_empty() || path == ":memory:" {
         return None;
     }
-    std::path::Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(|p| p.to_path_buf())
+    Some(std::path::PathBuf::from(path))
+}
+
+/// Creates the SQLite file (and missing directories) readable by the service's user only, or
+/// takes group and other access away from an existing one: it holds every comment and the
+/// moderators' mail. SQLite gives its `-wal` and `-shm` files the database file's mode.
+fn create_private_file(file: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+    if let Some(dir) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(file)?;
+    let mut permissions = opened.metadata()?.permissions();
+    if permissions.mode() & 0o077 != 0 {
+        permissions.set_mode(permissions.mode() & 0o700);
+        opened.set_permissions(permissions)?;
+    }
+    Ok(())
 }
 
 /// On SQLite, copies the write-ahead log into the database file every second, off the request
@@ -183,6 +206,15 @@ pub fn stmt(
     Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
+/// Runs a raw statement (see [`stmt`]) and returns how many rows it changed.
+pub async fn execute(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Result<u64, DbErr> {
+    Ok(db.execute_raw(stmt(db, sql, values)).await?.rows_affected())
+}
+
 /// Whether an error is a unique-constraint violation (a concurrent insert won the race).
 pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(
@@ -216,12 +248,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sqlite_directory_is_found_in_the_url() {
+    fn the_sqlite_file_is_found_in_the_url() {
         assert_eq!(
-            sqlite_parent_dir("sqlite://data/comments.db?mode=rwc"),
-            Some(std::path::PathBuf::from("data"))
+            sqlite_file("sqlite://data/comments.db?mode=rwc"),
+            Some(std::path::PathBuf::from("data/comments.db"))
         );
-        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
-        assert_eq!(sqlite_parent_dir("sqlite://comments.db"), None);
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(
+            sqlite_file("sqlite://comments.db"),
+            Some("comments.db".into())
+        );
+    }
+
+    #[test]
+    fn the_database_file_and_its_directory_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let file = tmp.path().join("data").join("comments.db");
+        create_private_file(&file).unwrap();
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(file.parent().unwrap()), 0o700);
+        // An existing, world-readable file is made private.
+        let old = tmp.path().join("old.db");
+        std::fs::write(&old, b"").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        create_private_file(&old).unwrap();
+        assert_eq!(mode(&old), 0o600);
     }
 }

@@ -49,7 +49,7 @@ enum Command {
 enum JobsCommand {
     /// Run one job once and print a one-line summary.
     Run {
-        /// close-expired or deliver-notifications
+        /// close-expired, deliver-notifications or purge
         name: String,
     },
 }
@@ -158,7 +158,7 @@ async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
     })?;
     let db = comment_service::db::connect(&settings).await?;
     comment_service::db::migrate(&db).await?;
-    let jobs = comment_service::startup::jobs_for(db.clone(), settings)?;
+    let jobs = comment_service::startup::jobs_for(db.clone(), settings).await?;
     match jobs.run(job).await? {
         RunOutcome::Done(n) => match job {
             JobName::CloseExpired => println!("close-expired: closed {n} discussions"),
@@ -166,6 +166,7 @@ async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
                 println!("deliver-notifications: sent {n} notifications")
             }
             JobName::DeliverEvents => println!("deliver-events: delivered {n} events"),
+            JobName::Purge => println!("purge: removed {n} records past retention"),
         },
         RunOutcome::Busy => println!("{}: skipped, another run is in progress", job.as_str()),
     }

@@ -1,5 +1,7 @@
-//! Queuing the community team's emails about flagged comments: rendered from a snapshot of the
-//! comment and its flags, in the transaction of the flag that triggers them.
+//! The community team's emails about flagged comments. The flag's transaction queues a snapshot
+//! of the comment and its flags (what the mail shows is what was flagged, even if the comment
+//! changes later); the deliverer renders the mail from it when it sends, and only then signs the
+//! action links, so no live link is ever stored.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
@@ -7,12 +9,11 @@ use sea_orm::{ConnectionTrait, DbErr};
 use crate::config::Settings;
 use crate::domain::action_link::ActionLinkSigner;
 use crate::domain::states::{ModerationAction, NotificationKind};
-use crate::entity::{article, comment};
-use crate::mail::{NotificationView, render_notification_in};
+use crate::entity::{article, comment, notification};
+use crate::mail::{MailError, NotificationView, OutgoingEmail, render_notification_in};
 use crate::store::{flags, outbox};
 
-/// The link a moderator follows to act on a comment from an email; it acts only in the comment's
-/// review round `round` (the one the email is about).
+/// The link a moderator follows to act on a comment from an email.
 pub fn action_url(
     settings: &Settings,
     signer: &ActionLinkSigner,
@@ -33,6 +34,9 @@ pub fn action_url(
     )
 }
 
+/// What a notification shows, as it was when the flag was committed.
+pub use crate::mail::NotificationContent as Snapshot;
+
 /// The domain of `MODERATION_EMAIL_FROM`, for Message-IDs.
 fn message_id_domain(from: &str) -> String {
     let address = from
@@ -47,12 +51,11 @@ fn message_id_domain(from: &str) -> String {
         .unwrap_or_else(|| "comment-service".to_string())
 }
 
-/// Renders and queues one notification about `comment`. Every mail about one comment joins the
-/// thread of the first one (`In-Reply-To`/`References`).
+/// Queues one notification about `comment` with a snapshot of it and its open flags. Every mail
+/// about one comment joins the thread of the first one (`In-Reply-To`/`References`).
 pub async fn queue(
     db: &impl ConnectionTrait,
     settings: &Settings,
-    signer: &ActionLinkSigner,
     kind: NotificationKind,
     comment: &comment::Model,
     article: &article::Model,
@@ -62,49 +65,23 @@ pub async fn queue(
         .await?
         .remove(&comment.id)
         .unwrap_or_default();
-    let view = NotificationView {
-        kind,
+    let snapshot = Snapshot {
         article_title: article.title.clone(),
         article_url: article.url.clone(),
-        comment_id: comment.id.to_string(),
         comment_body: comment.body.clone(),
         author_name: comment.author_name.clone(),
         author_id: comment.author_id.clone(),
         comment_created_at: comment.created_at,
         flag_count: summary.total,
-        reasons: summary
-            .reasons_by_count()
-            .into_iter()
-            .map(|(reason, n)| (reason.as_str().to_string(), n))
-            .collect(),
+        reasons: summary.reasons_by_count(),
         notes: summary.notes.clone(),
-        approve_url: action_url(
-            settings,
-            signer,
-            comment.id,
-            ModerationAction::Approve,
-            comment.review_round,
-            now,
-        ),
-        hide_url: action_url(
-            settings,
-            signer,
-            comment.id,
-            ModerationAction::Hide,
-            comment.review_round,
-            now,
-        ),
-        delete_url: action_url(
-            settings,
-            signer,
-            comment.id,
-            ModerationAction::Delete,
-            comment.review_round,
-            now,
-        ),
     };
-    let (subject, text, html) = render_notification_in(&view, settings.lifecycle.newsroom_timezone)
+    let view = view(comment.id, kind, snapshot, Default::default());
+    // The subject holds no link: it is rendered now and kept.
+    let (subject, _, _) = render_notification_in(&view, settings.lifecycle.newsroom_timezone)
         .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let snapshot =
+        serde_json::to_string(&view.content).map_err(|e| DbErr::Custom(e.to_string()))?;
     let root = outbox::thread_root(db, comment.id).await?;
     let nonce: u64 = rand::random();
     let message_id = format!(
@@ -122,13 +99,75 @@ pub async fn queue(
             message_id,
             in_reply_to: root,
             subject,
-            body_text: text,
-            body_html: html,
+            snapshot,
+            review_round: comment.review_round,
         },
         now,
     )
     .await?;
     Ok(())
+}
+
+fn view(
+    comment_id: i64,
+    kind: NotificationKind,
+    content: Snapshot,
+    [approve_url, hide_url, delete_url]: [String; 3],
+) -> NotificationView {
+    NotificationView {
+        kind,
+        comment_id: comment_id.to_string(),
+        content,
+        approve_url,
+        hide_url,
+        delete_url,
+    }
+}
+
+/// The mail of an outbox row, with action links signed `now`. A row queued before snapshots
+/// existed is sent as it was stored.
+pub fn render(
+    row: &notification::Model,
+    settings: &Settings,
+    signer: &ActionLinkSigner,
+    now: DateTime<Utc>,
+) -> Result<OutgoingEmail, MailError> {
+    let (text, html) = match &row.snapshot {
+        Some(json) => {
+            let snapshot: Snapshot =
+                serde_json::from_str(json).map_err(|e| MailError::Template {
+                    template: "snapshot".to_owned(),
+                    reason: e.to_string(),
+                })?;
+            let link = |action| {
+                action_url(
+                    settings,
+                    signer,
+                    row.comment_id,
+                    action,
+                    row.review_round,
+                    now,
+                )
+            };
+            let links = [
+                link(ModerationAction::Approve),
+                link(ModerationAction::Hide),
+                link(ModerationAction::Delete),
+            ];
+            let view = view(row.comment_id, row.kind, snapshot, links);
+            let (_, text, html) =
+                render_notification_in(&view, settings.lifecycle.newsroom_timezone)?;
+            (text, html)
+        }
+        None => (row.body_text.clone(), row.body_html.clone()),
+    };
+    Ok(OutgoingEmail {
+        subject: row.subject.clone(),
+        text,
+        html,
+        message_id: row.message_id.clone(),
+        in_reply_to: row.in_reply_to.clone(),
+    })
 }
 
 #[cfg(test)]

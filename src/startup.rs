@@ -62,7 +62,14 @@ impl Application {
         let signer = action_link_signer(&settings, &db, clock.now()).await?;
         let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
         crate::db::spawn_checkpoints(&db);
-        let jobs = build_jobs(db.clone(), settings.clone(), clock.clone())?;
+        let owner = lease_owner(&settings.http.bind_addr, listener.local_addr()?);
+        let jobs = build_jobs(
+            db.clone(),
+            settings.clone(),
+            clock.clone(),
+            signer.clone(),
+            owner,
+        )?;
         spawn_wake_loops(&jobs);
         let tokens = web::Data::new(settings.api_tokens.clone());
         let state = web::Data::new(AppState {
@@ -77,19 +84,7 @@ impl Application {
             topic_articles: crate::cache::TopicArticles::default(),
             refresh_permits: Arc::new(tokio::sync::Semaphore::new(8)),
         });
-        let schedules = &settings.schedules;
-        let scheduler = Scheduler::start(
-            jobs,
-            &[
-                (JobName::CloseExpired, &schedules.close_expired),
-                (
-                    JobName::DeliverNotifications,
-                    &schedules.deliver_notifications,
-                ),
-                (JobName::DeliverEvents, &schedules.deliver_events),
-            ],
-        )
-        .await?;
+        let scheduler = Scheduler::start(jobs, &settings.schedules).await?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -191,22 +186,47 @@ pub async fn action_link_signer(
 }
 
 /// The jobs with the process's one Mailer, for a process that only runs jobs (the CLI).
-pub fn jobs_for(
+pub async fn jobs_for(
     db: DatabaseConnection,
     settings: Settings,
 ) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
-    build_jobs(db, Arc::new(settings), Clock::system())
+    let clock = Clock::system();
+    let signer = action_link_signer(&settings, &db, clock.now()).await?;
+    build_jobs(db, Arc::new(settings), clock, signer, None)
+}
+
+/// The name under which a serving process holds outbox leases: this host and the address it is
+/// bound to, which no other live process can hold. `None` (random names, nothing recovered) when
+/// the host has no name or the port was picked at random.
+fn lease_owner(requested: &str, bound: std::net::SocketAddr) -> Option<String> {
+    if requested
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|a| a.port() == 0)
+    {
+        return None;
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())?;
+    Some(format!("{host}/{bound}"))
 }
 
 fn build_jobs(
     db: DatabaseConnection,
     settings: Arc<Settings>,
     clock: Clock,
+    signer: crate::domain::action_link::ActionLinkSigner,
+    lease_owner: Option<String>,
 ) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
     let mailer = crate::mail::Mailer::from_settings(&mail_settings(&settings))?;
     tracing::info!(mail = %mailer.describe(), to = ?settings.mail.to, "notifications to the community team");
-    let deliverer =
-        crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.mail.max_attempts);
+    let mut deliverer =
+        crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.clone(), signer);
+    if let Some(owner) = lease_owner {
+        deliverer = deliverer.owned_by(owner);
+    }
     let (sender, max_attempts) = match &settings.webhooks {
         Some(w) => {
             install_tls_provider();
@@ -217,7 +237,9 @@ fn build_jobs(
         None => (None, 0),
     };
     let events = EventDeliverer::new(sender, max_attempts);
-    Ok(crate::jobs::Jobs::new(db, deliverer, events, clock))
+    Ok(crate::jobs::Jobs::new(
+        db, deliverer, events, clock, settings,
+    ))
 }
 
 /// Makes ring the process's TLS provider for HTTP clients (the one lettre uses); harmless when

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use chrono::TimeZone;
 use comment_service::mail::{
-    MailSettings, Mailer, NotificationKind, NotificationView, OutgoingEmail, render_notification_in,
+    MailSettings, Mailer, NotificationContent, NotificationKind, NotificationView, OutgoingEmail,
+    render_notification_in,
 };
 use comment_service::redact::SecretUrl;
 use lettre::message::{Mailbox, MultiPart};
@@ -390,16 +391,18 @@ fn base64_and_quoted_printable_parts_are_decoded() {
 fn notification_view(kind: NotificationKind, flags: u32) -> NotificationView {
     NotificationView {
         kind,
-        article_title: "Einladung an Putin".to_owned(),
-        article_url: "https://www.krone.at/1912345".to_owned(),
         comment_id: "42".to_owned(),
-        comment_body: "<script>alert(1)</script>\nZweite Zeile: äöüß".to_owned(),
-        author_name: "Leser123".to_owned(),
-        author_id: "u-123".to_owned(),
-        comment_created_at: chrono::Utc.with_ymd_and_hms(2019, 4, 26, 8, 51, 0).unwrap(),
-        flag_count: flags,
-        reasons: vec![("abuse".to_owned(), flags)],
-        notes: vec!["Beleidigend.".to_owned()],
+        content: NotificationContent {
+            article_title: "Einladung an Putin".to_owned(),
+            article_url: "https://www.krone.at/1912345".to_owned(),
+            comment_body: "<script>alert(1)</script>\nZweite Zeile: äöüß".to_owned(),
+            author_name: "Leser123".to_owned(),
+            author_id: "u-123".to_owned(),
+            comment_created_at: chrono::Utc.with_ymd_and_hms(2019, 4, 26, 8, 51, 0).unwrap(),
+            flag_count: flags,
+            reasons: vec![(comment_service::domain::states::FlagReason::Abuse, flags)],
+            notes: vec!["Beleidigend.".to_owned()],
+        },
         approve_url: "http://127.0.0.1:8080/moderation/actions/A".to_owned(),
         hide_url: "http://127.0.0.1:8080/moderation/actions/H".to_owned(),
         delete_url: "http://127.0.0.1:8080/moderation/actions/D".to_owned(),

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_schema;
 mod m20261128_000002_visible_counts;
 mod m20261128_000003_top_level_index;
+mod m20261128_000004_outbox_leases;
 mod m20261128_000005_decision_rounds;
 mod m20261128_000008_events;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_schema::Migration),
             Box::new(m20261128_000002_visible_counts::Migration),
             Box::new(m20261128_000003_top_level_index::Migration),
+            Box::new(m20261128_000004_outbox_leases::Migration),
             Box::new(m20261128_000005_decision_rounds::Migration),
             Box::new(m20261128_000008_events::Migration),
         ]

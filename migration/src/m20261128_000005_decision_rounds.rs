@@ -36,6 +36,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The round an emailed notification's links act in (the comment's round when queued).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("notifications")
+                    .add_column(big_integer("review_round").default(0))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()
@@ -74,6 +83,14 @@ impl MigrationTrait for Migration {
                 Index::drop()
                     .name("idx_moderation_log_comment")
                     .table("moderation_log")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("notifications")
+                    .drop_column("review_round")
                     .to_owned(),
             )
             .await?;

@@ -23,6 +23,15 @@ pub struct Model {
     pub locked_until: Option<DateTimeUtc>,
     pub sent_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
+    /// The claim of the sender holding the lease: only it may mark the row.
+    pub lease_token: Option<String>,
+    /// Who holds the lease (`host/address` of a serving process, or a random id).
+    pub lease_owner: Option<String>,
+    /// What the mail is rendered from at send time (JSON of `notifications::Snapshot`); cleared
+    /// by the purge job after `RETENTION_DAYS`. Rows queued before it existed keep `body_*`.
+    pub snapshot: Option<String>,
+    /// The comment's review round when the notification was queued: its links act only in it.
+    pub review_round: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

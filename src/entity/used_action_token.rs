@@ -7,6 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub fingerprint: String,
     pub used_at: DateTimeUtc,
+    /// When the link would have expired anyway: the row is purged after it.
+    pub expires_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,10 +1,10 @@
 //! close-expired: records every closure the age rule has made due, in one set-based statement.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 
-use super::RunOutcome;
-use crate::db::{WriteGate, stmt};
+use super::{RunOutcome, try_advisory_lock};
+use crate::db::WriteGate;
 use crate::domain::states::ClosedReason;
 use crate::events::Events;
 use crate::store::articles;
@@ -22,20 +22,10 @@ pub async fn run(
 ) -> Result<RunOutcome, DbErr> {
     // On SQLite the transaction takes the write lock up front; PostgreSQL needs no gate.
     let txn = crate::db::begin_write(db, &WriteGate::default()).await?;
-    if db.get_database_backend() == DbBackend::Postgres {
-        let locked = txn
-            .query_one_raw(stmt(
-                &*txn,
-                "SELECT pg_try_advisory_xact_lock($1) AS locked",
-                [LOCK_KEY.into()],
-            ))
-            .await?
-            .map(|row| row.try_get::<bool>("", "locked"))
-            .transpose()?
-            .unwrap_or(false);
-        if !locked {
-            return Ok(RunOutcome::Busy);
-        }
+    if db.get_database_backend() == DbBackend::Postgres
+        && !try_advisory_lock(&txn, LOCK_KEY).await?
+    {
+        return Ok(RunOutcome::Busy);
     }
     let closed = articles::close_expired(&*txn, now).await?;
     events

@@ -7,16 +7,18 @@
 pub mod close_expired;
 pub mod deliver_events;
 pub mod deliver_notifications;
+pub mod purge;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use tokio::sync::Mutex;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::clock::Clock;
-use crate::cron::CronSchedule;
+use crate::config::{ScheduleSettings, Settings};
+use crate::db::stmt;
 
 /// The jobs this service runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,13 +26,15 @@ pub enum JobName {
     CloseExpired,
     DeliverNotifications,
     DeliverEvents,
+    Purge,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 3] = [
+    pub const ALL: [JobName; 4] = [
         JobName::CloseExpired,
         JobName::DeliverNotifications,
         JobName::DeliverEvents,
+        JobName::Purge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,16 +42,42 @@ impl JobName {
             JobName::CloseExpired => "close-expired",
             JobName::DeliverNotifications => "deliver-notifications",
             JobName::DeliverEvents => "deliver-events",
+            JobName::Purge => "purge",
         }
     }
 
     pub fn parse(raw: &str) -> Option<JobName> {
-        JobName::ALL.into_iter().find(|j| j.as_str() == raw)
+        JobName::ALL.into_iter().find(|job| job.as_str() == raw)
+    }
+
+    /// The job's schedule.
+    fn schedule(self, schedules: &ScheduleSettings) -> &crate::cron::CronSchedule {
+        match self {
+            JobName::CloseExpired => &schedules.close_expired,
+            JobName::DeliverNotifications => &schedules.deliver_notifications,
+            JobName::DeliverEvents => &schedules.deliver_events,
+            JobName::Purge => &schedules.purge,
+        }
     }
 
     fn index(self) -> usize {
         self as usize
     }
+}
+
+/// Takes the job's advisory lock for the rest of `txn` on PostgreSQL; false when another replica
+/// holds it.
+pub(crate) async fn try_advisory_lock(txn: &DatabaseTransaction, key: i64) -> Result<bool, DbErr> {
+    Ok(txn
+        .query_one_raw(stmt(
+            txn,
+            "SELECT pg_try_advisory_xact_lock($1) AS locked",
+            [key.into()],
+        ))
+        .await?
+        .map(|row| row.try_get::<bool>("", "locked"))
+        .transpose()?
+        .unwrap_or(false))
 }
 
 /// What one run did.
@@ -59,12 +89,14 @@ pub enum RunOutcome {
     Busy,
 }
 
-/// The jobs with their guards (one per job); cheap to clone.
+/// The jobs with their guards; cheap to clone.
 #[derive(Clone)]
 pub struct Jobs {
     db: DatabaseConnection,
     clock: Clock,
-    guards: Arc<[Arc<Mutex<()>>; JobName::ALL.len()]>,
+    settings: Arc<Settings>,
+    /// One per job, in the order of `JobName::ALL`.
+    guards: [Arc<Mutex<()>>; JobName::ALL.len()],
     pub deliver: deliver_notifications::Deliverer,
     pub events: deliver_events::EventDeliverer,
 }
@@ -75,11 +107,13 @@ impl Jobs {
         deliver: deliver_notifications::Deliverer,
         events: deliver_events::EventDeliverer,
         clock: Clock,
+        settings: Arc<Settings>,
     ) -> Jobs {
         Jobs {
             db,
             clock,
-            guards: Arc::new(std::array::from_fn(|_| Arc::new(Mutex::new(())))),
+            settings,
+            guards: Default::default(),
             deliver,
             events,
         }
@@ -97,13 +131,17 @@ impl Jobs {
             }
             JobName::DeliverNotifications => self.deliver.run(&self.db, &self.clock).await,
             JobName::DeliverEvents => self.events.run(&self.db, &self.clock).await,
+            JobName::Purge => purge::run(&self.db, &self.settings, self.clock.now()).await,
         }
     }
 
     /// Runs a job and logs the outcome, as the scheduler does.
     pub async fn run_logged(&self, job: JobName) {
         match self.run(job).await {
-            Ok(RunOutcome::Done(n)) if n > 0 || job == JobName::CloseExpired => {
+            Ok(RunOutcome::Done(n))
+                if n > 0
+                    || !matches!(job, JobName::DeliverNotifications | JobName::DeliverEvents) =>
+            {
                 tracing::info!(job = job.as_str(), count = n, "job run finished")
             }
             Ok(RunOutcome::Done(_)) => {
@@ -122,8 +160,8 @@ impl Jobs {
     async fn drain(&self, timeout: Duration) -> bool {
         let guards = self.guards.clone();
         let wait = async move {
-            for guard in guards.iter() {
-                std::mem::forget(guard.clone().lock_owned().await);
+            for guard in guards {
+                std::mem::forget(guard.lock_owned().await);
             }
         };
         tokio::time::timeout(timeout, wait).await.is_ok()
@@ -139,10 +177,11 @@ pub struct Scheduler {
 impl Scheduler {
     pub async fn start(
         jobs: Jobs,
-        schedules: &[(JobName, &CronSchedule)],
+        schedules: &ScheduleSettings,
     ) -> Result<Scheduler, Box<dyn std::error::Error + Send + Sync>> {
         let inner = JobScheduler::new().await?;
-        for &(job, schedule) in schedules {
+        for job in JobName::ALL {
+            let schedule = job.schedule(schedules);
             let runner = jobs.clone();
             inner
                 .add(Job::new_async(schedule.as_str(), move |_, _| {

@@ -1,6 +1,7 @@
 //! Writing a mail as one `.eml` file in a directory (when no SMTP server is configured).
 
 use std::io::{self, Write as _};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 use rand::RngCore as _;
@@ -21,7 +22,12 @@ pub(super) async fn write(
         let path = dir_for_task.join(&name);
         let tmp = dir_for_task.join(format!(".{name}.tmp"));
         let result = (|| {
-            let mut file = std::fs::File::create(&tmp)?;
+            // Mail holds action links: readable by the service's user only.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
             file.write_all(&bytes)?;
             file.sync_all()?;
             std::fs::rename(&tmp, &path)
@@ -35,6 +41,14 @@ pub(super) async fn write(
     .map_err(io::Error::other)
     .and_then(|r| r)
     .map_err(|source| MailError::File { path: dir, source })
+}
+
+/// Creates `dir` (and missing parents) readable by the service's user only.
+pub(super) fn create_private_dir(dir: &Path) -> io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 /// `20190426T085100.123Z-comment-42.n1_comment-service-1a2b3c4d.eml`: sorts by

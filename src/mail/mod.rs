@@ -11,7 +11,8 @@ mod templates;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use lettre::message::{Mailbox, Mailboxes};
 use lettre::transport::smtp::AsyncSmtpTransportBuilder;
@@ -22,7 +23,9 @@ use crate::redact::SecretUrl;
 
 pub use message::OutgoingEmail;
 pub(crate) use templates::readable_html_formatter;
-pub use templates::{NotificationKind, NotificationView, reason_label, render_notification_in};
+pub use templates::{
+    NotificationContent, NotificationKind, NotificationView, reason_label, render_notification_in,
+};
 
 /// Where and as whom mail goes out (from `SMTP_URL`, `MAIL_DIR`,
 /// `MODERATION_EMAIL_FROM`, `MODERATION_EMAIL_TO`). `Debug` shows the SMTP URL without
@@ -68,6 +71,10 @@ pub enum MailError {
         server: String,
         error: lettre::transport::smtp::Error,
     },
+    /// The SMTP server did not finish the exchange in time. The mail may or may not have been
+    /// accepted; it is retried.
+    #[error("sending through {server} did not finish within {} s", after.as_secs())]
+    TimedOut { server: String, after: Duration },
     /// Writing the `.eml` file failed.
     #[error("writing mail file in {} failed: {source}", path.display())]
     File { path: PathBuf, source: io::Error },
@@ -83,7 +90,7 @@ impl MailError {
     pub fn is_permanent(&self) -> bool {
         match self {
             MailError::Smtp { error, .. } => error.is_permanent(),
-            MailError::File { .. } => false,
+            MailError::File { .. } | MailError::TimedOut { .. } => false,
             MailError::InvalidAddress { .. }
             | MailError::NoRecipients
             | MailError::InvalidSmtpUrl { .. }
@@ -104,17 +111,25 @@ pub struct Mailer {
     inner: Arc<MailerInner>,
 }
 
+/// How long one send may take at most, from connecting to the server's answer to the message.
+/// A send that takes longer is abandoned (and retried), so a sender holding a lease on the mail
+/// never outlives the lease (see `jobs::deliver_notifications`).
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(20);
+
 struct MailerInner {
     from: Mailbox,
     to: Vec<Mailbox>,
     transport: Transport,
     description: String,
+    send_timeout: Duration,
 }
 
 enum Transport {
     Smtp {
         builder: Box<AsyncSmtpTransportBuilder>,
-        transport: OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
+        /// The pool, built on first use; dropped after a send timed out, since its connection may
+        /// be in the middle of an exchange.
+        transport: Mutex<Option<AsyncSmtpTransport<Tokio1Executor>>>,
         server: String,
     },
     Files {
@@ -186,14 +201,14 @@ impl Mailer {
                 (
                     Transport::Smtp {
                         builder: Box::new(builder),
-                        transport: OnceLock::new(),
+                        transport: Mutex::new(None),
                         server: server.clone(),
                     },
                     server,
                 )
             }
             None => {
-                std::fs::create_dir_all(&s.mail_dir).map_err(|source| MailError::MailDir {
+                eml::create_private_dir(&s.mail_dir).map_err(|source| MailError::MailDir {
                     path: s.mail_dir.clone(),
                     source,
                 })?;
@@ -212,8 +227,27 @@ impl Mailer {
                 to,
                 transport,
                 description,
+                send_timeout: SEND_TIMEOUT,
             }),
         })
+    }
+
+    /// The same mailer with another limit on one send (tests use a short one).
+    pub fn with_send_timeout(self, send_timeout: Duration) -> Mailer {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|_| {
+            unreachable!("with_send_timeout is called on a mailer that was just built")
+        });
+        Mailer {
+            inner: Arc::new(MailerInner {
+                send_timeout,
+                ..inner
+            }),
+        }
+    }
+
+    /// The longest one send may take.
+    pub fn send_timeout(&self) -> Duration {
+        self.inner.send_timeout
     }
 
     /// Sends one email: multipart/alternative (text and HTML), with `From`, `To`,
@@ -226,14 +260,25 @@ impl Mailer {
                 transport,
                 server,
             } => {
-                let transport = transport.get_or_init(|| (**builder).clone().build());
-                transport
-                    .send(message)
-                    .await
-                    .map_err(|error| MailError::Smtp {
+                let pool = transport
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert_with(|| (**builder).clone().build())
+                    .clone();
+                let after = self.inner.send_timeout;
+                match tokio::time::timeout(after, pool.send(message)).await {
+                    Ok(sent) => sent.map(drop).map_err(|error| MailError::Smtp {
                         server: server.clone(),
                         error,
-                    })?;
+                    })?,
+                    Err(_) => {
+                        *transport.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                        return Err(MailError::TimedOut {
+                            server: server.clone(),
+                            after,
+                        });
+                    }
+                }
             }
             Transport::Files { dir } => {
                 let path = eml::write(dir, &message_id, message.formatted()).await?;
@@ -259,10 +304,11 @@ impl Mailer {
 
     /// Closes pooled SMTP connections (politely, with `QUIT`). Call on shutdown.
     pub async fn shutdown(&self) {
-        if let Transport::Smtp { transport, .. } = &self.inner.transport
-            && let Some(transport) = transport.get()
-        {
-            transport.shutdown().await;
+        if let Transport::Smtp { transport, .. } = &self.inner.transport {
+            let pool = transport.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(pool) = pool {
+                pool.shutdown().await;
+            }
         }
     }
 }
@@ -535,5 +581,56 @@ mod tests {
         assert!(!err.is_permanent(), "{err}");
         assert!(err.to_string().contains("smtp://127.0.0.1:1"), "{err}");
         mailer.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_server_that_stops_answering_is_given_up_in_time_and_retried() {
+        // Accepts connections and never says a word.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let tmp = tempfile::tempdir().unwrap();
+        let mut s = settings(tmp.path());
+        s.smtp_url = Some(SecretUrl::new(format!("smtp://127.0.0.1:{port}")));
+        let mailer = Mailer::from_settings(&s)
+            .unwrap()
+            .with_send_timeout(Duration::from_millis(300));
+        assert!(SEND_TIMEOUT <= Duration::from_secs(30));
+        let started = std::time::Instant::now();
+        let err = mailer
+            .send(&email("<x.2@comment-service>", None))
+            .await
+            .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(matches!(err, MailError::TimedOut { .. }), "{err}");
+        assert!(!err.is_permanent());
+        silent.abort();
+    }
+
+    #[tokio::test]
+    async fn mail_files_and_their_directory_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let mut s = settings(tmp.path());
+        s.mail_dir = tmp.path().join("deep").join("mail");
+        let mailer = Mailer::from_settings(&s).unwrap();
+        mailer
+            .send(&email("<comment-7.n1@comment-service>", None))
+            .await
+            .unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&s.mail_dir), 0o700);
+        let files = eml_files(&s.mail_dir);
+        assert_eq!(files.len(), 1);
+        assert_eq!(mode(&files[0]), 0o600);
     }
 }

@@ -3,8 +3,14 @@
 use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 
+use std::time::Duration;
+
 use super::MailError;
 use crate::redact::ShownUrl;
+
+/// How long connecting to the server may take (lettre applies its timeout to the connection; the
+/// whole exchange is bounded by `SEND_TIMEOUT`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The server an SMTP URL names, without credentials and with the port lettre uses when the URL
 /// names none: `smtp://mail.example:587?tls=required`.
@@ -38,8 +44,9 @@ pub(super) fn transport(url: &str) -> Result<(AsyncSmtpTransportBuilder, String)
             "expected smtp://host:port or smtps://host:port".to_owned(),
         ));
     }
-    let builder =
-        AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| invalid(e.to_string()))?;
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|e| invalid(e.to_string()))?
+        .timeout(Some(CONNECT_TIMEOUT));
     Ok((builder, server))
 }
 

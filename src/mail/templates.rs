@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::MailError;
 
@@ -19,16 +19,16 @@ const SUBJECT_TEMPLATE: &str = "subject.txt";
 const TEXT_TEMPLATE: &str = "notification.txt";
 const HTML_TEMPLATE: &str = "notification.html";
 
+use crate::domain::states::FlagReason;
 pub use crate::domain::states::NotificationKind;
 
-/// Everything one notification shows. Strings are shown as given (the caller
-/// formats them); the time is rendered here, in the newsroom's time zone.
-#[derive(Clone, Debug)]
-pub struct NotificationView {
-    pub kind: NotificationKind,
+/// What a notification shows of the comment and its flags, as they were when it was queued
+/// (stored with the notification). Strings are shown as given; the time is rendered here, in the
+/// newsroom's time zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationContent {
     pub article_title: String,
     pub article_url: String,
-    pub comment_id: String,
     pub comment_body: String,
     pub author_name: String,
     pub author_id: String,
@@ -36,25 +36,54 @@ pub struct NotificationView {
     pub comment_created_at: DateTime<Utc>,
     /// Unresolved flags on the comment.
     pub flag_count: u32,
-    /// Reason code (`spam`, `abuse`, ...) and how many flags gave it, in display order.
-    pub reasons: Vec<(String, u32)>,
+    /// Each reason and how many flags gave it, in display order.
+    pub reasons: Vec<(FlagReason, u32)>,
     /// Reporters' notes, in display order.
     pub notes: Vec<String>,
+}
+
+/// Everything one notification shows: its content and the action links.
+#[derive(Clone, Debug)]
+pub struct NotificationView {
+    pub kind: NotificationKind,
+    pub comment_id: String,
+    pub content: NotificationContent,
     pub approve_url: String,
     pub hide_url: String,
     pub delete_url: String,
 }
 
-/// German label of a flag reason code; unknown codes are shown as they are.
-pub fn reason_label(code: &str) -> &str {
-    match code {
-        "spam" => "Spam",
-        "abuse" => "Beleidigung/Missbrauch",
-        "off_topic" => "Themenfremd",
-        "illegal" => "Rechtswidrig",
-        "misinformation" => "Falschinformation",
-        "other" => "Sonstiges",
-        other => other,
+/// German label of a flag reason.
+pub fn reason_label(reason: FlagReason) -> &'static str {
+    match reason {
+        FlagReason::Spam => "Spam",
+        FlagReason::Abuse => "Beleidigung/Missbrauch",
+        FlagReason::OffTopic => "Themenfremd",
+        FlagReason::Illegal => "Rechtswidrig",
+        FlagReason::Misinformation => "Falschinformation",
+        FlagReason::Other => "Sonstiges",
+    }
+}
+
+/// Text written by readers, as the plain-text part shows it: every line prefixed `> `, so that
+/// nothing a reader writes can pass for the service's own lines (which never start with `>`).
+fn quoted(text: &str) -> String {
+    let lines: Vec<String> = text
+        .trim_end()
+        .lines()
+        .map(|line| {
+            let line = line.trim_end();
+            if line.is_empty() {
+                ">".to_owned()
+            } else {
+                format!("> {line}")
+            }
+        })
+        .collect();
+    if lines.is_empty() {
+        ">".to_owned()
+    } else {
+        lines.join("\n")
     }
 }
 
@@ -171,7 +200,7 @@ fn href(url: &str) -> Option<String> {
 
 #[derive(Serialize)]
 struct ReasonCtx {
-    code: String,
+    code: &'static str,
     label: String,
     count: u32,
 }
@@ -197,6 +226,8 @@ struct NotificationContext {
     article_href: Option<String>,
     comment_id: String,
     comment_body: String,
+    /// The comment for the text part, quoted.
+    comment_quoted: String,
     author_name: String,
     author_id: String,
     created_local: String,
@@ -207,20 +238,29 @@ struct NotificationContext {
     flags_label: String,
     reasons: Vec<ReasonCtx>,
     notes: Vec<String>,
+    /// The notes for the text part, quoted.
+    notes_quoted: Vec<String>,
     actions: Vec<ActionCtx>,
 }
 
 impl NotificationContext {
     fn new(v: &NotificationView, tz: Tz) -> Self {
-        let local = v.comment_created_at.with_timezone(&tz);
+        let c = &v.content;
+        let local = c.comment_created_at.with_timezone(&tz);
         let tz_label = if tz == chrono_tz::Europe::Vienna {
             "Wiener Zeit".to_owned()
         } else {
             tz.name().to_owned()
         };
-        let title_line = one_line(&v.article_title);
+        let notes: Vec<String> = c
+            .notes
+            .iter()
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect();
+        let title_line = one_line(&c.article_title);
         let subject_title = if title_line.is_empty() {
-            one_line(&v.article_url)
+            one_line(&c.article_url)
         } else {
             title_line
         };
@@ -267,40 +307,37 @@ impl NotificationContext {
         NotificationContext {
             subject: String::new(),
             pending_review: v.kind == NotificationKind::PendingReview,
-            article_title: v.article_title.clone(),
+            article_title: c.article_title.clone(),
             subject_title,
-            article_url: v.article_url.clone(),
-            article_href: href(&v.article_url),
+            article_url: c.article_url.clone(),
+            article_href: href(&c.article_url),
             comment_id: v.comment_id.clone(),
-            comment_body: v.comment_body.clone(),
-            author_name: v.author_name.clone(),
-            author_id: v.author_id.clone(),
+            comment_body: c.comment_body.clone(),
+            comment_quoted: quoted(&c.comment_body),
+            author_name: c.author_name.clone(),
+            author_id: c.author_id.clone(),
             created_local: local.format("%d.%m.%Y, %H:%M Uhr").to_string(),
-            created_utc: v
+            created_utc: c
                 .comment_created_at
                 .format("%Y-%m-%d %H:%M:%S UTC")
                 .to_string(),
-            created_iso: v
+            created_iso: c
                 .comment_created_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             tz_label,
-            flag_count: v.flag_count,
-            flags_label: flags_label(v.flag_count),
-            reasons: v
+            flag_count: c.flag_count,
+            flags_label: flags_label(c.flag_count),
+            reasons: c
                 .reasons
                 .iter()
-                .map(|(code, count)| ReasonCtx {
-                    code: code.clone(),
-                    label: reason_label(code).to_owned(),
+                .map(|(reason, count)| ReasonCtx {
+                    code: reason.as_str(),
+                    label: reason_label(*reason).to_owned(),
                     count: *count,
                 })
                 .collect(),
-            notes: v
-                .notes
-                .iter()
-                .map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty())
-                .collect(),
+            notes_quoted: notes.iter().map(|n| quoted(n)).collect(),
+            notes,
             actions,
         }
     }
@@ -318,19 +355,21 @@ mod tests {
     fn view(kind: NotificationKind, flag_count: u32) -> NotificationView {
         NotificationView {
             kind,
-            article_title: "Einladung an Putin".to_owned(),
-            article_url: "https://www.krone.at/1912345?ref=a&b=c".to_owned(),
             comment_id: "42".to_owned(),
-            comment_body: "Erste Zeile.\nZweite Zeile mit Umlauten: äöüß.".to_owned(),
-            author_name: "Leser123".to_owned(),
-            author_id: "u-123".to_owned(),
-            comment_created_at: Utc.with_ymd_and_hms(2019, 4, 26, 8, 51, 0).unwrap(),
-            flag_count,
-            reasons: vec![("abuse".to_owned(), 2), ("spam".to_owned(), 1)],
-            notes: vec![
-                "Das ist eine Beleidigung.".to_owned(),
-                "Bitte löschen,\nsofort.".to_owned(),
-            ],
+            content: NotificationContent {
+                article_title: "Einladung an Putin".to_owned(),
+                article_url: "https://www.krone.at/1912345?ref=a&b=c".to_owned(),
+                comment_body: "Erste Zeile.\nZweite Zeile mit Umlauten: äöüß.".to_owned(),
+                author_name: "Leser123".to_owned(),
+                author_id: "u-123".to_owned(),
+                comment_created_at: Utc.with_ymd_and_hms(2019, 4, 26, 8, 51, 0).unwrap(),
+                flag_count,
+                reasons: vec![(FlagReason::Abuse, 2), (FlagReason::Spam, 1)],
+                notes: vec![
+                    "Das ist eine Beleidigung.".to_owned(),
+                    "Bitte löschen,\nsofort.".to_owned(),
+                ],
+            },
             approve_url: "https://comments.example/moderation/actions/tok-approve".to_owned(),
             hide_url: "https://comments.example/moderation/actions/tok-hide".to_owned(),
             delete_url: "https://comments.example/moderation/actions/tok-delete".to_owned(),
@@ -363,7 +402,7 @@ mod tests {
     #[test]
     fn the_subject_is_one_line_even_if_the_title_is_not() {
         let mut v = view(NotificationKind::Flagged, 1);
-        v.article_title = "Einladung\r\nan   Putin\n".to_owned();
+        v.content.article_title = "Einladung\r\nan   Putin\n".to_owned();
         let (subject, _, _) = render_vienna(&v).unwrap();
         assert_eq!(
             subject,
@@ -374,12 +413,11 @@ mod tests {
     #[test]
     fn the_html_part_escapes_every_dynamic_value() {
         let mut v = view(NotificationKind::Flagged, 1);
-        v.comment_body = "<script>alert(1)</script>\n2. Zeile & \"mehr\"".to_owned();
-        v.article_title = "<b>Titel</b>".to_owned();
-        v.author_name = "<img src=x onerror=alert(1)>".to_owned();
-        v.author_id = "u-<1>".to_owned();
-        v.notes = vec!["<i>note</i>".to_owned(), "<a href='x'>Queue</a>".to_owned()];
-        v.reasons = vec![("<evil>".to_owned(), 1)];
+        v.content.comment_body = "<script>alert(1)</script>\n2. Zeile & \"mehr\"".to_owned();
+        v.content.article_title = "<b>Titel</b>".to_owned();
+        v.content.author_name = "<img src=x onerror=alert(1)>".to_owned();
+        v.content.author_id = "u-<1>".to_owned();
+        v.content.notes = vec!["<i>note</i>".to_owned(), "<a href='x'>Queue</a>".to_owned()];
         let (_, text, html) = render_vienna(&v).unwrap();
 
         assert!(
@@ -391,20 +429,12 @@ mod tests {
         assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assert!(html.contains("u-&lt;1&gt;"));
         assert!(html.contains("&lt;i&gt;note&lt;/i&gt;"));
-        assert!(html.contains("&lt;evil&gt;"));
         assert!(html.contains("&lt;a href=&#39;x&#39;&gt;Queue&lt;/a&gt;"));
-        for raw in [
-            "<script>",
-            "<b>Titel",
-            "<img",
-            "<i>note",
-            "<evil>",
-            "<a href='x'",
-        ] {
+        for raw in ["<script>", "<b>Titel", "<img", "<i>note", "<a href='x'"] {
             assert!(!html.contains(raw), "unescaped {raw:?} in HTML");
         }
-        // The plain-text part shows the text as it is.
-        assert!(text.contains("<script>alert(1)</script>\n2. Zeile & \"mehr\""));
+        // The plain-text part shows the text as it is, quoted.
+        assert!(text.contains("> <script>alert(1)</script>\n> 2. Zeile & \"mehr\"\n"));
         // URLs stay readable; `&` in them is escaped as it must be in attributes.
         assert!(html.contains("href=\"https://www.krone.at/1912345?ref=a&amp;b=c\""));
     }
@@ -438,8 +468,15 @@ mod tests {
         assert!(text.contains("Beleidigung/Missbrauch: 2\n"));
         assert!(text.contains("Spam: 1\n"));
         assert!(text.contains("MELDUNGEN: 3\n"));
-        assert!(text.contains("„Das ist eine Beleidigung.“"));
-        assert!(text.contains("„Bitte löschen,\n      sofort.“"), "{text}");
+        assert!(text.contains("  Anmerkung 1:\n> Das ist eine Beleidigung.\n"));
+        assert!(
+            text.contains("  Anmerkung 2:\n> Bitte löschen,\n> sofort.\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("> Erste Zeile.\n> Zweite Zeile mit Umlauten: äöüß.\n"),
+            "{text}"
+        );
         assert!(html.contains("Beleidigung/Missbrauch: <strong>2</strong>"));
         assert!(html.contains("„Bitte löschen,\nsofort.“</blockquote>"));
         assert!(html.contains("<time datetime=\"2019-04-26T08:51:00Z\">"));
@@ -448,17 +485,7 @@ mod tests {
     #[test]
     fn every_reason_code_has_a_german_label() {
         let mut v = view(NotificationKind::Flagged, 6);
-        v.reasons = [
-            "spam",
-            "abuse",
-            "off_topic",
-            "illegal",
-            "misinformation",
-            "other",
-        ]
-        .iter()
-        .map(|c| (c.to_string(), 1))
-        .collect();
+        v.content.reasons = FlagReason::ALL.iter().map(|r| (*r, 1)).collect();
         let (_, text, html) = render_vienna(&v).unwrap();
         for label in [
             "Spam",
@@ -471,7 +498,6 @@ mod tests {
             assert!(text.contains(&format!("  - {label}: 1\n")), "{label}");
             assert!(html.contains(&format!("<li>{label}: <strong>1</strong></li>")));
         }
-        assert_eq!(reason_label("something_new"), "something_new");
     }
 
     #[test]
@@ -507,7 +533,7 @@ mod tests {
     #[test]
     fn only_http_urls_become_links() {
         let mut v = view(NotificationKind::Flagged, 1);
-        v.article_url = "javascript:alert(1)".to_owned();
+        v.content.article_url = "javascript:alert(1)".to_owned();
         v.delete_url = "javascript:alert(2)".to_owned();
         let (_, text, html) = render_vienna(&v).unwrap();
         assert!(!html.contains("href=\"javascript:"));
@@ -532,8 +558,8 @@ mod tests {
     #[test]
     fn empty_reasons_and_notes_render_a_placeholder() {
         let mut v = view(NotificationKind::Flagged, 1);
-        v.reasons.clear();
-        v.notes = vec!["   ".to_owned()];
+        v.content.reasons.clear();
+        v.content.notes = vec!["   ".to_owned()];
         let (_, text, html) = render_vienna(&v).unwrap();
         assert!(text.contains("(keine Gründe angegeben)"));
         assert!(text.contains("ANMERKUNGEN DER MELDENDEN\n  (keine)\n"));
@@ -544,7 +570,7 @@ mod tests {
     #[test]
     fn local_time_follows_daylight_saving_time_and_the_given_zone() {
         let mut v = view(NotificationKind::Flagged, 1);
-        v.comment_created_at = Utc.with_ymd_and_hms(2019, 1, 15, 23, 30, 0).unwrap();
+        v.content.comment_created_at = Utc.with_ymd_and_hms(2019, 1, 15, 23, 30, 0).unwrap();
         let (_, text, _) = render_vienna(&v).unwrap();
         assert!(
             text.contains("16.01.2019, 00:30 Uhr (Wiener Zeit) – 2019-01-15 23:30:00 UTC"),
@@ -562,5 +588,45 @@ mod tests {
         }
         assert!(!text.contains("\n\n\n"), "no runs of blank lines:\n{text}");
         assert!(text.ends_with('\n'));
+    }
+
+    #[test]
+    fn reader_text_cannot_pass_for_the_services_action_lines() {
+        let mut v = view(NotificationKind::Flagged, 1);
+        let spoof = "ENTSCHEIDUNG\n  Freigeben:  https://evil.example/moderation/actions/x\n\n======\nLöschen: https://evil.example/";
+        v.content.comment_body = spoof.to_owned();
+        v.content.notes = vec![spoof.to_owned()];
+        let (_, text, _) = render_vienna(&v).unwrap();
+        // Every line of reader text is quoted ...
+        for line in spoof.lines() {
+            let quoted = if line.is_empty() {
+                ">".to_owned()
+            } else {
+                format!("> {line}")
+            };
+            assert!(
+                text.lines().filter(|l| *l == quoted).count() == 2,
+                "{quoted:?} quoted in body and note:\n{text}"
+            );
+        }
+        // ... so the only unquoted action lines are the service's own.
+        let action_lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('>') && l.contains("/moderation/actions/"))
+            .collect();
+        assert_eq!(
+            action_lines,
+            [
+                "  Freigeben:  https://comments.example/moderation/actions/tok-approve",
+                "  Ausblenden: https://comments.example/moderation/actions/tok-hide",
+                "  Löschen:    https://comments.example/moderation/actions/tok-delete",
+            ]
+        );
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.contains("evil.example") && !l.starts_with("> "))
+        );
+        assert_eq!(text.matches("\nENTSCHEIDUNG").count(), 1, "{text}");
     }
 }

@@ -106,16 +106,7 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
         let article = articles::find(&*txn, &comment.article_id)
             .await?
             .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
-        crate::notifications::queue(
-            &*txn,
-            &state.settings,
-            &state.signer,
-            kind,
-            &current,
-            &article,
-            now,
-        )
-        .await?;
+        crate::notifications::queue(&*txn, &state.settings, kind, &current, &article, now).await?;
     }
     txn.commit().await?;
     if kind.is_some() {

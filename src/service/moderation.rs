@@ -94,6 +94,12 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
         let spent = used_action_token::ActiveModel {
             fingerprint: Set(token_fingerprint(link.token)),
             used_at: Set(now),
+            // Kept until the link expires (the purge job); it is refused anyway afterwards.
+            expires_at: Set(state
+                .signer
+                .verify(link.token, now)
+                .ok()
+                .map(|c| c.expires_at)),
         }
         .insert(&*txn)
         .await;

@@ -137,3 +137,16 @@ pub async fn summaries(
     }
     Ok(out)
 }
+
+/// Deletes the flags resolved before `cutoff` (retention); returns how many.
+pub async fn purge_resolved(
+    db: &impl ConnectionTrait,
+    cutoff: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    crate::db::execute(
+        db,
+        "DELETE FROM flags WHERE resolved_at IS NOT NULL AND resolved_at < $1",
+        [cutoff.into()],
+    )
+    .await
+}

@@ -1,9 +1,11 @@
 //! Stored responses for `Idempotency-Key`: a retry, even after a restart, gets the first response.
+//! And their purge, with that of spent action links (the other record that only guards replays).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 use sha2::{Digest, Sha256};
 
+use crate::db::execute;
 use crate::entity::idempotency_key;
 
 /// The fingerprint of a request: what it addresses and its exact body.
@@ -50,4 +52,31 @@ pub async fn record(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Deletes the keys stored before `cutoff`; returns how many.
+pub async fn purge(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
+    execute(
+        db,
+        "DELETE FROM idempotency_keys WHERE created_at < $1",
+        [cutoff.into()],
+    )
+    .await
+}
+
+/// Deletes the spent action links that expired before `now`: an expired link is refused anyway.
+/// A link spent before expiry times were recorded is deleted once `longest` (the longest a link
+/// can live) has passed since it was used.
+pub async fn purge_used_action_links(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    longest: chrono::Duration,
+) -> Result<u64, DbErr> {
+    execute(
+        db,
+        "DELETE FROM used_action_tokens WHERE expires_at < $1 \
+         OR (expires_at IS NULL AND used_at < $2)",
+        [now.into(), (now - longest).into()],
+    )
+    .await
 }

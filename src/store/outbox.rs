@@ -6,7 +6,7 @@ use sea_orm::{
     DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::db::stmt;
+use crate::db::{execute, stmt};
 use crate::domain::states::{NotificationKind, NotificationStatus};
 use crate::entity::notification;
 
@@ -16,8 +16,9 @@ pub struct NewNotification {
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub subject: String,
-    pub body_text: String,
-    pub body_html: String,
+    /// What the mail is rendered from when it is sent (JSON).
+    pub snapshot: String,
+    pub review_round: i64,
 }
 
 /// Queues a notification; run it in the transaction of the change that causes it.
@@ -35,13 +36,17 @@ pub async fn enqueue(
         message_id: Set(new.message_id),
         in_reply_to: Set(new.in_reply_to),
         subject: Set(new.subject),
-        body_text: Set(new.body_text),
-        body_html: Set(new.body_html),
+        body_text: Set(String::new()),
+        body_html: Set(String::new()),
         created_at: Set(now),
         next_attempt_at: Set(now),
         locked_until: Set(None),
         sent_at: Set(None),
         last_error: Set(None),
+        lease_token: Set(None),
+        lease_owner: Set(None),
+        snapshot: Set(Some(new.snapshot)),
+        review_round: Set(new.review_round),
     }
     .insert(db)
     .await
@@ -63,85 +68,137 @@ pub async fn thread_root(
         .await
 }
 
-/// Claims up to `batch` due rows for `lease`: no other sender takes them until the lease ends, and
-/// a sender that crashed leaves them to be claimed again afterwards. On PostgreSQL concurrent
-/// claimers skip each other's rows (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time.
-pub async fn claim(
+/// A sender's hold on one row: only the holder of `token` may mark the row, and nobody else
+/// claims it before `until`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub token: String,
+    pub until: DateTime<Utc>,
+}
+
+/// Claims the next due row for `lease` as `owner`: no other sender takes it until the lease ends,
+/// and a sender that crashed leaves it to be claimed again afterwards. Each row gets its own lease
+/// when it is claimed, so a slow send never eats into the lease of the rows after it. On
+/// PostgreSQL concurrent claimers skip each other's rows (`FOR UPDATE SKIP LOCKED`); SQLite has
+/// one writer at a time.
+pub async fn claim_next(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     lease: Duration,
-    batch: u64,
-) -> Result<Vec<notification::Model>, DbErr> {
+    owner: &str,
+) -> Result<Option<(notification::Model, Lease)>, DbErr> {
     let skip_locked = if db.get_database_backend() == DbBackend::Postgres {
         " FOR UPDATE SKIP LOCKED"
     } else {
         ""
     };
     let sql = format!(
-        "UPDATE notifications SET locked_until = $1, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM notifications \
-                      WHERE status = $4 AND next_attempt_at <= $2 \
-                        AND (locked_until IS NULL OR locked_until <= $2) \
-                      ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
+        "UPDATE notifications SET locked_until = $1, lease_token = $2, lease_owner = $3, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM notifications \
+                     WHERE status = $4 AND next_attempt_at <= $5 \
+                       AND (locked_until IS NULL OR locked_until <= $5) \
+                     ORDER BY next_attempt_at, id LIMIT 1{skip_locked}) \
          RETURNING *"
     );
-    let mut rows = notification::Entity::find()
+    let token = format!("{:032x}", rand::random::<u128>());
+    let until = now + lease;
+    let row = notification::Entity::find()
         .from_raw_sql(stmt(
             db,
             &sql,
             [
-                (now + lease).into(),
-                now.into(),
-                (batch as i64).into(),
+                until.into(),
+                token.clone().into(),
+                owner.into(),
                 NotificationStatus::Pending.into(),
+                now.into(),
             ],
         ))
-        .all(db)
+        .one(db)
         .await?;
-    rows.sort_by_key(|r| r.id);
-    Ok(rows)
+    Ok(row.map(|row| (row, Lease { token, until })))
 }
 
+/// Marks a row sent, if `lease` still holds it; returns whether it did. The stored bodies of a
+/// row queued before snapshots existed are dropped: they hold live action links.
 pub async fn mark_sent(
     db: &impl ConnectionTrait,
     id: i64,
+    lease: &Lease,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    db.execute_raw(stmt(
-        db,
-        "UPDATE notifications SET status = $3, sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
-        [now.into(), id.into(), NotificationStatus::Sent.into()],
-    ))
-    .await?;
-    Ok(())
+) -> Result<bool, DbErr> {
+    let sql = format!(
+        "UPDATE notifications SET status = $3, sent_at = $1, last_error = NULL, \
+         body_text = '', body_html = '', {FREE} WHERE id = $2 AND lease_token = $4"
+    );
+    let values = [
+        now.into(),
+        id.into(),
+        NotificationStatus::Sent.into(),
+        lease.token.clone().into(),
+    ];
+    Ok(execute(db, &sql, values).await? == 1)
 }
 
-/// Records a failed attempt: retried at `retry_at`, or `failed` for good when `retry_at` is None.
+/// What ends a lease.
+const FREE: &str = "locked_until = NULL, lease_token = NULL, lease_owner = NULL";
+
+/// Records a failed attempt, if `lease` still holds the row (returns whether it did): retried at
+/// `retry_at`, or `failed` for good when `retry_at` is None.
 pub async fn mark_attempt_failed(
     db: &impl ConnectionTrait,
     id: i64,
+    lease: &Lease,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
-) -> Result<(), DbErr> {
-    match retry_at {
+) -> Result<bool, DbErr> {
+    let token = lease.token.clone().into();
+    let done = match retry_at {
         Some(at) => {
-            db.execute_raw(stmt(
-                db,
-                "UPDATE notifications SET next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
-                [at.into(), error.into(), id.into()],
-            ))
-            .await?
+            let sql = format!(
+                "UPDATE notifications SET next_attempt_at = $1, last_error = $2, {FREE} \
+                 WHERE id = $3 AND lease_token = $4"
+            );
+            execute(db, &sql, [at.into(), error.into(), id.into(), token]).await?
         }
         None => {
-            db.execute_raw(stmt(
-                db,
-                "UPDATE notifications SET status = $3, locked_until = NULL, last_error = $1 WHERE id = $2",
-                [error.into(), id.into(), NotificationStatus::Failed.into()],
-            ))
-            .await?
+            let sql = format!(
+                "UPDATE notifications SET status = $3, last_error = $1, body_text = '', \
+                 body_html = '', {FREE} WHERE id = $2 AND lease_token = $4"
+            );
+            let failed = NotificationStatus::Failed.into();
+            execute(db, &sql, [error.into(), id.into(), failed, token]).await?
         }
     };
+    Ok(done == 1)
+}
+
+/// Gives back a lease without an attempt (the row was not handed to the mail server).
+pub async fn release(db: &impl ConnectionTrait, id: i64, lease: &Lease) -> Result<(), DbErr> {
+    let sql = format!(
+        "UPDATE notifications SET attempts = attempts - 1, {FREE} WHERE id = $1 AND lease_token = $2"
+    );
+    execute(db, &sql, [id.into(), lease.token.clone().into()]).await?;
     Ok(())
+}
+
+/// Frees the rows an earlier run of `owner` held when it stopped without finishing them (it was
+/// killed): only a process that knows no earlier run of `owner` is alive may call this.
+pub async fn release_owned_by(db: &impl ConnectionTrait, owner: &str) -> Result<u64, DbErr> {
+    let sql = format!("UPDATE notifications SET {FREE} WHERE lease_owner = $1 AND status = $2");
+    execute(db, &sql, [owner.into(), NotificationStatus::Pending.into()]).await
+}
+
+/// Drops the snapshots (the texts) of notifications created before `cutoff` that are no longer
+/// pending; returns how many.
+pub async fn purge_texts(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
+    execute(
+        db,
+        "UPDATE notifications SET snapshot = NULL, body_text = '', body_html = '' \
+         WHERE snapshot IS NOT NULL AND created_at < $1 AND status <> $2",
+        [cutoff.into(), NotificationStatus::Pending.into()],
+    )
+    .await
 }
 
 /// The delay before retry number `attempts` (1 = after the first failure): 2 s, 4 s, 8 s, ...

@@ -114,7 +114,7 @@ async fn flags_email_the_team_once_at_each_threshold_in_one_thread(db: Db) {
     );
     let text = mail.text_part();
     for expected in [
-        body,
+        "> <b>Fett</b> & \"Zitat\"\n> Zweite Zeile\n",
         "Name autor-1",
         "autor-1",
         "Artikel a1",

@@ -15,6 +15,10 @@
 //! smtp.stop().await;                                  // clients now get connection errors
 //! let smtp = TestSmtpServer::start_on(port).await?;   // ... and later succeed again
 //! ```
+//!
+//! [`Behaviour`] makes it a difficult server: one that answers the end of each message slowly
+//! (it has the message, the client waits), one that refuses every message with a permanent
+//! error, or one that stops answering at a given message.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -53,11 +57,26 @@ pub struct TestSmtpServer {
     task: Option<JoinHandle<()>>,
 }
 
+/// How the server treats messages; the default accepts each at once.
+#[derive(Clone, Debug, Default)]
+pub struct Behaviour {
+    /// How long the server waits before it answers the end of a message it has received.
+    pub answer_delay: Duration,
+    /// A permanent refusal (e.g. `550 5.7.1 ...`) given to every message instead of `250`; the
+    /// message is not kept.
+    pub refuse_with: Option<String>,
+    /// After this many messages, the next `MAIL FROM` is never answered.
+    pub hang_after: Option<usize>,
+}
+
 #[derive(Default)]
 struct Shared {
     mails: Mutex<Vec<ReceivedMail>>,
     arrived: Notify,
     connections: AtomicUsize,
+    behaviour: Behaviour,
+    /// How many sessions are hanging (see `Behaviour::hang_after`).
+    hanging: AtomicUsize,
 }
 
 impl TestSmtpServer {
@@ -71,12 +90,20 @@ impl TestSmtpServer {
     /// Starts on the given port of 127.0.0.1 (0 picks a free one), e.g. to bring a
     /// stopped server back where clients expect it.
     pub async fn start_on(port: u16) -> std::io::Result<TestSmtpServer> {
+        Self::start_with(port, Behaviour::default()).await
+    }
+
+    /// Starts with the given behaviour on the given port (0 picks a free one).
+    pub async fn start_with(port: u16, behaviour: Behaviour) -> std::io::Result<TestSmtpServer> {
         let socket = TcpSocket::new_v4()?;
         socket.set_reuseaddr(true)?;
         socket.bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
         let listener = socket.listen(64)?;
         let port = listener.local_addr()?.port();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            behaviour,
+            ..Shared::default()
+        });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), shutdown_rx));
         Ok(TestSmtpServer {
@@ -99,6 +126,21 @@ impl TestSmtpServer {
     /// Everything received so far, in order of arrival.
     pub fn received(&self) -> Vec<ReceivedMail> {
         self.shared.mails.lock().unwrap().clone()
+    }
+
+    /// How many times each `Message-ID` arrived.
+    pub fn arrivals_by_message_id(&self) -> std::collections::HashMap<String, usize> {
+        let mut counts = std::collections::HashMap::new();
+        for mail in self.received() {
+            let id = mail.header("Message-ID").unwrap_or_default();
+            *counts.entry(id).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// How many sessions hang at a `MAIL FROM` they will never get an answer to.
+    pub fn hanging(&self) -> usize {
+        self.shared.hanging.load(Ordering::SeqCst)
     }
 
     /// How many client connections this server has accepted (pooling shows as 1).
@@ -219,6 +261,15 @@ async fn session(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                     b"535 5.7.8 Authentication failed\r\n"
                 }
             }
+            "MAIL"
+                if shared
+                    .behaviour
+                    .hang_after
+                    .is_some_and(|n| shared.mails.lock().unwrap().len() >= n) =>
+            {
+                shared.hanging.fetch_add(1, Ordering::SeqCst);
+                std::future::pending::<&[u8]>().await
+            }
             "MAIL" => match path_argument(&arg, "FROM:") {
                 Some(from) => {
                     envelope = Some(Envelope {
@@ -243,6 +294,12 @@ async fn session(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                         .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                         .await?;
                     let data = read_data(&mut reader).await?;
+                    if let Some(refusal) = &shared.behaviour.refuse_with {
+                        writer
+                            .write_all(format!("{refusal}\r\n").as_bytes())
+                            .await?;
+                        continue;
+                    }
                     shared.mails.lock().unwrap().push(ReceivedMail {
                         from: env.from,
                         to: env.to,
@@ -250,6 +307,7 @@ async fn session(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                         auth_user: auth_user.clone(),
                     });
                     shared.arrived.notify_waiters();
+                    tokio::time::sleep(shared.behaviour.answer_delay).await;
                     b"250 2.0.0 Ok: queued\r\n"
                 }
                 Some(env) => {
