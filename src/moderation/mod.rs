@@ -137,7 +137,7 @@ impl Rules {
                         Err(reason) => {
                             fields.insert(
                                 name.to_string(),
-                                format!("entry {} ({entry:?}) {reason}", i + 1),
+                                format!("entry {} ({entry:?}): {reason}", i + 1),
                             );
                             return entries;
                         }
@@ -279,23 +279,13 @@ pub enum Verdict {
 }
 
 /// The rules compiled for checking: built once per rules version, then shared (`Arc`).
-#[derive(Clone, Debug)]
+/// The default is the default rules (nothing to match, links allowed).
+#[derive(Clone, Debug, Default)]
 pub struct CompiledRules {
     rules: Rules,
     banned: WordMatcher,
     suspect: WordMatcher,
     allowlist: Allowlist,
-}
-
-impl Default for CompiledRules {
-    fn default() -> CompiledRules {
-        CompiledRules {
-            rules: Rules::default(),
-            banned: WordMatcher::default(),
-            suspect: WordMatcher::default(),
-            allowlist: Allowlist::default(),
-        }
-    }
 }
 
 impl CompiledRules {
@@ -304,7 +294,7 @@ impl CompiledRules {
         let rules = rules.validated()?;
         let matcher = |name: &str, entries: &[String]| {
             WordMatcher::new(entries).map_err(|(i, e)| RulesInvalid {
-                fields: BTreeMap::from([(name.to_string(), format!("entry {} {e}", i + 1))]),
+                fields: BTreeMap::from([(name.to_string(), format!("entry {}: {e}", i + 1))]),
             })
         };
         Ok(CompiledRules {

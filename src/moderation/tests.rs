@@ -73,9 +73,9 @@ fn validation_names_every_field_that_breaks_a_bound() {
     );
     assert_eq!(
         fields["banned_words"],
-        "entry 2 (\"id*ot\") `*` may only stand at the start or the end"
+        "entry 2 (\"id*ot\"): `*` may only stand at the start or the end"
     );
-    assert_eq!(fields["suspect_words"], "entry 1 (\"\") must not be empty");
+    assert_eq!(fields["suspect_words"], "entry 1 (\"\"): must not be empty");
 }
 
 #[test]

@@ -57,8 +57,8 @@
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// The longest entry, in characters.
 pub const MAX_ENTRY_CHARS: usize = 100;
@@ -239,7 +239,8 @@ fn leet(b: u8) -> u8 {
 impl Normalized {
     /// Folds a text (or an entry) into its stream; see the module docs.
     pub fn new(text: &str) -> Normalized {
-        let (raw, chunks) = if text.is_ascii() {
+        // ASCII and most German text are NFKC already; the quick check spares the normaliser.
+        let (raw, chunks) = if text.is_ascii() || is_nfkc_quick(text.chars()) == IsNormalized::Yes {
             chunk(text.chars())
         } else {
             chunk(text.nfkc())
@@ -661,30 +662,69 @@ mod tests {
 
     #[test]
     fn bad_entries_are_refused_with_their_index() {
-        assert_eq!(
-            WordMatcher::new(&["ok", "id*ot"]).unwrap_err(),
-            (1, EntryError::InnerStar)
-        );
-        assert_eq!(
-            WordMatcher::new(&["  "]).unwrap_err(),
-            (0, EntryError::Empty)
-        );
-        assert_eq!(
-            WordMatcher::new(&["*"]).unwrap_err(),
-            (0, EntryError::NoLetters)
-        );
-        assert_eq!(
-            WordMatcher::new(&["**x"]).unwrap_err(),
-            (0, EntryError::InnerStar)
-        );
-        assert_eq!(
-            WordMatcher::new(&["..."]).unwrap_err(),
-            (0, EntryError::NoLetters)
-        );
-        assert_eq!(
-            WordMatcher::new(&["x".repeat(101)]).unwrap_err(),
-            (0, EntryError::TooLong)
-        );
+        let long = "x".repeat(101);
+        let cases: &[(&[&str], usize, EntryError)] = &[
+            (&["ok", "id*ot"], 1, EntryError::InnerStar),
+            (&["  "], 0, EntryError::Empty),
+            (&["*"], 0, EntryError::NoLetters),
+            (&["**x"], 0, EntryError::InnerStar),
+            (&["..."], 0, EntryError::NoLetters),
+            (&[long.as_str()], 0, EntryError::TooLong),
+        ];
+        for (entries, index, error) in cases {
+            assert_eq!(
+                WordMatcher::new(entries).unwrap_err(),
+                (*index, error.clone()),
+                "{entries:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn any_text_normalises_and_matches_without_panicking() {
+        let pieces = [
+            "",
+            " ",
+            ".",
+            "a",
+            "ä",
+            "ß",
+            "\u{301}",
+            "\u{200B}",
+            "1",
+            "@",
+            "$",
+            "😀",
+            "Ι",
+            "ｉ",
+            "ﬁ",
+            "Ⅻ",
+            "㎏",
+            "\u{FDFA}",
+            "ǅ",
+            "\n",
+            "-",
+            "I",
+            "d",
+            "o",
+            "t",
+            "乇",
+            "\u{E0041}",
+        ];
+        let m = matcher(&["idiot", "*a*", "a b", "ss", "88", "@$$"]);
+        let mut seed = 7u64;
+        for _ in 0..5_000 {
+            let mut text = String::new();
+            for _ in 0..12 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let normalized = Normalized::new(&text);
+            assert_eq!(normalized.gaps.len(), normalized.letters.len() + 1);
+            m.find(&normalized);
+        }
     }
 
     #[test]
