@@ -18,6 +18,7 @@ pub mod generate;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
+pub mod moderation;
 pub mod notifications;
 pub mod redact;
 pub mod service;

@@ -110,6 +110,16 @@ wire_enums! {
 
     /// Delivery state of a webhook event.
     EventStatus "event status" { Pending = "pending", Sent = "sent", Failed = "failed" }
+
+    /// What the content rules do with a comment that links elsewhere: publish it (`allow`),
+    /// hold it for review (`premod`) or refuse it (`reject`).
+    LinkPolicy "link policy" { Allow = "allow", Premod = "premod", Reject = "reject" }
+
+    /// Why the content rules refuse a comment (`details.rule` of `comment_rejected`).
+    RejectRule "rejection rule" { BannedWord = "banned_word", RepeatPost = "repeat_post", Links = "links" }
+
+    /// Why a new or edited comment is held for review (a detection's `rule`).
+    HoldReason "hold reason" { SuspectWord = "suspect_word", Links = "links", PremodAuthor = "premod_author", NewAuthor = "new_author", History = "history" }
 }
 
 impl From<CommentStatus> for ShownStatus {
@@ -185,6 +195,7 @@ mod tests {
             NotificationStatus
         );
         each!(CommentOrder, DiscussionAction, EventType, EventStatus);
+        each!(LinkPolicy, RejectRule, HoldReason);
     }
 
     #[test]
