@@ -127,7 +127,11 @@ impl Jobs {
         match job {
             JobName::CloseExpired => {
                 let events = self.events.recording();
-                close_expired::run(&self.db, self.clock.now(), events).await
+                let outcome = close_expired::run(&self.db, self.clock.now(), events).await?;
+                if matches!(outcome, RunOutcome::Done(n) if n > 0) {
+                    self.events.wake();
+                }
+                Ok(outcome)
             }
             JobName::DeliverNotifications => self.deliver.run(&self.db, &self.clock).await,
             JobName::DeliverEvents => self.events.run(&self.db, &self.clock).await,

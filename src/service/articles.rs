@@ -6,9 +6,12 @@ use crate::auth::Caller;
 use crate::db;
 use crate::domain::ids::{ArticleId, TopicSlug};
 use crate::domain::lifecycle;
-use crate::domain::states::{ClosedReason, DiscussionAction, LogAction, Via};
+use crate::domain::states::{
+    ClosedReason, DiscussionAction, DiscussionStatus, EventType, LogAction, Via,
+};
 use crate::entity::article;
 use crate::error::ApiError;
+use crate::events::Stream;
 use crate::service::comments::load_article;
 use crate::state::AppState;
 use crate::store::{articles, audit, topics};
@@ -94,6 +97,7 @@ pub async fn change_discussion(
     }
     state.invalidate_article(&article.id);
     state.invalidate_topics();
+    state.jobs.events.wake();
     load_article(state, id.as_str()).await
 }
 
@@ -123,6 +127,14 @@ async fn close(
             now,
         )
         .await?;
+    }
+    if changed {
+        let ids = [article.id.clone()];
+        let reason = ClosedReason::Moderator;
+        state
+            .events()
+            .discussions_closed(&*txn, &ids, reason, now)
+            .await?;
     }
     txn.commit().await?;
     Ok(changed)
@@ -172,6 +184,17 @@ async fn reopen(
         now,
     )
     .await?;
+    let data = serde_json::json!({
+        "article_id": article.id,
+        "status": DiscussionStatus::Open,
+        "closes_at": views::dto::format_ts(closes_at),
+    });
+    let stream = Stream::Article(&article.id);
+    let reopened = EventType::DiscussionReopened;
+    state
+        .events()
+        .record(&*txn, reopened, stream, data, now)
+        .await?;
     txn.commit().await?;
     Ok(())
 }

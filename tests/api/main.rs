@@ -12,3 +12,4 @@ mod moderation;
 mod openapi;
 mod operations;
 mod reads;
+mod webhooks;
