@@ -2,9 +2,10 @@
 //! hide threshold, hides the comment pending review) in the transaction of the flag.
 
 use crate::db;
-use crate::domain::states::{CommentStatus, FlagReason, NotificationKind};
+use crate::domain::states::{CommentStatus, EventType, FlagReason, NotificationKind};
 use crate::entity::flag;
 use crate::error::ApiError;
+use crate::events::Stream;
 use crate::service::comments::load;
 use crate::state::AppState;
 use crate::store::{articles, comments, flags};
@@ -95,13 +96,27 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
             .await?
             .unwrap_or_else(|| comment.clone());
         if kind == NotificationKind::PendingReview && current.status == CommentStatus::Visible {
-            comments::change_status(
+            let held = comments::change_status(
                 &*txn,
                 &current,
                 CommentStatus::Visible,
                 CommentStatus::PendingReview,
             )
             .await?;
+            if held {
+                let data = serde_json::json!({
+                    "comment_id": current.id.to_string(),
+                    "article_id": current.article_id,
+                    "status": CommentStatus::PendingReview,
+                    "reasons": ["flagged"],
+                });
+                let stream = Stream::Comment(current.id);
+                let held = EventType::CommentHeld;
+                state
+                    .events()
+                    .record(&*txn, held, stream, data, now)
+                    .await?;
+            }
         }
         let article = articles::find(&*txn, &comment.article_id)
             .await?
@@ -112,6 +127,7 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
     if kind.is_some() {
         state.invalidate_article(&comment.article_id);
         state.jobs.deliver.wake();
+        state.jobs.events.wake();
     }
     tracing::info!(
         comment = comment.id,

@@ -7,12 +7,14 @@
 //! deleting it again is allowed, and changes nothing but its flags).
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use serde_json::json;
 
 use crate::db;
 use crate::domain::action_link::{ActionClaims, ActionLinkError, token_fingerprint};
-use crate::domain::states::{ModerationAction, Via};
+use crate::domain::states::{EventType, ModerationAction, Via};
 use crate::entity::{comment, moderation_log, used_action_token};
 use crate::error::ApiError;
+use crate::events::Stream;
 use crate::state::AppState;
 use crate::store::{audit, comments, moderation};
 
@@ -112,7 +114,7 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
             Err(e) => return Err(e.into()),
         }
     }
-    let changed = moderation::decide(
+    let applied = moderation::decide(
         &*txn,
         &current,
         decision.action,
@@ -122,8 +124,12 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
         now,
     )
     .await?;
+    if let Some(applied) = &applied {
+        record_events(state, &*txn, &current, decision.action, applied, now).await?;
+    }
     txn.commit().await?;
-    if changed {
+    if applied.is_some() {
+        state.jobs.events.wake();
         state.invalidate_article(&current.article_id);
         tracing::info!(
             comment = current.id,
@@ -135,6 +141,44 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
     }
     let after = comments::find(&state.db, decision.comment_id).await?;
     Ok(after.map_or(Decided::CommentGone, Decided::Done))
+}
+
+/// Tells the website what a decision changed: the comment's new status (`comment.approved`,
+/// `comment.hidden`, `comment.deleted`) and each flag it decided (`flag.decided`).
+async fn record_events(
+    state: &AppState,
+    txn: &impl sea_orm::ConnectionTrait,
+    comment: &comment::Model,
+    action: ModerationAction,
+    applied: &moderation::Applied,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let events = state.events();
+    let stream = || Stream::Comment(comment.id);
+    if applied.status_changed {
+        let event_type = match action {
+            ModerationAction::Approve => EventType::CommentApproved,
+            ModerationAction::Hide => EventType::CommentHidden,
+            ModerationAction::Delete => EventType::CommentDeleted,
+        };
+        let data = json!({
+            "comment_id": comment.id.to_string(),
+            "article_id": comment.article_id,
+            "status": action.target_status(),
+        });
+        events.record(txn, event_type, stream(), data, now).await?;
+    }
+    for flag in &applied.resolved {
+        let data = json!({
+            "flag_id": flag.to_string(),
+            "comment_id": comment.id.to_string(),
+            "decision": action,
+        });
+        events
+            .record(txn, EventType::FlagDecided, stream(), data, now)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The newest decision on a comment, read outside the refused decision's transaction.

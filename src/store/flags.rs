@@ -64,26 +64,31 @@ pub async fn insert(
     Ok((created, count))
 }
 
-/// Resolves a comment's open flags (a moderator decided); returns how many were open.
+/// Resolves a comment's open flags (a moderator decided); returns the flags that were open.
 pub async fn resolve(
     db: &impl ConnectionTrait,
     comment_id: i64,
     now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    let result = db
-        .execute_raw(stmt(
+) -> Result<Vec<i64>, DbErr> {
+    let rows = db
+        .query_all_raw(stmt(
             db,
-            "UPDATE flags SET resolved_at = $1 WHERE comment_id = $2 AND resolved_at IS NULL",
+            "UPDATE flags SET resolved_at = $1 WHERE comment_id = $2 AND resolved_at IS NULL \
+             RETURNING id",
             [now.into(), comment_id.into()],
         ))
         .await?;
+    let resolved = rows
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id"))
+        .collect::<Result<Vec<_>, _>>()?;
     db.execute_raw(stmt(
         db,
         "UPDATE comments SET flag_count = 0, first_flag_at = NULL WHERE id = $1",
         [comment_id.into()],
     ))
     .await?;
-    Ok(result.rows_affected())
+    Ok(resolved)
 }
 
 /// What moderators see of a comment's open flags.

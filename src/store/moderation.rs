@@ -20,7 +20,7 @@ pub async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<Option<comment::
 
 /// Applies a decision: the comment's status, its flags resolved (the count starts again), the
 /// end of its review round, and an audit-log entry — all in the caller's transaction. Repeating
-/// a decision changes nothing and logs nothing. Returns whether anything changed.
+/// a decision changes nothing and logs nothing. Returns what changed, if anything.
 pub async fn decide(
     db: &impl ConnectionTrait,
     existing: &comment::Model,
@@ -29,13 +29,13 @@ pub async fn decide(
     note: Option<&str>,
     via: Via,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> Result<Option<Applied>, DbErr> {
     let from = existing.status;
     let to = action.target_status();
     let status_changed = from != to && comments::change_status(db, existing, from, to).await?;
     let resolved = flags::resolve(db, existing.id, now).await?;
-    if !status_changed && resolved == 0 {
-        return Ok(false);
+    if !status_changed && resolved.is_empty() {
+        return Ok(None);
     }
     end_review_round(db, existing.id).await?;
     audit::write(
@@ -51,7 +51,18 @@ pub async fn decide(
         now,
     )
     .await?;
-    Ok(true)
+    Ok(Some(Applied {
+        status_changed,
+        resolved,
+    }))
+}
+
+/// What a decision changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub status_changed: bool,
+    /// The flags it resolved.
+    pub resolved: Vec<i64>,
 }
 
 /// Ends a comment's review round: the action links of every email sent so far stop acting.

@@ -151,6 +151,7 @@ on_both_databases!(
     a_closure_reaches_the_website_signed_and_a_failed_delivery_is_retried_after_the_backoff,
     the_events_of_one_article_arrive_in_order,
     two_replicas_deliver_each_event_once,
+    flags_and_decisions_tell_the_website_what_readers_see,
 );
 
 async fn a_closure_reaches_the_website_signed_and_a_failed_delivery_is_retried_after_the_backoff(
@@ -298,5 +299,58 @@ async fn two_replicas_deliver_each_event_once(db: Db) {
         12,
         "none sent twice (runs delivered {a} and {b})"
     );
+    receiver.handle.stop(false).await;
+}
+
+async fn flags_and_decisions_tell_the_website_what_readers_see(db: Db) {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(db, &webhook_vars(&receiver)).await;
+    app.put_recent_article("a1", None).await;
+    let id = app.comment("a1", "autor", "Grenzwertig").await;
+    // Three flags reach the hide threshold: the comment is held.
+    for reader in ["l1", "l2", "l3"] {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/comments/{id}/flags"),
+                Some(json!({"reporter": {"id": reader}, "reason": "abuse"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, _) = app
+        .call_as_moderator(
+            Method::POST,
+            &format!("/api/v1/comments/{id}/moderation"),
+            Some(json!({"action": "hide", "note": "Beleidigung"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let bodies = crate::helpers::eventually("five events", || async {
+        let received = receiver.received();
+        (received.len() >= 5).then(|| received.iter().map(Received::json).collect::<Vec<_>>())
+    })
+    .await;
+    for r in receiver.received() {
+        assert_signed(&r);
+    }
+    let types: Vec<&str> = bodies.iter().map(|b| b["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "comment.held",
+            "comment.hidden",
+            "flag.decided",
+            "flag.decided",
+            "flag.decided"
+        ],
+        "in the order they happened"
+    );
+    assert_eq!(bodies[0]["data"]["comment_id"], id.as_str());
+    assert_eq!(bodies[0]["data"]["status"], "pending_review");
+    assert_eq!(bodies[1]["data"]["status"], "hidden");
+    assert_eq!(bodies[1]["data"]["article_id"], "a1");
+    assert_eq!(bodies[4]["data"]["decision"], "hide");
+    assert!(bodies[2]["data"]["flag_id"].is_string());
     receiver.handle.stop(false).await;
 }
