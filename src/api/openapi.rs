@@ -79,6 +79,7 @@ page's `next_cursor`. Errors always have the shape \
         dto::CommentPage,
         dto::ReplyPage,
         dto::ArticleList,
+        crate::domain::states::CommentOrder,
         topics::TopicBody,
         articles::ArticleBody,
         articles::DiscussionBody,
@@ -148,8 +149,8 @@ static DOCS_HTML: LazyLock<String> = LazyLock::new(|| {
 
 /// Registers `GET /openapi.json` and `GET /docs` (no token needed).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(openapi_json))
-        .route("/docs", web::get().to(docs));
+    cfg.service(web::resource("/openapi.json").route(web::get().to(openapi_json)))
+        .service(web::resource("/docs").route(web::get().to(docs)));
 }
 
 /// The OpenAPI document of this service.

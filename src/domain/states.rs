@@ -17,7 +17,7 @@ macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident ($kind:literal) {
-            $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )+
+            $( $(#[$vmeta:meta])* $variant:ident = $value:tt, )+
         }
     ) => {
         $(#[$meta])*

@@ -405,7 +405,10 @@ async fn post_concurrently(apps: &[&crate::helpers::TestApp], n: usize) -> (usiz
         match response.status() {
             StatusCode::CREATED => created += 1,
             StatusCode::TOO_MANY_REQUESTS => limited += 1,
-            other => panic!("unexpected {other}: {}", response.text().await.unwrap_or_default()),
+            other => panic!(
+                "unexpected {other}: {}",
+                response.text().await.unwrap_or_default()
+            ),
         }
     }
     (created, limited)
@@ -423,7 +426,11 @@ async fn the_rate_limit_holds_exactly_across_two_replicas(db: Db) {
     first.put_recent_article("a1", None).await;
     let second = spawn_app_on(first.database.share(), &[], None).await;
     let (created, limited) = post_concurrently(&[&first, &second], 20).await;
-    assert_eq!((created, limited), (5, 15), "20 concurrent posts on two replicas");
+    assert_eq!(
+        (created, limited),
+        (5, 15),
+        "20 concurrent posts on two replicas"
+    );
     let (_, page) = first
         .call(Method::GET, "/api/v1/articles/a1/comments", None)
         .await;

@@ -6,6 +6,7 @@ mod smtp_server;
 
 mod articles;
 mod comments;
+mod hostile;
 mod jobs;
 mod moderation;
 mod openapi;
