@@ -11,4 +11,5 @@ mod jobs;
 mod moderation;
 mod openapi;
 mod operations;
+mod outage;
 mod reads;
