@@ -101,34 +101,13 @@ fn client_stream_error(event: &tracing::Event<'_>) -> Option<String> {
     message.0.strip_prefix(STREAM_ERROR).map(str::to_string)
 }
 
+/// Only what the formatting layer uses is passed on: it is built without span events, so span
+/// entries, exits and closes do nothing there.
 impl<S, L> tracing_subscriber::Layer<S> for ClientErrorsAsWarnings<L>
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
     L: tracing_subscriber::Layer<S>,
 {
-    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
-        self.0.on_register_dispatch(subscriber)
-    }
-
-    fn on_layer(&mut self, subscriber: &mut S) {
-        self.0.on_layer(subscriber)
-    }
-
-    fn register_callsite(
-        &self,
-        metadata: &'static tracing::Metadata<'static>,
-    ) -> tracing_core::Interest {
-        self.0.register_callsite(metadata)
-    }
-
-    fn enabled(
-        &self,
-        metadata: &tracing::Metadata<'_>,
-        ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) -> bool {
-        self.0.enabled(metadata, ctx)
-    }
-
     fn on_new_span(
         &self,
         attrs: &tracing::span::Attributes<'_>,
@@ -145,15 +124,6 @@ where
         ctx: tracing_subscriber::layer::Context<'_, S>,
     ) {
         self.0.on_record(span, values, ctx)
-    }
-
-    fn on_follows_from(
-        &self,
-        span: &tracing::span::Id,
-        follows: &tracing::span::Id,
-        ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        self.0.on_follows_from(span, follows, ctx)
     }
 
     fn on_event(&self, event: &tracing::Event<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) {
@@ -173,27 +143,6 @@ where
         let values = fields.value_set(&values);
         self.0
             .on_event(&tracing::Event::new(&CLIENT_ERROR, &values), ctx)
-    }
-
-    fn on_enter(&self, id: &tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
-        self.0.on_enter(id, ctx)
-    }
-
-    fn on_exit(&self, id: &tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
-        self.0.on_exit(id, ctx)
-    }
-
-    fn on_close(&self, id: tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
-        self.0.on_close(id, ctx)
-    }
-
-    fn on_id_change(
-        &self,
-        old: &tracing::span::Id,
-        new: &tracing::span::Id,
-        ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        self.0.on_id_change(old, new, ctx)
     }
 }
 

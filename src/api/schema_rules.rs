@@ -60,48 +60,35 @@ fn optional(inner: String) -> String {
     format!("^[{WS}]*$|{inner}")
 }
 
-/// An author id (also a reporter's): 1 to 128 characters after trimming, one line.
+/// One line of 1 to `max` characters after trimming.
+fn line(max: usize) -> Object {
+    string(
+        &format!("1 to {max} characters after trimming; no control characters."),
+        one_line_pattern(max),
+        false,
+    )
+    .min_length(Some(1))
+    .build()
+}
+
+/// An author id (also a reporter's).
 pub fn author_id() -> Object {
-    string(
-        "1 to 128 characters after trimming; no control characters.",
-        one_line_pattern(128),
-        false,
-    )
-    .min_length(Some(1))
-    .build()
+    line(128)
 }
 
-/// An author's display name: 1 to 64 characters after trimming, one line.
+/// An author's display name.
 pub fn author_name() -> Object {
-    string(
-        "1 to 64 characters after trimming; no control characters.",
-        one_line_pattern(64),
-        false,
-    )
-    .min_length(Some(1))
-    .build()
+    line(64)
 }
 
-/// A topic's name: 1 to 128 characters after trimming, one line.
+/// A topic's name.
 pub fn topic_name() -> Object {
-    string(
-        "1 to 128 characters after trimming; no control characters.",
-        one_line_pattern(128),
-        false,
-    )
-    .min_length(Some(1))
-    .build()
+    line(128)
 }
 
-/// An article's title: 1 to 500 characters after trimming, one line.
+/// An article's title.
 pub fn title() -> Object {
-    string(
-        "1 to 500 characters after trimming; no control characters.",
-        one_line_pattern(500),
-        false,
-    )
-    .min_length(Some(1))
-    .build()
+    line(500)
 }
 
 /// A comment's text.
