@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 FUZZ_EXAMPLES=${FUZZ_EXAMPLES:-20}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 FUZZ_VENV=${FUZZ_VENV:-$TARGET_DIR/fuzz-venv}
+FUZZ_VENV=$(realpath -m "$FUZZ_VENV")
 
 if [ ! -x "$FUZZ_VENV/bin/schemathesis" ]; then
   echo "fuzz: creating the Python venv in $FUZZ_VENV (schemathesis 4 from PyPI)"
@@ -68,8 +69,9 @@ run() {
   echo "fuzz: $role token, $FUZZ_EXAMPLES examples per operation"
   local seed=()
   [ -n "${FUZZ_SEED:-}" ] && seed=(--seed "$FUZZ_SEED")
-  # Findings are judged below, not by Schemathesis's exit code.
-  "$FUZZ_VENV/bin/schemathesis" run "$BASE/openapi.json" \
+  # Findings are judged below, not by Schemathesis's exit code. It runs in the temp directory,
+  # where it leaves its cache.
+  (cd "$WORK" && "$FUZZ_VENV/bin/schemathesis" run "$BASE/openapi.json" \
     -H "Authorization: Bearer $token" \
     --checks all \
     --max-examples "$FUZZ_EXAMPLES" \
@@ -80,7 +82,7 @@ run() {
     --report ndjson,json \
     --report-ndjson-path "$WORK/$role.ndjson" \
     --report-json-path "$WORK/$role.json" \
-    "${seed[@]}" >"$WORK/$role.txt" 2>&1 || true
+    "${seed[@]}") >"$WORK/$role.txt" 2>&1 || true
   tail -n 25 "$WORK/$role.txt"
 }
 run service "$SERVICE_TOKEN"
