@@ -16,6 +16,9 @@ use secrecy::ExposeSecret as _;
 
 use crate::config::Settings;
 
+/// The longest a request waits for a PostgreSQL connection.
+pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Opens the pool: SQLite in WAL mode with a busy timeout; PostgreSQL sized from the cores.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     let cores = std::thread::available_parallelism()
@@ -31,11 +34,20 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         } else {
             (cores * 4).clamp(8, 32)
         });
+    // How long a request waits for a connection. When PostgreSQL is gone, every request (and
+    // `/readyz`) fails within this time with the error shape instead of hanging, and the pool
+    // opens new connections as soon as it is back. SQLite is a local file: waiting there means
+    // load, not an outage. (sea-orm applies both as sqlx's acquire timeout.)
+    let acquire = if settings.database.is_sqlite() {
+        Duration::from_secs(10)
+    } else {
+        POSTGRES_ACQUIRE_TIMEOUT
+    };
     options
         .max_connections(max)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(acquire)
+        .acquire_timeout(acquire)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

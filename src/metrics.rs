@@ -73,6 +73,30 @@ fn describe() {
     metrics::describe_gauge!(PAGE_CACHE_BYTES, "Bytes held by the comment page cache");
 }
 
+/// The `method` label of the request metrics: one of the standard methods, else `other`, so an
+/// invented method (any client can send one) adds no label set.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
+/// The `route` label of the request metrics: the registered route template the request matched,
+/// else `unmatched`, so invented paths add no label set.
+pub fn route_label(pattern: Option<String>) -> String {
+    pattern.unwrap_or_else(|| "unmatched".to_string())
+}
+
 /// Sets the outbox gauges from the counts per status (a status without rows is 0).
 pub fn set_outbox(counts: &[(NotificationStatus, i64)]) {
     for &status in NotificationStatus::ALL {

@@ -17,6 +17,9 @@ use crate::config::LogFormat;
 /// through a writer thread that batches them (one write for many lines under load); keep the
 /// returned guard alive until exit so the last lines are flushed.
 pub fn init(format: LogFormat) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
@@ -26,20 +29,121 @@ pub fn init(format: LogFormat) -> Option<tracing_appender::non_blocking::WorkerG
             64 * 1024,
             std::io::stdout(),
         ));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_writer(writer);
+    let registry = tracing_subscriber::registry().with(filter);
     let installed = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
+        LogFormat::Json => registry
+            .with(ClientErrorsAsWarnings(
+                fmt.json().flatten_event(true).with_current_span(false),
+            ))
             .try_init(),
-        LogFormat::Human => builder.try_init(),
+        LogFormat::Human => registry.with(ClientErrorsAsWarnings(fmt)).try_init(),
     };
     installed.is_ok().then_some(guard)
+}
+
+/// actix-http logs a request it cannot read (a malformed header, a broken request line, a
+/// client that stalls) as an ERROR "stream error", after answering 400 itself. That is the
+/// client's mistake, not the service's: this layer hands such events to the log at WARN, under
+/// its own message, and everything else unchanged.
+struct ClientErrorsAsWarnings<L>(L);
+
+const DISPATCHER: &str = "actix_http::h1::dispatcher";
+const STREAM_ERROR: &str = "stream error: ";
+
+struct ClientErrorCallsite;
+static CLIENT_ERROR_CALLSITE: ClientErrorCallsite = ClientErrorCallsite;
+static CLIENT_ERROR: tracing::Metadata<'static> = tracing::Metadata::new(
+    "a client sent a request that could not be read",
+    "comment_service::telemetry",
+    tracing::Level::WARN,
+    Some(file!()),
+    Some(line!()),
+    Some(module_path!()),
+    tracing::field::FieldSet::new(
+        &["message", "error"],
+        tracing_core::identify_callsite!(&CLIENT_ERROR_CALLSITE),
+    ),
+    tracing_core::metadata::Kind::EVENT,
+);
+
+impl tracing_core::Callsite for ClientErrorCallsite {
+    fn set_interest(&self, _: tracing_core::Interest) {}
+
+    fn metadata(&self) -> &tracing::Metadata<'_> {
+        &CLIENT_ERROR
+    }
+}
+
+/// The `message` of an event.
+#[derive(Default)]
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+/// The error of an actix-http "stream error" event, if the event is one.
+fn client_stream_error(event: &tracing::Event<'_>) -> Option<String> {
+    let meta = event.metadata();
+    if meta.target() != DISPATCHER || *meta.level() != tracing::Level::ERROR {
+        return None;
+    }
+    let mut message = Message::default();
+    event.record(&mut message);
+    message.0.strip_prefix(STREAM_ERROR).map(str::to_string)
+}
+
+/// Only what the formatting layer uses is passed on: it is built without span events, so span
+/// entries, exits and closes do nothing there.
+impl<S, L> tracing_subscriber::Layer<S> for ClientErrorsAsWarnings<L>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    L: tracing_subscriber::Layer<S>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_new_span(attrs, id, ctx)
+    }
+
+    fn on_record(
+        &self,
+        span: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_record(span, values, ctx)
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        let Some(error) = client_stream_error(event) else {
+            return self.0.on_event(event, ctx);
+        };
+        let fields = CLIENT_ERROR.fields();
+        let (Some(message), Some(error_field)) = (fields.field("message"), fields.field("error"))
+        else {
+            return;
+        };
+        let text = format_args!("a client sent a request that could not be read; answered 400");
+        let values: [(&tracing::field::Field, Option<&dyn tracing::Value>); 2] = [
+            (&message, Some(&text as &dyn tracing::Value)),
+            (&error_field, Some(&error as &dyn tracing::Value)),
+        ];
+        let values = fields.value_set(&values);
+        self.0
+            .on_event(&tracing::Event::new(&CLIENT_ERROR, &values), ctx)
+    }
 }
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -66,10 +170,10 @@ pub async fn access_log(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let id = request_id(&req);
-    let method = req.method().to_string();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().clone();
+    // Labels from a closed set: the metrics must not grow with what clients invent.
+    let method_label = crate::metrics::method_label(&method);
+    let route = crate::metrics::route_label(req.match_pattern());
     let span = tracing::info_span!("request", request_id = %id);
     let result = next.call(req).instrument(span).await;
     let latency = started.elapsed();
@@ -85,9 +189,9 @@ pub async fn access_log(
         latency_ms = latency.as_secs_f64() * 1000.0,
         "request"
     );
-    ::metrics::counter!(crate::metrics::HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status.to_string())
+    ::metrics::counter!(crate::metrics::HTTP_REQUESTS, "method" => method_label, "route" => route.clone(), "status" => status.to_string())
         .increment(1);
-    ::metrics::histogram!(crate::metrics::HTTP_DURATION, "method" => method, "route" => route)
+    ::metrics::histogram!(crate::metrics::HTTP_DURATION, "method" => method_label, "route" => route)
         .record(latency.as_secs_f64());
     let mut res = result?;
     if let Ok(value) = HeaderValue::from_str(&id) {

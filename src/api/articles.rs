@@ -18,15 +18,14 @@ use crate::store::articles;
 use crate::views::{self, dto};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/articles", web::get().to(list_articles))
+    cfg.service(web::resource("/articles").route(web::get().to(list_articles)))
         .service(
             web::resource("/articles/{id}")
                 .route(web::put().to(put_article))
                 .route(web::get().to(get_article)),
         )
-        .route(
-            "/articles/{id}/discussion",
-            web::post().to(change_discussion),
+        .service(
+            web::resource("/articles/{id}/discussion").route(web::post().to(change_discussion)),
         );
 }
 
@@ -38,13 +37,12 @@ pub fn parse_article_id(raw: &str) -> Result<ArticleId, ApiError> {
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"title": "Einladung an Putin", "url": "https://www.krone.at/1912345", "topic": "ausland", "published_at": "2019-04-26T10:51:00+02:00"}))]
 pub struct ArticleBody {
-    /// 1 to 500 characters, one line.
-    #[schema(value_type = String, required)]
+    #[schema(schema_with = crate::api::schema_rules::title, required)]
     title: Option<String>,
     /// The article's page (http or https).
-    #[schema(value_type = String, format = "uri", required)]
+    #[schema(schema_with = crate::api::schema_rules::http_url, required)]
     url: Option<String>,
-    /// The slug of a registered topic (422 otherwise); optional.
+    #[schema(schema_with = crate::api::schema_rules::topic_ref)]
     topic: Option<String>,
     /// RFC 3339 with any offset; the discussion closes `CLOSE_AFTER_MONTHS` calendar months later.
     #[schema(value_type = String, format = DateTime, required)]
@@ -59,7 +57,7 @@ pub struct ArticleBody {
     put,
     path = "/api/v1/articles/{id}",
     tag = "articles",
-    params(("id" = String, Path, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
     request_body = ArticleBody,
     responses(
         (status = 200, description = "The article was updated.", body = dto::Article),
@@ -115,7 +113,7 @@ fn parse_article(body: ArticleBody) -> Result<ArticleInput, ApiError> {
     get,
     path = "/api/v1/articles/{id}",
     tag = "articles",
-    params(("id" = String, Path, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
     responses(
         (status = 200, description = "The article.", body = dto::Article),
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
@@ -139,8 +137,10 @@ async fn get_article(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IdsQuery {
-    /// Up to 100 comma-separated article ids, e.g. `1912345,1912346`.
-    #[param(value_type = String, required, example = "1912345,1912346")]
+    /// Up to 100 comma-separated article ids, e.g. `1912345,1912346` (white space around an id
+    /// and empty items are ignored). The pattern is `schema_rules::article_ids_pattern()`.
+    #[param(value_type = String, required, min_length = 1, example = "1912345,1912346",
+        pattern = "^(?:[\\t\\n\\x0B\\f\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*,)*[\\t\\n\\x0B\\f\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[A-Za-z0-9._:-]{1,128}[\\t\\n\\x0B\\f\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*(?:,[\\t\\n\\x0B\\f\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*(?:[A-Za-z0-9._:-]{1,128}[\\t\\n\\x0B\\f\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*)?){0,99}$")]
     ids: Option<String>,
 }
 
@@ -154,6 +154,7 @@ pub struct IdsQuery {
     params(IdsQuery),
     responses(
         (status = 200, description = "The known articles, in the order asked for.", body = dto::ArticleList),
+        (status = 400, description = "`bad_request`: a query parameter given twice.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: `ids` is missing, has a malformed id or more than 100 ids.", body = ErrorBody),
         (status = 500, description = "`internal`.", body = ErrorBody),
@@ -195,7 +196,7 @@ async fn list_articles(
 pub struct DiscussionBody {
     #[schema(value_type = DiscussionAction, required)]
     action: Option<String>,
-    /// A note for the audit log (up to 500 characters).
+    #[schema(schema_with = crate::api::schema_rules::reason)]
     reason: Option<String>,
     /// `reopen` only: when the discussion closes again (RFC 3339, in the future). Required when
     /// the article is past its age limit; moves `closes_at`.
@@ -209,7 +210,7 @@ pub struct DiscussionBody {
     post,
     path = "/api/v1/articles/{id}/discussion",
     tag = "articles",
-    params(("id" = String, Path, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
     request_body = DiscussionBody,
     responses(
         (status = 200, description = "The article after the change (closing a closed or reopening an open discussion changes nothing).", body = dto::Article),

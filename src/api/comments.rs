@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(post_comment))
             .route(web::get().to(list_comments)),
     )
-    .route("/comments/{id}/replies", web::get().to(list_replies))
+    .service(web::resource("/comments/{id}/replies").route(web::get().to(list_replies)))
     .service(
         web::resource("/comments/{id}")
             .route(web::get().to(get_comment))
@@ -38,11 +38,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The author of a new comment, as the website knows them.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct AuthorBody {
-    /// 1 to 128 characters.
-    #[schema(value_type = String, required)]
+    #[schema(schema_with = crate::api::schema_rules::author_id, required)]
     id: Option<String>,
-    /// 1 to 64 characters, one line.
-    #[schema(value_type = String, required)]
+    #[schema(schema_with = crate::api::schema_rules::author_name, required)]
     name: Option<String>,
 }
 
@@ -52,9 +50,7 @@ pub(crate) struct AuthorBody {
 pub(crate) struct NewCommentBody {
     #[schema(value_type = AuthorBody, required)]
     author: Option<AuthorBody>,
-    /// Plain text, 1 to `COMMENT_MAX_CHARS` (default 2000) characters after trimming; no control
-    /// characters but newline and tab.
-    #[schema(value_type = String, required)]
+    #[schema(schema_with = crate::api::schema_rules::comment_body, required)]
     body: Option<String>,
     /// A visible comment of the same article to reply to; null or absent for a top-level comment.
     parent_id: Option<String>,
@@ -133,7 +129,7 @@ fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComme
     path = "/api/v1/articles/{id}/comments",
     tag = "comments",
     params(
-        ("id" = String, Path, description = "The article id."),
+        ("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`."),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, description = "1 to 255 visible ASCII characters; makes retries safe."),
     ),
     request_body = NewCommentBody,
@@ -191,10 +187,10 @@ pub(crate) struct ListQuery {
     get,
     path = "/api/v1/articles/{id}/comments",
     tag = "comments",
-    params(("id" = String, Path, description = "The article id."), ListQuery),
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`."), ListQuery),
     responses(
         (status = 200, description = "A page of top-level comments.", body = dto::CommentPage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad article id, order or limit.", body = ErrorBody),
@@ -239,7 +235,7 @@ async fn list_comments(
     params(("id" = String, Path, description = "The comment id."), pagination::PageQuery),
     responses(
         (status = 200, description = "A page of replies.", body = dto::ReplyPage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
@@ -306,10 +302,10 @@ async fn get_comment(
 #[schema(example = json!({"author_id": "u-123", "body": "Ein korrigierter Kommentar."}))]
 pub(crate) struct EditBody {
     /// Must be the comment's author.
-    #[schema(value_type = String, required)]
+    #[schema(schema_with = crate::api::schema_rules::author_id, required)]
     author_id: Option<String>,
     /// The new text, under the same rules as a new comment's.
-    #[schema(value_type = String, required)]
+    #[schema(schema_with = crate::api::schema_rules::comment_body, required)]
     body: Option<String>,
 }
 
@@ -363,7 +359,7 @@ async fn edit_comment(
 #[schema(example = json!({"author_id": "u-123"}))]
 pub(crate) struct DeleteBody {
     /// Must be the comment's author.
-    #[schema(value_type = String, required)]
+    #[schema(schema_with = crate::api::schema_rules::author_id, required)]
     author_id: Option<String>,
 }
 

@@ -18,14 +18,14 @@ use crate::state::AppState;
 use crate::views::dto::ts;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/comments/{id}/flags", web::post().to(flag_comment));
+    cfg.service(web::resource("/comments/{id}/flags").route(web::post().to(flag_comment)));
 }
 
 /// The reader who flags.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct Reporter {
     /// The reader's id at the website (1 to 128 characters); not the comment's author.
-    #[schema(value_type = String, required)]
+    #[schema(schema_with = crate::api::schema_rules::author_id, required)]
     id: Option<String>,
 }
 
@@ -37,7 +37,7 @@ pub(crate) struct FlagBody {
     reporter: Option<Reporter>,
     #[schema(value_type = FlagReason, required)]
     reason: Option<String>,
-    /// Up to 500 characters; required when `reason` is `other`.
+    #[schema(schema_with = crate::api::schema_rules::flag_note)]
     note: Option<String>,
 }
 

@@ -10,6 +10,7 @@ pub mod moderation;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod schema_rules;
 pub mod topics;
 
 use actix_web::dev::ServiceResponse;

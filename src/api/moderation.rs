@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::openapi::ErrorBody;
 use crate::api::pagination;
 use crate::auth::Moderator;
-use crate::domain::comment::parse_line;
+use crate::domain::comment::CommentBody;
 use crate::domain::states::{
     LogAction, ModerationAction, NotificationKind, NotificationStatus, Via,
 };
@@ -21,10 +21,10 @@ use crate::store::{articles, audit, flags, moderation, outbox};
 use crate::views::dto::{self, ts, ts_opt};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/moderation/queue", web::get().to(queue))
-        .route("/moderation/log", web::get().to(log))
-        .route("/moderation/notifications", web::get().to(notifications))
-        .route("/comments/{id}/moderation", web::post().to(decide));
+    cfg.service(web::resource("/moderation/queue").route(web::get().to(queue)))
+        .service(web::resource("/moderation/log").route(web::get().to(log)))
+        .service(web::resource("/moderation/notifications").route(web::get().to(notifications)))
+        .service(web::resource("/comments/{id}/moderation").route(web::post().to(decide)));
 }
 
 /// The unresolved flags of a comment.
@@ -71,7 +71,7 @@ pub(crate) struct QueuePage {
     params(pagination::PageQuery),
     responses(
         (status = 200, description = "A page of the queue.", body = QueuePage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
@@ -152,7 +152,7 @@ async fn queue_items(
 pub(crate) struct DecisionBody {
     #[schema(value_type = ModerationAction, required)]
     action: Option<String>,
-    /// A note for the audit log (up to 500 characters).
+    #[schema(schema_with = crate::api::schema_rules::decision_note)]
     note: Option<String>,
 }
 
@@ -192,7 +192,9 @@ async fn decide(
         .ok_or_else(|| ApiError::field("action", "must be `approve`, `hide` or `delete`"))?;
     let note = match input.note.as_deref().map(str::trim) {
         Some(n) if !n.is_empty() => {
-            Some(parse_line(n, 500).map_err(|e| ApiError::field("note", e))?)
+            // Free text like a flag's note: newlines and tabs are fine.
+            let note = CommentBody::parse(n, 500).map_err(|e| ApiError::field("note", e))?;
+            Some(note.into_string())
         }
         _ => None,
     };
@@ -253,7 +255,7 @@ pub(crate) struct LogPage {
     params(pagination::PageQuery),
     responses(
         (status = 200, description = "A page of the audit log.", body = LogPage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
@@ -343,7 +345,7 @@ pub(crate) struct NotificationPage {
     params(NotificationQuery),
     responses(
         (status = 200, description = "A page of the outbox.", body = NotificationPage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad status or limit.", body = ErrorBody),

@@ -85,6 +85,7 @@ page's `next_cursor`. Errors always have the shape \
         dto::CommentPage,
         dto::ReplyPage,
         dto::ArticleList,
+        crate::domain::states::CommentOrder,
         topics::TopicBody,
         articles::ArticleBody,
         articles::DiscussionBody,
@@ -175,9 +176,9 @@ const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'sel
 
 /// Registers `GET /openapi.json`, `GET /docs` and its files (no token needed).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(openapi_json))
-        .route("/docs", web::get().to(docs))
-        .route("/docs/{file}", web::get().to(docs_file));
+    cfg.service(web::resource("/openapi.json").route(web::get().to(openapi_json)))
+        .service(web::resource("/docs").route(web::get().to(docs)))
+        .service(web::resource("/docs/{file}").route(web::get().to(docs_file)));
 }
 
 /// The OpenAPI document of this service.

@@ -27,11 +27,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"name": "Ausland", "overview_url": "https://www.krone.at/ausland"}))]
 pub struct TopicBody {
-    /// 1 to 128 characters, one line.
-    #[schema(value_type = String, required)]
+    #[schema(schema_with = crate::api::schema_rules::topic_name, required)]
     name: Option<String>,
     /// The topic's overview page (http or https).
-    #[schema(value_type = String, format = "uri", required)]
+    #[schema(schema_with = crate::api::schema_rules::http_url, required)]
     overview_url: Option<String>,
 }
 
@@ -46,7 +45,7 @@ fn parse_slug(raw: &str) -> Result<TopicSlug, ApiError> {
     put,
     path = "/api/v1/topics/{slug}",
     tag = "topics",
-    params(("slug" = String, Path, description = "The topic's slug: `^[a-z0-9][a-z0-9-]{0,63}$`.")),
+    params(("slug" = String, Path, pattern = "^[a-z0-9][a-z0-9-]{0,63}$", min_length = 1, max_length = 64, description = "The topic's slug: `^[a-z0-9][a-z0-9-]{0,63}$`.")),
     request_body = TopicBody,
     responses(
         (status = 200, description = "The topic was updated.", body = dto::Topic),
@@ -107,9 +106,10 @@ pub struct TopicQuery {
     get,
     path = "/api/v1/topics/{slug}",
     tag = "topics",
-    params(("slug" = String, Path, description = "The topic's slug."), TopicQuery),
+    params(("slug" = String, Path, pattern = "^[a-z0-9][a-z0-9-]{0,63}$", min_length = 1, max_length = 64, description = "The topic's slug: `^[a-z0-9][a-z0-9-]{0,63}$`."), TopicQuery),
     responses(
         (status = 200, description = "The topic.", body = dto::Topic),
+        (status = 400, description = "`bad_request`: a query parameter given twice.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such topic.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad slug or limit.", body = ErrorBody),

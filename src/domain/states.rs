@@ -14,13 +14,13 @@ pub struct UnknownValue {
 /// Defines closed sets of wire names, each as an enum with its parser, serde form, OpenAPI schema
 /// and database column type.
 macro_rules! wire_enums {
-    ($( $(#[$meta:meta])* $name:ident $kind:literal { $($variant:ident = $value:literal),+ $(,)? } )+) => {
+    ($( $(#[$meta:meta])* $name:ident $kind:literal { $($variant:ident = $value:tt),+ $(,)? } )+) => {
         $( wire_enum!($(#[$meta])* $name $kind { $($variant = $value),+ }); )+
     };
 }
 
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident $kind:literal { $($variant:ident = $value:literal),+ }) => {
+    ($(#[$meta:meta])* $name:ident $kind:literal { $($variant:ident = $value:tt),+ }) => {
         $(#[$meta])*
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,

@@ -64,14 +64,6 @@ pub async fn post(
     if let Some(parent) = new.parent_id {
         check_parent(state, &article, parent).await?;
     }
-    rate_limit::check(
-        &state.db,
-        &new.author_id,
-        state.settings.moderation.comment_rate_limit,
-        now,
-    )
-    .await?;
-
     let row = comments::NewComment {
         article_id: article.id.clone(),
         parent_id: new.parent_id.map(|p| p.0),
@@ -87,25 +79,25 @@ pub async fn post(
             replayed: false,
         })
     };
-    // The database counts the comment on its article in the same statement.
-    let response = match &keyed {
-        // One statement, no transaction needed.
-        None => {
-            let _turn = state.write_gate.turn().await;
-            view(&comments::insert(&state.db, row, now).await?)?
-        }
-        // The comment and the stored response commit together.
-        Some(keyed) => {
-            let txn = db::begin_write(&state.db, &state.write_gate).await?;
-            let response = view(&comments::insert(&*txn, row, now).await?)?;
-            if let Err(e) = idempotency::record(&*txn, keyed, &response, now).await {
-                drop(txn);
-                return idempotency::answer_after_failed_record(&state.db, keyed, e).await;
-            }
-            txn.commit().await?;
-            response
-        }
-    };
+    // One transaction: the rate limit's count and the insert it allows are atomic per author
+    // (see `rate_limit`); the comment and the stored response of a keyed request commit
+    // together. The database counts the comment on its article in the insert.
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    rate_limit::check(
+        &txn,
+        &row.author_id,
+        state.settings.moderation.comment_rate_limit,
+        now,
+    )
+    .await?;
+    let response = view(&comments::insert(&*txn, row, now).await?)?;
+    if let Some(keyed) = &keyed
+        && let Err(e) = idempotency::record(&*txn, keyed, &response, now).await
+    {
+        drop(txn);
+        return idempotency::answer_after_failed_record(&state.db, keyed, e).await;
+    }
+    txn.commit().await?;
     state.invalidate_article(&article.id);
     ::metrics::counter!(crate::metrics::COMMENTS_POSTED).increment(1);
     Ok(response)

@@ -17,6 +17,8 @@ on_both_databases!(
     replies_are_paginated_oldest_first,
     a_retry_with_the_same_idempotency_key_returns_the_first_response_even_after_a_restart,
     an_author_posting_too_fast_is_rate_limited_with_retry_after,
+    the_rate_limit_holds_exactly_under_concurrent_posts,
+    the_rate_limit_holds_exactly_across_two_replicas,
     authors_edit_within_the_window_and_only_their_own_comments,
     a_deleted_comment_with_replies_stays_as_a_tombstone_without_its_text,
     writing_to_a_closed_discussion_is_refused_with_the_notice,
@@ -379,6 +381,60 @@ async fn an_author_posting_too_fast_is_rate_limited_with_retry_after(db: Db) {
     app.clock.advance(chrono::Duration::seconds(15));
     let (status, _) = app.post_comment("a1", "eilig", "Nummer 6").await;
     assert_eq!(status, StatusCode::CREATED);
+}
+
+/// Posts `n` comments by one author at once, spread over the apps (with and without an
+/// `Idempotency-Key`, which take different paths), and counts the answers by status.
+async fn post_concurrently(apps: &[&crate::helpers::TestApp], n: usize) -> (usize, usize) {
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let app = apps[i % apps.len()];
+        let mut req = app
+            .client
+            .post(format!("{}/api/v1/articles/a1/comments", app.address))
+            .bearer_auth(SERVICE_TOKEN)
+            .json(&json!({"author": {"id": "hastig", "name": "H"}, "body": format!("Nummer {i}")}));
+        if i % 2 == 1 {
+            req = req.header("Idempotency-Key", format!("key-{i}"));
+        }
+        tasks.push(tokio::spawn(req.send()));
+    }
+    let (mut created, mut limited) = (0, 0);
+    for task in tasks {
+        let response = task.await.expect("task").expect("response");
+        match response.status() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::TOO_MANY_REQUESTS => limited += 1,
+            other => panic!(
+                "unexpected {other}: {}",
+                response.text().await.unwrap_or_default()
+            ),
+        }
+    }
+    (created, limited)
+}
+
+async fn the_rate_limit_holds_exactly_under_concurrent_posts(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let (created, limited) = post_concurrently(&[&app], 20).await;
+    assert_eq!((created, limited), (5, 15), "20 concurrent posts, limit 5");
+}
+
+async fn the_rate_limit_holds_exactly_across_two_replicas(db: Db) {
+    let first = spawn_app(db).await;
+    first.put_recent_article("a1", None).await;
+    let second = spawn_app_on(first.database.share(), &[], None).await;
+    let (created, limited) = post_concurrently(&[&first, &second], 20).await;
+    assert_eq!(
+        (created, limited),
+        (5, 15),
+        "20 concurrent posts on two replicas"
+    );
+    let (_, page) = first
+        .call(Method::GET, "/api/v1/articles/a1/comments", None)
+        .await;
+    assert_eq!(page["comments"].as_array().map(Vec::len), Some(5));
 }
 
 async fn authors_edit_within_the_window_and_only_their_own_comments(db: Db) {

@@ -529,3 +529,208 @@ async fn the_bearer_scheme_is_case_insensitive() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{value}");
     }
 }
+
+/// A documented path answers every method it does not declare with 405 and an `Allow` header
+/// naming the ones it does, whether it declares one method or several.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undeclared_method_answers_405_with_allow_on_every_path() {
+    let app = spawn_app(Db::Sqlite).await;
+    let doc = fetch_document(&app).await;
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut one_method_paths = 0;
+    for (path, item) in paths {
+        let declared: BTreeSet<String> = item
+            .as_object()
+            .expect("a path item")
+            .keys()
+            .filter(|k| HTTP_METHODS.contains(&k.as_str()))
+            .map(|m| m.to_uppercase())
+            .collect();
+        if declared.len() == 1 {
+            one_method_paths += 1;
+        }
+        let concrete = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in HTTP_METHODS.map(str::to_uppercase) {
+            if declared.contains(&method) {
+                continue;
+            }
+            let response = app
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    &concrete,
+                    None,
+                    None,
+                )
+                .await;
+            assert_eq!(
+                response.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {concrete}"
+            );
+            let allow: BTreeSet<String> = response
+                .headers()
+                .get("allow")
+                .unwrap_or_else(|| panic!("{method} {concrete}: no Allow header"))
+                .to_str()
+                .unwrap()
+                .split(',')
+                .map(|m| m.trim().to_string())
+                .collect();
+            assert_eq!(allow, declared, "{method} {concrete}");
+            // The action pages are HTML; everything else answers in the error shape.
+            if !concrete.starts_with("/moderation/actions/") {
+                let body: Value = response.json().await.expect("a JSON error");
+                assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+            }
+        }
+    }
+    assert!(
+        one_method_paths >= 10,
+        "only {one_method_paths} one-method paths"
+    );
+}
+
+/// The document's enums are the wire names the service speaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_enums_are_the_wire_names() {
+    use comment_service::domain::states::*;
+    let app = spawn_app(Db::Sqlite).await;
+    let doc = fetch_document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    let names = |all: &[&str]| all.iter().map(|s| Value::from(*s)).collect::<Vec<_>>();
+    let cases: Vec<(&str, Vec<Value>)> = vec![
+        (
+            "DiscussionStatus",
+            names(
+                &DiscussionStatus::ALL
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "ClosedReason",
+            names(
+                &ClosedReason::ALL
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "ShownStatus",
+            names(
+                &ShownStatus::ALL
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "FlagReason",
+            names(
+                &FlagReason::ALL
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "CommentOrder",
+            names(
+                &CommentOrder::ALL
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "NotificationStatus",
+            names(
+                &NotificationStatus::ALL
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+    ];
+    for (name, expected) in cases {
+        assert_eq!(
+            schemas[name]["enum"],
+            Value::Array(expected),
+            "{name}: {}",
+            schemas[name]
+        );
+    }
+}
+
+/// What the service checks is in the document: patterns and lengths, and the 400 of a
+/// repeated query parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_states_the_input_rules_the_service_enforces() {
+    let app = spawn_app(Db::Sqlite).await;
+    let doc = fetch_document(&app).await;
+    let article_id = &doc["paths"]["/api/v1/articles/{id}"]["get"]["parameters"][0]["schema"];
+    assert_eq!(article_id["pattern"], "^[A-Za-z0-9._:-]{1,128}$");
+    assert_eq!(article_id["maxLength"], 128);
+    let slug = &doc["paths"]["/api/v1/topics/{slug}"]["get"]["parameters"][0]["schema"];
+    assert_eq!(slug["pattern"], "^[a-z0-9][a-z0-9-]{0,63}$");
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("AuthorBody", "id"),
+        ("AuthorBody", "name"),
+        ("NewCommentBody", "body"),
+        ("EditBody", "body"),
+        ("EditBody", "author_id"),
+        ("Reporter", "id"),
+        ("FlagBody", "note"),
+        ("DecisionBody", "note"),
+        ("TopicBody", "name"),
+        ("TopicBody", "overview_url"),
+        ("ArticleBody", "title"),
+        ("ArticleBody", "url"),
+        ("ArticleBody", "topic"),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        assert!(
+            property["pattern"].is_string(),
+            "{schema}.{field} has no pattern: {property}"
+        );
+    }
+    // A comment body of 2000 characters fits the pattern, one of 2001 does not.
+    let body = schemas["NewCommentBody"]["properties"]["body"]["pattern"]
+        .as_str()
+        .unwrap();
+    let body = regex::Regex::new(body).unwrap();
+    assert!(body.is_match(&"x".repeat(2000)));
+    assert!(!body.is_match(&"x".repeat(2001)));
+    assert!(body.is_match(" Zwei\r\nZeilen "));
+
+    // A repeated `?limit=` is a 400, and every list says so.
+    let (status, _) = app
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/topics/ausland?limit=1&limit=2",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    for path in [
+        "/api/v1/articles",
+        "/api/v1/topics/{slug}",
+        "/api/v1/articles/{id}/comments",
+        "/api/v1/comments/{id}/replies",
+        "/api/v1/moderation/queue",
+        "/api/v1/moderation/log",
+        "/api/v1/moderation/notifications",
+    ] {
+        assert!(
+            doc["paths"][path]["get"]["responses"]["400"].is_object(),
+            "GET {path} does not document 400"
+        );
+    }
+}
