@@ -116,33 +116,34 @@ fn bearer_token(value: &str) -> Option<&str> {
 #[derive(Clone, Debug)]
 pub struct ServiceCaller(pub Caller);
 
-impl FromRequest for ServiceCaller {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+/// `FromRequest` for an extractor that authenticates the caller, then turns the caller into
+/// itself with `$accept` (which may refuse it).
+macro_rules! caller_extractor {
+    ($extractor:ident, $accept:expr) => {
+        impl FromRequest for $extractor {
+            type Error = ApiError;
+            type Future = Ready<Result<Self, Self::Error>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).map(ServiceCaller))
-    }
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                ready(authenticate(req).and_then($accept))
+            }
+        }
+    };
 }
+
+caller_extractor!(ServiceCaller, |caller| Ok(ServiceCaller(caller)));
 
 /// A moderator token.
 #[derive(Clone, Debug)]
 pub struct Moderator(pub Caller);
 
-impl FromRequest for Moderator {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|caller| {
-            if caller.is_moderator() {
-                Ok(Moderator(caller))
-            } else {
-                Err(ApiError::Forbidden("this needs a moderator token".into()))
-            }
-        }))
+caller_extractor!(Moderator, |caller: Caller| {
+    if caller.is_moderator() {
+        Ok(Moderator(caller))
+    } else {
+        Err(ApiError::Forbidden("this needs a moderator token".into()))
     }
-}
+});
 
 #[cfg(test)]
 mod tests {

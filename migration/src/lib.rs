@@ -8,6 +8,7 @@ mod m20261128_000003_top_level_index;
 mod m20261128_000004_outbox_leases;
 mod m20261128_000005_decision_rounds;
 mod m20261128_000008_events;
+mod util;
 
 pub struct Migrator;
 

@@ -4,6 +4,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::util::{create_index, create_table, execute_all, foreign_key};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -19,254 +21,208 @@ const PARTIAL_INDEXES: &[&str] = &[
     "CREATE INDEX idx_notifications_due ON notifications (next_attempt_at) WHERE status = 'pending'",
 ];
 
+/// A discussion's top-level comments (parent_id IS NULL) and its replies, in id order; replaced
+/// by a partial index in `m20261128_000003_top_level_index`, whose `down` creates it again.
+pub(crate) async fn create_thread_index(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    create_index(
+        manager,
+        "idx_comments_thread",
+        "comments",
+        &["article_id", "parent_id", "id"],
+    )
+    .await
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table("topics")
-                    .col(text("slug").primary_key())
-                    .col(text("name"))
-                    .col(text("overview_url"))
-                    .col(timestamp_with_time_zone("created_at"))
-                    .col(timestamp_with_time_zone("updated_at"))
-                    .to_owned(),
-            )
-            .await?;
+        create_table(
+            manager,
+            Table::create()
+                .table("topics")
+                .col(text("slug").primary_key())
+                .col(text("name"))
+                .col(text("overview_url"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at")),
+        )
+        .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table("articles")
-                    .col(text("id").primary_key())
-                    .col(text("title"))
-                    .col(text("url"))
-                    .col(text_null("topic"))
-                    .col(timestamp_with_time_zone("published_at"))
-                    .col(timestamp_with_time_zone("closes_at"))
-                    .col(timestamp_with_time_zone_null("closed_at"))
-                    .col(text_null("closed_reason"))
-                    .col(big_integer("comment_count").default(0))
-                    .col(timestamp_with_time_zone("created_at"))
-                    .col(timestamp_with_time_zone("updated_at"))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from("articles", "topic")
-                            .to("topics", "slug"),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        create_table(
+            manager,
+            Table::create()
+                .table("articles")
+                .col(text("id").primary_key())
+                .col(text("title"))
+                .col(text("url"))
+                .col(text_null("topic"))
+                .col(timestamp_with_time_zone("published_at"))
+                .col(timestamp_with_time_zone("closes_at"))
+                .col(timestamp_with_time_zone_null("closed_at"))
+                .col(text_null("closed_reason"))
+                .col(big_integer("comment_count").default(0))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut foreign_key("articles", "topic", "topics", "slug")),
+        )
+        .await?;
         // A topic's current stories: newest first.
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_articles_topic_published")
-                    .table("articles")
-                    .col("topic")
-                    .col("published_at")
-                    .to_owned(),
-            )
-            .await?;
+        create_index(
+            manager,
+            "idx_articles_topic_published",
+            "articles",
+            &["topic", "published_at"],
+        )
+        .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table("comments")
-                    .col(big_pk_auto("id"))
-                    .col(text("article_id"))
-                    .col(big_integer_null("parent_id"))
-                    .col(text("author_id"))
-                    .col(text("author_name"))
-                    .col(text("body"))
-                    .col(text("status"))
-                    .col(big_integer("reply_count").default(0))
-                    .col(big_integer("flag_count").default(0))
-                    .col(timestamp_with_time_zone_null("first_flag_at"))
-                    .col(timestamp_with_time_zone("created_at"))
-                    .col(timestamp_with_time_zone_null("edited_at"))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from("comments", "article_id")
-                            .to("articles", "id"),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from("comments", "parent_id")
-                            .to("comments", "id"),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        // A discussion's top-level comments (parent_id IS NULL) and its replies, in id order.
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_comments_thread")
-                    .table("comments")
-                    .col("article_id")
-                    .col("parent_id")
-                    .col("id")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_comments_replies")
-                    .table("comments")
-                    .col("parent_id")
-                    .col("id")
-                    .to_owned(),
-            )
-            .await?;
+        create_table(
+            manager,
+            Table::create()
+                .table("comments")
+                .col(big_pk_auto("id"))
+                .col(text("article_id"))
+                .col(big_integer_null("parent_id"))
+                .col(text("author_id"))
+                .col(text("author_name"))
+                .col(text("body"))
+                .col(text("status"))
+                .col(big_integer("reply_count").default(0))
+                .col(big_integer("flag_count").default(0))
+                .col(timestamp_with_time_zone_null("first_flag_at"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("edited_at"))
+                .foreign_key(&mut foreign_key("comments", "article_id", "articles", "id"))
+                .foreign_key(&mut foreign_key("comments", "parent_id", "comments", "id")),
+        )
+        .await?;
+        create_thread_index(manager).await?;
+        create_index(
+            manager,
+            "idx_comments_replies",
+            "comments",
+            &["parent_id", "id"],
+        )
+        .await?;
         // The per-author rate limit.
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_comments_author_created")
-                    .table("comments")
-                    .col("author_id")
-                    .col("created_at")
-                    .to_owned(),
-            )
-            .await?;
+        create_index(
+            manager,
+            "idx_comments_author_created",
+            "comments",
+            &["author_id", "created_at"],
+        )
+        .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table("flags")
-                    .col(big_pk_auto("id"))
-                    .col(big_integer("comment_id"))
-                    .col(text("reporter_id"))
-                    .col(text("reason"))
-                    .col(text_null("note"))
-                    .col(timestamp_with_time_zone("created_at"))
-                    .col(timestamp_with_time_zone_null("resolved_at"))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from("flags", "comment_id")
-                            .to("comments", "id"),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_flags_comment")
-                    .table("flags")
-                    .col("comment_id")
-                    .col("resolved_at")
-                    .to_owned(),
-            )
-            .await?;
+        create_table(
+            manager,
+            Table::create()
+                .table("flags")
+                .col(big_pk_auto("id"))
+                .col(big_integer("comment_id"))
+                .col(text("reporter_id"))
+                .col(text("reason"))
+                .col(text_null("note"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("resolved_at"))
+                .foreign_key(&mut foreign_key("flags", "comment_id", "comments", "id")),
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_flags_comment",
+            "flags",
+            &["comment_id", "resolved_at"],
+        )
+        .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table("notifications")
-                    .col(big_pk_auto("id"))
-                    .col(big_integer("comment_id"))
-                    .col(text("kind"))
-                    .col(text("status"))
-                    .col(integer("attempts").default(0))
-                    .col(text("message_id"))
-                    .col(text_null("in_reply_to"))
-                    .col(text("subject"))
-                    .col(text("body_text"))
-                    .col(text("body_html"))
-                    .col(timestamp_with_time_zone("created_at"))
-                    .col(timestamp_with_time_zone("next_attempt_at"))
-                    .col(timestamp_with_time_zone_null("locked_until"))
-                    .col(timestamp_with_time_zone_null("sent_at"))
-                    .col(text_null("last_error"))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from("notifications", "comment_id")
-                            .to("comments", "id"),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        create_table(
+            manager,
+            Table::create()
+                .table("notifications")
+                .col(big_pk_auto("id"))
+                .col(big_integer("comment_id"))
+                .col(text("kind"))
+                .col(text("status"))
+                .col(integer("attempts").default(0))
+                .col(text("message_id"))
+                .col(text_null("in_reply_to"))
+                .col(text("subject"))
+                .col(text("body_text"))
+                .col(text("body_html"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("next_attempt_at"))
+                .col(timestamp_with_time_zone_null("locked_until"))
+                .col(timestamp_with_time_zone_null("sent_at"))
+                .col(text_null("last_error"))
+                .foreign_key(&mut foreign_key(
+                    "notifications",
+                    "comment_id",
+                    "comments",
+                    "id",
+                )),
+        )
+        .await?;
         // Filtering the outbox by status, newest first; and a comment's thread of mails.
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_notifications_status_id")
-                    .table("notifications")
-                    .col("status")
-                    .col("id")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_notifications_comment")
-                    .table("notifications")
-                    .col("comment_id")
-                    .col("id")
-                    .to_owned(),
-            )
-            .await?;
+        create_index(
+            manager,
+            "idx_notifications_status_id",
+            "notifications",
+            &["status", "id"],
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_notifications_comment",
+            "notifications",
+            &["comment_id", "id"],
+        )
+        .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table("moderation_log")
-                    .col(big_pk_auto("id"))
-                    .col(timestamp_with_time_zone("at"))
-                    .col(text("moderator"))
-                    .col(text("action"))
-                    .col(big_integer_null("comment_id"))
-                    .col(text_null("article_id"))
-                    .col(text_null("note"))
-                    .col(text("via"))
-                    .to_owned(),
-            )
-            .await?;
+        create_table(
+            manager,
+            Table::create()
+                .table("moderation_log")
+                .col(big_pk_auto("id"))
+                .col(timestamp_with_time_zone("at"))
+                .col(text("moderator"))
+                .col(text("action"))
+                .col(big_integer_null("comment_id"))
+                .col(text_null("article_id"))
+                .col(text_null("note"))
+                .col(text("via")),
+        )
+        .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table("idempotency_keys")
-                    .col(text("caller"))
-                    .col(text("key"))
-                    .col(text("request_hash"))
-                    .col(integer("status_code"))
-                    .col(text("response_body"))
-                    .col(timestamp_with_time_zone("created_at"))
-                    .primary_key(Index::create().col("caller").col("key"))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_idempotency_created")
-                    .table("idempotency_keys")
-                    .col("created_at")
-                    .to_owned(),
-            )
-            .await?;
+        create_table(
+            manager,
+            Table::create()
+                .table("idempotency_keys")
+                .col(text("caller"))
+                .col(text("key"))
+                .col(text("request_hash"))
+                .col(integer("status_code"))
+                .col(text("response_body"))
+                .col(timestamp_with_time_zone("created_at"))
+                .primary_key(Index::create().col("caller").col("key")),
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_idempotency_created",
+            "idempotency_keys",
+            &["created_at"],
+        )
+        .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table("used_action_tokens")
-                    .col(text("fingerprint").primary_key())
-                    .col(timestamp_with_time_zone("used_at"))
-                    .to_owned(),
-            )
-            .await?;
+        create_table(
+            manager,
+            Table::create()
+                .table("used_action_tokens")
+                .col(text("fingerprint").primary_key())
+                .col(timestamp_with_time_zone("used_at")),
+        )
+        .await?;
 
-        let db = manager.get_connection();
-        for sql in PARTIAL_INDEXES {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        execute_all(manager, PARTIAL_INDEXES).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -7,46 +7,25 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::m20261128_000001_create_schema::create_thread_index;
+use crate::util::{drop_index, execute_all};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        db.execute_unprepared(
-            "CREATE INDEX idx_comments_top_level ON comments (article_id, id) WHERE parent_id IS NULL",
+        execute_all(
+            manager,
+            &["CREATE INDEX idx_comments_top_level ON comments (article_id, id) WHERE parent_id IS NULL"],
         )
         .await?;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_comments_thread")
-                    .table("comments")
-                    .to_owned(),
-            )
-            .await
+        drop_index(manager, "idx_comments_thread", "comments").await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_comments_thread")
-                    .table("comments")
-                    .col("article_id")
-                    .col("parent_id")
-                    .col("id")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_comments_top_level")
-                    .table("comments")
-                    .to_owned(),
-            )
-            .await
+        create_thread_index(manager).await?;
+        drop_index(manager, "idx_comments_top_level", "comments").await
     }
 }

@@ -8,6 +8,8 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use sea_orm_migration::sea_orm::Statement;
 
+use crate::util::{add_column, create_index, drop_column, drop_index, execute_all};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -26,37 +28,24 @@ impl MigrationTrait for Migration {
             text_null("lease_owner"),
             text_null("snapshot"),
         ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table("notifications")
-                        .add_column(column)
-                        .to_owned(),
-                )
-                .await?;
+            add_column(manager, "notifications", column).await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("used_action_tokens")
-                    .add_column(timestamp_with_time_zone_null("expires_at"))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_used_action_tokens_expires")
-                    .table("used_action_tokens")
-                    .col("expires_at")
-                    .to_owned(),
-            )
-            .await?;
-        let db = manager.get_connection();
-        for sql in INDEXES {
-            db.execute_unprepared(sql).await?;
-        }
+        add_column(
+            manager,
+            "used_action_tokens",
+            timestamp_with_time_zone_null("expires_at"),
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_used_action_tokens_expires",
+            "used_action_tokens",
+            &["expires_at"],
+        )
+        .await?;
+        execute_all(manager, INDEXES).await?;
         // The migration cannot use the service's status enum; "pending" is its wire name.
+        let db = manager.get_connection();
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
             "UPDATE notifications SET body_text = '', body_html = '' WHERE status <> $1",
@@ -67,36 +56,23 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        for index in ["idx_notifications_snapshot", "idx_flags_resolved"] {
-            db.execute_unprepared(&format!("DROP INDEX {index}"))
-                .await?;
-        }
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_used_action_tokens_expires")
-                    .table("used_action_tokens")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("used_action_tokens")
-                    .drop_column("expires_at")
-                    .to_owned(),
-            )
-            .await?;
+        execute_all(
+            manager,
+            &[
+                "DROP INDEX idx_notifications_snapshot",
+                "DROP INDEX idx_flags_resolved",
+            ],
+        )
+        .await?;
+        drop_index(
+            manager,
+            "idx_used_action_tokens_expires",
+            "used_action_tokens",
+        )
+        .await?;
+        drop_column(manager, "used_action_tokens", "expires_at").await?;
         for column in ["snapshot", "lease_owner", "lease_token"] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table("notifications")
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
+            drop_column(manager, "notifications", column).await?;
         }
         Ok(())
     }

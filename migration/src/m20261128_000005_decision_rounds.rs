@@ -13,6 +13,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::util::{add_column, create_index, create_table, drop_column, drop_index, execute_all};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -20,89 +22,52 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // SQLite adds one column per statement.
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("comments")
-                    .add_column(big_integer("review_round").default(0))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("comments")
-                    .add_column(boolean("deleted_by_author").default(false))
-                    .to_owned(),
-            )
-            .await?;
+        add_column(manager, "comments", big_integer("review_round").default(0)).await?;
+        add_column(
+            manager,
+            "comments",
+            boolean("deleted_by_author").default(false),
+        )
+        .await?;
         // The round an emailed notification's links act in (the comment's round when queued).
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("notifications")
-                    .add_column(big_integer("review_round").default(0))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_moderation_log_comment")
-                    .table("moderation_log")
-                    .col("comment_id")
-                    .col("id")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "UPDATE comments SET review_round = \
-                 (SELECT COUNT(*) FROM moderation_log WHERE moderation_log.comment_id = comments.id)",
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table("service_secrets")
-                    .col(text("name").primary_key())
-                    .col(text("value"))
-                    .col(timestamp_with_time_zone("created_at"))
-                    .to_owned(),
-            )
-            .await
+        add_column(
+            manager,
+            "notifications",
+            big_integer("review_round").default(0),
+        )
+        .await?;
+        create_index(
+            manager,
+            "idx_moderation_log_comment",
+            "moderation_log",
+            &["comment_id", "id"],
+        )
+        .await?;
+        execute_all(
+            manager,
+            &["UPDATE comments SET review_round = \
+               (SELECT COUNT(*) FROM moderation_log WHERE moderation_log.comment_id = comments.id)"],
+        )
+        .await?;
+        create_table(
+            manager,
+            Table::create()
+                .table("service_secrets")
+                .col(text("name").primary_key())
+                .col(text("value"))
+                .col(timestamp_with_time_zone("created_at")),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table("service_secrets").to_owned())
             .await?;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_moderation_log_comment")
-                    .table("moderation_log")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("notifications")
-                    .drop_column("review_round")
-                    .to_owned(),
-            )
-            .await?;
+        drop_index(manager, "idx_moderation_log_comment", "moderation_log").await?;
+        drop_column(manager, "notifications", "review_round").await?;
         for column in ["deleted_by_author", "review_round"] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table("comments")
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
+            drop_column(manager, "comments", column).await?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::Inserted;
 use crate::db::stmt;
 use crate::domain::states::ClosedReason;
 use crate::entity::article;
@@ -61,13 +62,10 @@ pub async fn upsert(
     }
     .insert(db)
     .await;
-    match inserted {
-        Ok(created) => Ok((created, true)),
-        Err(e) if crate::db::is_unique_violation(&e) => match find(db, &input.id).await? {
-            Some(existing) => Ok((update(db, existing, input, now).await?, false)),
-            None => Err(e),
-        },
-        Err(e) => Err(e),
+    let id = input.id.clone();
+    match super::created_or_existing(inserted, find(db, &id)).await? {
+        Inserted::Created(created) => Ok((created, true)),
+        Inserted::Existing(existing) => Ok((update(db, existing, input, now).await?, false)),
     }
 }
 
@@ -119,15 +117,13 @@ pub async fn close_by_moderator(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let result = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE articles SET closed_at = $1, closed_reason = $3, updated_at = $1 \
-             WHERE id = $2 AND closed_at IS NULL",
-            [now.into(), id.into(), ClosedReason::Moderator.into()],
-        ))
-        .await?;
-    Ok(result.rows_affected())
+    crate::db::execute(
+        db,
+        "UPDATE articles SET closed_at = $1, closed_reason = $3, updated_at = $1 \
+         WHERE id = $2 AND closed_at IS NULL",
+        [now.into(), id.into(), ClosedReason::Moderator.into()],
+    )
+    .await
 }
 
 /// Reopens a discussion until `closes_at`.
@@ -137,15 +133,13 @@ pub async fn reopen(
     closes_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let result = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE articles SET closed_at = NULL, closed_reason = NULL, closes_at = $1, updated_at = $2 \
-             WHERE id = $3",
-            [closes_at.into(), now.into(), id.into()],
-        ))
-        .await?;
-    Ok(result.rows_affected())
+    crate::db::execute(
+        db,
+        "UPDATE articles SET closed_at = NULL, closed_reason = NULL, closes_at = $1, updated_at = $2 \
+         WHERE id = $3",
+        [closes_at.into(), now.into(), id.into()],
+    )
+    .await
 }
 
 /// Records every closure that is due at `now` in one set-based statement; returns the articles.

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DbBackend, DbErr, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DbBackend, DbErr,
+    EntityTrait,
 };
 
 use crate::db::stmt;
@@ -109,20 +109,7 @@ pub async fn mark_delivered(
     lease: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let result = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE events SET status = $1, delivered_at = $2, lease = NULL, locked_until = NULL, \
-             last_error = NULL WHERE id = $3 AND lease = $4",
-            [
-                EventStatus::Sent.into(),
-                now.into(),
-                id.into(),
-                lease.into(),
-            ],
-        ))
-        .await?;
-    Ok(result.rows_affected() > 0)
+    release(db, id, lease, EventStatus::Sent, Some(now), None, None).await
 }
 
 /// Records a failed attempt, if `lease` still holds the event: retried at `retry_at`, or `failed`
@@ -134,25 +121,41 @@ pub async fn mark_attempt_failed(
     error: &str,
     retry_at: Option<DateTime<Utc>>,
 ) -> Result<bool, DbErr> {
-    let (status, next) = match retry_at {
-        Some(at) => (EventStatus::Pending, Some(at)),
-        None => (EventStatus::Failed, None),
+    let status = match retry_at {
+        Some(_) => EventStatus::Pending,
+        None => EventStatus::Failed,
     };
-    let result = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE events SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
-             lease = NULL, locked_until = NULL, last_error = $3 WHERE id = $4 AND lease = $5",
-            [
-                status.into(),
-                next.into(),
-                error.into(),
-                id.into(),
-                lease.into(),
-            ],
-        ))
-        .await?;
-    Ok(result.rows_affected() > 0)
+    release(db, id, lease, status, None, retry_at, Some(error)).await
+}
+
+/// Ends `lease` on the event, if it still holds it, with `status` and `last_error`; sets
+/// `delivered_at` and `next_attempt_at` where given and keeps them otherwise. False when another
+/// sender took the event over.
+async fn release(
+    db: &impl ConnectionTrait,
+    id: i64,
+    lease: &str,
+    status: EventStatus,
+    delivered_at: Option<DateTime<Utc>>,
+    next_attempt_at: Option<DateTime<Utc>>,
+    error: Option<&str>,
+) -> Result<bool, DbErr> {
+    let changed = crate::db::execute(
+        db,
+        "UPDATE events SET status = $1, delivered_at = COALESCE($2, delivered_at), \
+         next_attempt_at = COALESCE($3, next_attempt_at), lease = NULL, locked_until = NULL, \
+         last_error = $4 WHERE id = $5 AND lease = $6",
+        [
+            status.into(),
+            delivered_at.into(),
+            next_attempt_at.into(),
+            error.into(),
+            id.into(),
+            lease.into(),
+        ],
+    )
+    .await?;
+    Ok(changed > 0)
 }
 
 /// One page of the events, newest first, optionally of one status.
@@ -162,9 +165,13 @@ pub async fn list(
     before: Option<i64>,
     limit: u64,
 ) -> Result<Vec<event::Model>, DbErr> {
-    let mut query = event::Entity::find();
-    if let Some(s) = status {
-        query = query.filter(event::Column::Status.eq(s));
-    }
-    super::newest_first(db, query, event::Column::Id, before, limit).await
+    super::newest_first_of_status::<event::Entity>(
+        db,
+        event::Column::Status,
+        status,
+        event::Column::Id,
+        before,
+        limit,
+    )
+    .await
 }

@@ -45,3 +45,43 @@ pub(crate) async fn newest_first<E: EntityTrait>(
     };
     query.order_by_desc(id).limit(limit).all(db).await
 }
+
+/// One page of a table newest first by id (see [`newest_first`]), only of `status` when given.
+pub(crate) async fn newest_first_of_status<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    status_column: E::Column,
+    status: Option<impl Into<sea_orm::Value>>,
+    id: E::Column,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<E::Model>, DbErr> {
+    let mut query = E::find();
+    if let Some(status) = status {
+        query = query.filter(status_column.eq(status));
+    }
+    newest_first(db, query, id, before, limit).await
+}
+
+/// What an insert that may race a concurrent one for the same key came to.
+pub(crate) enum Inserted<M> {
+    /// This insert created the row.
+    Created(M),
+    /// A concurrent request created it first: the row it created, to be updated instead.
+    Existing(M),
+}
+
+/// Sorts out `inserted`: a unique violation means a concurrent request inserted the same key
+/// first, and `find_again` gives that row; should it be gone again, the violation stands.
+pub(crate) async fn created_or_existing<M>(
+    inserted: Result<M, DbErr>,
+    find_again: impl Future<Output = Result<Option<M>, DbErr>>,
+) -> Result<Inserted<M>, DbErr> {
+    match inserted {
+        Ok(created) => Ok(Inserted::Created(created)),
+        Err(e) if crate::db::is_unique_violation(&e) => match find_again.await? {
+            Some(existing) => Ok(Inserted::Existing(existing)),
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}

@@ -216,11 +216,15 @@ pub async fn list(
     before: Option<i64>,
     limit: u64,
 ) -> Result<Vec<notification::Model>, DbErr> {
-    let mut query = notification::Entity::find();
-    if let Some(s) = status {
-        query = query.filter(notification::Column::Status.eq(s));
-    }
-    super::newest_first(db, query, notification::Column::Id, before, limit).await
+    super::newest_first_of_status::<notification::Entity>(
+        db,
+        notification::Column::Status,
+        status,
+        notification::Column::Id,
+        before,
+        limit,
+    )
+    .await
 }
 
 /// How many notifications are in each status (for metrics).

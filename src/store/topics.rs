@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
+use super::Inserted;
 use crate::entity::topic;
 
 pub async fn find(db: &impl ConnectionTrait, slug: &str) -> Result<Option<topic::Model>, DbErr> {
@@ -29,14 +30,12 @@ pub async fn upsert(
     }
     .insert(db)
     .await;
-    match inserted {
-        Ok(created) => Ok((created, true)),
+    match super::created_or_existing(inserted, find(db, slug)).await? {
+        Inserted::Created(created) => Ok((created, true)),
         // A concurrent request created it first: this one is an update.
-        Err(e) if crate::db::is_unique_violation(&e) => match find(db, slug).await? {
-            Some(existing) => Ok((update(db, existing, name, overview_url, now).await?, false)),
-            None => Err(e),
-        },
-        Err(e) => Err(e),
+        Inserted::Existing(existing) => {
+            Ok((update(db, existing, name, overview_url, now).await?, false))
+        }
     }
 }
 

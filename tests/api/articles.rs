@@ -2,7 +2,7 @@ use chrono::{DateTime, Months, TimeZone, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{Db, assert_error, spawn_app};
+use crate::helpers::{Db, assert_error, ids_of, spawn_app};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -83,12 +83,7 @@ async fn the_seed_article_is_closed_with_the_german_notice_and_newer_stories_of_
         notice["topic_overview"],
         json!({"slug": "ausland", "name": "Ausland", "url": "https://www.krone.at/ausland"})
     );
-    let current: Vec<&str> = notice["current_articles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let current = ids_of(&notice["current_articles"]);
     assert_eq!(current, vec!["neu-4", "neu-3", "neu-2"]);
     assert_eq!(
         notice["contact"],
@@ -224,12 +219,7 @@ async fn many_articles_come_in_the_order_asked_without_unknown_ids(db: Db) {
         .call(Method::GET, "/api/v1/articles?ids=c,unknown,b,a", None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    let ids: Vec<&str> = body["articles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let ids = ids_of(&body["articles"]);
     assert_eq!(ids, vec!["c", "b", "a"]);
     assert_eq!(body["articles"][1]["comment_count"], 1);
     let many: Vec<String> = (0..101).map(|i| format!("id{i}")).collect();
@@ -257,12 +247,7 @@ async fn a_topic_lists_its_newest_open_articles(db: Db) {
     }
     let (status, topic) = app.call(Method::GET, "/api/v1/topics/inland", None).await;
     assert_eq!(status, StatusCode::OK);
-    let ids: Vec<&str> = topic["current_articles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let ids = ids_of(&topic["current_articles"]);
     assert_eq!(ids, vec!["i1", "i2", "i3", "i4", "i5"]);
     let (_, topic) = app
         .call(Method::GET, "/api/v1/topics/inland?limit=10", None)

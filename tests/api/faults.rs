@@ -563,12 +563,9 @@ async fn a_process_killed_under_load_loses_no_flag_and_sends_each_mail_once(db: 
         async move {
             futures_util::stream::iter(comments)
                 .for_each_concurrent(8, |id| {
-                    let (answered, in_flight, client, base) = (
-                        answered.clone(),
-                        in_flight.clone(),
-                        client.clone(),
-                        base.clone(),
-                    );
+                    // The stream is awaited in this block: the flags borrow what it owns.
+                    let (answered, in_flight) = (&answered, &in_flight);
+                    let (client, base) = (&client, &base);
                     async move {
                         in_flight.fetch_add(1, Ordering::SeqCst);
                         let response = client

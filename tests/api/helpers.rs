@@ -270,6 +270,16 @@ impl TestApp {
         .await
     }
 
+    /// A moderator's `action` (`{"action": "close", ...}`) on an article's discussion.
+    pub async fn moderate_discussion(&self, article: &str, action: Value) -> (StatusCode, Value) {
+        self.call_as_moderator(
+            Method::POST,
+            &format!("/api/v1/articles/{article}/discussion"),
+            Some(action),
+        )
+        .await
+    }
+
     pub async fn put_topic(&self, slug: &str, name: &str) -> Value {
         let (status, body) = self
             .call(
@@ -383,6 +393,15 @@ where
         );
         tokio::time::sleep(EVENTUALLY_POLL).await;
     }
+}
+
+/// The `id`s of a JSON array of objects, in order.
+pub fn ids_of(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_str().unwrap())
+        .collect()
 }
 
 /// Asserts the contract's error shape and code.

@@ -6,7 +6,7 @@ use comment_service::domain::states::{ClosedReason, LogAction, Via};
 use comment_service::entity::{article, moderation_log};
 use comment_service::events::Events;
 use comment_service::jobs::{RunOutcome, close_expired};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, EntityTrait};
 use serde_json::json;
 
@@ -117,29 +117,23 @@ async fn a_reopened_discussion_is_not_closed_again_before_its_new_closes_at(db: 
     app.put_article("alt", None, "2019-04-26T10:51:00+02:00")
         .await;
     let (status, err) = app
-        .call_as_moderator(
-            Method::POST,
-            "/api/v1/articles/alt/discussion",
-            Some(json!({"action": "reopen"})),
-        )
+        .moderate_discussion("alt", json!({"action": "reopen"}))
         .await;
     assert_error(status, &err, 422, "validation_failed");
     assert!(err["error"]["details"]["fields"]["until"].is_string());
     let (status, err) = app
-        .call_as_moderator(
-            Method::POST,
-            "/api/v1/articles/alt/discussion",
-            Some(json!({"action": "reopen", "until": "2020-01-01T00:00:00Z"})),
+        .moderate_discussion(
+            "alt",
+            json!({"action": "reopen", "until": "2020-01-01T00:00:00Z"}),
         )
         .await;
     assert_error(status, &err, 422, "validation_failed");
 
     let until = app.clock.now() + chrono::Duration::hours(1);
     let (status, reopened) = app
-        .call_as_moderator(
-            Method::POST,
-            "/api/v1/articles/alt/discussion",
-            Some(json!({"action": "reopen", "until": until.to_rfc3339()})),
+        .moderate_discussion(
+            "alt",
+            json!({"action": "reopen", "until": until.to_rfc3339()}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{reopened}");
@@ -181,10 +175,9 @@ async fn a_moderator_closes_a_discussion_early_and_the_audit_log_records_it(db: 
     let app = spawn_app(db).await;
     app.put_recent_article("heiss", None).await;
     let (status, closed) = app
-        .call_as_moderator(
-            Method::POST,
-            "/api/v1/articles/heiss/discussion",
-            Some(json!({"action": "close", "reason": "Zu viele Beleidigungen"})),
+        .moderate_discussion(
+            "heiss",
+            json!({"action": "close", "reason": "Zu viele Beleidigungen"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{closed}");
@@ -199,12 +192,8 @@ async fn a_moderator_closes_a_discussion_early_and_the_audit_log_records_it(db: 
     let (status, err) = app.post_comment("heiss", "u1", "Hallo").await;
     assert_error(status, &err, 403, "discussion_closed");
     // Closing again changes nothing and logs nothing more.
-    app.call_as_moderator(
-        Method::POST,
-        "/api/v1/articles/heiss/discussion",
-        Some(json!({"action": "close"})),
-    )
-    .await;
+    app.moderate_discussion("heiss", json!({"action": "close"}))
+        .await;
     let log = moderation_log::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].action, LogAction::CloseDiscussion);
@@ -213,20 +202,12 @@ async fn a_moderator_closes_a_discussion_early_and_the_audit_log_records_it(db: 
     assert_eq!(log[0].via, Via::Api);
     // Reopening within the age limit needs no date.
     let (status, reopened) = app
-        .call_as_moderator(
-            Method::POST,
-            "/api/v1/articles/heiss/discussion",
-            Some(json!({"action": "reopen"})),
-        )
+        .moderate_discussion("heiss", json!({"action": "reopen"}))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(reopened["discussion"]["status"], "open");
     let (status, err) = app
-        .call_as_moderator(
-            Method::POST,
-            "/api/v1/articles/heiss/discussion",
-            Some(json!({"action": "explode"})),
-        )
+        .moderate_discussion("heiss", json!({"action": "explode"}))
         .await;
     assert_error(status, &err, 422, "validation_failed");
 }

@@ -70,6 +70,23 @@ fn links(mail: &ReceivedMail) -> (String, String, String) {
     (find("Freigeben"), find("Ausblenden"), find("Löschen"))
 }
 
+/// A comment on a recent article, flagged by `reporter`, once the mail about it has arrived:
+/// the mail server, the app, the comment's id and the mail's approve, hide and delete links.
+async fn flagged_by_mail(
+    db: Db,
+    body: &str,
+    reporter: &str,
+) -> (TestSmtpServer, TestApp, String, (String, String, String)) {
+    let smtp = TestSmtpServer::start().await;
+    let app = app_with_smtp(db, &smtp, &[]).await;
+    app.put_recent_article("a1", None).await;
+    let id = app.comment("a1", "autor", body).await;
+    flag(&app, &id, reporter, "abuse", None).await;
+    let mails = smtp.wait_for(1, WAIT).await;
+    let links = links(&mails[0]);
+    (smtp, app, id, links)
+}
+
 async fn outbox(app: &TestApp) -> Vec<notification::Model> {
     notification::Entity::find().all(&app.db).await.unwrap()
 }
@@ -162,9 +179,7 @@ async fn flags_email_the_team_once_at_each_threshold_in_one_thread(db: Db) {
     assert_eq!(second.header("References").as_deref(), Some(root.as_str()));
     assert!(second.header("Subject").unwrap().contains("3 Meldungen"));
     assert!(second.text_part().contains("pending_review"));
-    let (_, comment) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
-        .await;
+    let comment = comment_as_moderator(&app, &id).await;
     assert_eq!(comment["status"], "pending_review");
     assert_eq!(comment["flag_count"], 3);
     let (_, page) = app
@@ -294,15 +309,8 @@ async fn two_instances_sharing_a_database_send_every_notification_exactly_once(d
 }
 
 async fn email_action_links_show_a_page_on_get_and_act_once_on_post(db: Db) {
-    let smtp = TestSmtpServer::start().await;
-    let app = app_with_smtp(db, &smtp, &[]).await;
-    app.put_recent_article("a1", None).await;
-    let id = app
-        .comment("a1", "autor", "Ein <em>grober</em> Kommentar")
-        .await;
-    flag(&app, &id, "leser", "abuse", None).await;
-    let mails = smtp.wait_for(1, WAIT).await;
-    let (_, hide, delete) = links(&mails[0]);
+    let (smtp, app, id, (_, hide, delete)) =
+        flagged_by_mail(db, "Ein <em>grober</em> Kommentar", "leser").await;
     let local = |link: &str| link.replace("https://kommentare.example.at", &app.address);
 
     let page = app.client.get(local(&hide)).send().await.unwrap();
@@ -313,18 +321,14 @@ async fn email_action_links_show_a_page_on_get_and_act_once_on_post(db: Db) {
         "{html}"
     );
     assert!(html.contains("<form method=\"post\""));
-    let (_, comment) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
-        .await;
+    let comment = comment_as_moderator(&app, &id).await;
     assert_eq!(comment["status"], "visible", "GET changes nothing");
     assert_eq!(comment["flag_count"], 1);
 
     let done = app.client.post(local(&hide)).send().await.unwrap();
     assert_eq!(done.status(), StatusCode::OK);
     assert!(done.text().await.unwrap().contains("ausgeblendet"));
-    let (_, comment) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
-        .await;
+    let comment = comment_as_moderator(&app, &id).await;
     assert_eq!(comment["status"], "hidden");
     assert_eq!(comment["flag_count"], 0);
     let (_, log) = app
@@ -373,13 +377,9 @@ async fn email_action_links_show_a_page_on_get_and_act_once_on_post(db: Db) {
     app.clock.advance(chrono::Duration::seconds(1));
     let response = app.client.post(local(&other_delete)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::GONE);
-    let (_, comment) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
-        .await;
+    let comment = comment_as_moderator(&app, &id).await;
     assert_eq!(comment["status"], "hidden", "refused links changed nothing");
-    let (_, comment) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{other}"), None)
-        .await;
+    let comment = comment_as_moderator(&app, &other).await;
     assert_eq!(
         comment["status"], "visible",
         "refused links changed nothing"
@@ -418,20 +418,14 @@ async fn flags_follow_the_rules_of_the_contract(db: Db) {
         "the same reader again gets the first flag"
     );
     assert_eq!(again, first);
-    let (_, comment) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
-        .await;
+    let comment = comment_as_moderator(&app, &id).await;
     assert_eq!(comment["flag_count"], 1);
 
     // Closed discussions can still be flagged (the comment is from before the closure).
     let (_, article) = app.call(Method::GET, "/api/v1/articles/alt", None).await;
     assert_eq!(article["discussion"]["status"], "closed");
-    app.call_as_moderator(
-        Method::POST,
-        "/api/v1/articles/a1/discussion",
-        Some(json!({"action": "close", "reason": "Test"})),
-    )
-    .await;
+    app.moderate_discussion("a1", json!({"action": "close", "reason": "Test"}))
+        .await;
     let (status, _) = flag(&app, &id, "leser-2", "abuse", None).await;
     assert_eq!(status, StatusCode::CREATED);
 }
@@ -455,12 +449,7 @@ async fn the_queue_puts_most_flags_first_and_a_decision_resolves_them(db: Db) {
         .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    let order: Vec<&str> = queue["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["comment"]["id"].as_str().unwrap())
-        .collect();
+    let order = queued_ids(&queue);
     assert_eq!(order, vec![b.as_str(), a.as_str(), c.as_str()]);
     let top = &queue["items"][0];
     assert_eq!(top["flags"]["total"], 3);
@@ -511,12 +500,7 @@ async fn the_queue_puts_most_flags_first_and_a_decision_resolves_them(db: Db) {
     let (_, queue) = app
         .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
         .await;
-    let order: Vec<&str> = queue["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["comment"]["id"].as_str().unwrap())
-        .collect();
+    let order = queued_ids(&queue);
     assert_eq!(order, vec![c.as_str()]);
     let (_, log) = app
         .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
@@ -610,11 +594,26 @@ async fn confirm(app: &TestApp, link: &str, kuerzel: &str) -> (StatusCode, Strin
     (status, response.text().await.unwrap())
 }
 
-async fn status_of(app: &TestApp, id: &str) -> Value {
+/// The ids of the comments on a page of the moderation queue, in its order.
+fn queued_ids(queue: &Value) -> Vec<&str> {
+    queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["comment"]["id"].as_str().unwrap())
+        .collect()
+}
+
+/// A comment as moderators see it.
+async fn comment_as_moderator(app: &TestApp, id: &str) -> Value {
     let (_, comment) = app
         .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
         .await;
-    comment["status"].clone()
+    comment
+}
+
+async fn status_of(app: &TestApp, id: &str) -> Value {
+    comment_as_moderator(app, id).await["status"].clone()
 }
 
 async fn log_entries(app: &TestApp) -> Vec<Value> {
@@ -634,14 +633,9 @@ async fn decide_by_api(app: &TestApp, id: &str, action: &str) -> (StatusCode, Va
 }
 
 async fn an_old_email_link_cannot_overturn_a_later_decision(db: Db) {
-    let smtp = TestSmtpServer::start().await;
-    let app = app_with_smtp(db, &smtp, &[]).await;
+    let (smtp, app, id, (approve, hide, delete)) =
+        flagged_by_mail(db, "Grenzwertig", "leser-1").await;
     let local = |link: &str| link.replace("https://kommentare.example.at", &app.address);
-    app.put_recent_article("a1", None).await;
-    let id = app.comment("a1", "autor", "Grenzwertig").await;
-    flag(&app, &id, "leser-1", "abuse", None).await;
-    let mails = smtp.wait_for(1, WAIT).await;
-    let (approve, hide, delete) = links(&mails[0]);
 
     // Hidden through the email, then deleted through the API.
     let (status, page) = confirm(&app, &local(&hide), "AB").await;
@@ -702,14 +696,9 @@ async fn an_old_email_link_cannot_overturn_a_later_decision(db: Db) {
 }
 
 async fn a_comment_its_author_deleted_can_never_be_restored(db: Db) {
-    let smtp = TestSmtpServer::start().await;
-    let app = app_with_smtp(db, &smtp, &[]).await;
+    let (smtp, app, id, (approve, hide, delete)) =
+        flagged_by_mail(db, "Der Text des Autors", "leser").await;
     let local = |link: &str| link.replace("https://kommentare.example.at", &app.address);
-    app.put_recent_article("a1", None).await;
-    let id = app.comment("a1", "autor", "Der Text des Autors").await;
-    flag(&app, &id, "leser", "abuse", None).await;
-    let mails = smtp.wait_for(1, WAIT).await;
-    let (approve, hide, delete) = links(&mails[0]);
     let (status, _) = app
         .call(
             Method::DELETE,

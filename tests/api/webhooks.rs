@@ -138,11 +138,7 @@ async fn deliver(app: &TestApp) -> u64 {
 
 async fn close(app: &TestApp, article: &str) {
     let (status, _) = app
-        .call_as_moderator(
-            Method::POST,
-            &format!("/api/v1/articles/{article}/discussion"),
-            Some(json!({"action": "close", "reason": "Test"})),
-        )
+        .moderate_discussion(article, json!({"action": "close", "reason": "Test"}))
         .await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -220,10 +216,9 @@ async fn the_events_of_one_article_arrive_in_order(db: Db) {
     .await;
     let until = app.clock.now() + chrono::Duration::days(30);
     let (status, _) = app
-        .call_as_moderator(
-            Method::POST,
-            "/api/v1/articles/a1/discussion",
-            Some(json!({"action": "reopen", "until": until.to_rfc3339()})),
+        .moderate_discussion(
+            "a1",
+            json!({"action": "reopen", "until": until.to_rfc3339()}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
