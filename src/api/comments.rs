@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::articles::parse_article_id;
 use crate::api::openapi::ErrorBody;
+use crate::api::pagination::IdPage;
 use crate::api::{comment_pages, pagination, parse_json, read_body, required};
 use crate::auth::ServiceCaller;
 use crate::cache::PageKey;
@@ -250,21 +251,12 @@ async fn list_replies(
     query: web::Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let parent = comments::load(&state, &path).await?;
-    let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
-    let after = pagination::id_after(query.cursor.as_deref(), "r")?;
+    let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "r")?;
     let moderator = caller.is_moderator();
     let thread = Thread::RepliesTo(parent.id);
-    let rows = store::list(
-        &state.db,
-        thread,
-        Order::Oldest,
-        after,
-        limit + 1,
-        !moderator,
-    )
-    .await?;
-    let (rows, more) = pagination::split(rows, limit);
-    let next_cursor = pagination::next_by_id(more, "r", rows.last().map(|c| c.id));
+    let (after, limit) = (page.before, page.limit + 1);
+    let rows = store::list(&state.db, thread, Order::Oldest, after, limit, !moderator).await?;
+    let (rows, next_cursor) = page.finish(rows, |c| c.id);
     Ok(HttpResponse::Ok().json(dto::ReplyPage {
         comments: rows
             .iter()

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::openapi::ErrorBody;
-use crate::api::pagination;
+use crate::api::pagination::{self, IdPage};
 use crate::auth::Moderator;
 use crate::domain::states::{EventStatus, EventType};
 use crate::entity::event;
@@ -109,18 +109,10 @@ async fn list_events(
     state: web::Data<AppState>,
     query: web::Query<EventQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(raw) => Some(
-            raw.parse::<EventStatus>()
-                .map_err(|_| ApiError::field("status", "must be `pending`, `sent` or `failed`"))?,
-        ),
-    };
-    let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
-    let before = pagination::id_after(query.cursor.as_deref(), "e")?;
-    let rows = events::list(&state.db, status, before, limit + 1).await?;
-    let (rows, more) = pagination::split(rows, limit);
-    let next_cursor = pagination::next_by_id(more, "e", rows.last().map(|e| e.id));
+    let status = pagination::delivery_status::<EventStatus>(query.status.as_deref())?;
+    let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "e")?;
+    let rows = events::list(&state.db, status, page.before, page.limit + 1).await?;
+    let (rows, next_cursor) = page.finish(rows, |e| e.id);
     Ok(HttpResponse::Ok().json(EventPage {
         events: rows.into_iter().map(EventView::from).collect(),
         next_cursor,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::openapi::ErrorBody;
-use crate::api::pagination;
+use crate::api::pagination::{self, IdPage};
 use crate::auth::Moderator;
 use crate::domain::comment::CommentBody;
 use crate::domain::states::{
@@ -268,11 +268,9 @@ async fn log(
     state: web::Data<AppState>,
     query: web::Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
-    let before = pagination::id_after(query.cursor.as_deref(), "l")?;
-    let rows = audit::list(&state.db, before, limit + 1).await?;
-    let (rows, more) = pagination::split(rows, limit);
-    let next_cursor = pagination::next_by_id(more, "l", rows.last().map(|e| e.id));
+    let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "l")?;
+    let rows = audit::list(&state.db, page.before, page.limit + 1).await?;
+    let (rows, next_cursor) = page.finish(rows, |e| e.id);
     let entries = rows
         .into_iter()
         .map(|e| LogEntry {
@@ -358,18 +356,10 @@ async fn notifications(
     state: web::Data<AppState>,
     query: web::Query<NotificationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(raw) => Some(
-            raw.parse::<NotificationStatus>()
-                .map_err(|_| ApiError::field("status", "must be `pending`, `sent` or `failed`"))?,
-        ),
-    };
-    let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
-    let before = pagination::id_after(query.cursor.as_deref(), "m")?;
-    let rows = outbox::list(&state.db, status, before, limit + 1).await?;
-    let (rows, more) = pagination::split(rows, limit);
-    let next_cursor = pagination::next_by_id(more, "m", rows.last().map(|n| n.id));
+    let status = pagination::delivery_status::<NotificationStatus>(query.status.as_deref())?;
+    let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "m")?;
+    let rows = outbox::list(&state.db, status, page.before, page.limit + 1).await?;
+    let (rows, next_cursor) = page.finish(rows, |n| n.id);
     let notifications = rows
         .into_iter()
         .map(|n| NotificationView {

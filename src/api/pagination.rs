@@ -81,6 +81,43 @@ pub fn split<T>(mut rows: Vec<T>, limit: u64) -> (Vec<T>, bool) {
     (rows, more)
 }
 
+/// A page of a list ordered by id: `?limit=` and the cursor of the list tagged `tag`.
+pub struct IdPage {
+    pub limit: u64,
+    pub before: Option<i64>,
+    tag: &'static str,
+}
+
+impl IdPage {
+    pub fn parse(
+        limit: Option<&str>,
+        cursor: Option<&str>,
+        tag: &'static str,
+    ) -> Result<IdPage, ApiError> {
+        Ok(IdPage {
+            limit: self::limit(limit, DEFAULT_LIMIT)?,
+            before: id_after(cursor, tag)?,
+            tag,
+        })
+    }
+
+    /// The page of rows fetched with `limit + 1`, and the cursor of the next page.
+    pub fn finish<T>(&self, rows: Vec<T>, id: impl Fn(&T) -> i64) -> (Vec<T>, Option<String>) {
+        let (rows, more) = split(rows, self.limit);
+        let next = next_by_id(more, self.tag, rows.last().map(id));
+        (rows, next)
+    }
+}
+
+/// `?status=` of an outbox (`pending`, `sent` or `failed`), when given.
+pub fn delivery_status<S: std::str::FromStr>(raw: Option<&str>) -> Result<Option<S>, ApiError> {
+    raw.map(|r| {
+        r.parse::<S>()
+            .map_err(|_| ApiError::field("status", "must be `pending`, `sent` or `failed`"))
+    })
+    .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,6 +117,32 @@ impl TestDatabase {
     }
 }
 
+/// A port no one listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The service binary, to be started as `serve` on `port` with its own database and mail folder
+/// and the service token (tests add what else they need).
+pub fn binary_serving(
+    database: &TestDatabase,
+    port: u16,
+    mail_dir: &std::path::Path,
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_comment-service"));
+    command
+        .arg("serve")
+        .env("DATABASE_URL", &database.url)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("API_TOKENS", format!("web:service:{SERVICE_TOKEN}"))
+        .env("MAIL_DIR", mail_dir);
+    command
+}
+
 /// An HTTP client for talking to the app (TLS through the provider the service installs).
 pub fn http_client() -> Client {
     comment_service::startup::install_tls_provider();

@@ -89,20 +89,8 @@ async fn a_malformed_request_header_is_logged_as_a_warning_not_an_error() {
     let mail_dir = tempfile::tempdir().unwrap();
     let log_dir = tempfile::tempdir().unwrap();
     let log_path = log_dir.path().join("server.log");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_comment-service"))
-        .arg("serve")
-        .env("DATABASE_URL", &database.url)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env(
-            "API_TOKENS",
-            format!("web:service:{}", crate::helpers::SERVICE_TOKEN),
-        )
-        .env("MAIL_DIR", mail_dir.path())
+    let port = crate::helpers::free_port();
+    let mut child = crate::helpers::binary_serving(&database, port, mail_dir.path())
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .stdout(std::fs::File::create(&log_path).unwrap())

@@ -274,20 +274,8 @@ async fn a_bad_setting_stops_start_up_naming_the_variable() {
 async fn sigterm_during_a_request_lets_it_finish_and_exits_zero() {
     let database = TestDatabase::create(&Db::Sqlite).await;
     let mail_dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_comment-service"))
-        .arg("serve")
-        .env("DATABASE_URL", &database.url)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env(
-            "API_TOKENS",
-            format!("web:service:{}", crate::helpers::SERVICE_TOKEN),
-        )
-        .env("MAIL_DIR", mail_dir.path())
+    let port = crate::helpers::free_port();
+    let mut child = crate::helpers::binary_serving(&database, port, mail_dir.path())
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .spawn()

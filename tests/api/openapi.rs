@@ -601,63 +601,19 @@ async fn the_documented_enums_are_the_wire_names() {
     let app = spawn_app(Db::Sqlite).await;
     let doc = fetch_document(&app).await;
     let schemas = &doc["components"]["schemas"];
-    let names = |all: &[&str]| all.iter().map(|s| Value::from(*s)).collect::<Vec<_>>();
-    let cases: Vec<(&str, Vec<Value>)> = vec![
-        (
-            "DiscussionStatus",
-            names(
-                &DiscussionStatus::ALL
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        (
-            "ClosedReason",
-            names(
-                &ClosedReason::ALL
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        (
-            "ShownStatus",
-            names(
-                &ShownStatus::ALL
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        (
-            "FlagReason",
-            names(
-                &FlagReason::ALL
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        (
-            "CommentOrder",
-            names(
-                &CommentOrder::ALL
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        (
-            "NotificationStatus",
-            names(
-                &NotificationStatus::ALL
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-    ];
+    macro_rules! wire_names {
+        ($($t:ident),+) => {
+            vec![$((stringify!($t), $t::ALL.iter().map(|v| Value::from(v.as_str())).collect::<Vec<_>>())),+]
+        };
+    }
+    let cases: Vec<(&str, Vec<Value>)> = wire_names!(
+        DiscussionStatus,
+        ClosedReason,
+        ShownStatus,
+        FlagReason,
+        CommentOrder,
+        NotificationStatus
+    );
     for (name, expected) in cases {
         assert_eq!(
             schemas[name]["enum"],
