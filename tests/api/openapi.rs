@@ -17,25 +17,27 @@ const HTTP_METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// Fetches the document without a token.
 async fn fetch_document(app: &TestApp) -> Value {
+    let text = fetch_without_token(app, "/openapi.json", "application/json").await;
+    serde_json::from_str(&text).expect("the document is JSON")
+}
+
+/// GETs a page without a token, checks it is 200 with the content type, and returns its body.
+async fn fetch_without_token(app: &TestApp, path: &str, content_type: &str) -> String {
     let response = app
         .client
-        .get(format!("{}/openapi.json", app.address))
+        .get(format!("{}{path}", app.address))
         .send()
         .await
         .expect("request");
-    assert_eq!(response.status(), StatusCode::OK);
-    let content_type = response
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let got = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    assert!(
-        content_type.starts_with("application/json"),
-        "content type {content_type}"
-    );
-    let text = response.text().await.expect("body");
-    serde_json::from_str(&text).expect("the document is JSON")
+    assert!(got.starts_with(content_type), "content type {got}");
+    response.text().await.expect("body")
 }
 
 /// The (method, path) pairs of the document's operations.
@@ -407,24 +409,7 @@ async fn every_error_response_of_the_api_has_the_error_shape() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_docs_page_is_html_and_needs_no_token() {
     let app = spawn_app(Db::Sqlite).await;
-    let response = app
-        .client
-        .get(format!("{}/docs", app.address))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::OK);
-    let content_type = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        content_type.starts_with("text/html"),
-        "content type {content_type}"
-    );
-    let html = response.text().await.expect("body");
+    let html = fetch_without_token(&app, "/docs", "text/html").await;
     assert!(
         html.contains(r#"id="swagger-ui""#),
         "a Swagger UI page: {html}"
