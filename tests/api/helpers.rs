@@ -283,6 +283,13 @@ impl TestApp {
         json_of(self.request(method, path, Some(SERVICE_TOKEN), body).await).await
     }
 
+    /// A moderator's decision on a comment through the API.
+    pub async fn decide(&self, comment: &str, body: Value) -> (StatusCode, Value) {
+        let path = format!("/api/v1/comments/{comment}/moderation");
+        self.call_as_moderator(Method::POST, &path, Some(body))
+            .await
+    }
+
     pub async fn call_as_moderator(
         &self,
         method: Method,

@@ -57,10 +57,9 @@ async fn a_moderation_note_may_have_several_lines_like_a_flag_note() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{flag}");
     let (status, decided) = app
-        .call_as_moderator(
-            Method::POST,
-            &format!("/api/v1/comments/{id}/moderation"),
-            Some(json!({"action": "hide", "note": "Beleidigung.\r\nSiehe Meldung."})),
+        .decide(
+            &id,
+            json!({"action": "hide", "note": "Beleidigung.\r\nSiehe Meldung."}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{decided}");
@@ -72,11 +71,7 @@ async fn a_moderation_note_may_have_several_lines_like_a_flag_note() {
         "{log}"
     );
     let (status, refused) = app
-        .call_as_moderator(
-            Method::POST,
-            &format!("/api/v1/comments/{id}/moderation"),
-            Some(json!({"action": "hide", "note": "mit \u{7} Glocke"})),
-        )
+        .decide(&id, json!({"action": "hide", "note": "mit \u{7} Glocke"}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
 }

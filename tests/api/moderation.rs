@@ -479,12 +479,8 @@ async fn the_queue_puts_most_flags_first_and_a_decision_resolves_them(db: Db) {
     let decide = |id: String, action: &'static str| {
         let app = &app;
         async move {
-            app.call_as_moderator(
-                Method::POST,
-                &format!("/api/v1/comments/{id}/moderation"),
-                Some(json!({"action": action, "note": "geprüft"})),
-            )
-            .await
+            app.decide(&id, json!({"action": action, "note": "geprüft"}))
+                .await
         }
     };
     let (status, approved) = decide(b.clone(), "approve").await;
@@ -624,12 +620,7 @@ async fn log_entries(app: &TestApp) -> Vec<Value> {
 }
 
 async fn decide_by_api(app: &TestApp, id: &str, action: &str) -> (StatusCode, Value) {
-    app.call_as_moderator(
-        Method::POST,
-        &format!("/api/v1/comments/{id}/moderation"),
-        Some(json!({"action": action})),
-    )
-    .await
+    app.decide(id, json!({"action": action})).await
 }
 
 async fn an_old_email_link_cannot_overturn_a_later_decision(db: Db) {

@@ -314,11 +314,7 @@ async fn flags_and_decisions_tell_the_website_what_readers_see(db: Db) {
         assert_eq!(status, StatusCode::CREATED);
     }
     let (status, _) = app
-        .call_as_moderator(
-            Method::POST,
-            &format!("/api/v1/comments/{id}/moderation"),
-            Some(json!({"action": "hide", "note": "Beleidigung"})),
-        )
+        .decide(&id, json!({"action": "hide", "note": "Beleidigung"}))
         .await;
     assert_eq!(status, StatusCode::OK);
     let bodies = crate::helpers::eventually("five events", || async {
