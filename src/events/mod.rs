@@ -7,13 +7,12 @@ pub mod signature;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{Value, json};
 
 use crate::domain::states::{ClosedReason, DiscussionStatus, EventType};
 use crate::store::events::{self, NewEvent};
-use crate::views::dto::format_ts;
 
 /// The stream an event belongs to: a stream's events are sent in the order they happened.
 pub enum Stream<'a> {
@@ -43,7 +42,7 @@ pub fn body(event_type: EventType, id: &str, occurred_at: DateTime<Utc>, data: &
     json!({
         "type": event_type,
         "id": id,
-        "occurred_at": format_ts(occurred_at),
+        "occurred_at": occurred_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         "data": data,
     })
     .to_string()

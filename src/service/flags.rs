@@ -108,7 +108,6 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
                     "comment_id": current.id.to_string(),
                     "article_id": current.article_id,
                     "status": CommentStatus::PendingReview,
-                    "reasons": ["flagged"],
                 });
                 let stream = Stream::Comment(current.id);
                 let held = EventType::CommentHeld;
