@@ -93,8 +93,8 @@ status=0
 import base64, json, re, sys
 
 # Findings a schema cannot rule out, each with its reason: (check, "METHOD path" regex,
-# status, regex on the response body, reason). Only `positive_data_acceptance` findings
-# ("schema-valid request rejected") may be listed; every other finding fails.
+# status, regex on the response body, reason). Besides "schema-valid request rejected"
+# (`positive_data_acceptance`) only the contract's tombstones are listed; every other finding fails.
 ALLOWED = [
     ("positive_data_acceptance", r"GET /api/v1/", 400, r"the cursor is not one this list gave out",
      "opaque cursors: any string fits the schema, only cursors the list gave out are accepted"),
@@ -111,6 +111,11 @@ ALLOWED = [
      "a rule across fields: reason `other` needs a note"),
     ("positive_data_acceptance", r"POST /api/v1/comments/[^/]+/flags", 422, r'"reporter.id"',
      "state: a reader cannot flag their own comment"),
+    ("use_after_free", r"GET /api/v1/comments/", 200, r'"status":"(deleted|removed)"',
+     "contract: a deleted comment stays readable as a tombstone (`deleted` for moderators, "
+     "`removed` without text for the website), so threads keep their shape"),
+    ("use_after_free", r"GET /api/v1/comments/[^/]+/replies", 200, r'"comments"',
+     "contract: the replies under a deleted comment stay listed, so threads keep their shape"),
 ]
 
 def body_of(response):
