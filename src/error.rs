@@ -20,6 +20,15 @@ pub enum ApiError {
     DiscussionClosed(Box<Value>),
     #[error("{0}")]
     NotFound(String),
+    /// The author is banned (`until` None) or suspended until `until`.
+    #[error("{}", author_blocked_message(*.suspended, .until))]
+    AuthorBlocked {
+        suspended: bool,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// The content rules refuse the comment.
+    #[error("the comment breaks the community rules ({0})")]
+    CommentRejected(crate::domain::states::RejectRule),
     #[error("this Idempotency-Key was used with a different request")]
     IdempotencyConflict,
     /// The action no longer fits the object's state; `current` names the state.
@@ -43,6 +52,11 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::DiscussionClosed(_) => "discussion_closed",
             ApiError::NotFound(_) => "not_found",
+            ApiError::AuthorBlocked {
+                suspended: false, ..
+            } => "author_banned",
+            ApiError::AuthorBlocked { .. } => "author_suspended",
+            ApiError::CommentRejected(_) => "comment_rejected",
             ApiError::IdempotencyConflict => "idempotency_conflict",
             ApiError::StateConflict { .. } => "state_conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -70,12 +84,29 @@ impl ApiError {
             }
             ApiError::PayloadTooLarge(limit) => json!({ "limit_bytes": limit }),
             ApiError::StateConflict { current, .. } => json!({ "current": current }),
+            ApiError::AuthorBlocked { until, .. } => {
+                json!({ "until": until.map(crate::views::dto::format_ts) })
+            }
+            ApiError::CommentRejected(rule) => json!({ "rule": rule }),
             _ => json!({}),
         }
     }
 
     pub fn body(&self) -> Value {
         json!({"error": {"code": self.code(), "message": self.to_string(), "details": self.details()}})
+    }
+}
+
+fn author_blocked_message(
+    suspended: bool,
+    until: &Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    match (suspended, until) {
+        (true, Some(until)) => format!(
+            "the author is suspended until {} and may not post",
+            crate::views::dto::format_ts(*until)
+        ),
+        _ => "the author is banned and may not post".to_string(),
     }
 }
 
@@ -135,11 +166,15 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::DiscussionClosed(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_)
+            | ApiError::DiscussionClosed(_)
+            | ApiError::AuthorBlocked { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::IdempotencyConflict | ApiError::StateConflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::CommentRejected(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

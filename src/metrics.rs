@@ -14,6 +14,8 @@ use crate::domain::states::NotificationStatus;
 pub const HTTP_REQUESTS: &str = "http_requests_total";
 pub const HTTP_DURATION: &str = "http_request_duration_seconds";
 pub const COMMENTS_POSTED: &str = "comments_posted_total";
+pub const COMMENTS_HELD: &str = "comments_held_total";
+pub const COMMENTS_REJECTED: &str = "comments_rejected_total";
 pub const FLAGS: &str = "flags_total";
 pub const DISCUSSIONS_CLOSED: &str = "discussions_closed_total";
 pub const NOTIFICATIONS: &str = "notifications";
@@ -64,6 +66,14 @@ fn describe() {
         "HTTP request latency by route"
     );
     metrics::describe_counter!(COMMENTS_POSTED, "Comments posted");
+    metrics::describe_counter!(
+        COMMENTS_HELD,
+        "New or edited comments the content rules held for review"
+    );
+    metrics::describe_counter!(
+        COMMENTS_REJECTED,
+        "Comments the content rules refused, by rule"
+    );
     metrics::describe_counter!(FLAGS, "Flags by reason");
     metrics::describe_counter!(DISCUSSIONS_CLOSED, "Discussions closed, by reason");
     metrics::describe_gauge!(NOTIFICATIONS, "Notifications in the outbox by status");

@@ -75,6 +75,7 @@ pub async fn queue(
         flag_count: summary.total,
         reasons: summary.reasons_by_count(),
         notes: summary.notes.clone(),
+        detections: crate::views::dto::detections_of(comment),
     };
     let view = view(comment.id, kind, snapshot, Default::default());
     // The subject holds no link: it is rendered now and kept.

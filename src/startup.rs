@@ -83,7 +83,10 @@ impl Application {
             write_gate: crate::db::WriteGate::for_backend(db_backend),
             topic_articles: crate::cache::TopicArticles::default(),
             refresh_permits: Arc::new(tokio::sync::Semaphore::new(8)),
+            rules: Default::default(),
         });
+        // The content rules are compiled before the first request needs them.
+        state.rules.get(&state.db).await?;
         let scheduler = Scheduler::start(jobs, &settings.schedules).await?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {

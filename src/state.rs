@@ -25,6 +25,8 @@ pub struct AppState {
     /// How many cached pages may be refreshed in the background at once.
     pub refresh_permits: Arc<tokio::sync::Semaphore>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// The content rules in force (see `moderation::live`).
+    pub rules: crate::moderation::live::LiveRules,
 }
 
 impl AppState {

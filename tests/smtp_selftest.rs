@@ -402,6 +402,7 @@ fn notification_view(kind: NotificationKind, flags: u32) -> NotificationView {
             flag_count: flags,
             reasons: vec![(comment_service::domain::states::FlagReason::Abuse, flags)],
             notes: vec!["Beleidigend.".to_owned()],
+            detections: Vec::new(),
         },
         approve_url: "http://127.0.0.1:8080/moderation/actions/A".to_owned(),
         hide_url: "http://127.0.0.1:8080/moderation/actions/H".to_owned(),

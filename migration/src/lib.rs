@@ -8,6 +8,7 @@ mod m20261128_000003_top_level_index;
 mod m20261128_000004_outbox_leases;
 mod m20261128_000005_decision_rounds;
 mod m20261128_000008_events;
+mod m20261128_000009_authors_rules;
 mod util;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_outbox_leases::Migration),
             Box::new(m20261128_000005_decision_rounds::Migration),
             Box::new(m20261128_000008_events::Migration),
+            Box::new(m20261128_000009_authors_rules::Migration),
         ]
     }
 }

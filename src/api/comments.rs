@@ -343,7 +343,7 @@ async fn edit_comment(
         return Err(ApiError::BadRequest("incomplete edit".into()));
     };
     let updated = comments::edit(&state, &path, &author_id, text).await?;
-    Ok(HttpResponse::Ok().json(dto::Comment::view(&updated, caller.is_moderator())))
+    Ok(HttpResponse::Ok().json(dto::Comment::own(&updated, caller.is_moderator())))
 }
 
 /// The author deletes their comment.

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod articles;
+pub mod authors;
 pub mod comment_pages;
 pub mod comments;
 pub mod events;
@@ -10,6 +11,7 @@ pub mod moderation;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod rules;
 pub mod schema_rules;
 pub mod topics;
 
@@ -27,28 +29,25 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Registers every route and the extractor settings that turn bad input into the error shape.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(MAX_BODY_BYTES)
-            .content_type_required(false)
-            .error_handler(json_error),
-    )
-    .app_data(web::PayloadConfig::default().limit(MAX_BODY_BYTES))
-    .app_data(web::QueryConfig::default().error_handler(query_error))
-    .app_data(web::PathConfig::default().error_handler(path_error))
-    .configure(ops::configure)
-    .configure(openapi::configure)
-    .configure(actions::configure)
-    .service(
-        web::scope("/api/v1")
-            .configure(topics::configure)
-            .configure(articles::configure)
-            .configure(comments::configure)
-            .configure(flags::configure)
-            .configure(moderation::configure)
-            .configure(events::configure),
-    )
-    .default_service(web::to(not_found));
+    cfg.app_data(json_config(MAX_BODY_BYTES))
+        .app_data(web::PayloadConfig::default().limit(MAX_BODY_BYTES))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .configure(ops::configure)
+        .configure(openapi::configure)
+        .configure(actions::configure)
+        .service(
+            web::scope("/api/v1")
+                .configure(topics::configure)
+                .configure(articles::configure)
+                .configure(comments::configure)
+                .configure(flags::configure)
+                .configure(moderation::configure)
+                .configure(rules::configure)
+                .configure(authors::configure)
+                .configure(events::configure),
+        )
+        .default_service(web::to(not_found));
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -59,13 +58,21 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     )))
 }
 
-fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+/// How JSON bodies of up to `limit` bytes are read; bad ones get the error shape.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .content_type_required(false)
+        .error_handler(move |err, _| json_error(err, limit))
+}
+
+fn json_error(err: JsonPayloadError, limit: usize) -> actix_web::Error {
     match err {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::PayloadTooLarge(MAX_BODY_BYTES).into()
+            ApiError::PayloadTooLarge(limit).into()
         }
         JsonPayloadError::Payload(PayloadError::Overflow) => {
-            ApiError::PayloadTooLarge(MAX_BODY_BYTES).into()
+            ApiError::PayloadTooLarge(limit).into()
         }
         JsonPayloadError::Deserialize(e) => {
             ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}")).into()

@@ -12,9 +12,10 @@ use crate::api::pagination::{self, IdPage};
 use crate::auth::Moderator;
 use crate::domain::comment::CommentBody;
 use crate::domain::states::{
-    LogAction, ModerationAction, NotificationKind, NotificationStatus, Via,
+    FlagReason, LogAction, ModerationAction, NotificationKind, NotificationStatus, QueueKind, Via,
 };
 use crate::error::ApiError;
+use crate::moderation::Detection;
 use crate::service::moderation::{self as decisions, Decided, Decision};
 use crate::state::AppState;
 use crate::store::{articles, audit, flags, moderation, outbox};
@@ -44,13 +45,33 @@ pub(crate) struct FlagsView {
     last_at: Option<DateTime<Utc>>,
 }
 
-/// A flagged comment waiting for a decision.
+/// A flagged or held comment waiting for a decision.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct QueueItem {
     comment: dto::Comment,
     #[schema(required)]
     article: Option<dto::ArticleSummary>,
     flags: FlagsView,
+    /// Why the comment is in the queue: `flagged`, `illegal` (a notice among its flags), and
+    /// each rule that held it (`suspect_word`, `links`, `premod_author`, `new_author`, `history`).
+    #[schema(example = json!(["flagged", "suspect_word"]))]
+    reasons: Vec<&'static str>,
+    /// What the content rules found, with the matched words.
+    detections: Vec<Detection>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct QueueQuery {
+    /// Which items: `all` (default), `flagged`, `held` (by the content rules or the flag
+    /// threshold), `illegal` (notices) or `appeal`.
+    #[param(value_type = Option<QueueKind>, required = false)]
+    kind: Option<String>,
+    /// Page size, 1 to 100 (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
 /// A page of the moderation queue.
@@ -62,19 +83,20 @@ pub(crate) struct QueuePage {
     next_cursor: Option<String>,
 }
 
-/// Comments with unresolved flags, most flags first, then the oldest first flag; three queries
-/// per page whatever its size.
+/// Comments waiting for a decision (flagged, or held for review), most flags first, then the
+/// oldest first flag (held comments without flags by their creation); three queries per page
+/// whatever its size.
 #[utoipa::path(
     get,
     path = "/api/v1/moderation/queue",
     tag = "moderation",
-    params(pagination::PageQuery),
+    params(QueueQuery),
     responses(
         (status = 200, description = "A page of the queue.", body = QueuePage),
         (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad kind or limit.", body = ErrorBody),
         (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
@@ -82,15 +104,24 @@ pub(crate) struct QueuePage {
 async fn queue(
     _moderator: Moderator,
     state: web::Data<AppState>,
-    query: web::Query<pagination::PageQuery>,
+    query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let kind = match query.kind.as_deref() {
+        None => QueueKind::All,
+        Some(raw) => raw.parse().map_err(|_| {
+            ApiError::field(
+                "kind",
+                "must be `all`, `flagged`, `held`, `illegal` or `appeal`",
+            )
+        })?,
+    };
     let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
     let after = query.cursor.as_deref().map(queue_position).transpose()?;
-    let rows = moderation::queue(&state.db, after, limit + 1).await?;
+    let rows = moderation::queue(&state.db, kind, after, limit + 1).await?;
     let (rows, more) = pagination::split(rows, limit);
     let next_cursor = if more {
         rows.last().map(|c| {
-            let at = c.first_flag_at.map(|t| t.timestamp_micros()).unwrap_or(0);
+            let at = moderation::queued_at(c).timestamp_micros();
             pagination::encode("q", &[c.flag_count, at, c.id])
         })
     } else {
@@ -103,11 +134,11 @@ async fn queue(
 /// Where the previous queue page ended.
 fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, ApiError> {
     let p = pagination::decode(cursor, "q", 3)?;
-    let first_flag_at = DateTime::from_timestamp_micros(p[1])
+    let queued_at = DateTime::from_timestamp_micros(p[1])
         .ok_or_else(|| ApiError::BadRequest("the cursor is not one this list gave out".into()))?;
     Ok(moderation::QueuePosition {
         flag_count: p[0],
-        first_flag_at,
+        queued_at,
         id: p[2],
     })
 }
@@ -131,7 +162,22 @@ async fn queue_items(
         .iter()
         .map(|c| {
             let s = summaries.remove(&c.id).unwrap_or_default();
+            let detections = dto::detections_of(c);
+            let mut reasons = Vec::new();
+            if s.total > 0 {
+                reasons.push("flagged");
+            }
+            if s.by_reason.contains_key(&FlagReason::Illegal) {
+                reasons.push("illegal");
+            }
+            for d in &detections {
+                if !reasons.contains(&d.rule.as_str()) {
+                    reasons.push(d.rule.as_str());
+                }
+            }
             QueueItem {
+                reasons,
+                detections,
                 comment: dto::Comment::view(c, true),
                 article: articles.get(&c.article_id).map(dto::ArticleSummary::from),
                 flags: FlagsView {
@@ -236,6 +282,14 @@ pub(crate) struct LogEntry {
     #[schema(required)]
     note: Option<String>,
     via: Via,
+    /// The author an entry is about (status changes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author_id: Option<String>,
+    /// What a rules change changed: per list `{"added", "removed"}`, per other field
+    /// `{"from", "to"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    details: Option<serde_json::Value>,
 }
 
 /// A page of the audit log, newest first.
@@ -282,6 +336,8 @@ async fn log(
             article_id: e.article_id,
             note: e.note,
             via: e.via,
+            author_id: e.author_id,
+            details: e.details.and_then(|d| serde_json::from_str(&d).ok()),
         })
         .collect();
     Ok(HttpResponse::Ok().json(LogPage {

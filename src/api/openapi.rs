@@ -14,7 +14,9 @@ use utoipa::openapi::{self, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::Config;
 
-use crate::api::{actions, articles, comments, events, flags, moderation, ops, topics};
+use crate::api::{
+    actions, articles, authors, comments, events, flags, moderation, ops, rules, topics,
+};
 use crate::views::dto;
 
 const DESCRIPTION: &str = "\
@@ -58,6 +60,11 @@ page's `next_cursor`. Errors always have the shape \
         moderation::decide,
         moderation::log,
         moderation::notifications,
+        rules::get_rules,
+        rules::put_rules,
+        authors::get_author,
+        authors::put_status,
+        authors::author_comments,
         events::list_events,
         ops::healthz,
         ops::readyz,
@@ -104,6 +111,15 @@ page's `next_cursor`. Errors always have the shape \
         moderation::LogPage,
         moderation::NotificationView,
         moderation::NotificationPage,
+        crate::moderation::Rules,
+        crate::moderation::HistoryRule,
+        crate::moderation::Detection,
+        rules::RulesView,
+        authors::AuthorStats,
+        authors::AuthorView,
+        authors::StatusBody,
+        authors::AuthorComment,
+        authors::AuthorCommentPage,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -112,6 +128,7 @@ page's `next_cursor`. Errors always have the shape \
         (name = "comments", description = "Comment threads: post, list, replies, edit and delete by the author."),
         (name = "flags", description = "Readers flag comments; thresholds email the community team."),
         (name = "moderation", description = "The moderation queue, decisions, the audit log and the email outbox (moderator tokens)."),
+        (name = "authors", description = "Authors: what moderation knows about an author id, their status (premod, suspended, banned) and their comments (moderator tokens)."),
         (name = "email actions", description = "The HTML pages behind the signed action links in the community team's emails (no token; the link is the credential)."),
         (name = "operations", description = "Health, readiness and this documentation (no token)."),
     )

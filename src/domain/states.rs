@@ -86,15 +86,16 @@ wire_enums! {
     ModerationAction "moderation action" { Approve = "approve", Hide = "hide", Delete = "delete" }
 
     /// What a moderator did, as the audit log records it.
-    LogAction "logged action" { Approve = "approve", Hide = "hide", Delete = "delete", CloseDiscussion = "close_discussion", ReopenDiscussion = "reopen_discussion" }
+    LogAction "logged action" { Approve = "approve", Hide = "hide", Delete = "delete", CloseDiscussion = "close_discussion", ReopenDiscussion = "reopen_discussion", AuthorActive = "author_active", AuthorPremod = "author_premod", AuthorSuspended = "author_suspended", AuthorBanned = "author_banned", RulesChanged = "rules_changed" }
 
     /// How a moderator acted: through the API or an emailed action link.
     Via "way of acting" { Api = "api", Email = "email" }
 
     /// Which email the community team gets: `flagged` when the unresolved flags reached
     /// `FLAG_NOTIFY_THRESHOLD` (the comment is still visible); `pending_review` when they reached
-    /// `FLAG_HIDE_THRESHOLD` and the comment is hidden until a decision.
-    NotificationKind "notification kind" { Flagged = "flagged", PendingReview = "pending_review" }
+    /// `FLAG_HIDE_THRESHOLD` and the comment is hidden until a decision; `held` when the content
+    /// rules held a new or edited comment for a suspect word, a link or the author's history.
+    NotificationKind "notification kind" { Flagged = "flagged", PendingReview = "pending_review", Held = "held" }
 
     /// Delivery state of a notification in the outbox.
     NotificationStatus "notification status" { Pending = "pending", Sent = "sent", Failed = "failed" }
@@ -120,6 +121,13 @@ wire_enums! {
 
     /// Why a new or edited comment is held for review (a detection's `rule`).
     HoldReason "hold reason" { SuspectWord = "suspect_word", Links = "links", PremodAuthor = "premod_author", NewAuthor = "new_author", History = "history" }
+
+    /// What moderation lets an author do: post (`active`), post into review (`premod`), nothing
+    /// until `until` (`suspended`), or nothing (`banned`).
+    AuthorStatus "author status" { Active = "active", Premod = "premod", Suspended = "suspended", Banned = "banned" }
+
+    /// Which items the moderation queue lists (`all` by default).
+    QueueKind "queue kind" { All = "all", Flagged = "flagged", Held = "held", Illegal = "illegal", Appeal = "appeal" }
 }
 
 impl From<CommentStatus> for ShownStatus {
@@ -150,6 +158,17 @@ impl ModerationAction {
             ModerationAction::Approve => CommentStatus::Visible,
             ModerationAction::Hide => CommentStatus::Hidden,
             ModerationAction::Delete => CommentStatus::Deleted,
+        }
+    }
+}
+
+impl From<AuthorStatus> for LogAction {
+    fn from(status: AuthorStatus) -> LogAction {
+        match status {
+            AuthorStatus::Active => LogAction::AuthorActive,
+            AuthorStatus::Premod => LogAction::AuthorPremod,
+            AuthorStatus::Suspended => LogAction::AuthorSuspended,
+            AuthorStatus::Banned => LogAction::AuthorBanned,
         }
     }
 }

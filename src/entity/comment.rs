@@ -25,6 +25,10 @@ pub struct Model {
     pub review_round: i64,
     /// The author deleted the comment: it can never be restored.
     pub deleted_by_author: bool,
+    /// Why the content rules held the comment (JSON list of detections), if they did.
+    pub detections: Option<String>,
+    /// A moderator approved the comment (it counts toward `new_author_premod`).
+    pub approved: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

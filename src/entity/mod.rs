@@ -1,11 +1,13 @@
 //! sea-orm entities, one file per table (the schema itself lives in the `migration` crate).
 
 pub mod article;
+pub mod author;
 pub mod comment;
 pub mod event;
 pub mod flag;
 pub mod idempotency_key;
 pub mod moderation_log;
+pub mod moderation_rules;
 pub mod notification;
 pub mod topic;
 pub mod used_action_token;

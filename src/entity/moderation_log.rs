@@ -15,6 +15,10 @@ pub struct Model {
     pub article_id: Option<String>,
     pub note: Option<String>,
     pub via: Via,
+    /// The author an entry is about (status changes).
+    pub author_id: Option<String>,
+    /// What a rules change changed (JSON).
+    pub details: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

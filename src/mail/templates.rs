@@ -19,8 +19,9 @@ const SUBJECT_TEMPLATE: &str = "subject.txt";
 const TEXT_TEMPLATE: &str = "notification.txt";
 const HTML_TEMPLATE: &str = "notification.html";
 
-use crate::domain::states::FlagReason;
 pub use crate::domain::states::NotificationKind;
+use crate::domain::states::{FlagReason, HoldReason};
+use crate::moderation::Detection;
 
 /// What a notification shows of the comment and its flags, as they were when it was queued
 /// (stored with the notification). Strings are shown as given; the time is rendered here, in the
@@ -40,6 +41,9 @@ pub struct NotificationContent {
     pub reasons: Vec<(FlagReason, u32)>,
     /// Reporters' notes, in display order.
     pub notes: Vec<String>,
+    /// What the content rules found (a held comment), with the matched words.
+    #[serde(default)]
+    pub detections: Vec<Detection>,
 }
 
 /// Everything one notification shows: its content and the action links.
@@ -62,6 +66,17 @@ pub fn reason_label(reason: FlagReason) -> &'static str {
         FlagReason::Illegal => "Rechtswidrig",
         FlagReason::Misinformation => "Falschinformation",
         FlagReason::Other => "Sonstiges",
+    }
+}
+
+/// German label of a content rule's detection.
+pub fn hold_reason_label(reason: HoldReason) -> &'static str {
+    match reason {
+        HoldReason::SuspectWord => "Verdächtiges Wort",
+        HoldReason::Links => "Link",
+        HoldReason::PremodAuthor => "Verfasser unter Vorab-Prüfung",
+        HoldReason::NewAuthor => "Neuer Verfasser",
+        HoldReason::History => "Auffällige Vorgeschichte (viele entfernte Kommentare)",
     }
 }
 
@@ -206,6 +221,13 @@ struct ReasonCtx {
 }
 
 #[derive(Serialize)]
+struct DetectionCtx {
+    label: &'static str,
+    /// The list entry that matched, or the link's host.
+    matched: Option<String>,
+}
+
+#[derive(Serialize)]
 struct ActionCtx {
     label: &'static str,
     /// "Freigeben:" padded so that the URLs line up in the text part.
@@ -220,6 +242,10 @@ struct ActionCtx {
 struct NotificationContext {
     subject: String,
     pending_review: bool,
+    held: bool,
+    detections: Vec<DetectionCtx>,
+    /// "Verdächtiges Wort, Link" for the subject.
+    detections_label: String,
     article_title: String,
     subject_title: String,
     article_url: String,
@@ -307,6 +333,25 @@ impl NotificationContext {
         NotificationContext {
             subject: String::new(),
             pending_review: v.kind == NotificationKind::PendingReview,
+            held: v.kind == NotificationKind::Held,
+            detections: c
+                .detections
+                .iter()
+                .map(|d| DetectionCtx {
+                    label: hold_reason_label(d.rule),
+                    matched: d.matched.clone(),
+                })
+                .collect(),
+            detections_label: {
+                let mut labels: Vec<&str> = Vec::new();
+                for d in &c.detections {
+                    let label = hold_reason_label(d.rule);
+                    if !labels.contains(&label) {
+                        labels.push(label);
+                    }
+                }
+                labels.join(", ")
+            },
             article_title: c.article_title.clone(),
             subject_title,
             article_url: c.article_url.clone(),
@@ -375,6 +420,7 @@ mod tests {
                     "Das ist eine Beleidigung.".to_owned(),
                     "Bitte löschen,\nsofort.".to_owned(),
                 ],
+                detections: Vec::new(),
             },
             approve_url: "https://comments.example/moderation/actions/tok-approve".to_owned(),
             hide_url: "https://comments.example/moderation/actions/tok-hide".to_owned(),
@@ -563,6 +609,41 @@ mod tests {
         let (_, text, _) = render_vienna(&view(NotificationKind::Flagged, 1)).unwrap();
         assert!(!text.contains("pending_review"));
         assert!(text.contains("weiterhin sichtbar"));
+    }
+
+    #[test]
+    fn the_held_mail_names_each_detection_and_the_matched_words() {
+        let mut v = view(NotificationKind::Held, 0);
+        v.content.reasons.clear();
+        v.content.notes.clear();
+        v.content.detections = vec![
+            Detection::new(HoldReason::SuspectWord, Some("*idiot*".to_owned())),
+            Detection::new(HoldReason::Links, Some("evil.example".to_owned())),
+            Detection::new(HoldReason::History, None),
+        ];
+        let (subject, text, html) = render_vienna(&v).unwrap();
+        assert_eq!(
+            subject,
+            "Kommentar zurückgehalten (Verdächtiges Wort, Link, Auffällige Vorgeschichte (viele \
+             entfernte Kommentare)) – „Einladung an Putin“"
+        );
+        assert!(text.contains("KOMMENTAR ZURÜCKGEHALTEN"), "{text}");
+        assert!(
+            text.contains(
+                "ERKENNUNGEN DER REGELN\n  - Verdächtiges Wort: *idiot*\n  - Link: evil.example\n  \
+                 - Auffällige Vorgeschichte (viele entfernte Kommentare)\n\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("MELDUNGEN"),
+            "no flags, no flag section: {text}"
+        );
+        assert!(html.contains("Kommentar zurückgehalten"));
+        assert!(html.contains("Verdächtiges Wort: <strong><code>*idiot*</code></strong>"));
+        assert!(html.contains("<li>Auffällige Vorgeschichte (viele entfernte Kommentare)</li>"));
+        assert!(!html.contains("Meldungen:"));
+        assert!(html.contains("tok-approve"), "the same action links");
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! the comment first).
 
 pub mod links;
+pub mod live;
 pub mod words;
 
 use std::collections::{BTreeMap, HashSet};

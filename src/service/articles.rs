@@ -123,6 +123,8 @@ async fn close(
                 article_id: Some(&article.id),
                 note: reason.as_deref(),
                 via: Via::Api,
+                author_id: None,
+                details: None,
             },
             now,
         )
@@ -180,6 +182,8 @@ async fn reopen(
             article_id: Some(&article.id),
             note: Some(&note),
             via: Via::Api,
+            author_id: None,
+            details: None,
         },
         now,
     )

@@ -10,9 +10,10 @@ use crate::domain::states::CommentStatus;
 use crate::entity::{article, comment};
 use crate::error::ApiError;
 use crate::service::idempotency::{self, KeyedRequest, StoredResponse};
-use crate::service::{ensure_open, rate_limit};
+use crate::service::{ensure_open, rate_limit, screening};
 use crate::state::AppState;
-use crate::store::{articles, comments};
+use crate::store::authors::CommentState;
+use crate::store::{articles, authors, comments};
 use crate::views::dto;
 
 /// Loads a comment or answers 404.
@@ -44,8 +45,9 @@ pub struct NewComment {
 }
 
 /// Posts a comment: the discussion must be open, the parent a visible comment of the same
-/// article, and the author under the rate limit. With an `Idempotency-Key` the response is
-/// stored with the comment, and a repeated request gets it back.
+/// article, the author allowed to post and under the rate limit, and the text past the content
+/// rules (which may hold it for review). With an `Idempotency-Key` the response is stored with
+/// the comment, and a repeated request gets it back.
 pub async fn post(
     state: &AppState,
     caller: &Caller,
@@ -64,33 +66,43 @@ pub async fn post(
     if let Some(parent) = new.parent_id {
         check_parent(state, &article, parent).await?;
     }
+    // The text's words and links are found before the transaction: it is the costly part.
+    let rules = state.rules.get(&state.db).await?;
+    let findings = rules.compiled.inspect(new.body.as_str());
+    // One transaction: the author's turn, then their status, the rate limit's count, the rules
+    // and the insert they allow, atomic per author (see `rate_limit`); the comment and the
+    // stored response of a keyed request commit together. The database counts a visible comment
+    // on its article in the insert.
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    rate_limit::take_turn(&txn, &new.author_id).await?;
+    let author = authors::find(&*txn, &new.author_id).await?;
+    screening::ensure_may_write(author.as_ref(), now)?;
+    let subject = screening::Subject {
+        author_id: &new.author_id,
+        author: author.as_ref(),
+        text: new.body.as_str(),
+        editing: None,
+    };
+    let screened = screening::screen(&*txn, state, &rules, &findings, subject, now).await?;
     let row = comments::NewComment {
         article_id: article.id.clone(),
         parent_id: new.parent_id.map(|p| p.0),
         author_id: new.author_id,
         author_name: new.author_name,
         body: new.body.into_string(),
+        status: screened.status,
+        detections: screened.detections_json(),
     };
-    let view = |c: &comment::Model| -> Result<StoredResponse, ApiError> {
-        Ok(StoredResponse {
-            status: 201,
-            body: serde_json::to_string(&dto::Comment::view(c, caller.is_moderator()))
-                .map_err(ApiError::internal)?,
-            replayed: false,
-        })
+    let created = comments::insert(&*txn, row, now).await?;
+    if created.status == CommentStatus::PendingReview {
+        screening::held(&*txn, state, &screened, &created, &article, now).await?;
+    }
+    let response = StoredResponse {
+        status: 201,
+        body: serde_json::to_string(&dto::Comment::own(&created, caller.is_moderator()))
+            .map_err(ApiError::internal)?,
+        replayed: false,
     };
-    // One transaction: the rate limit's count and the insert it allows are atomic per author
-    // (see `rate_limit`); the comment and the stored response of a keyed request commit
-    // together. The database counts the comment on its article in the insert.
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    rate_limit::check(
-        &txn,
-        &row.author_id,
-        state.settings.moderation.comment_rate_limit,
-        now,
-    )
-    .await?;
-    let response = view(&comments::insert(&*txn, row, now).await?)?;
     if let Some(keyed) = &keyed
         && let Err(e) = idempotency::record(&*txn, keyed, &response, now).await
     {
@@ -98,7 +110,12 @@ pub async fn post(
         return idempotency::answer_after_failed_record(&state.db, keyed, e).await;
     }
     txn.commit().await?;
-    state.invalidate_article(&article.id);
+    if created.status == CommentStatus::Visible {
+        state.invalidate_article(&article.id);
+    } else {
+        state.jobs.deliver.wake();
+        state.jobs.events.wake();
+    }
     ::metrics::counter!(crate::metrics::COMMENTS_POSTED).increment(1);
     Ok(response)
 }
@@ -133,7 +150,8 @@ fn ensure_author(comment: &comment::Model, author_id: &str) -> Result<(), ApiErr
 }
 
 /// The author replaces a comment's text: within `COMMENT_EDIT_MINUTES` of posting, while the
-/// comment is visible and the discussion open.
+/// comment is visible, the discussion open and the author allowed to write. The new text passes
+/// the content rules like a new comment: it may be refused, or held for review.
 pub async fn edit(
     state: &AppState,
     raw_id: &str,
@@ -156,10 +174,41 @@ pub async fn edit(
             "comments can be edited for {minutes} minutes after posting"
         )));
     }
+    let rules = state.rules.get(&state.db).await?;
+    let findings = rules.compiled.inspect(body.as_str());
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    let updated = comments::edit_body(&*txn, existing, body.into_string(), now).await?;
+    rate_limit::take_turn(&txn, &existing.author_id).await?;
+    let author = authors::find(&*txn, &existing.author_id).await?;
+    screening::ensure_may_write(author.as_ref(), now)?;
+    let subject = screening::Subject {
+        author_id: &existing.author_id,
+        author: author.as_ref(),
+        text: body.as_str(),
+        editing: Some(existing.id),
+    };
+    let screened = screening::screen(&*txn, state, &rules, &findings, subject, now).await?;
+    let detections = screened.detections_json();
+    let updated = comments::edit_body(
+        &*txn,
+        existing,
+        body.into_string(),
+        screened.status,
+        detections,
+        now,
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::Forbidden("this comment is not visible and can no longer be edited".into())
+    })?;
+    if updated.status == CommentStatus::PendingReview {
+        screening::held(&*txn, state, &screened, &updated, &article, now).await?;
+    }
     txn.commit().await?;
     state.invalidate_article(&updated.article_id);
+    if updated.status == CommentStatus::PendingReview {
+        state.jobs.deliver.wake();
+        state.jobs.events.wake();
+    }
     Ok(updated)
 }
 
@@ -174,9 +223,12 @@ pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(
         return Ok(());
     }
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    if comments::change_status(&*txn, &existing, existing.status, CommentStatus::Deleted).await? {
-        crate::store::moderation::deleted_by_author(&*txn, existing.id).await?;
-    }
+    let deleted = CommentState {
+        status: CommentStatus::Deleted,
+        approved: existing.approved,
+        deleted_by_author: true,
+    };
+    comments::change_state(&*txn, &existing, deleted).await?;
     txn.commit().await?;
     state.invalidate_article(&existing.article_id);
     Ok(())

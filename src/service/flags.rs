@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::events::Stream;
 use crate::service::comments::load;
 use crate::state::AppState;
-use crate::store::{articles, comments, flags};
+use crate::store::{articles, authors, comments, flags};
 
 /// A flag, parsed.
 pub struct NewFlag {
@@ -88,6 +88,7 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
         Err(e) => return Err(e.into()),
     };
     let count = count.max(0) as u32;
+    authors::count(&*txn, &comment.author_id, authors::Tally::flag()).await?;
     // Reaching the hide threshold hides the comment pending review; reaching the notify threshold
     // (when it is lower) only tells the team. Either way one email, queued with the flag.
     let kind = notification_for(state, count);
@@ -96,13 +97,8 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
             .await?
             .unwrap_or_else(|| comment.clone());
         if kind == NotificationKind::PendingReview && current.status == CommentStatus::Visible {
-            let held = comments::change_status(
-                &*txn,
-                &current,
-                CommentStatus::Visible,
-                CommentStatus::PendingReview,
-            )
-            .await?;
+            let held =
+                comments::change_status(&*txn, &current, CommentStatus::PendingReview).await?;
             if held {
                 let data = serde_json::json!({
                     "comment_id": current.id.to_string(),

@@ -3,11 +3,14 @@
 //! action pages call these; nothing else writes.
 
 pub mod articles;
+pub mod authors;
 pub mod comments;
 pub mod flags;
 pub mod idempotency;
 pub mod moderation;
 pub mod rate_limit;
+pub mod rules;
+pub mod screening;
 pub mod topics;
 
 use chrono::{DateTime, Utc};

@@ -16,6 +16,10 @@ pub struct Entry<'a> {
     pub article_id: Option<&'a str>,
     pub note: Option<&'a str>,
     pub via: Via,
+    /// The author an entry is about.
+    pub author_id: Option<&'a str>,
+    /// What changed, as JSON (a rules change).
+    pub details: Option<String>,
 }
 
 pub async fn write(
@@ -32,6 +36,8 @@ pub async fn write(
         article_id: Set(entry.article_id.map(str::to_string)),
         note: Set(entry.note.map(str::to_string)),
         via: Set(entry.via),
+        author_id: Set(entry.author_id.map(str::to_string)),
+        details: Set(entry.details),
     }
     .insert(db)
     .await

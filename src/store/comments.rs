@@ -9,6 +9,7 @@ use sea_orm::{
 
 use crate::domain::states::CommentStatus;
 use crate::entity::comment;
+use crate::store::authors::{self, CommentState, Tally};
 
 /// The order of a list of comments; ids grow with time, so keyset pagination runs on `id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,19 +24,29 @@ pub struct NewComment {
     pub author_id: String,
     pub author_name: String,
     pub body: String,
+    /// `visible`, or `pending_review` when the content rules held it.
+    pub status: CommentStatus,
+    /// Why the rules held it (JSON), if they did.
+    pub detections: Option<String>,
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<comment::Model>, DbErr> {
     comment::Entity::find_by_id(id).one(db).await
 }
 
-/// Inserts a visible comment; the database counts it on its article and its parent in the same
-/// statement.
+/// Inserts a comment and counts it on its author; the database counts a visible one on its
+/// article and its parent in the same statement.
 pub async fn insert(
     db: &impl ConnectionTrait,
     new: NewComment,
     now: DateTime<Utc>,
 ) -> Result<comment::Model, DbErr> {
+    let state = CommentState {
+        status: new.status,
+        approved: false,
+        deleted_by_author: false,
+    };
+    authors::count_new_comment(db, &new.author_id, &new.author_name, state, now).await?;
     let created = comment::ActiveModel {
         id: NotSet,
         article_id: Set(new.article_id),
@@ -43,7 +54,7 @@ pub async fn insert(
         author_id: Set(new.author_id),
         author_name: Set(new.author_name),
         body: Set(new.body),
-        status: Set(CommentStatus::Visible),
+        status: Set(new.status),
         reply_count: Set(0),
         flag_count: Set(0),
         first_flag_at: Set(None),
@@ -51,6 +62,8 @@ pub async fn insert(
         edited_at: Set(None),
         review_round: Set(0),
         deleted_by_author: Set(false),
+        detections: Set(new.detections),
+        approved: Set(false),
     }
     .insert(db)
     .await?;
@@ -123,55 +136,72 @@ fn page(
     query.limit(limit)
 }
 
-/// When the author's most recent comments since `since` were posted, newest first (at most `limit`).
-pub async fn recent_by_author(
-    db: &impl ConnectionTrait,
-    author_id: &str,
-    since: DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<DateTime<Utc>>, DbErr> {
-    comment::Entity::find()
-        .select_only()
-        .column(comment::Column::CreatedAt)
-        .filter(comment::Column::AuthorId.eq(author_id))
-        .filter(comment::Column::CreatedAt.gt(since))
-        .order_by_desc(comment::Column::CreatedAt)
-        .limit(limit)
-        .into_tuple::<DateTime<Utc>>()
-        .all(db)
-        .await
-}
-
-/// Replaces the body of a comment.
+/// Replaces the body of a comment, with the status and detections the content rules gave the
+/// new text.
 pub async fn edit_body(
     db: &impl ConnectionTrait,
     existing: comment::Model,
     body: String,
+    status: CommentStatus,
+    detections: Option<String>,
     now: DateTime<Utc>,
-) -> Result<comment::Model, DbErr> {
+) -> Result<Option<comment::Model>, DbErr> {
+    let to = CommentState {
+        status,
+        ..CommentState::of(&existing)
+    };
+    if !change_state(db, &existing, to).await? {
+        return Ok(None);
+    }
     let mut active: comment::ActiveModel = existing.into();
     active.body = Set(body);
     active.edited_at = Set(Some(now));
-    active.update(db).await
+    active.status = Set(status);
+    if status == CommentStatus::PendingReview {
+        active.detections = Set(detections);
+    }
+    active.update(db).await.map(Some)
 }
 
-/// Moves a comment from `from` to `to`; the database keeps the article's and the parent's counts
-/// of visible comments right. Returns false when the comment was no longer in `from` (a concurrent
-/// change won).
+/// Moves a comment to status `to`; see [`change_state`].
 pub async fn change_status(
     db: &impl ConnectionTrait,
     existing: &comment::Model,
-    from: CommentStatus,
     to: CommentStatus,
 ) -> Result<bool, DbErr> {
+    let to = CommentState {
+        status: to,
+        ..CommentState::of(existing)
+    };
+    change_state(db, existing, to).await
+}
+
+/// Moves a comment from the state it was read in to `to` and counts the change on its author;
+/// the database keeps the article's and the parent's counts of visible comments right. Returns
+/// false when the comment was no longer in the status it was read in (a concurrent change won).
+pub async fn change_state(
+    db: &impl ConnectionTrait,
+    existing: &comment::Model,
+    to: CommentState,
+) -> Result<bool, DbErr> {
+    let from = CommentState::of(existing);
     if from == to {
         return Ok(true);
     }
     let result = comment::Entity::update_many()
-        .col_expr(comment::Column::Status, Expr::value(to))
+        .col_expr(comment::Column::Status, Expr::value(to.status))
+        .col_expr(comment::Column::Approved, Expr::value(to.approved))
+        .col_expr(
+            comment::Column::DeletedByAuthor,
+            Expr::value(to.deleted_by_author),
+        )
         .filter(comment::Column::Id.eq(existing.id))
-        .filter(comment::Column::Status.eq(from))
+        .filter(comment::Column::Status.eq(from.status))
         .exec(db)
         .await?;
-    Ok(result.rows_affected > 0)
+    if result.rows_affected == 0 {
+        return Ok(false);
+    }
+    authors::count(db, &existing.author_id, Tally::change(from, to)).await?;
+    Ok(true)
 }

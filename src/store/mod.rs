@@ -3,12 +3,14 @@
 
 pub mod articles;
 pub mod audit;
+pub mod authors;
 pub mod comments;
 pub mod events;
 pub mod flags;
 pub mod idempotency;
 pub mod moderation;
 pub mod outbox;
+pub mod rules;
 pub mod secrets;
 pub mod topics;
 

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::domain::states::{ClosedReason, CommentStatus, DiscussionStatus, ShownStatus};
 use crate::entity::{article, comment};
+use crate::moderation::Detection;
 
 /// RFC 3339 in UTC with a `Z`.
 pub fn ts<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -160,6 +161,17 @@ pub struct Comment {
     /// Unresolved flags; only for moderator tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag_count: Option<i64>,
+    /// Why the content rules held the comment; only for moderator tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detections: Option<Vec<Detection>>,
+}
+
+/// The detections stored with a comment (none when it was not held by the rules).
+pub fn detections_of(c: &comment::Model) -> Vec<Detection> {
+    c.detections
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
 }
 
 impl Comment {
@@ -187,7 +199,19 @@ impl Comment {
             edited_at: if show { c.edited_at } else { None },
             reply_count: c.reply_count,
             flag_count: moderator.then_some(c.flag_count),
+            detections: moderator.then(|| detections_of(c)),
         }
+    }
+
+    /// A comment as its author's request (post, edit) is answered: with its text and its real
+    /// status (`pending_review` when held), but for the website never why it was held.
+    pub fn own(c: &comment::Model, moderator: bool) -> Comment {
+        let mut view = Comment::view(c, true);
+        if !moderator {
+            view.flag_count = None;
+            view.detections = None;
+        }
+        view
     }
 }
 

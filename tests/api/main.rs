@@ -5,6 +5,7 @@ mod helpers;
 mod smtp_server;
 
 mod articles;
+mod authors;
 mod comments;
 mod faults;
 mod hostile;
@@ -14,4 +15,5 @@ mod openapi;
 mod operations;
 mod outage;
 mod reads;
+mod rules;
 mod webhooks;

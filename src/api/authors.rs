@@ -1,0 +1,241 @@
+//! Authors (moderator): what moderation knows about an author id, their status, their comments.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::openapi::ErrorBody;
+use crate::api::pagination::{self, IdPage};
+use crate::auth::Moderator;
+use crate::domain::comment::parse_line;
+use crate::domain::states::AuthorStatus;
+use crate::entity::author;
+use crate::error::{ApiError, FieldErrors};
+use crate::service::authors::{self, StatusChange};
+use crate::service::screening::effective_status;
+use crate::state::AppState;
+use crate::views::dto::{self, ts, ts_opt};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/authors/{id}").route(web::get().to(get_author)))
+        .service(web::resource("/authors/{id}/status").route(web::put().to(put_status)))
+        .service(web::resource("/authors/{id}/comments").route(web::get().to(author_comments)));
+}
+
+/// An author's comments by what happened to them (kept up to date with every write).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AuthorStats {
+    comments: i64,
+    visible: i64,
+    /// Comments a moderator approved.
+    approved: i64,
+    hidden: i64,
+    deleted_by_moderator: i64,
+    deleted_by_author: i64,
+    /// Flags readers gave the author's comments.
+    flags_received: i64,
+    /// Comments waiting for review now.
+    held: i64,
+}
+
+/// What moderation knows about an author.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "u-123", "name": "Leser123", "status": "suspended", "until": "2026-12-05T00:00:00Z", "reason": "wiederholte Beleidigungen", "first_seen_at": "2026-01-02T08:00:00Z", "stats": {"comments": 41, "visible": 37, "approved": 3, "hidden": 2, "deleted_by_moderator": 1, "deleted_by_author": 1, "flags_received": 6, "held": 0}}))]
+pub(crate) struct AuthorView {
+    id: String,
+    /// The name of their latest comment; null for an author who has not posted yet.
+    #[schema(required)]
+    name: Option<String>,
+    /// At the time of the request: a suspension whose `until` has passed is `active`.
+    status: AuthorStatus,
+    /// When a suspension ends.
+    #[schema(value_type = Option<String>, format = DateTime, required)]
+    #[serde(serialize_with = "ts_opt")]
+    until: Option<DateTime<Utc>>,
+    #[schema(required)]
+    reason: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "ts")]
+    first_seen_at: DateTime<Utc>,
+    stats: AuthorStats,
+}
+
+impl AuthorView {
+    fn new(a: author::Model, now: DateTime<Utc>) -> AuthorView {
+        let (status, until, reason) = effective_status(&a, now);
+        let reason = reason.map(str::to_string);
+        AuthorView {
+            status,
+            until,
+            reason,
+            name: (!a.name.is_empty()).then(|| a.name.clone()),
+            first_seen_at: a.first_seen_at,
+            stats: AuthorStats {
+                comments: a.comments,
+                visible: a.visible,
+                approved: a.approved,
+                hidden: a.hidden,
+                deleted_by_moderator: a.deleted_by_moderator,
+                deleted_by_author: a.deleted_by_author,
+                flags_received: a.flags_received,
+                held: a.held,
+            },
+            id: a.id,
+        }
+    }
+}
+
+/// An author
+#[utoipa::path(
+    get,
+    path = "/api/v1/authors/{id}",
+    tag = "authors",
+    params(("id" = String, Path, description = "The author id the website uses.")),
+    responses(
+        (status = 200, description = "The author.", body = AuthorView),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: the service has not seen this author id.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+async fn get_author(
+    _moderator: Moderator,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let author = authors::load(&state, &path).await?;
+    Ok(HttpResponse::Ok().json(AuthorView::new(author, state.clock.now())))
+}
+
+/// A status a moderator gives an author.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"status": "suspended", "until": "2026-12-05T00:00:00+01:00", "reason": "wiederholte Beleidigungen"}))]
+pub(crate) struct StatusBody {
+    #[schema(value_type = AuthorStatus, required)]
+    status: Option<String>,
+    /// When a suspension ends (required for `suspended`, in the future); RFC 3339, any offset.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    until: Option<String>,
+    /// Required for `suspended` and `banned`; up to 500 characters.
+    #[schema(max_length = 500)]
+    reason: Option<String>,
+}
+
+/// Set an author's status
+///
+/// `premod` holds every comment of the author for review; `suspended` refuses their comments and
+/// edits until `until` (it ends by itself then); `banned` refuses them for good; `active` lifts
+/// all of this. An author id the service has not seen gets a record, so a known troll can be
+/// stopped before posting. Audit-logged (`author_<status>`).
+#[utoipa::path(
+    put,
+    path = "/api/v1/authors/{id}/status",
+    tag = "authors",
+    params(("id" = String, Path, description = "The author id the website uses.")),
+    request_body = StatusBody,
+    responses(
+        (status = 200, description = "The author with the new status.", body = AuthorView),
+        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad status, a missing or past `until`, a missing reason, or a bad author id.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+async fn put_status(
+    Moderator(moderator): Moderator,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<StatusBody>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let mut errors = FieldErrors::new();
+    let id = errors.check("id", crate::domain::comment::parse_author_id(&path));
+    let status = match input.status.as_deref() {
+        None => {
+            errors.add("status", "is required");
+            None
+        }
+        Some(raw) => errors.check(
+            "status",
+            raw.parse::<AuthorStatus>()
+                .map_err(|_| "must be `active`, `premod`, `suspended` or `banned`"),
+        ),
+    };
+    let until = input
+        .until
+        .as_deref()
+        .and_then(|raw| errors.check("until", dto::parse_ts(raw)));
+    let reason = match input.reason.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => errors.check("reason", parse_line(r, 500)),
+        _ => None,
+    };
+    errors.into_result()?;
+    let (Some(id), Some(status)) = (id, status) else {
+        return Err(ApiError::BadRequest("incomplete status".into()));
+    };
+    let change = StatusChange {
+        status,
+        until,
+        reason,
+    };
+    let author = authors::set_status(&state, &moderator, &id, change).await?;
+    Ok(HttpResponse::Ok().json(AuthorView::new(author, state.clock.now())))
+}
+
+/// One of an author's comments, with its article.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AuthorComment {
+    comment: dto::Comment,
+    article: dto::ArticleSummary,
+}
+
+/// A page of an author's comments, newest first.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AuthorCommentPage {
+    items: Vec<AuthorComment>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    #[schema(required)]
+    next_cursor: Option<String>,
+}
+
+/// An author's comments, newest first, any status
+#[utoipa::path(
+    get,
+    path = "/api/v1/authors/{id}/comments",
+    tag = "authors",
+    params(("id" = String, Path, description = "The author id the website uses."), pagination::PageQuery),
+    responses(
+        (status = 200, description = "A page of the author's comments.", body = AuthorCommentPage),
+        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: the service has not seen this author id.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+async fn author_comments(
+    _moderator: Moderator,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<pagination::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "a")?;
+    let rows = authors::comments(&state, &path, page.before, page.limit + 1).await?;
+    let (rows, next_cursor) = page.finish(rows, |(c, _)| c.id);
+    let items = rows
+        .iter()
+        .map(|(c, a)| AuthorComment {
+            comment: dto::Comment::view(c, true),
+            article: dto::ArticleSummary::from(a),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(AuthorCommentPage { items, next_cursor }))
+}

@@ -1,0 +1,115 @@
+//! The content rules (moderator): read them, replace them.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::openapi::ErrorBody;
+use crate::auth::Moderator;
+use crate::error::ApiError;
+use crate::moderation::Rules;
+use crate::moderation::live::Loaded;
+use crate::service::rules;
+use crate::state::AppState;
+use crate::views::dto::ts_opt;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/moderation/rules")
+            // Three lists of up to 10,000 entries do not fit the API's usual 64 KiB.
+            .app_data(crate::api::json_config(RULES_MAX_BODY_BYTES))
+            .route(web::get().to(get_rules))
+            .route(web::put().to(put_rules)),
+    );
+}
+
+/// The largest rules body: 4 MiB.
+pub const RULES_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The rules in force, with their version.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RulesView {
+    #[serde(flatten)]
+    rules: Rules,
+    /// Grows with every change; `0` while the rules were never set (the defaults).
+    version: i64,
+    #[schema(value_type = Option<String>, format = DateTime, required)]
+    #[serde(serialize_with = "ts_opt")]
+    updated_at: Option<DateTime<Utc>>,
+    /// The moderator who made the last change.
+    #[schema(required)]
+    updated_by: Option<String>,
+}
+
+impl From<&Loaded> for RulesView {
+    fn from(loaded: &Loaded) -> RulesView {
+        RulesView {
+            rules: loaded.rules().clone(),
+            version: loaded.version,
+            updated_at: loaded.updated_at,
+            updated_by: loaded.updated_by.clone(),
+        }
+    }
+}
+
+/// The content rules in force
+#[utoipa::path(
+    get,
+    path = "/api/v1/moderation/rules",
+    tag = "moderation",
+    responses(
+        (status = 200, description = "The rules in force.", body = RulesView),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+async fn get_rules(
+    _moderator: Moderator,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let loaded = rules::current(&state).await?;
+    Ok(HttpResponse::Ok().json(RulesView::from(&*loaded)))
+}
+
+/// Replace the content rules
+///
+/// The whole object; omitted fields take their defaults. Entries are trimmed and kept once.
+/// In force at once on this instance and within a second on every other; audit-logged with
+/// what changed (`details`: words added and removed, fields from and to).
+#[utoipa::path(
+    put,
+    path = "/api/v1/moderation/rules",
+    tag = "moderation",
+    request_body = Rules,
+    responses(
+        (status = 200, description = "The rules now in force.", body = RulesView),
+        (status = 400, description = "`bad_request`: the body is not JSON of this shape (a list that is not a list of strings, an unknown `links` value, a number that is not one).", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 4 MiB (this route's limit; three full lists do not fit the API's usual 64 KiB).", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a list over 10,000 entries, an entry that is empty or only `*`, a bad domain, a number out of range.", body = ErrorBody),
+        (status = 500, description = "`internal`.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+async fn put_rules(
+    Moderator(moderator): Moderator,
+    state: web::Data<AppState>,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    // An object only (serde would also read a list as the fields in order).
+    let body = body.into_inner();
+    if !body.is_object() {
+        return Err(ApiError::BadRequest(
+            "the rules must be a JSON object".into(),
+        ));
+    }
+    let new: Rules = serde_json::from_value(body).map_err(|e| {
+        ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
+    })?;
+    let loaded = rules::replace(&state, &moderator, new).await?;
+    Ok(HttpResponse::Ok().json(RulesView::from(&*loaded)))
+}

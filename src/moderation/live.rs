@@ -1,0 +1,110 @@
+//! The rules in force on this process: compiled once per rules version and shared by every
+//! worker, re-checked against the database's version at most once a second, so a change made on
+//! another replica is in force here within about a second.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use super::{CompiledRules, Rules};
+use crate::store;
+
+/// How often the stored version is compared with the one in force.
+pub const CHECK_EVERY: StdDuration = StdDuration::from_millis(500);
+
+/// One version of the rules, compiled.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// `0`: the defaults (the rules were never set).
+    pub version: i64,
+    pub compiled: CompiledRules,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub updated_by: Option<String>,
+}
+
+impl Loaded {
+    pub fn rules(&self) -> &Rules {
+        self.compiled.rules()
+    }
+}
+
+#[derive(Default)]
+pub struct LiveRules {
+    current: RwLock<Arc<Loaded>>,
+    checked_at: Mutex<Option<Instant>>,
+    /// One task at a time reads and compiles a new version.
+    refresh: tokio::sync::Mutex<()>,
+}
+
+impl LiveRules {
+    /// The rules in force, after comparing versions with the database if the last comparison
+    /// is older than [`CHECK_EVERY`].
+    pub async fn get(&self, db: &impl ConnectionTrait) -> Result<Arc<Loaded>, DbErr> {
+        let checked = *self.checked_at.lock().unwrap_or_else(|e| e.into_inner());
+        match checked {
+            Some(at) if at.elapsed() < CHECK_EVERY => return Ok(self.current()),
+            // Checked before: while another task refreshes, the version in force stands.
+            Some(_) => match self.refresh.try_lock() {
+                Ok(_turn) => self.refresh_from(db).await?,
+                Err(_) => return Ok(self.current()),
+            },
+            // Never loaded: everyone waits for the first load.
+            None => {
+                let _turn = self.refresh.lock().await;
+                if self
+                    .checked_at
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_none()
+                {
+                    self.refresh_from(db).await?;
+                }
+            }
+        }
+        Ok(self.current())
+    }
+
+    /// What is in force now, without asking the database.
+    pub fn current(&self) -> Arc<Loaded> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Puts a version in force at once (the process that stored it), unless a newer one is.
+    pub fn install(&self, loaded: Loaded) {
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        if loaded.version >= current.version {
+            *current = Arc::new(loaded);
+        }
+    }
+
+    async fn refresh_from(&self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        let version = store::rules::version(db).await?;
+        if version != self.current().version
+            && let Some(row) = store::rules::current(db).await?
+        {
+            let parsed = serde_json::from_str::<Rules>(&row.rules)
+                .map_err(|e| e.to_string())
+                .and_then(|rules| CompiledRules::new(rules).map_err(|e| format!("{:?}", e.fields)));
+            match parsed {
+                Ok(compiled) => self.install(Loaded {
+                    version: row.version,
+                    compiled,
+                    updated_at: Some(row.updated_at),
+                    updated_by: row.updated_by,
+                }),
+                Err(reason) => tracing::error!(
+                    version = row.version,
+                    %reason,
+                    "the stored content rules do not compile; the previous version stays in force"
+                ),
+            }
+        }
+        *self.checked_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        Ok(())
+    }
+}

@@ -1,0 +1,200 @@
+//! The rules every new comment and every edit passes, in the contract's order: the author's
+//! status (403), then the content rules (422 or held for review, see `moderation`).
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+
+use crate::domain::states::{AuthorStatus, CommentStatus, EventType, HoldReason, NotificationKind};
+use crate::entity::{article, author, comment};
+use crate::error::ApiError;
+use crate::events::Stream;
+use crate::moderation::live::Loaded;
+use crate::moderation::{AuthorFacts, Detection, Findings, Verdict, repeat_post_key};
+use crate::service::rate_limit;
+use crate::state::AppState;
+use crate::store::authors::{self, Tally};
+
+/// An author's status at `now`: a suspension ends by itself at `until`, exactly.
+pub fn effective_status(
+    author: &author::Model,
+    now: DateTime<Utc>,
+) -> (AuthorStatus, Option<DateTime<Utc>>, Option<&str>) {
+    match (author.status, author.until) {
+        (AuthorStatus::Suspended, Some(until)) if until <= now => {
+            (AuthorStatus::Active, None, None)
+        }
+        (status, until) => (status, until, author.reason.as_deref()),
+    }
+}
+
+/// Step 1: a banned or suspended author may not post or edit.
+pub fn ensure_may_write(
+    author: Option<&author::Model>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let Some(author) = author else { return Ok(()) };
+    match effective_status(author, now) {
+        (AuthorStatus::Banned, ..) => Err(ApiError::AuthorBlocked {
+            suspended: false,
+            until: None,
+        }),
+        (AuthorStatus::Suspended, until, _) => Err(ApiError::AuthorBlocked {
+            suspended: true,
+            until,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What the rules made of a comment that may be stored.
+pub struct Screened {
+    /// `visible`, or `pending_review` when held.
+    pub status: CommentStatus,
+    /// Why it was held (empty when visible).
+    pub detections: Vec<Detection>,
+}
+
+impl Screened {
+    /// The detections as stored with the comment.
+    pub fn detections_json(&self) -> Option<String> {
+        (!self.detections.is_empty())
+            .then(|| serde_json::to_string(&self.detections).ok())
+            .flatten()
+    }
+
+    /// The community team gets an email for a comment held for what it says or for the author's
+    /// history, not for who wrote it (`new_author`, `premod_author` would flood the mailbox).
+    pub fn needs_email(&self) -> bool {
+        self.detections.iter().any(|d| {
+            matches!(
+                d.rule,
+                HoldReason::SuspectWord | HoldReason::Links | HoldReason::History
+            )
+        })
+    }
+}
+
+/// One comment's text, author and place, as the rules see it.
+pub struct Subject<'a> {
+    pub author_id: &'a str,
+    pub author: Option<&'a author::Model>,
+    pub text: &'a str,
+    /// The comment being edited (it is not its own repeat).
+    pub editing: Option<i64>,
+}
+
+/// Steps 2 to 5 (and, for a new comment, the rate limit), inside the write transaction after
+/// the author's turn was taken (`rate_limit::take_turn`), so what it reads of the author's
+/// recent comments holds until the comment is stored.
+pub async fn screen(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    rules: &Loaded,
+    findings: &Findings,
+    subject: Subject<'_>,
+    now: DateTime<Utc>,
+) -> Result<Screened, ApiError> {
+    let config = rules.rules();
+    let rate_limited = subject.editing.is_none();
+    let repeat_window = config.repeat_post_window();
+    let mut facts = AuthorFacts::default();
+    if !findings.is_banned() && (rate_limited || repeat_window.is_some()) {
+        let window = repeat_window.unwrap_or_default().max(rate_limit::WINDOW);
+        let limit = state.settings.moderation.comment_rate_limit;
+        let recent = authors::recent(
+            db,
+            subject.author_id,
+            now - window,
+            subject.editing,
+            u64::from(limit).max(500),
+        )
+        .await?;
+        if rate_limited {
+            rate_limit::check(recent.iter().map(|(at, _)| *at), limit, now)?;
+        }
+        if let Some(window) = repeat_window {
+            let key = repeat_post_key(subject.text);
+            facts.repeat_post = recent
+                .iter()
+                .any(|(at, text)| *at > now - window && repeat_post_key(text) == key);
+        }
+    }
+    if let Some(author) = subject.author {
+        facts.premod = effective_status(author, now).0 == AuthorStatus::Premod;
+        facts.approved_or_visible = author.approved_or_visible.max(0) as u64;
+        let history = &config.history;
+        // Only an author moderators ever removed comments of can trip the history rule.
+        if Tally::from(author).removed_by_moderators() > 0
+            && author.comments >= history.min_comments
+            && history.max_rejected_ratio < 1.0
+        {
+            let (total, removed) =
+                authors::history(db, subject.author_id, now - config.history_window()).await?;
+            facts.recent_comments = total;
+            facts.recent_removed = removed;
+        }
+    }
+    match rules.compiled.decide(findings, &facts) {
+        Verdict::Publish => Ok(Screened {
+            status: CommentStatus::Visible,
+            detections: Vec::new(),
+        }),
+        Verdict::Hold(detections) => Ok(Screened {
+            status: CommentStatus::PendingReview,
+            detections,
+        }),
+        Verdict::Reject(rule) => {
+            tracing::info!(author = subject.author_id, %rule, "comment rejected by the content rules");
+            ::metrics::counter!(crate::metrics::COMMENTS_REJECTED, "rule" => rule.as_str())
+                .increment(1);
+            Err(ApiError::CommentRejected(rule))
+        }
+    }
+}
+
+/// What a held comment sets off, in its transaction: the `comment.held` event and, when the
+/// hold is about its content or its author's history, the community team's email.
+pub async fn held(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    screened: &Screened,
+    comment: &comment::Model,
+    article: &article::Model,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let data = serde_json::json!({
+        "comment_id": comment.id.to_string(),
+        "article_id": comment.article_id,
+        "status": CommentStatus::PendingReview,
+        "automated": true,
+    });
+    state
+        .events()
+        .record(
+            db,
+            EventType::CommentHeld,
+            Stream::Comment(comment.id),
+            data,
+            now,
+        )
+        .await?;
+    if screened.needs_email() {
+        crate::notifications::queue(
+            db,
+            &state.settings,
+            NotificationKind::Held,
+            comment,
+            article,
+            now,
+        )
+        .await?;
+    }
+    let reasons: Vec<&str> = screened
+        .detections
+        .iter()
+        .map(|d| d.rule.as_str())
+        .collect();
+    tracing::info!(comment = comment.id, reasons = ?reasons, "comment held for review");
+    ::metrics::counter!(crate::metrics::COMMENTS_HELD).increment(1);
+    Ok(())
+}
