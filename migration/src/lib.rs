@@ -11,6 +11,8 @@ mod m20261128_000008_events;
 mod m20261128_000009_authors_rules;
 mod util;
 
+pub use m20261128_000009_authors_rules::AUTHORS_FROM_COMMENTS;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

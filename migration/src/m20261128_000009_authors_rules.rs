@@ -15,6 +15,26 @@ use sea_orm_migration::schema::*;
 
 use crate::util::{add_column, create_table, drop_column, execute_all};
 
+/// One author record per author id of the comments, with their counts (set-based; the
+/// generator runs it too).
+pub const AUTHORS_FROM_COMMENTS: &str = "INSERT INTO authors (id, name, status, first_seen_at, comments, visible, approved, \
+       hidden, deleted_by_moderator, deleted_by_author, flags_received, held, \
+       approved_or_visible) \
+     SELECT c.author_id, \
+       (SELECT l.author_name FROM comments l WHERE l.author_id = c.author_id \
+        ORDER BY l.id DESC LIMIT 1), \
+       'active', MIN(c.created_at), COUNT(*), \
+       SUM(CASE WHEN c.status = 'visible' THEN 1 ELSE 0 END), \
+       SUM(CASE WHEN c.approved THEN 1 ELSE 0 END), \
+       SUM(CASE WHEN c.status = 'hidden' THEN 1 ELSE 0 END), \
+       SUM(CASE WHEN c.status = 'deleted' AND NOT c.deleted_by_author THEN 1 ELSE 0 END), \
+       SUM(CASE WHEN c.deleted_by_author THEN 1 ELSE 0 END), \
+       (SELECT COUNT(*) FROM flags f JOIN comments fc ON fc.id = f.comment_id \
+        WHERE fc.author_id = c.author_id), \
+       SUM(CASE WHEN c.status = 'pending_review' THEN 1 ELSE 0 END), \
+       SUM(CASE WHEN c.status = 'visible' OR c.approved THEN 1 ELSE 0 END) \
+     FROM comments c GROUP BY c.author_id";
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -74,23 +94,7 @@ impl MigrationTrait for Migration {
                  WHERE author_id IS NOT NULL",
                 "UPDATE comments SET approved = EXISTS (SELECT 1 FROM moderation_log l \
                  WHERE l.comment_id = comments.id AND l.action = 'approve')",
-                "INSERT INTO authors (id, name, status, first_seen_at, comments, visible, approved, \
-                   hidden, deleted_by_moderator, deleted_by_author, flags_received, held, \
-                   approved_or_visible) \
-                 SELECT c.author_id, \
-                   (SELECT l.author_name FROM comments l WHERE l.author_id = c.author_id \
-                    ORDER BY l.id DESC LIMIT 1), \
-                   'active', MIN(c.created_at), COUNT(*), \
-                   SUM(CASE WHEN c.status = 'visible' THEN 1 ELSE 0 END), \
-                   SUM(CASE WHEN c.approved THEN 1 ELSE 0 END), \
-                   SUM(CASE WHEN c.status = 'hidden' THEN 1 ELSE 0 END), \
-                   SUM(CASE WHEN c.status = 'deleted' AND NOT c.deleted_by_author THEN 1 ELSE 0 END), \
-                   SUM(CASE WHEN c.deleted_by_author THEN 1 ELSE 0 END), \
-                   (SELECT COUNT(*) FROM flags f JOIN comments fc ON fc.id = f.comment_id \
-                    WHERE fc.author_id = c.author_id), \
-                   SUM(CASE WHEN c.status = 'pending_review' THEN 1 ELSE 0 END), \
-                   SUM(CASE WHEN c.status = 'visible' OR c.approved THEN 1 ELSE 0 END) \
-                 FROM comments c GROUP BY c.author_id",
+                AUTHORS_FROM_COMMENTS,
             ],
         )
         .await

@@ -113,6 +113,20 @@ async fn the_generator_fills_a_database_whose_counts_add_up(db: Db) {
         .sum();
     assert_eq!(total, 1300, "the triggers counted every generated comment");
     assert_eq!(body["articles"][20]["comment_count"], 1000);
+    // Every generated comment has its author's record, and the records add up.
+    let author_total: i64 = sea_orm::ConnectionTrait::query_one_raw(
+        &app.db,
+        sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT CAST(SUM(comments) AS BIGINT) AS n FROM authors",
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get("", "n")
+    .unwrap();
+    assert_eq!(author_total, 1300);
     assert_eq!(
         body["articles"][9]["discussion"]["status"], "closed",
         "every tenth is past the age limit"
@@ -125,6 +139,15 @@ async fn the_generator_fills_a_database_whose_counts_add_up(db: Db) {
         )
         .await;
     let comments = page["comments"].as_array().unwrap();
+    let author_id = comments[0]["author"]["id"].as_str().unwrap();
+    let (status, author) = app
+        .call_as_moderator(Method::GET, &format!("/api/v1/authors/{author_id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{author}");
+    assert!(
+        author["stats"]["comments"].as_i64().unwrap() >= 1,
+        "{author}"
+    );
     let replies: i64 = comments
         .iter()
         .map(|c| c["reply_count"].as_i64().unwrap())
