@@ -5,7 +5,8 @@
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/comment_service_bench bench/load.sh
 # Variables: ARTICLES (10000), COMMENTS (1000000), BIG (510000 of them in article gen-big),
 # HOT (1000 newest articles readers hit), DURATION (10s), CONNECTIONS (32), FRESH=1 to regenerate,
-# SERVER_ENV (extra VAR=value settings for the server).
+# SERVER_ENV (extra VAR=value settings for the server), ONLY (a regex: run only the scenarios
+# whose title matches, e.g. ONLY=POST).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,7 @@ PORT=${PORT:-18080}
 OUT=target/bench
 mkdir -p "$OUT"
 export TOKEN=bench-service-token HOT ARTICLES
+MOD_TOKEN=bench-moderator-token
 
 DATABASE_URL=${BENCH_DATABASE_URL:-sqlite://$OUT/comments.db?mode=rwc}
 KIND=sqlite
@@ -42,7 +44,7 @@ DEEP_CURSOR=$(sed -n 's/^deep cursor.*: //p' "$MARK")
 
 run_server() {
   # shellcheck disable=SC2086 # SERVER_ENV holds extra VAR=value words
-  env DATABASE_URL="$DATABASE_URL" BIND_ADDR="127.0.0.1:$PORT" API_TOKENS="bench:service:$TOKEN" \
+  env DATABASE_URL="$DATABASE_URL" BIND_ADDR="127.0.0.1:$PORT" API_TOKENS="bench:service:$TOKEN,bench-mod:moderator:$MOD_TOKEN" \
     CLOSE_EXPIRED_SCHEDULE="0 0 0 1 1 *" MAIL_DIR="$OUT/mail" RUST_LOG="${RUST_LOG:-info}" \
     LOG_FORMAT=json ${SERVER_ENV:-} "$@" "$BIN" serve >>"$OUT/server-$KIND.log" 2>&1 &
   SERVER=$!
@@ -59,6 +61,7 @@ bench() {
   local settings=()
   while [[ $1 != -- ]]; do settings+=("$1"); shift; done
   shift
+  [[ -n ${ONLY:-} && ! $title =~ $ONLY ]] && return
   echo; echo "== $title"
   run_server "${settings[@]}"
   wrk -t2 -c"$CONNECTIONS" -d2s "$@" >/dev/null # warm-up, not measured
@@ -76,5 +79,33 @@ bench "GET the first page of gen-big" -- -s bench/fixed.lua "$BASE$PAGE"
 bench "GET /api/v1/articles?ids= with 100 ids" -- -s bench/ids.lua "$BASE"
 bench "GET the first page of gen-big, page cache off" PAGE_CACHE_MB=0 -- -s bench/fixed.lua "$BASE$PAGE"
 [[ -n $DEEP_CURSOR ]] && bench "GET gen-big 10,000 pages in, page cache off" PAGE_CACHE_MB=0 -- -s bench/fixed.lua "$BASE$PAGE&cursor=$DEEP_CURSOR"
+# Stores content rules (a JSON file) through the API of a server started for it.
+put_rules() {
+  [[ -n ${ONLY:-} && ! "POST" =~ $ONLY ]] && return
+  run_server
+  curl -fsS -X PUT -H "Authorization: Bearer $MOD_TOKEN" -H 'Content-Type: application/json' \
+    --data-binary @"$1" "$BASE/api/v1/moderation/rules" >/dev/null
+  kill -TERM "$SERVER"; wait "$SERVER" || true
+}
+# 10,000 banned and 10,000 suspect entries (random words, a tenth of them with `*`), none of
+# which the posted text contains: every post is checked against all of them and published.
+RULES_FILE=$OUT/rules-20000.json
+awk 'BEGIN { srand(20261128); printf "{\"banned_words\": ["
+  for (l = 0; l < 2; l++) {
+    if (l == 1) printf "], \"suspect_words\": ["
+    for (i = 0; i < 10000; i++) {
+      n = 6 + int(rand() * 7); w = ""
+      for (j = 0; j < n; j++) w = w sprintf("%c", 97 + int(rand() * 26))
+      if (i % 10 == 0) w = w "*"
+      printf "%s\"%s\"", (i ? ", " : ""), w
+    }
+  }
+  printf "], \"links\": \"premod\", \"link_allowlist\": [\"krone.at\"]}\n" }' >"$RULES_FILE"
+echo '{}' >"$OUT/rules-default.json"
+
 # Last: the posted comments change the data the other scenarios read.
+put_rules "$OUT/rules-default.json"
 bench "POST a comment" -- -s bench/post.lua "$BASE"
+put_rules "$RULES_FILE"
+bench "POST a comment, 10,000 banned + 10,000 suspect words loaded" -- -s bench/post.lua "$BASE"
+put_rules "$OUT/rules-default.json"
