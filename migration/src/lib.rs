@@ -9,6 +9,7 @@ mod m20261128_000004_outbox_leases;
 mod m20261128_000005_decision_rounds;
 mod m20261128_000008_events;
 mod m20261128_000009_authors_rules;
+mod m20261128_000010_legal_duties;
 mod util;
 
 pub use m20261128_000009_authors_rules::AUTHORS_FROM_COMMENTS;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_decision_rounds::Migration),
             Box::new(m20261128_000008_events::Migration),
             Box::new(m20261128_000009_authors_rules::Migration),
+            Box::new(m20261128_000010_legal_duties::Migration),
         ]
     }
 }

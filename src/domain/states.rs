@@ -94,8 +94,9 @@ wire_enums! {
     /// Which email the community team gets: `flagged` when the unresolved flags reached
     /// `FLAG_NOTIFY_THRESHOLD` (the comment is still visible); `pending_review` when they reached
     /// `FLAG_HIDE_THRESHOLD` and the comment is hidden until a decision; `held` when the content
-    /// rules held a new or edited comment for a suspect word, a link or the author's history.
-    NotificationKind "notification kind" { Flagged = "flagged", PendingReview = "pending_review", Held = "held" }
+    /// rules held a new or edited comment for a suspect word, a link or the author's history;
+    /// `reminder` two hours before an undecided notice of illegal content is due.
+    NotificationKind "notification kind" { Flagged = "flagged", PendingReview = "pending_review", Held = "held", Reminder = "reminder" }
 
     /// Delivery state of a notification in the outbox.
     NotificationStatus "notification status" { Pending = "pending", Sent = "sent", Failed = "failed" }
@@ -125,6 +126,22 @@ wire_enums! {
     /// What moderation lets an author do: post (`active`), post into review (`premod`), nothing
     /// until `until` (`suspended`), or nothing (`banned`).
     AuthorStatus "author status" { Active = "active", Premod = "premod", Suspended = "suspended", Banned = "banned" }
+
+    /// What a decision did to a comment: a moderator's `approve`, `hide` or `delete`, or the
+    /// content rules' `hold` (automated).
+    DecidedAction "decided action" { Approve = "approve", Hide = "hide", Delete = "delete", Hold = "hold" }
+
+    /// On what a restriction rests: the site's terms (`terms`) or the law (`illegal`).
+    Ground "ground" { Terms = "terms", Illegal = "illegal" }
+
+    /// What kind of content a restriction is about.
+    Category "category" { Insult = "insult", Hate = "hate", Spam = "spam", Threat = "threat", Privacy = "privacy", OffTopic = "off_topic", Misinformation = "misinformation", Other = "other" }
+
+    /// Where an appeal stands: `open`, `upheld` (the decision stands) or `reversed`.
+    AppealStatus "appeal status" { Open = "open", Upheld = "upheld", Reversed = "reversed" }
+
+    /// Whether a flag was decided (what the website tells the reporter).
+    FlagStatus "flag status" { Open = "open", Decided = "decided" }
 
     /// Which items the moderation queue lists (`all` by default).
     QueueKind "queue kind" { All = "all", Flagged = "flagged", Held = "held", Illegal = "illegal", Appeal = "appeal" }

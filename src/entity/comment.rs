@@ -29,6 +29,12 @@ pub struct Model {
     pub detections: Option<String>,
     /// A moderator approved the comment (it counts toward `new_author_premod`).
     pub approved: bool,
+    /// An undecided notice of illegal content must be decided by then.
+    pub due_at: Option<DateTimeUtc>,
+    /// The notice's one reminder went out.
+    pub reminded: bool,
+    /// The author contests the latest decision.
+    pub appeal_open: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -14,6 +14,12 @@ pub struct Model {
     pub note: Option<String>,
     pub created_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
+    /// Where a notice's reporter may be reached.
+    pub reporter_email: Option<String>,
+    /// The law a notice names.
+    pub legal_reference: Option<String>,
+    /// The decision that resolved the flag (what the reporter is told).
+    pub decision_id: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,8 +1,10 @@
 //! sea-orm entities, one file per table (the schema itself lives in the `migration` crate).
 
+pub mod appeal;
 pub mod article;
 pub mod author;
 pub mod comment;
+pub mod decision;
 pub mod event;
 pub mod flag;
 pub mod idempotency_key;

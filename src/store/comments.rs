@@ -64,6 +64,9 @@ pub async fn insert(
         deleted_by_author: Set(false),
         detections: Set(new.detections),
         approved: Set(false),
+        due_at: Set(None),
+        reminded: Set(false),
+        appeal_open: Set(false),
     }
     .insert(db)
     .await?;

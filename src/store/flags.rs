@@ -48,6 +48,9 @@ pub async fn insert(
         note: Set(new.note.map(str::to_string)),
         created_at: Set(now),
         resolved_at: Set(None),
+        reporter_email: Set(None),
+        legal_reference: Set(None),
+        decision_id: Set(None),
     }
     .insert(db)
     .await?;
