@@ -99,6 +99,9 @@ pub struct ModerationSettings {
     pub action_link_days: i64,
     /// `COMMUNITY_EMAIL`.
     pub community_email: String,
+    /// `ILLEGAL_REVIEW_HOURS`: a notice of illegal content is due for a decision this long after
+    /// the first one on a comment.
+    pub illegal_review_hours: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -133,6 +136,8 @@ pub struct ScheduleSettings {
     pub deliver_events: CronSchedule,
     /// `PURGE_SCHEDULE`.
     pub purge: CronSchedule,
+    /// `REMINDERS_SCHEDULE`.
+    pub send_reminders: CronSchedule,
 }
 
 /// A variable that has a value the service cannot use.
@@ -206,6 +211,8 @@ struct Vars {
     action_link_days: u32,
     #[arg(long, env = "COMMUNITY_EMAIL", default_value = DEFAULT_COMMUNITY_EMAIL, value_parser = email)]
     community_email: String,
+    #[arg(long, env = "ILLEGAL_REVIEW_HOURS", default_value = "24", value_parser = whole_number::<3, 8_760>)]
+    illegal_review_hours: u32,
 
     #[arg(long, env = "CLOSE_AFTER_MONTHS", default_value = "18", value_parser = whole_number::<1, 1200>)]
     close_after_months: u32,
@@ -233,6 +240,8 @@ struct Vars {
 
     #[arg(long, env = "PURGE_SCHEDULE", default_value = "0 30 3 * * *", value_parser = CronSchedule::parse)]
     purge_schedule: CronSchedule,
+    #[arg(long, env = "REMINDERS_SCHEDULE", default_value = "0 */10 * * * *", value_parser = CronSchedule::parse)]
+    reminders_schedule: CronSchedule,
 
     #[arg(long, env = "LOG_FORMAT", default_value = "human", value_parser = log_format)]
     log_format: LogFormat,
@@ -330,6 +339,7 @@ impl Settings {
                 action_link_secret,
                 action_link_days: i64::from(v.action_link_days),
                 community_email: v.community_email,
+                illegal_review_hours: i64::from(v.illegal_review_hours),
             },
             lifecycle: LifecycleSettings {
                 close_after_months: v.close_after_months,
@@ -342,6 +352,7 @@ impl Settings {
                 deliver_notifications: v.deliver_notifications_schedule,
                 deliver_events: v.deliver_events_schedule,
                 purge: v.purge_schedule,
+                send_reminders: v.reminders_schedule,
             },
             webhooks,
             log_format: v.log_format,
@@ -595,6 +606,8 @@ mod tests {
         assert_eq!(s.schedules.close_expired.as_str(), "0 */5 * * * *");
         assert_eq!(s.schedules.deliver_notifications.as_str(), "*/10 * * * * *");
         assert_eq!(s.schedules.purge.as_str(), "0 30 3 * * *");
+        assert_eq!(s.schedules.send_reminders.as_str(), "0 */10 * * * *");
+        assert_eq!(s.moderation.illegal_review_hours, 24);
         assert_eq!(s.lifecycle.retention_days, 365);
         assert_eq!(s.log_format, LogFormat::Human);
     }
@@ -741,6 +754,11 @@ mod tests {
                 "RETENTION_DAYS",
                 "0",
                 "`0` is not a whole number from 1 to 36500",
+            ),
+            (
+                "ILLEGAL_REVIEW_HOURS",
+                "2",
+                "`2` is not a whole number from 3 to 8760",
             ),
             (
                 "PURGE_SCHEDULE",

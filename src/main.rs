@@ -167,6 +167,7 @@ async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
             }
             JobName::DeliverEvents => println!("deliver-events: delivered {n} events"),
             JobName::Purge => println!("purge: removed {n} records past retention"),
+            JobName::SendReminders => println!("send-reminders: queued {n} reminders"),
         },
         RunOutcome::Busy => println!("{}: skipped, another run is in progress", job.as_str()),
     }

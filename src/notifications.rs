@@ -76,6 +76,7 @@ pub async fn queue(
         reasons: summary.reasons_by_count(),
         notes: summary.notes.clone(),
         detections: crate::views::dto::detections_of(comment),
+        due_at: comment.due_at,
     };
     let view = view(comment.id, kind, snapshot, Default::default());
     // The subject holds no link: it is rendered now and kept.
@@ -162,7 +163,13 @@ pub fn render(
         }
         None => (row.body_text.clone(), row.body_html.clone()),
     };
+    let urgent = row
+        .snapshot
+        .as_deref()
+        .and_then(|json| serde_json::from_str::<Snapshot>(json).ok())
+        .is_some_and(|s| s.due_at.is_some());
     Ok(OutgoingEmail {
+        urgent,
         subject: row.subject.clone(),
         text,
         html,

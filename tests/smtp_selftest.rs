@@ -403,6 +403,7 @@ fn notification_view(kind: NotificationKind, flags: u32) -> NotificationView {
             reasons: vec![(comment_service::domain::states::FlagReason::Abuse, flags)],
             notes: vec!["Beleidigend.".to_owned()],
             detections: Vec::new(),
+            due_at: None,
         },
         approve_url: "http://127.0.0.1:8080/moderation/actions/A".to_owned(),
         hide_url: "http://127.0.0.1:8080/moderation/actions/H".to_owned(),
@@ -441,6 +442,7 @@ async fn the_mailer_delivers_threaded_notifications_through_smtp() {
             html,
             message_id: format!("<comment-42.n{n}@comment-service>"),
             in_reply_to: parent.map(str::to_owned),
+            urgent: false,
         };
         mailer.send(&email).await.unwrap();
         sent.push(email);

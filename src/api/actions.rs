@@ -22,12 +22,15 @@ use sha2::{Digest, Sha256};
 
 use crate::api::openapi::ErrorBody;
 use crate::domain::action_link::ActionClaims;
-use crate::domain::states::{LogAction, ModerationAction, Via};
+use crate::domain::statement::{Statement, StatementInput, category_label, ground_label};
+use crate::domain::states::{
+    Category, FlagReason, Ground, HoldReason, LogAction, ModerationAction, Via,
+};
 use crate::entity::{comment, moderation_log};
 use crate::error::ApiError;
 use crate::service::moderation::{self as decisions, Decided, Decision, Link, LinkCheck};
 use crate::state::AppState;
-use crate::store::articles;
+use crate::store::{articles, flags};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -45,7 +48,11 @@ const LAYOUT: &str = r#"<!doctype html>
 blockquote{white-space:pre-wrap;border-left:4px solid #c00;margin:1rem 0;padding:.5rem 1rem;background:#f7f7f7}
 button{font-size:1.1rem;padding:.6rem 1.4rem;background:#c00;color:#fff;border:0;border-radius:4px;cursor:pointer}
 label{display:block;font-weight:600;margin:1.2rem 0 .3rem}
-input{font-size:1.1rem;padding:.4rem .6rem;width:9rem;border:1px solid #888;border-radius:4px}
+input,select,textarea{font-size:1.1rem;padding:.4rem .6rem;border:1px solid #888;border-radius:4px}
+input{width:9rem}
+input.wide,select,textarea{width:100%;box-sizing:border-box}
+fieldset{border:1px solid #ccc;border-radius:4px;margin:1.2rem 0;padding:0 1rem 1rem}
+legend{font-weight:600;padding:0 .3rem}
 .hint{display:block;margin:.3rem 0 1rem}
 .problem{color:#a00;font-weight:600}
 .meta,.hint{color:#666;font-size:.9rem}</style></head>
@@ -57,6 +64,22 @@ const CONFIRM: &str = r#"{% extends "layout.html" %}{% block content %}
 <blockquote>{{ body }}</blockquote>
 <form method="post">
 {% if problem %}<p class="problem" role="alert">{{ problem }}</p>{% endif %}
+{% if statement %}
+<fieldset><legend>Begründung für die Verfasserin oder den Verfasser</legend>
+<label for="ground">Grundlage</label>
+<select id="ground" name="ground">
+{% for g in grounds %}<option value="{{ g.value }}"{% if g.value == ground %} selected{% endif %}>{{ g.label }}</option>
+{% endfor %}</select>
+<label for="category">Art des Inhalts</label>
+<select id="category" name="category">
+{% for c in categories %}<option value="{{ c.value }}"{% if c.value == category %} selected{% endif %}>{{ c.label }}</option>
+{% endfor %}</select>
+<label for="explanation">Erklärung (wird der Verfasserin oder dem Verfasser gezeigt)</label>
+<textarea id="explanation" name="explanation" rows="3" maxlength="2000">{{ explanation }}</textarea>
+<label for="legal_reference">Rechtsgrundlage (nur bei rechtswidrigem Inhalt, z. B. „§ 111 StGB“)</label>
+<input class="wide" id="legal_reference" name="legal_reference" value="{{ legal_reference }}" maxlength="200" autocomplete="off">
+</fieldset>
+{% endif %}
 <label for="kuerzel">Ihr Kürzel</label>
 <input id="kuerzel" name="kuerzel" value="{{ kuerzel }}" maxlength="16" autocomplete="off" spellcheck="false" aria-describedby="kuerzel-hint">
 <span id="kuerzel-hint" class="hint">1 bis 16 Buchstaben, zum Beispiel „AB“. Ohne Kürzel wird {{ mailbox }} im Moderationsprotokoll vermerkt.</span>
@@ -237,7 +260,7 @@ async fn confirm_page(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     match check(&state, &path).await? {
-        Ok(valid) => confirm_form(&state, valid, None, "").await,
+        Ok(valid) => confirm_form(&state, valid, None, FormValues::default()).await,
         Err(page) => Ok(page),
     }
 }
@@ -253,15 +276,73 @@ fn mailbox(state: &AppState) -> String {
         .unwrap_or_else(|| Via::Email.to_string())
 }
 
+/// The category a decision on this comment most likely names: from its most frequent flag
+/// reason, else from why the content rules held it.
+async fn likely_category(state: &AppState, comment: &comment::Model) -> Result<Category, ApiError> {
+    let summary = flags::summaries(&state.db, &[comment.id])
+        .await?
+        .remove(&comment.id)
+        .unwrap_or_default();
+    let from_flags = summary
+        .reasons_by_count()
+        .first()
+        .map(|(reason, _)| match reason {
+            FlagReason::Spam => Category::Spam,
+            FlagReason::Abuse => Category::Insult,
+            FlagReason::OffTopic => Category::OffTopic,
+            FlagReason::Misinformation => Category::Misinformation,
+            FlagReason::Illegal | FlagReason::Other => Category::Other,
+        });
+    let from_rules = crate::views::dto::detections_of(comment)
+        .first()
+        .map(|d| match d.rule {
+            HoldReason::Links => Category::Spam,
+            HoldReason::SuspectWord => Category::Insult,
+            _ => Category::Other,
+        });
+    Ok(from_flags.or(from_rules).unwrap_or(Category::Other))
+}
+
+/// The explanation the page proposes.
+const DEFAULT_EXPLANATION: &str =
+    "Der Kommentar verstößt gegen die Nutzungsbedingungen des Forums.";
+
+/// What the confirmation page's form holds (what the moderator entered, or the defaults).
+#[derive(Default)]
+struct FormValues {
+    kuerzel: String,
+    ground: Option<String>,
+    category: Option<String>,
+    explanation: Option<String>,
+    legal_reference: String,
+}
+
 /// The confirmation page, with a problem of the previous attempt if there was one.
 async fn confirm_form(
     state: &AppState,
     (claims, comment): (ActionClaims, comment::Model),
     problem: Option<&str>,
-    kuerzel: &str,
+    values: FormValues,
 ) -> Result<HttpResponse, ApiError> {
     let article = articles::find(&state.db, &comment.article_id).await?;
     let (title, button, _) = label(claims.action);
+    let statement = claims.action != ModerationAction::Approve;
+    let category = match values.category {
+        Some(c) => c,
+        None if statement => likely_category(state, &comment).await?.to_string(),
+        None => String::new(),
+    };
+    let explanation = values
+        .explanation
+        .unwrap_or_else(|| DEFAULT_EXPLANATION.to_string());
+    let grounds: Vec<_> = Ground::ALL
+        .iter()
+        .map(|g| context! { value => g.as_str(), label => ground_label(*g) })
+        .collect();
+    let categories: Vec<_> = Category::ALL
+        .iter()
+        .map(|c| context! { value => c.as_str(), label => category_label(*c) })
+        .collect();
     let status = match problem {
         Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
         None => StatusCode::OK,
@@ -273,7 +354,14 @@ async fn confirm_form(
             title,
             button,
             problem,
-            kuerzel,
+            statement,
+            grounds,
+            categories,
+            ground => values.ground.unwrap_or_else(|| Ground::Terms.to_string()),
+            category,
+            explanation,
+            legal_reference => values.legal_reference,
+            kuerzel => values.kuerzel,
             mailbox => mailbox(state),
             article_title => article.as_ref().map(|a| a.title.clone()).unwrap_or_default(),
             article_url => article.as_ref().map(|a| a.url.clone()).unwrap_or_default(),
@@ -289,9 +377,13 @@ async fn confirm_form(
 }
 
 /// What the confirmation page posts.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct ConfirmForm {
     kuerzel: Option<String>,
+    ground: Option<String>,
+    category: Option<String>,
+    explanation: Option<String>,
+    legal_reference: Option<String>,
 }
 
 /// The moderator an email decision names: `email:<Kürzel>`, or the mailbox address without one.
@@ -320,10 +412,10 @@ fn email_moderator(state: &AppState, kuerzel: &str) -> Result<String, &'static s
     path = "/moderation/actions/{token}",
     tag = "email actions",
     params(("token" = String, Path, description = "The signed token from the email's action link.")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`kuerzel`: the moderator's initials, 1 to 16 letters; optional."),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`kuerzel`: the moderator's initials, 1 to 16 letters; optional. For `hide` and `delete` the statement of reasons: `ground` (`terms` or `illegal`), `category`, `explanation` and, for `illegal`, `legal_reference`."),
     responses(
         (status = 200, description = "Done: a page saying what happened to the comment.", content_type = "text/html", body = String),
-        (status = 422, description = "The Kürzel is not 1 to 16 letters: the confirmation page again, saying so (HTML page).", content_type = "text/html", body = String),
+        (status = 422, description = "The Kürzel is not 1 to 16 letters, or the statement of reasons is incomplete: the confirmation page again, saying so (HTML page).", content_type = "text/html", body = String),
         RefusedLink,
     ),
 )]
@@ -337,13 +429,37 @@ async fn carry_out(
         Ok(valid) => valid,
         Err(page) => return Ok(page),
     };
-    let kuerzel = form
-        .and_then(|f| f.into_inner().kuerzel)
-        .unwrap_or_default();
-    let moderator = match email_moderator(&state, &kuerzel) {
+    let form = form.map(web::Form::into_inner).unwrap_or_default();
+    let values = FormValues {
+        kuerzel: form.kuerzel.clone().unwrap_or_default(),
+        ground: form.ground.clone(),
+        category: form.category.clone(),
+        explanation: form.explanation.clone(),
+        legal_reference: form.legal_reference.clone().unwrap_or_default(),
+    };
+    let moderator = match email_moderator(&state, &values.kuerzel) {
         Ok(m) => m,
         Err(problem) => {
-            return confirm_form(&state, (claims, comment), Some(problem), &kuerzel).await;
+            return confirm_form(&state, (claims, comment), Some(problem), values).await;
+        }
+    };
+    // A field the form did not send takes the page's default (what a moderator who only
+    // presses the button accepts).
+    let default_category = match &form.category {
+        Some(_) => String::new(),
+        None => likely_category(&state, &comment).await?.to_string(),
+    };
+    let input = StatementInput {
+        ground: Some(form.ground.as_deref().unwrap_or(Ground::Terms.as_str())),
+        category: Some(form.category.as_deref().unwrap_or(&default_category)),
+        explanation: Some(form.explanation.as_deref().unwrap_or(DEFAULT_EXPLANATION)),
+        legal_reference: form.legal_reference.as_deref(),
+    };
+    let statement = match Statement::parse(claims.action, input) {
+        Ok(statement) => statement,
+        Err(fields) => {
+            let problem = statement_problem(&fields);
+            return confirm_form(&state, (claims, comment), Some(&problem), values).await;
         }
     };
     let decision = Decision {
@@ -352,6 +468,7 @@ async fn carry_out(
         moderator: &moderator,
         note: None,
         via: Via::Email,
+        statement,
         link: Some(Link {
             token: &token,
             round: claims.round,
@@ -362,6 +479,25 @@ async fn carry_out(
         claims.action,
         decisions::decide(&state, decision).await?,
     ))
+}
+
+/// What is wrong with the statement the page posted, in German.
+fn statement_problem(fields: &std::collections::BTreeMap<String, String>) -> String {
+    if fields.contains_key("legal_reference") && fields.len() == 1 {
+        return "Bei rechtswidrigem Inhalt bitte die Rechtsgrundlage angeben (z. B. „§ 111 StGB“)."
+            .to_string();
+    }
+    let names: Vec<&str> = fields
+        .keys()
+        .map(|f| match f.as_str() {
+            "ground" => "Grundlage",
+            "category" => "Art des Inhalts",
+            "explanation" => "Erklärung",
+            "legal_reference" => "Rechtsgrundlage",
+            _ => "Formular",
+        })
+        .collect();
+    format!("Bitte prüfen: {}.", names.join(", "))
 }
 
 /// The page that says how a decision ended.

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::api::openapi::ErrorBody;
 use crate::api::required;
 use crate::auth::ServiceCaller;
-use crate::domain::comment::{parse_author_id, parse_flag_note};
+use crate::domain::comment::{parse_author_id, parse_flag_note, parse_line, parse_reporter_email};
 use crate::domain::states::FlagReason;
 use crate::entity::flag;
 use crate::error::{ApiError, FieldErrors};
@@ -27,6 +27,9 @@ pub(crate) struct Reporter {
     /// The reader's id at the website (1 to 128 characters); not the comment's author.
     #[schema(schema_with = crate::api::schema_rules::author_id, required)]
     id: Option<String>,
+    /// Where the reporter of a notice of illegal content may be reached (optional).
+    #[schema(format = Email, max_length = 254)]
+    email: Option<String>,
 }
 
 /// A reader flags a comment.
@@ -37,8 +40,12 @@ pub(crate) struct FlagBody {
     reporter: Option<Reporter>,
     #[schema(value_type = FlagReason, required)]
     reason: Option<String>,
+    /// Required for `other`, and for `illegal` (why it is illegal, at least 10 characters).
     #[schema(schema_with = crate::api::schema_rules::flag_note)]
     note: Option<String>,
+    /// The law a notice of illegal content names (optional), e.g. `§ 283 StGB`.
+    #[schema(max_length = 200)]
+    legal_reference: Option<String>,
 }
 
 /// A flag.
@@ -105,9 +112,22 @@ async fn flag_comment(
 /// Parses a flag's fields, reporting every bad one at once.
 fn parse_flag(input: FlagBody) -> Result<NewFlag, ApiError> {
     let mut errors = FieldErrors::new();
-    let reporter = required(&mut errors, "reporter", input.reporter)
-        .and_then(|r| required(&mut errors, "reporter.id", r.id))
-        .and_then(|id| errors.check("reporter.id", parse_author_id(&id)));
+    let (reporter, reporter_email) = match required(&mut errors, "reporter", input.reporter) {
+        Some(r) => (
+            required(&mut errors, "reporter.id", r.id)
+                .and_then(|id| errors.check("reporter.id", parse_author_id(&id))),
+            r.email,
+        ),
+        None => (None, None),
+    };
+    let reporter_email = match reporter_email.as_deref().map(str::trim) {
+        Some(e) if !e.is_empty() => errors.check("reporter.email", parse_reporter_email(e)),
+        _ => None,
+    };
+    let legal_reference = match input.legal_reference.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => errors.check("legal_reference", parse_line(r, 200)),
+        _ => None,
+    };
     let reason = required(&mut errors, "reason", input.reason).and_then(|r| {
         errors.check(
             "reason",
@@ -130,6 +150,8 @@ fn parse_flag(input: FlagBody) -> Result<NewFlag, ApiError> {
             reporter_id,
             reason,
             note,
+            reporter_email,
+            legal_reference,
         }),
         _ => Err(ApiError::BadRequest("incomplete flag".into())),
     }

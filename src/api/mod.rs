@@ -7,6 +7,7 @@ pub mod comment_pages;
 pub mod comments;
 pub mod events;
 pub mod flags;
+pub mod legal;
 pub mod moderation;
 pub mod openapi;
 pub mod ops;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(articles::configure)
                 .configure(comments::configure)
                 .configure(flags::configure)
+                .configure(legal::configure)
                 .configure(moderation::configure)
                 .configure(rules::configure)
                 .configure(authors::configure)

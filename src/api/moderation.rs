@@ -11,8 +11,10 @@ use crate::api::openapi::ErrorBody;
 use crate::api::pagination::{self, IdPage};
 use crate::auth::Moderator;
 use crate::domain::comment::CommentBody;
+use crate::domain::statement::{Statement, StatementInput};
 use crate::domain::states::{
-    FlagReason, LogAction, ModerationAction, NotificationKind, NotificationStatus, QueueKind, Via,
+    Category, FlagReason, Ground, LogAction, ModerationAction, NotificationKind,
+    NotificationStatus, QueueKind, Via,
 };
 use crate::error::ApiError;
 use crate::moderation::Detection;
@@ -58,6 +60,11 @@ pub(crate) struct QueueItem {
     reasons: Vec<&'static str>,
     /// What the content rules found, with the matched words.
     detections: Vec<Detection>,
+    /// The deadline of an undecided notice of illegal content (`ILLEGAL_REVIEW_HOURS` after the
+    /// first one); null without.
+    #[schema(value_type = Option<String>, format = DateTime, required)]
+    #[serde(serialize_with = "ts_opt")]
+    due_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -83,9 +90,9 @@ pub(crate) struct QueuePage {
     next_cursor: Option<String>,
 }
 
-/// Comments waiting for a decision (flagged, or held for review), most flags first, then the
-/// oldest first flag (held comments without flags by their creation); three queries per page
-/// whatever its size.
+/// Comments waiting for a decision: notices of illegal content first (nearest deadline first),
+/// then appeals, then flagged and held comments with most flags first, then the oldest first flag
+/// (held comments without flags by their creation); three queries per page whatever its size.
 #[utoipa::path(
     get,
     path = "/api/v1/moderation/queue",
@@ -121,8 +128,17 @@ async fn queue(
     let (rows, more) = pagination::split(rows, limit);
     let next_cursor = if more {
         rows.last().map(|c| {
-            let at = moderation::queued_at(c).timestamp_micros();
-            pagination::encode("q", &[c.flag_count, at, c.id])
+            let p = moderation::QueuePosition::of(c);
+            pagination::encode(
+                "q",
+                &[
+                    p.tier,
+                    p.due_at.timestamp_micros(),
+                    p.flag_count,
+                    p.queued_at.timestamp_micros(),
+                    p.id,
+                ],
+            )
         })
     } else {
         None
@@ -133,13 +149,17 @@ async fn queue(
 
 /// Where the previous queue page ended.
 fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, ApiError> {
-    let p = pagination::decode(cursor, "q", 3)?;
-    let queued_at = DateTime::from_timestamp_micros(p[1])
-        .ok_or_else(|| ApiError::BadRequest("the cursor is not one this list gave out".into()))?;
+    let p = pagination::decode(cursor, "q", 5)?;
+    let time = |micros: i64| {
+        DateTime::from_timestamp_micros(micros)
+            .ok_or_else(|| ApiError::BadRequest("the cursor is not one this list gave out".into()))
+    };
     Ok(moderation::QueuePosition {
-        flag_count: p[0],
-        queued_at,
-        id: p[2],
+        tier: p[0],
+        due_at: time(p[1])?,
+        flag_count: p[2],
+        queued_at: time(p[3])?,
+        id: p[4],
     })
 }
 
@@ -167,8 +187,11 @@ async fn queue_items(
             if s.total > 0 {
                 reasons.push("flagged");
             }
-            if s.by_reason.contains_key(&FlagReason::Illegal) {
+            if c.due_at.is_some() || s.by_reason.contains_key(&FlagReason::Illegal) {
                 reasons.push("illegal");
+            }
+            if c.appeal_open {
+                reasons.push("appeal");
             }
             for d in &detections {
                 if !reasons.contains(&d.rule.as_str()) {
@@ -176,6 +199,7 @@ async fn queue_items(
                 }
             }
             QueueItem {
+                due_at: c.due_at,
                 reasons,
                 detections,
                 comment: dto::Comment::view(c, true),
@@ -194,12 +218,25 @@ async fn queue_items(
 
 /// A moderator's decision on a comment.
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"action": "hide", "note": "Beleidigung"}))]
+#[schema(example = json!({"action": "hide", "ground": "terms", "category": "insult", "explanation": "Beschimpft andere Leser.", "note": "intern: Wiederholungstäter"}))]
 pub(crate) struct DecisionBody {
     #[schema(value_type = ModerationAction, required)]
     action: Option<String>,
+    /// Internal note for the audit log (not shown to the author).
     #[schema(schema_with = crate::api::schema_rules::decision_note)]
     note: Option<String>,
+    /// Statement of reasons, required for `hide` and `delete`: on what the decision rests.
+    #[schema(value_type = Option<Ground>)]
+    ground: Option<String>,
+    /// Statement of reasons, required for `hide` and `delete`: what kind of content it is.
+    #[schema(value_type = Option<Category>)]
+    category: Option<String>,
+    /// Statement of reasons: why, in words the author is shown (up to 2000 characters).
+    #[schema(max_length = 2000)]
+    explanation: Option<String>,
+    /// Statement of reasons, required when `ground` is `illegal`: the law (`§ 111 StGB`).
+    #[schema(max_length = 200)]
+    legal_reference: Option<String>,
 }
 
 /// Approve, hide or delete a comment; resolves its flags, ends its review round (action links of
@@ -244,6 +281,16 @@ async fn decide(
         }
         _ => None,
     };
+    let statement = Statement::parse(
+        action,
+        StatementInput {
+            ground: input.ground.as_deref(),
+            category: input.category.as_deref(),
+            explanation: input.explanation.as_deref(),
+            legal_reference: input.legal_reference.as_deref(),
+        },
+    )
+    .map_err(ApiError::Validation)?;
     let not_found = || ApiError::NotFound(format!("no comment `{}`", path.as_str()));
     let comment_id = crate::domain::ids::CommentId::parse(&path).ok_or_else(not_found)?;
     let decision = Decision {
@@ -252,6 +299,7 @@ async fn decide(
         moderator: &moderator.name,
         note: note.as_deref(),
         via: Via::Api,
+        statement,
         link: None,
     };
     match decisions::decide(&state, decision).await? {

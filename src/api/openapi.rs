@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::Config;
 
 use crate::api::{
-    actions, articles, authors, comments, events, flags, moderation, ops, rules, topics,
+    actions, articles, authors, comments, events, flags, legal, moderation, ops, rules, topics,
 };
 use crate::views::dto;
 
@@ -56,6 +56,9 @@ page's `next_cursor`. Errors always have the shape \
         comments::edit_comment,
         comments::delete_comment,
         flags::flag_comment,
+        legal::get_decision,
+        legal::get_flag,
+        legal::post_appeal,
         moderation::queue,
         moderation::decide,
         moderation::log,
@@ -103,6 +106,12 @@ page's `next_cursor`. Errors always have the shape \
         flags::Reporter,
         flags::FlagBody,
         flags::FlagView,
+        legal::AppealState,
+        legal::DecisionView,
+        legal::FlagDecision,
+        legal::FlagStatusView,
+        legal::AppealBody,
+        legal::AppealView,
         moderation::FlagsView,
         moderation::QueueItem,
         moderation::QueuePage,
@@ -128,6 +137,7 @@ page's `next_cursor`. Errors always have the shape \
         (name = "comments", description = "Comment threads: post, list, replies, edit and delete by the author."),
         (name = "flags", description = "Readers flag comments; thresholds email the community team."),
         (name = "moderation", description = "The moderation queue, decisions, the audit log and the email outbox (moderator tokens)."),
+        (name = "legal", description = "What the website tells authors and reporters (EU Digital Services Act): statements of reasons, the outcome of flags, appeals."),
         (name = "authors", description = "Authors: what moderation knows about an author id, their status (premod, suspended, banned) and their comments (moderator tokens)."),
         (name = "email actions", description = "The HTML pages behind the signed action links in the community team's emails (no token; the link is the credential)."),
         (name = "operations", description = "Health, readiness and this documentation (no token)."),

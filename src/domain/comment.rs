@@ -66,11 +66,42 @@ pub fn parse_author_name(raw: &str) -> Result<String, String> {
 }
 
 /// A reporter's note: at most 500 characters; `other` needs one.
+/// The shortest note of a notice of illegal content.
+pub const MIN_NOTICE_CHARS: usize = 10;
+
+/// A reporter's e-mail address (a notice may carry one): `local@domain`, at most 254 characters.
+pub fn parse_reporter_email(raw: &str) -> Result<String, String> {
+    let email = raw.trim();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    if valid {
+        Ok(email.to_string())
+    } else {
+        Err("must be an e-mail address like leserin@example.at".into())
+    }
+}
+
 pub fn parse_flag_note(reason: FlagReason, note: Option<&str>) -> Result<Option<String>, String> {
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     match note {
         None if reason == FlagReason::Other => Err("is required when the reason is `other`".into()),
+        None if reason == FlagReason::Illegal => Err(format!(
+            "is required for a notice of illegal content: why it is illegal, at least {MIN_NOTICE_CHARS} characters"
+        )),
         None => Ok(None),
+        Some(n) if reason == FlagReason::Illegal && n.chars().count() < MIN_NOTICE_CHARS => {
+            Err(format!(
+                "must say why the content is illegal in at least {MIN_NOTICE_CHARS} characters"
+            ))
+        }
         Some(n) if n.chars().count() > 500 => Err("must be at most 500 characters".into()),
         Some(n) if n.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
             Err("must not contain control characters other than newline and tab".into())
@@ -118,6 +149,13 @@ mod tests {
         assert!(parse_flag_note(FlagReason::Other, None).is_err());
         assert!(parse_flag_note(FlagReason::Other, Some("  ")).is_err());
         assert_eq!(parse_flag_note(FlagReason::Spam, None), Ok(None));
+        assert!(parse_flag_note(FlagReason::Illegal, None).is_err());
+        assert!(parse_flag_note(FlagReason::Illegal, Some(" zu kurz  ")).is_err());
+        assert!(parse_flag_note(FlagReason::Illegal, Some("Aufruf zu Gewalt")).is_ok());
+        assert!(parse_reporter_email("leserin@example.at").is_ok());
+        for bad in ["", "leserin", "a@b", "a b@example.at", "<a@example.at>"] {
+            assert!(parse_reporter_email(bad).is_err(), "{bad}");
+        }
         assert!(parse_flag_note(FlagReason::Abuse, Some(&"x".repeat(501))).is_err());
     }
 }

@@ -5,4 +5,5 @@ pub mod comment;
 pub mod ids;
 pub mod lifecycle;
 pub mod notice;
+pub mod statement;
 pub mod states;

@@ -179,6 +179,16 @@ impl ModerationAction {
     }
 }
 
+impl From<ModerationAction> for DecidedAction {
+    fn from(action: ModerationAction) -> DecidedAction {
+        match action {
+            ModerationAction::Approve => DecidedAction::Approve,
+            ModerationAction::Hide => DecidedAction::Hide,
+            ModerationAction::Delete => DecidedAction::Delete,
+        }
+    }
+}
+
 impl From<AuthorStatus> for LogAction {
     fn from(status: AuthorStatus) -> LogAction {
         match status {

@@ -8,6 +8,7 @@ pub mod close_expired;
 pub mod deliver_events;
 pub mod deliver_notifications;
 pub mod purge;
+pub mod send_reminders;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,14 +28,16 @@ pub enum JobName {
     DeliverNotifications,
     DeliverEvents,
     Purge,
+    SendReminders,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 4] = [
+    pub const ALL: [JobName; 5] = [
         JobName::CloseExpired,
         JobName::DeliverNotifications,
         JobName::DeliverEvents,
         JobName::Purge,
+        JobName::SendReminders,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl JobName {
             JobName::DeliverNotifications => "deliver-notifications",
             JobName::DeliverEvents => "deliver-events",
             JobName::Purge => "purge",
+            JobName::SendReminders => "send-reminders",
         }
     }
 
@@ -57,6 +61,7 @@ impl JobName {
             JobName::DeliverNotifications => &schedules.deliver_notifications,
             JobName::DeliverEvents => &schedules.deliver_events,
             JobName::Purge => &schedules.purge,
+            JobName::SendReminders => &schedules.send_reminders,
         }
     }
 
@@ -136,6 +141,14 @@ impl Jobs {
             JobName::DeliverNotifications => self.deliver.run(&self.db, &self.clock).await,
             JobName::DeliverEvents => self.events.run(&self.db, &self.clock).await,
             JobName::Purge => purge::run(&self.db, &self.settings, self.clock.now()).await,
+            JobName::SendReminders => {
+                let outcome =
+                    send_reminders::run(&self.db, &self.settings, self.clock.now()).await?;
+                if matches!(outcome, RunOutcome::Done(n) if n > 0) {
+                    self.deliver.wake();
+                }
+                Ok(outcome)
+            }
         }
     }
 

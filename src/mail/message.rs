@@ -21,6 +21,8 @@ pub struct OutgoingEmail {
     /// The thread's first message; when set, both `In-Reply-To` and `References`
     /// name it.
     pub in_reply_to: Option<String>,
+    /// A notice of illegal content with a deadline: `Importance: high` and `X-Priority: 1`.
+    pub urgent: bool,
 }
 
 /// The message (multipart/alternative: text and HTML, with `From`, `To`, `Date`, `Message-ID`
@@ -39,6 +41,9 @@ pub(super) fn build(
         .header(AutoSubmitted);
     for to in to {
         builder = builder.to(to.clone());
+    }
+    if email.urgent {
+        builder = builder.header(Importance).header(XPriority);
     }
     if let Some(parent) = &email.in_reply_to {
         let parent = normalize_message_id(parent)?;
@@ -69,6 +74,42 @@ impl Header for AutoSubmitted {
 
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), "auto-generated".to_owned())
+    }
+}
+
+/// `Importance: high` (RFC 2156): mail clients flag the message.
+#[derive(Clone)]
+struct Importance;
+
+impl Header for Importance {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Importance")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Importance)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "high".to_owned())
+    }
+}
+
+/// `X-Priority: 1`, which the clients that ignore `Importance` read.
+#[derive(Clone)]
+struct XPriority;
+
+impl Header for XPriority {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Priority")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(XPriority)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "1 (Highest)".to_owned())
     }
 }
 

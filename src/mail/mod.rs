@@ -333,6 +333,7 @@ mod tests {
             html: "<p>HTML mit Umlauten: äöüß</p>".to_owned(),
             message_id: id.to_owned(),
             in_reply_to: parent.map(str::to_owned),
+            urgent: false,
         }
     }
 

@@ -44,6 +44,9 @@ pub struct NotificationContent {
     /// What the content rules found (a held comment), with the matched words.
     #[serde(default)]
     pub detections: Vec<Detection>,
+    /// The deadline of an undecided notice of illegal content: the mail is urgent.
+    #[serde(default)]
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 /// Everything one notification shows: its content and the action links.
@@ -243,6 +246,9 @@ struct NotificationContext {
     subject: String,
     pending_review: bool,
     held: bool,
+    reminder: bool,
+    /// "29.11.2026, 15:49 Uhr (Wiener Zeit)" for an urgent mail.
+    due_local: Option<String>,
     detections: Vec<DetectionCtx>,
     /// "Verdächtiges Wort, Link" for the subject.
     detections_label: String,
@@ -334,6 +340,13 @@ impl NotificationContext {
             subject: String::new(),
             pending_review: v.kind == NotificationKind::PendingReview,
             held: v.kind == NotificationKind::Held,
+            reminder: v.kind == NotificationKind::Reminder,
+            due_local: c.due_at.map(|due| {
+                format!(
+                    "{} ({tz_label})",
+                    due.with_timezone(&tz).format("%d.%m.%Y, %H:%M Uhr")
+                )
+            }),
             detections: c
                 .detections
                 .iter()
@@ -421,6 +434,7 @@ mod tests {
                     "Bitte löschen,\nsofort.".to_owned(),
                 ],
                 detections: Vec::new(),
+                due_at: None,
             },
             approve_url: "https://comments.example/moderation/actions/tok-approve".to_owned(),
             hide_url: "https://comments.example/moderation/actions/tok-hide".to_owned(),
@@ -644,6 +658,31 @@ mod tests {
         assert!(html.contains("<li>Auffällige Vorgeschichte (viele entfernte Kommentare)</li>"));
         assert!(!html.contains("Meldungen:"));
         assert!(html.contains("tok-approve"), "the same action links");
+    }
+
+    #[test]
+    fn a_notice_is_urgent_with_its_deadline_and_its_reminder_says_so() {
+        let mut v = view(NotificationKind::Flagged, 1);
+        v.content.reasons = vec![(FlagReason::Illegal, 1)];
+        v.content.due_at = Some(Utc.with_ymd_and_hms(2019, 4, 27, 8, 51, 0).unwrap());
+        let (subject, text, html) = render_vienna(&v).unwrap();
+        assert_eq!(
+            subject,
+            "[DRINGEND] Gemeldeter Kommentar (1 Meldung) – „Einladung an Putin“"
+        );
+        let deadline = "Bitte entscheiden bis\n27.04.2019, 10:51 Uhr (Wiener Zeit).";
+        assert!(text.contains(deadline), "{text}");
+        assert!(html.contains("Bitte entscheiden bis 27.04.2019, 10:51 Uhr (Wiener Zeit)."));
+
+        v.kind = NotificationKind::Reminder;
+        let (subject, text, html) = render_vienna(&v).unwrap();
+        assert_eq!(
+            subject,
+            "[DRINGEND] Erinnerung: Frist endet 27.04.2019, 10:51 Uhr (Wiener Zeit) – „Einladung an Putin“"
+        );
+        assert!(text.starts_with("ERINNERUNG"), "{text}");
+        assert!(text.contains(deadline), "{text}");
+        assert!(html.contains("Erinnerung – Meldung rechtswidriger Inhalte"));
     }
 
     #[test]

@@ -1,20 +1,28 @@
 //! Readers flag a comment; reaching a threshold queues the community team's email (and, at the
 //! hide threshold, hides the comment pending review) in the transaction of the flag.
 
+use chrono::Duration;
+
 use crate::db;
-use crate::domain::states::{CommentStatus, EventType, FlagReason, NotificationKind};
+use crate::domain::states::{
+    Category, CommentStatus, DecidedAction, EventType, FlagReason, NotificationKind,
+};
 use crate::entity::flag;
 use crate::error::ApiError;
 use crate::events::Stream;
 use crate::service::comments::load;
 use crate::state::AppState;
-use crate::store::{articles, authors, comments, flags};
+use crate::store::{articles, authors, comments, decisions, flags};
 
 /// A flag, parsed.
 pub struct NewFlag {
     pub reporter_id: String,
     pub reason: FlagReason,
     pub note: Option<String>,
+    /// A notice's reporter may leave an address.
+    pub reporter_email: Option<String>,
+    /// The law a notice names.
+    pub legal_reference: Option<String>,
 }
 
 /// The reader's open flag on the comment, and whether this request created it (a reader who
@@ -23,6 +31,10 @@ pub struct Flagged {
     pub flag: flag::Model,
     pub created: bool,
 }
+
+/// What the author of a comment hidden by the flag threshold is told.
+const FLAGS_HOLD_EXPLANATION: &str = "Der Kommentar wurde nach mehreren Meldungen von Leserinnen und Lesern \
+     vorläufig ausgeblendet, bis das Community-Team entscheidet.";
 
 /// Which email, if any, the `count`th open flag triggers.
 fn notification_for(state: &AppState, count: u32) -> Option<NotificationKind> {
@@ -68,6 +80,8 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
             reporter_id: &new.reporter_id,
             reason: new.reason,
             note: new.note.as_deref(),
+            reporter_email: new.reporter_email.as_deref(),
+            legal_reference: new.legal_reference.as_deref(),
         },
         now,
     )
@@ -89,9 +103,15 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
     };
     let count = count.max(0) as u32;
     authors::count(&*txn, &comment.author_id, authors::Tally::flag()).await?;
+    // The first notice of illegal content on a comment starts its deadline, and its email goes
+    // out at once, urgent.
+    let notice = new.reason == FlagReason::Illegal && {
+        let hours = state.settings.moderation.illegal_review_hours;
+        flags::start_deadline(&*txn, comment.id, now + Duration::hours(hours)).await?
+    };
     // Reaching the hide threshold hides the comment pending review; reaching the notify threshold
     // (when it is lower) only tells the team. Either way one email, queued with the flag.
-    let kind = notification_for(state, count);
+    let kind = notification_for(state, count).or(notice.then_some(NotificationKind::Flagged));
     if let Some(kind) = kind {
         let current = comments::find(&*txn, comment.id)
             .await?
@@ -100,6 +120,22 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
             let held =
                 comments::change_status(&*txn, &current, CommentStatus::PendingReview).await?;
             if held {
+                decisions::insert(
+                    &*txn,
+                    decisions::NewDecision {
+                        comment_id: current.id,
+                        action: DecidedAction::Hold,
+                        statement: None,
+                        automated: Some((Category::Other, FLAGS_HOLD_EXPLANATION)),
+                        moderator: None,
+                        via: None,
+                        first_flag_at: None,
+                        first_notice_at: None,
+                        appeal_id: None,
+                    },
+                    now,
+                )
+                .await?;
                 let data = serde_json::json!({
                     "comment_id": current.id.to_string(),
                     "article_id": current.article_id,

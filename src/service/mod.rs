@@ -2,6 +2,7 @@
 //! the SQLite write gate), its outbox rows and its cache invalidation. Handlers and the email
 //! action pages call these; nothing else writes.
 
+pub mod appeals;
 pub mod articles;
 pub mod authors;
 pub mod comments;

@@ -6,17 +6,20 @@
 //! cannot overturn a later decision. A comment its author deleted can never be restored (only
 //! deleting it again is allowed, and changes nothing but its flags).
 
+use std::collections::BTreeMap;
+
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::json;
 
 use crate::db;
 use crate::domain::action_link::{ActionClaims, ActionLinkError, token_fingerprint};
+use crate::domain::statement::Statement;
 use crate::domain::states::{EventType, ModerationAction, Via};
 use crate::entity::{comment, moderation_log, used_action_token};
 use crate::error::ApiError;
 use crate::events::Stream;
 use crate::state::AppState;
-use crate::store::{audit, comments, moderation};
+use crate::store::{audit, comments, decisions, moderation};
 
 /// One decision: what, by whom, and how.
 pub struct Decision<'a> {
@@ -25,6 +28,8 @@ pub struct Decision<'a> {
     pub moderator: &'a str,
     pub note: Option<&'a str>,
     pub via: Via,
+    /// The statement of reasons; required for `hide` and `delete`.
+    pub statement: Option<Statement>,
     /// The emailed action link the decision came through; it acts only in its review round and
     /// is spent in the decision's transaction, so it acts once.
     pub link: Option<Link<'a>>,
@@ -79,6 +84,18 @@ fn refusal(
 /// review round, the audit log, and the spent link. Repeating a decision changes nothing and logs
 /// nothing.
 pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided, ApiError> {
+    if decision.action != ModerationAction::Approve && decision.statement.is_none() {
+        return Err(ApiError::Validation(BTreeMap::from([
+            (
+                "ground".to_string(),
+                format!("is required to {} a comment", decision.action),
+            ),
+            (
+                "category".to_string(),
+                format!("is required to {} a comment", decision.action),
+            ),
+        ])));
+    }
     let now = state.clock.now();
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
     let Some(current) = moderation::lock(&*txn, decision.comment_id).await? else {
@@ -91,6 +108,9 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
         }
         Some(Refusal::DeletedByAuthor) => return Ok(Decided::DeletedByAuthor(current)),
         None => {}
+    }
+    if current.appeal_open {
+        ensure_another_moderator(&*txn, &current, decision.moderator).await?;
     }
     if let Some(link) = decision.link {
         let spent = used_action_token::ActiveModel {
@@ -114,16 +134,14 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
             Err(e) => return Err(e.into()),
         }
     }
-    let applied = moderation::decide(
-        &*txn,
-        &current,
-        decision.action,
-        decision.moderator,
-        decision.note,
-        decision.via,
-        now,
-    )
-    .await?;
+    let input = moderation::DecisionInput {
+        action: decision.action,
+        moderator: decision.moderator,
+        note: decision.note,
+        via: decision.via,
+        statement: decision.statement.as_ref(),
+    };
+    let applied = moderation::decide(&*txn, &current, &input, now).await?;
     if let Some(applied) = &applied {
         record_events(state, &*txn, &current, decision.action, applied, now).await?;
     }
@@ -168,15 +186,52 @@ async fn record_events(
         });
         events.record(txn, event_type, stream(), data, now).await?;
     }
+    let decided = json!({
+        "action": applied.decision.action,
+        "ground": applied.decision.ground,
+        "category": applied.decision.category,
+        "decided_at": crate::views::dto::format_ts(applied.decision.decided_at),
+    });
     for flag in &applied.resolved {
         let data = json!({
             "flag_id": flag.to_string(),
             "comment_id": comment.id.to_string(),
-            "decision": action,
+            "decision": decided,
         });
         events
             .record(txn, EventType::FlagDecided, stream(), data, now)
             .await?;
+    }
+    if let Some((appeal_id, outcome)) = applied.appeal {
+        let data = json!({
+            "comment_id": comment.id.to_string(),
+            "article_id": comment.article_id,
+            "appeal_id": appeal_id.to_string(),
+            "outcome": outcome,
+            "status": action.target_status(),
+        });
+        events
+            .record(txn, EventType::CommentAppealDecided, stream(), data, now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// An appeal is never decided by the moderator who made the contested decision.
+async fn ensure_another_moderator(
+    db: &impl sea_orm::ConnectionTrait,
+    comment: &comment::Model,
+    moderator: &str,
+) -> Result<(), ApiError> {
+    let Some(appeal) = decisions::open_appeal(db, comment.id).await? else {
+        return Ok(());
+    };
+    let contested = decisions::find(db, appeal.decision_id).await?;
+    if contested.and_then(|d| d.moderator).as_deref() == Some(moderator) {
+        return Err(ApiError::Forbidden(
+            "an appeal is decided by another moderator than the one who made the contested decision"
+                .into(),
+        ));
     }
     Ok(())
 }

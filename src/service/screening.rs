@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
-use crate::domain::states::{AuthorStatus, CommentStatus, EventType, HoldReason, NotificationKind};
+use crate::domain::states::{
+    AuthorStatus, Category, CommentStatus, DecidedAction, EventType, HoldReason, NotificationKind,
+};
 use crate::entity::{article, author, comment};
 use crate::error::ApiError;
 use crate::events::Stream;
@@ -13,6 +15,7 @@ use crate::moderation::{AuthorFacts, Detection, Findings, Verdict, repeat_post_k
 use crate::service::rate_limit;
 use crate::state::AppState;
 use crate::store::authors::{self, Tally};
+use crate::store::decisions;
 
 /// An author's status at `now`: a suspension ends by itself at `until`, exactly.
 pub fn effective_status(
@@ -152,6 +155,35 @@ pub async fn screen(
     }
 }
 
+/// The statement of reasons of an automated hold: a category and words the author is shown
+/// (naming the rules, never the matched words).
+pub fn hold_statement(detections: &[Detection]) -> (Category, String) {
+    let category = match detections.first().map(|d| d.rule) {
+        Some(HoldReason::SuspectWord) => Category::Insult,
+        Some(HoldReason::Links) => Category::Spam,
+        _ => Category::Other,
+    };
+    let mut reasons: Vec<&str> = Vec::new();
+    for d in detections {
+        let reason = match d.rule {
+            HoldReason::SuspectWord => "ein Wort, das geprüft wird",
+            HoldReason::Links => "ein Link",
+            HoldReason::PremodAuthor | HoldReason::NewAuthor => {
+                "Kommentare dieses Kontos werden vor der Veröffentlichung geprüft"
+            }
+            HoldReason::History => "frühere Kommentare dieses Kontos wurden entfernt",
+        };
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+    }
+    let explanation = format!(
+        "Der Kommentar wird vor der Veröffentlichung vom Community-Team geprüft (automatisch zurückgehalten: {}).",
+        reasons.join("; ")
+    );
+    (category, explanation)
+}
+
 /// What a held comment sets off, in its transaction: the `comment.held` event and, when the
 /// hold is about its content or its author's history, the community team's email.
 pub async fn held(
@@ -178,6 +210,23 @@ pub async fn held(
             now,
         )
         .await?;
+    let (category, explanation) = hold_statement(&screened.detections);
+    decisions::insert(
+        db,
+        decisions::NewDecision {
+            comment_id: comment.id,
+            action: DecidedAction::Hold,
+            statement: None,
+            automated: Some((category, &explanation)),
+            moderator: None,
+            via: None,
+            first_flag_at: None,
+            first_notice_at: None,
+            appeal_id: None,
+        },
+        now,
+    )
+    .await?;
     if screened.needs_email() {
         crate::notifications::queue(
             db,

@@ -12,6 +12,10 @@ use crate::db::stmt;
 use crate::domain::states::FlagReason;
 use crate::entity::flag;
 
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<flag::Model>, DbErr> {
+    flag::Entity::find_by_id(id).one(db).await
+}
+
 /// The open flag of a reporter on a comment, if any.
 pub async fn open_flag_of(
     db: &impl ConnectionTrait,
@@ -31,6 +35,8 @@ pub struct NewFlag<'a> {
     pub reporter_id: &'a str,
     pub reason: FlagReason,
     pub note: Option<&'a str>,
+    pub reporter_email: Option<&'a str>,
+    pub legal_reference: Option<&'a str>,
 }
 
 /// Inserts a flag and counts it on the comment; returns the flag and the comment's new number of
@@ -48,8 +54,8 @@ pub async fn insert(
         note: Set(new.note.map(str::to_string)),
         created_at: Set(now),
         resolved_at: Set(None),
-        reporter_email: Set(None),
-        legal_reference: Set(None),
+        reporter_email: Set(new.reporter_email.map(str::to_string)),
+        legal_reference: Set(new.legal_reference.map(str::to_string)),
         decision_id: Set(None),
     }
     .insert(db)
@@ -67,24 +73,40 @@ pub async fn insert(
     Ok((created, count))
 }
 
+/// A flag a decision resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub id: i64,
+    pub reason: FlagReason,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Resolves a comment's open flags (a moderator decided); returns the flags that were open.
 pub async fn resolve(
     db: &impl ConnectionTrait,
     comment_id: i64,
     now: DateTime<Utc>,
-) -> Result<Vec<i64>, DbErr> {
+) -> Result<Vec<Resolved>, DbErr> {
     let rows = db
         .query_all_raw(stmt(
             db,
             "UPDATE flags SET resolved_at = $1 WHERE comment_id = $2 AND resolved_at IS NULL \
-             RETURNING id",
+             RETURNING id, reason, created_at",
             [now.into(), comment_id.into()],
         ))
         .await?;
-    let resolved = rows
-        .iter()
-        .map(|r| r.try_get::<i64>("", "id"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut resolved = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let reason: String = row.try_get("", "reason")?;
+        resolved.push(Resolved {
+            id: row.try_get("", "id")?,
+            reason: reason
+                .parse()
+                .map_err(|e: crate::domain::states::UnknownValue| DbErr::Type(e.to_string()))?,
+            created_at: row.try_get("", "created_at")?,
+        });
+    }
+    resolved.sort_by_key(|f| f.id);
     db.execute_raw(stmt(
         db,
         "UPDATE comments SET flag_count = 0, first_flag_at = NULL WHERE id = $1",
@@ -92,6 +114,42 @@ pub async fn resolve(
     ))
     .await?;
     Ok(resolved)
+}
+
+/// Starts the deadline of a comment's notice of illegal content, unless one is running; true
+/// when this call started it.
+pub async fn start_deadline(
+    db: &impl ConnectionTrait,
+    comment_id: i64,
+    due_at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let changed = crate::db::execute(
+        db,
+        "UPDATE comments SET due_at = $1, reminded = $2 WHERE id = $3 AND due_at IS NULL",
+        [due_at.into(), false.into(), comment_id.into()],
+    )
+    .await?;
+    Ok(changed > 0)
+}
+
+/// Records which decision resolved these flags (what their reporters are told).
+pub async fn set_decision(
+    db: &impl ConnectionTrait,
+    flag_ids: &[i64],
+    decision_id: i64,
+) -> Result<(), DbErr> {
+    if flag_ids.is_empty() {
+        return Ok(());
+    }
+    flag::Entity::update_many()
+        .col_expr(
+            flag::Column::DecisionId,
+            sea_orm::sea_query::Expr::value(decision_id),
+        )
+        .filter(flag::Column::Id.is_in(flag_ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// What moderators see of a comment's open flags.

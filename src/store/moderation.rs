@@ -4,10 +4,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, Value};
 
 use crate::db::stmt;
-use crate::domain::states::{CommentStatus, FlagReason, ModerationAction, QueueKind, Via};
-use crate::entity::comment;
+use crate::domain::statement::Statement;
+use crate::domain::states::{
+    AppealStatus, CommentStatus, FlagReason, ModerationAction, QueueKind, Via,
+};
+use crate::entity::{comment, decision};
 use crate::store::authors::CommentState;
-use crate::store::{audit, comments, flags};
+use crate::store::{audit, comments, decisions, flags};
 
 /// Reads a comment for a decision and, on PostgreSQL, locks its row until the transaction ends,
 /// so concurrent decisions (and an author's delete) on one comment take turns. SQLite's write
@@ -19,18 +22,28 @@ pub async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<Option<comment::
         .await
 }
 
-/// Applies a decision: the comment's status, its flags resolved (the count starts again), the
-/// end of its review round, and an audit-log entry — all in the caller's transaction. Repeating
-/// a decision changes nothing and logs nothing. Returns what changed, if anything.
+/// A moderator's decision, as the store records it.
+pub struct DecisionInput<'a> {
+    pub action: ModerationAction,
+    pub moderator: &'a str,
+    pub note: Option<&'a str>,
+    pub via: Via,
+    /// Required for `hide` and `delete` (checked by the caller).
+    pub statement: Option<&'a Statement>,
+}
+
+/// Applies a decision: the comment's status, its flags resolved (the count starts again) and
+/// told which decision resolved them, the end of its review round and of its notice's deadline,
+/// the decision with its statement of reasons, the outcome of an open appeal, and an audit-log
+/// entry, all in the caller's transaction. Repeating a decision changes nothing and records
+/// nothing, unless it decides an open appeal. Returns what changed, if anything.
 pub async fn decide(
     db: &impl ConnectionTrait,
     existing: &comment::Model,
-    action: ModerationAction,
-    moderator: &str,
-    note: Option<&str>,
-    via: Via,
+    input: &DecisionInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<Applied>, DbErr> {
+    let action = input.action;
     let from = CommentState::of(existing);
     let to = CommentState {
         status: action.target_status(),
@@ -41,19 +54,58 @@ pub async fn decide(
     let changed = from != to && comments::change_state(db, existing, to).await?;
     let status_changed = status_changed && changed;
     let resolved = flags::resolve(db, existing.id, now).await?;
-    if !status_changed && resolved.is_empty() {
+    let appeal = if existing.appeal_open {
+        decisions::open_appeal(db, existing.id).await?
+    } else {
+        None
+    };
+    if !status_changed && resolved.is_empty() && appeal.is_none() {
         return Ok(None);
     }
     end_review_round(db, existing.id).await?;
+    let decision = decisions::insert(
+        db,
+        decisions::NewDecision {
+            comment_id: existing.id,
+            action: action.into(),
+            statement: input.statement,
+            automated: None,
+            moderator: Some(input.moderator),
+            via: Some(input.via),
+            first_flag_at: resolved.iter().map(|f| f.created_at).min(),
+            first_notice_at: resolved
+                .iter()
+                .filter(|f| f.reason == FlagReason::Illegal)
+                .map(|f| f.created_at)
+                .min(),
+            appeal_id: appeal.as_ref().map(|a| a.id),
+        },
+        now,
+    )
+    .await?;
+    let flag_ids: Vec<i64> = resolved.iter().map(|f| f.id).collect();
+    flags::set_decision(db, &flag_ids, decision.id).await?;
+    let appeal_outcome = match &appeal {
+        Some(appeal) => {
+            let outcome = if action == ModerationAction::Approve {
+                AppealStatus::Reversed
+            } else {
+                AppealStatus::Upheld
+            };
+            decisions::decide_appeal(db, appeal.id, outcome, input.moderator, now).await?;
+            Some((appeal.id, outcome))
+        }
+        None => None,
+    };
     audit::write(
         db,
         audit::Entry {
-            moderator,
+            moderator: input.moderator,
             action: action.into(),
             comment_id: Some(existing.id),
             article_id: Some(&existing.article_id),
-            note,
-            via,
+            note: input.note,
+            via: input.via,
             author_id: None,
             details: None,
         },
@@ -62,7 +114,9 @@ pub async fn decide(
     .await?;
     Ok(Some(Applied {
         status_changed,
-        resolved,
+        resolved: flag_ids,
+        decision,
+        appeal: appeal_outcome,
     }))
 }
 
@@ -72,80 +126,99 @@ pub struct Applied {
     pub status_changed: bool,
     /// The flags it resolved.
     pub resolved: Vec<i64>,
+    /// The decision recorded.
+    pub decision: decision::Model,
+    /// The appeal it decided, and how.
+    pub appeal: Option<(i64, AppealStatus)>,
 }
 
-/// Ends a comment's review round: the action links of every email sent so far stop acting.
+/// Ends a comment's review round: the action links of every email sent so far stop acting; the
+/// deadline of its notice and its appeal are answered.
 async fn end_review_round(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
     db.execute_raw(stmt(
         db,
-        "UPDATE comments SET review_round = review_round + 1 WHERE id = $1",
-        [id.into()],
+        "UPDATE comments SET review_round = review_round + 1, due_at = NULL, reminded = $1, \
+         appeal_open = $1 WHERE id = $2",
+        [false.into(), id.into()],
     ))
     .await?;
     Ok(())
 }
 
-/// Where a queue page ends: (flag count, queue time, id) of its last comment.
+/// Where a queue page ends: the sort key of its last comment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueuePosition {
+    /// 0: a notice of illegal content with a deadline, 1: an open appeal, 2: the rest.
+    pub tier: i64,
+    /// The notice's deadline (the epoch without one).
+    pub due_at: DateTime<Utc>,
     pub flag_count: i64,
     /// The first unresolved flag, or for a held comment without flags its creation.
     pub queued_at: DateTime<Utc>,
     pub id: i64,
 }
 
-/// When a comment joined the queue: its first unresolved flag, or its creation (held comments).
-pub fn queued_at(c: &comment::Model) -> DateTime<Utc> {
-    c.first_flag_at.unwrap_or(c.created_at)
+impl QueuePosition {
+    pub fn of(c: &comment::Model) -> QueuePosition {
+        QueuePosition {
+            tier: if c.due_at.is_some() {
+                0
+            } else if c.appeal_open {
+                1
+            } else {
+                2
+            },
+            due_at: c.due_at.unwrap_or(DateTime::UNIX_EPOCH),
+            flag_count: c.flag_count,
+            queued_at: c.first_flag_at.unwrap_or(c.created_at),
+            id: c.id,
+        }
+    }
 }
 
-/// Comments waiting for a decision, of one kind: most flags first, then the oldest first flag
-/// (held comments without flags by `created_at`).
+/// Comments waiting for a decision, of one kind: notices of illegal content first (the nearest
+/// deadline first), then appeals, then the rest with most flags first, then the oldest first flag
+/// (held comments without flags by `created_at`). Keyset-paginated on that order.
 pub async fn queue(
     db: &impl ConnectionTrait,
     kind: QueueKind,
     after: Option<QueuePosition>,
     limit: u64,
 ) -> Result<Vec<comment::Model>, DbErr> {
-    let held = CommentStatus::PendingReview.as_str();
-    let mut values: Vec<Value> = Vec::new();
+    // $1 true, $2 the held status, $3 the epoch (the deadline key of comments without one).
+    let mut values: Vec<Value> = vec![
+        true.into(),
+        CommentStatus::PendingReview.as_str().into(),
+        DateTime::<Utc>::UNIX_EPOCH.into(),
+    ];
     let filter = match kind {
         QueueKind::All => {
-            values.push(held.into());
-            "(flag_count > 0 OR status = $1)".to_string()
+            "(flag_count > 0 OR status = $2 OR due_at IS NOT NULL OR appeal_open = $1)"
         }
-        QueueKind::Flagged => "flag_count > 0".to_string(),
-        QueueKind::Held => {
-            values.push(held.into());
-            "status = $1".to_string()
-        }
-        QueueKind::Illegal => {
-            values.push(FlagReason::Illegal.as_str().into());
-            "flag_count > 0 AND EXISTS (SELECT 1 FROM flags f WHERE f.comment_id = comments.id \
-             AND f.reason = $1 AND f.resolved_at IS NULL)"
-                .to_string()
-        }
-        // Appeals arrive with the legal duties; until then there are none.
-        QueueKind::Appeal => "1 = 0".to_string(),
+        QueueKind::Flagged => "flag_count > 0",
+        QueueKind::Held => "status = $2",
+        QueueKind::Illegal => "due_at IS NOT NULL",
+        QueueKind::Appeal => "appeal_open = $1",
     };
-    let queued = "COALESCE(first_flag_at, created_at)";
+    let key = "(CASE WHEN due_at IS NOT NULL THEN 0 WHEN appeal_open = $1 THEN 1 ELSE 2 END), \
+               COALESCE(due_at, $3), -flag_count, COALESCE(first_flag_at, created_at), id";
     let keyset = match after {
         None => String::new(),
         Some(p) => {
-            let n = values.len();
-            values.extend([p.flag_count.into(), p.queued_at.into(), p.id.into()]);
-            let (a, b, c) = (n + 1, n + 2, n + 3);
-            format!(
-                " AND (flag_count < ${a} OR (flag_count = ${a} AND ({queued} > ${b} \
-                 OR ({queued} = ${b} AND id > ${c}))))"
-            )
+            values.extend([
+                p.tier.into(),
+                p.due_at.into(),
+                (-p.flag_count).into(),
+                p.queued_at.into(),
+                p.id.into(),
+            ]);
+            format!(" AND ({key}) > ($4, $5, $6, $7, $8)")
         }
     };
     values.push((limit as i64).into());
     let limit_param = values.len();
     let sql = format!(
-        "SELECT * FROM comments WHERE {filter}{keyset} \
-         ORDER BY flag_count DESC, {queued} ASC, id ASC LIMIT ${limit_param}"
+        "SELECT * FROM comments WHERE {filter}{keyset} ORDER BY {key} LIMIT ${limit_param}"
     );
     comment::Entity::find()
         .from_raw_sql(stmt(db, &sql, values))

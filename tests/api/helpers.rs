@@ -283,8 +283,19 @@ impl TestApp {
         json_of(self.request(method, path, Some(SERVICE_TOKEN), body).await).await
     }
 
-    /// A moderator's decision on a comment through the API.
-    pub async fn decide(&self, comment: &str, body: Value) -> (StatusCode, Value) {
+    /// A moderator's decision on a comment through the API; `hide` and `delete` get a statement
+    /// of reasons (`terms`, `other`) unless `body` has one.
+    pub async fn decide(&self, comment: &str, mut body: Value) -> (StatusCode, Value) {
+        let restricts = matches!(body["action"].as_str(), Some("hide" | "delete"));
+        if restricts && body.get("ground").is_none() {
+            body["ground"] = "terms".into();
+            body["category"] = "other".into();
+        }
+        self.decide_exactly(comment, body).await
+    }
+
+    /// A moderator's decision on a comment through the API, with `body` as it is.
+    pub async fn decide_exactly(&self, comment: &str, body: Value) -> (StatusCode, Value) {
         let path = format!("/api/v1/comments/{comment}/moderation");
         self.call_as_moderator(Method::POST, &path, Some(body))
             .await

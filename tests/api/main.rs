@@ -10,6 +10,7 @@ mod comments;
 mod faults;
 mod hostile;
 mod jobs;
+mod legal;
 mod moderation;
 mod openapi;
 mod operations;

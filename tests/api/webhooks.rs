@@ -341,7 +341,9 @@ async fn flags_and_decisions_tell_the_website_what_readers_see(db: Db) {
     assert_eq!(bodies[0]["data"]["status"], "pending_review");
     assert_eq!(bodies[1]["data"]["status"], "hidden");
     assert_eq!(bodies[1]["data"]["article_id"], "a1");
-    assert_eq!(bodies[4]["data"]["decision"], "hide");
+    assert_eq!(bodies[4]["data"]["decision"]["action"], "hide");
+    assert_eq!(bodies[4]["data"]["decision"]["ground"], "terms");
+    assert_eq!(bodies[4]["data"]["decision"]["category"], "other");
     assert!(bodies[2]["data"]["flag_id"].is_string());
     receiver.handle.stop(false).await;
 }
