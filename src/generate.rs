@@ -281,9 +281,12 @@ pub async fn run(
         }
     }
 
-    // The authors of the generated comments, as if they had posted them.
-    db.execute_unprepared(migration::AUTHORS_FROM_COMMENTS)
-        .await?;
+    // The authors of the generated comments, as if they had posted them (on SQLite the trigger
+    // counted them already).
+    if counted {
+        db.execute_unprepared(migration::AUTHORS_FROM_COMMENTS)
+            .await?;
+    }
     if backend == DbBackend::Postgres {
         db.execute_unprepared("SELECT setval(pg_get_serial_sequence('comments', 'id'), (SELECT COALESCE(MAX(id), 1) FROM comments))")
             .await?;

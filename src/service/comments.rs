@@ -66,17 +66,18 @@ pub async fn post(
     if let Some(parent) = new.parent_id {
         check_parent(state, &article, parent).await?;
     }
-    // The text's words and links are found before the transaction: it is the costly part.
+    // Before the write transaction, to keep it short: the author's record (their status changes
+    // rarely) and the text's words and links (the costly part).
+    let author = authors::find(&state.db, &new.author_id).await?;
+    screening::ensure_may_write(author.as_ref(), now)?;
     let rules = state.rules.get(&state.db).await?;
     let findings = rules.compiled.inspect(new.body.as_str());
-    // One transaction: the author's turn, then their status, the rate limit's count, the rules
-    // and the insert they allow, atomic per author (see `rate_limit`); the comment and the
-    // stored response of a keyed request commit together. The database counts a visible comment
-    // on its article in the insert.
+    // One transaction: the author's turn, then the rate limit's count, the rules and the insert
+    // they allow, atomic per author (see `rate_limit`); the comment and the stored response of a
+    // keyed request commit together. The database counts a visible comment on its article in
+    // the insert.
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
     rate_limit::take_turn(&txn, &new.author_id).await?;
-    let author = authors::find(&*txn, &new.author_id).await?;
-    screening::ensure_may_write(author.as_ref(), now)?;
     let subject = screening::Subject {
         author_id: &new.author_id,
         author: author.as_ref(),

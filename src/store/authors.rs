@@ -151,36 +151,6 @@ pub async fn count(db: &impl ConnectionTrait, author_id: &str, delta: Tally) -> 
     Ok(())
 }
 
-/// Records a new comment of the author: creates the record on their first, keeps their latest
-/// name, and counts the comment, in one statement.
-pub async fn count_new_comment(
-    db: &impl ConnectionTrait,
-    author_id: &str,
-    name: &str,
-    state: CommentState,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let tally = Tally::of(state);
-    let columns = tally.columns();
-    let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
-    let placeholders: Vec<String> = (0..columns.len()).map(|i| format!("${}", i + 4)).collect();
-    let updates: Vec<String> = names
-        .iter()
-        .map(|c| format!("{c} = authors.{c} + excluded.{c}"))
-        .collect();
-    let sql = format!(
-        "INSERT INTO authors (id, name, first_seen_at, {}) VALUES ($1, $2, $3, {}) \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, {}",
-        names.join(", "),
-        placeholders.join(", "),
-        updates.join(", ")
-    );
-    let mut values: Vec<Value> = vec![author_id.into(), name.into(), now.into()];
-    values.extend(columns.iter().map(|(_, v)| Value::from(*v)));
-    execute(db, &sql, values).await?;
-    Ok(())
-}
-
 /// Sets an author's status, creating the record for an author id not seen yet (so a known troll
 /// can be stopped before posting).
 pub async fn set_status(

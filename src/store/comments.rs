@@ -34,19 +34,13 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<comment::
     comment::Entity::find_by_id(id).one(db).await
 }
 
-/// Inserts a comment and counts it on its author; the database counts a visible one on its
-/// article and its parent in the same statement.
+/// Inserts a comment; in the same statement the database counts it on its author (creating the
+/// author's record on their first), and a visible one on its article and its parent.
 pub async fn insert(
     db: &impl ConnectionTrait,
     new: NewComment,
     now: DateTime<Utc>,
 ) -> Result<comment::Model, DbErr> {
-    let state = CommentState {
-        status: new.status,
-        approved: false,
-        deleted_by_author: false,
-    };
-    authors::count_new_comment(db, &new.author_id, &new.author_name, state, now).await?;
     let created = comment::ActiveModel {
         id: NotSet,
         article_id: Set(new.article_id),

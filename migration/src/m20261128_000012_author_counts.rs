@@ -1,0 +1,74 @@
+//! The database counts each new comment on its author's record in the insert itself (creating
+//! the record on an author's first comment and keeping their latest name), as it counts visible
+//! comments on articles: the post's write transaction needs no statement of its own for it.
+//! Status changes are counted by the service, in their transactions.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const SQLITE_UP: &str = "CREATE TRIGGER comments_author_after_insert AFTER INSERT ON comments
+ BEGIN
+   INSERT INTO authors (id, name, first_seen_at, comments, visible, held, approved_or_visible)
+   VALUES (NEW.author_id, NEW.author_name, NEW.created_at, 1,
+           CASE WHEN NEW.status = 'visible' THEN 1 ELSE 0 END,
+           CASE WHEN NEW.status = 'pending_review' THEN 1 ELSE 0 END,
+           CASE WHEN NEW.status = 'visible' THEN 1 ELSE 0 END)
+   ON CONFLICT (id) DO UPDATE SET name = excluded.name, comments = authors.comments + 1,
+     visible = authors.visible + excluded.visible, held = authors.held + excluded.held,
+     approved_or_visible = authors.approved_or_visible + excluded.approved_or_visible;
+ END";
+
+const POSTGRES_UP: &[&str] = &[
+    "CREATE FUNCTION comments_author_count() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       INSERT INTO authors (id, name, first_seen_at, comments, visible, held, approved_or_visible)
+       VALUES (NEW.author_id, NEW.author_name, NEW.created_at, 1,
+               CASE WHEN NEW.status = 'visible' THEN 1 ELSE 0 END,
+               CASE WHEN NEW.status = 'pending_review' THEN 1 ELSE 0 END,
+               CASE WHEN NEW.status = 'visible' THEN 1 ELSE 0 END)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, comments = authors.comments + 1,
+         visible = authors.visible + excluded.visible, held = authors.held + excluded.held,
+         approved_or_visible = authors.approved_or_visible + excluded.approved_or_visible;
+       RETURN NULL;
+     END $$",
+    "CREATE TRIGGER comments_author_after_insert AFTER INSERT ON comments
+     FOR EACH ROW EXECUTE FUNCTION comments_author_count()",
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            DbBackend::Postgres => {
+                for sql in POSTGRES_UP {
+                    db.execute_unprepared(sql).await?;
+                }
+            }
+            _ => {
+                db.execute_unprepared(SQLITE_UP).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            DbBackend::Postgres => {
+                db.execute_unprepared("DROP TRIGGER comments_author_after_insert ON comments")
+                    .await?;
+                db.execute_unprepared("DROP FUNCTION comments_author_count()")
+                    .await?;
+            }
+            _ => {
+                db.execute_unprepared("DROP TRIGGER comments_author_after_insert")
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
