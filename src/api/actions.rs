@@ -48,7 +48,7 @@ const LAYOUT: &str = r#"<!doctype html>
 blockquote{white-space:pre-wrap;border-left:4px solid #c00;margin:1rem 0;padding:.5rem 1rem;background:#f7f7f7}
 button{font-size:1.1rem;padding:.6rem 1.4rem;background:#c00;color:#fff;border:0;border-radius:4px;cursor:pointer}
 label{display:block;font-weight:600;margin:1.2rem 0 .3rem}
-input,select,textarea{font-size:1.1rem;padding:.4rem .6rem;border:1px solid #888;border-radius:4px}
+input,select,textarea{font:inherit;font-size:1.1rem;padding:.4rem .6rem;border:1px solid #888;border-radius:4px}
 input{width:9rem}
 input.wide,select,textarea{width:100%;box-sizing:border-box}
 fieldset{border:1px solid #ccc;border-radius:4px;margin:1.2rem 0;padding:0 1rem 1rem}
