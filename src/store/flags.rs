@@ -208,11 +208,13 @@ pub async fn summaries(
 pub async fn purge_resolved(
     db: &impl ConnectionTrait,
     cutoff: DateTime<Utc>,
+    batch: u64,
 ) -> Result<u64, DbErr> {
     crate::db::execute(
         db,
-        "DELETE FROM flags WHERE resolved_at IS NOT NULL AND resolved_at < $1",
-        [cutoff.into()],
+        "DELETE FROM flags WHERE id IN (SELECT id FROM flags \
+         WHERE resolved_at IS NOT NULL AND resolved_at < $1 LIMIT $2)",
+        [cutoff.into(), (batch as i64).into()],
     )
     .await
 }

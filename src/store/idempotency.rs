@@ -55,11 +55,16 @@ pub async fn record(
 }
 
 /// Deletes the keys stored before `cutoff`; returns how many.
-pub async fn purge(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn purge(
+    db: &impl ConnectionTrait,
+    cutoff: DateTime<Utc>,
+    batch: u64,
+) -> Result<u64, DbErr> {
     execute(
         db,
-        "DELETE FROM idempotency_keys WHERE created_at < $1",
-        [cutoff.into()],
+        "DELETE FROM idempotency_keys WHERE (caller, \"key\") IN \
+         (SELECT caller, \"key\" FROM idempotency_keys WHERE created_at < $1 LIMIT $2)",
+        [cutoff.into(), (batch as i64).into()],
     )
     .await
 }
@@ -71,12 +76,14 @@ pub async fn purge_used_action_links(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     longest: chrono::Duration,
+    batch: u64,
 ) -> Result<u64, DbErr> {
     execute(
         db,
-        "DELETE FROM used_action_tokens WHERE expires_at < $1 \
-         OR (expires_at IS NULL AND used_at < $2)",
-        [now.into(), (now - longest).into()],
+        "DELETE FROM used_action_tokens WHERE fingerprint IN (SELECT fingerprint \
+         FROM used_action_tokens WHERE expires_at < $1 OR (expires_at IS NULL AND used_at < $2) \
+         LIMIT $3)",
+        [now.into(), (now - longest).into(), (batch as i64).into()],
     )
     .await
 }

@@ -191,12 +191,21 @@ pub async fn release_owned_by(db: &impl ConnectionTrait, owner: &str) -> Result<
 
 /// Drops the snapshots (the texts) of notifications created before `cutoff` that are no longer
 /// pending; returns how many.
-pub async fn purge_texts(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn purge_texts(
+    db: &impl ConnectionTrait,
+    cutoff: DateTime<Utc>,
+    batch: u64,
+) -> Result<u64, DbErr> {
     execute(
         db,
         "UPDATE notifications SET snapshot = NULL, body_text = '', body_html = '' \
-         WHERE snapshot IS NOT NULL AND created_at < $1 AND status <> $2",
-        [cutoff.into(), NotificationStatus::Pending.into()],
+         WHERE id IN (SELECT id FROM notifications \
+         WHERE snapshot IS NOT NULL AND created_at < $1 AND status <> $2 LIMIT $3)",
+        [
+            cutoff.into(),
+            NotificationStatus::Pending.into(),
+            (batch as i64).into(),
+        ],
     )
     .await
 }

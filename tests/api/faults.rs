@@ -18,7 +18,8 @@ use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilte
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Db, SERVICE_TOKEN, TestApp, TestDatabase, eventually, json_of, spawn_app_on, spawn_app_with,
+    Db, SERVICE_TOKEN, TestApp, TestDatabase, eventually, json_of, spawn_app, spawn_app_on,
+    spawn_app_with,
 };
 use crate::on_both_databases;
 use crate::smtp_server::{Behaviour, ReceivedMail, TestSmtpServer};
@@ -29,6 +30,7 @@ on_both_databases!(
     a_permanent_refusal_fails_the_notification_at_once_with_the_servers_answer,
     no_working_action_link_is_stored,
     the_purge_job_removes_what_is_past_retention_and_keeps_the_rest,
+    a_large_purge_runs_in_batches_until_nothing_is_left,
     a_process_killed_under_load_loses_no_flag_and_sends_each_mail_once,
 );
 
@@ -316,6 +318,37 @@ async fn no_working_action_link_is_stored(db: Db) {
         StatusCode::OK,
         "the link of a late mail works"
     );
+}
+
+async fn a_large_purge_runs_in_batches_until_nothing_is_left(db: Db) {
+    use comment_service::jobs::purge::BATCH;
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let id = app.comment("a1", "autor", "Viel gemeldet").await;
+    let total = 2 * BATCH + 500;
+    let old = app.clock.now() - Span::days(400);
+    let rows: Vec<String> = (0..total)
+        .map(|i| format!("({id}, 'leser-{i}', 'spam', NULL, $1, $1)"))
+        .collect();
+    for chunk in rows.chunks(500) {
+        let sql = format!(
+            "INSERT INTO flags (comment_id, reporter_id, reason, note, created_at, resolved_at) VALUES {}",
+            chunk.join(",")
+        );
+        sea_orm::ConnectionTrait::execute_raw(
+            &app.db,
+            sea_orm::Statement::from_sql_and_values(
+                app.db.get_database_backend(),
+                sql,
+                [old.into()],
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let outcome = app.state.jobs.run(JobName::Purge).await.unwrap();
+    assert_eq!(outcome, comment_service::jobs::RunOutcome::Done(total));
+    assert!(flag::Entity::find().all(&app.db).await.unwrap().is_empty());
 }
 
 async fn the_purge_job_removes_what_is_past_retention_and_keeps_the_rest(db: Db) {
