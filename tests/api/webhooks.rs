@@ -148,6 +148,7 @@ on_both_databases!(
     the_events_of_one_article_arrive_in_order,
     two_replicas_deliver_each_event_once,
     flags_and_decisions_tell_the_website_what_readers_see,
+    events_recorded_before_a_restart_are_delivered_once_after_it,
 );
 
 async fn a_closure_reaches_the_website_signed_and_a_failed_delivery_is_retried_after_the_backoff(
@@ -294,6 +295,54 @@ async fn two_replicas_deliver_each_event_once(db: Db) {
         12,
         "none sent twice (runs delivered {a} and {b})"
     );
+    receiver.handle.stop(false).await;
+}
+
+async fn events_recorded_before_a_restart_are_delivered_once_after_it(db: Db) {
+    let receiver = Receiver::start().await;
+    let vars = webhook_vars(&receiver);
+    let app = spawn_app_with(db, &vars).await;
+    for i in 0..3 {
+        app.put_recent_article(&format!("a{i}"), None).await;
+    }
+    // The website is down for the first sends of all three.
+    receiver.answer_next(&[503, 503, 503]);
+    for i in 0..3 {
+        close(&app, &format!("a{i}")).await;
+    }
+    crate::helpers::eventually("three refused sends", || async {
+        (receiver.received().len() >= 3).then_some(())
+    })
+    .await;
+    deliver(&app).await;
+    // The stopped app keeps the database (its temporary directory) alive.
+    app.stop().await;
+    let database = app.database.share();
+    let clock = app.clock.clone();
+
+    // A new process on the same database, past the backoff: each event once more, in order.
+    let restarted = spawn_app_on(database, &vars, None).await;
+    clock.advance(chrono::Duration::minutes(1));
+    deliver(&restarted).await;
+    crate::helpers::eventually("every event delivered", || async {
+        let (_, sent) = restarted
+            .call_as_moderator(Method::GET, "/api/v1/events?status=sent", None)
+            .await;
+        (sent["events"].as_array().unwrap().len() == 3).then_some(())
+    })
+    .await;
+    let received = receiver.received();
+    let delivered: Vec<&Received> = received.iter().skip(3).collect();
+    assert_eq!(delivered.len(), 3, "each once after the restart");
+    let mut ids: Vec<&str> = delivered.iter().map(|r| r.id.as_str()).collect();
+    let first: Vec<&str> = received.iter().take(3).map(|r| r.id.as_str()).collect();
+    ids.sort();
+    let mut expected = first.clone();
+    expected.sort();
+    assert_eq!(ids, expected, "the same events, not new ones");
+    for r in &delivered {
+        assert_signed(r);
+    }
     receiver.handle.stop(false).await;
 }
 
