@@ -14,6 +14,7 @@ mod moderation;
 mod openapi;
 mod operations;
 mod outage;
+mod privacy;
 mod reads;
 mod rules;
 mod webhooks;
