@@ -18,9 +18,15 @@ use crate::state::AppState;
 use crate::views::dto::{self, ts, ts_opt};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/authors/{id}").route(web::get().to(get_author)))
-        .service(web::resource("/authors/{id}/status").route(web::put().to(put_status)))
-        .service(web::resource("/authors/{id}/comments").route(web::get().to(author_comments)));
+    // `DELETE` (the erasure) is on the same resource: two resources with one path would shadow
+    // each other.
+    cfg.service(
+        web::resource("/authors/{id}")
+            .route(web::get().to(get_author))
+            .route(web::delete().to(crate::api::privacy::erase_author)),
+    )
+    .service(web::resource("/authors/{id}/status").route(web::put().to(put_status)))
+    .service(web::resource("/authors/{id}/comments").route(web::get().to(author_comments)));
 }
 
 /// An author's comments by what happened to them (kept up to date with every write).

@@ -12,6 +12,7 @@ pub mod moderation;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod privacy;
 pub mod rules;
 pub mod schema_rules;
 pub mod topics;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(moderation::configure)
                 .configure(rules::configure)
                 .configure(authors::configure)
+                .configure(privacy::configure)
                 .configure(events::configure),
         )
         .default_service(web::to(not_found));

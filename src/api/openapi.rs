@@ -15,7 +15,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::Config;
 
 use crate::api::{
-    actions, articles, authors, comments, events, flags, legal, moderation, ops, rules, topics,
+    actions, articles, authors, comments, events, flags, legal, moderation, ops, privacy, rules,
+    topics,
 };
 use crate::views::dto;
 
@@ -68,6 +69,8 @@ page's `next_cursor`. Errors always have the shape \
         authors::get_author,
         authors::put_status,
         authors::author_comments,
+        privacy::export_author,
+        privacy::erase_author,
         events::list_events,
         ops::healthz,
         ops::readyz,
@@ -129,6 +132,14 @@ page's `next_cursor`. Errors always have the shape \
         authors::StatusBody,
         authors::AuthorComment,
         authors::AuthorCommentPage,
+        privacy::AuthorExport,
+        privacy::ExportAuthor,
+        privacy::ExportComment,
+        privacy::ExportFlag,
+        privacy::ExportDecision,
+        privacy::ExportAppeal,
+        privacy::ExportLogEntry,
+        privacy::ErasureView,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -139,6 +150,7 @@ page's `next_cursor`. Errors always have the shape \
         (name = "moderation", description = "The moderation queue, decisions, the audit log and the email outbox (moderator tokens)."),
         (name = "legal", description = "What the website tells authors and reporters (EU Digital Services Act): statements of reasons, the outcome of flags, appeals."),
         (name = "authors", description = "Authors: what moderation knows about an author id, their status (premod, suspended, banned) and their comments (moderator tokens)."),
+        (name = "personal data", description = "An author's personal data (GDPR): the export of everything stored about an author id, and its erasure (service tokens)."),
         (name = "email actions", description = "The HTML pages behind the signed action links in the community team's emails (no token; the link is the credential)."),
         (name = "operations", description = "Health, readiness and this documentation (no token)."),
     )

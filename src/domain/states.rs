@@ -86,7 +86,7 @@ wire_enums! {
     ModerationAction "moderation action" { Approve = "approve", Hide = "hide", Delete = "delete" }
 
     /// What a moderator did, as the audit log records it.
-    LogAction "logged action" { Approve = "approve", Hide = "hide", Delete = "delete", CloseDiscussion = "close_discussion", ReopenDiscussion = "reopen_discussion", AuthorActive = "author_active", AuthorPremod = "author_premod", AuthorSuspended = "author_suspended", AuthorBanned = "author_banned", RulesChanged = "rules_changed" }
+    LogAction "logged action" { Approve = "approve", Hide = "hide", Delete = "delete", CloseDiscussion = "close_discussion", ReopenDiscussion = "reopen_discussion", AuthorActive = "author_active", AuthorPremod = "author_premod", AuthorSuspended = "author_suspended", AuthorBanned = "author_banned", RulesChanged = "rules_changed", AuthorErased = "author_erased" }
 
     /// How a moderator acted: through the API or an emailed action link.
     Via "way of acting" { Api = "api", Email = "email" }

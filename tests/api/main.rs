@@ -15,6 +15,7 @@ mod moderation;
 mod openapi;
 mod operations;
 mod outage;
+mod privacy;
 mod reads;
 mod rules;
 mod webhooks;
