@@ -11,6 +11,7 @@ pub mod moderation;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod report;
 pub mod rules;
 pub mod schema_rules;
 pub mod topics;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(comments::configure)
                 .configure(flags::configure)
                 .configure(moderation::configure)
+                .configure(report::configure)
                 .configure(rules::configure)
                 .configure(authors::configure)
                 .configure(events::configure),

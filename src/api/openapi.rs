@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::Config;
 
 use crate::api::{
-    actions, articles, authors, comments, events, flags, moderation, ops, rules, topics,
+    actions, articles, authors, comments, events, flags, moderation, ops, report, rules, topics,
 };
 use crate::views::dto;
 
@@ -60,6 +60,7 @@ page's `next_cursor`. Errors always have the shape \
         moderation::decide,
         moderation::log,
         moderation::notifications,
+        report::transparency_report,
         rules::get_rules,
         rules::put_rules,
         authors::get_author,
@@ -111,6 +112,14 @@ page's `next_cursor`. Errors always have the shape \
         moderation::LogPage,
         moderation::NotificationView,
         moderation::NotificationPage,
+        report::TransparencyReport,
+        report::ReportPeriod,
+        report::ReportFlags,
+        report::ReportDecisions,
+        report::TimeToDecision,
+        report::ReportTimes,
+        report::ReportAppeals,
+        report::ReportAuthors,
         crate::moderation::Rules,
         crate::moderation::HistoryRule,
         crate::moderation::Detection,
@@ -127,7 +136,7 @@ page's `next_cursor`. Errors always have the shape \
         (name = "articles", description = "Articles and their discussion: registration, reads, a moderator's close/reopen."),
         (name = "comments", description = "Comment threads: post, list, replies, edit and delete by the author."),
         (name = "flags", description = "Readers flag comments; thresholds email the community team."),
-        (name = "moderation", description = "The moderation queue, decisions, the audit log and the email outbox (moderator tokens)."),
+        (name = "moderation", description = "The moderation queue, decisions, the audit log, the email outbox and the transparency report (moderator tokens)."),
         (name = "authors", description = "Authors: what moderation knows about an author id, their status (premod, suspended, banned) and their comments (moderator tokens)."),
         (name = "email actions", description = "The HTML pages behind the signed action links in the community team's emails (no token; the link is the credential)."),
         (name = "operations", description = "Health, readiness and this documentation (no token)."),

@@ -10,6 +10,7 @@ pub mod flags;
 pub mod idempotency;
 pub mod moderation;
 pub mod outbox;
+pub mod report;
 pub mod rules;
 pub mod secrets;
 pub mod topics;

@@ -15,5 +15,6 @@ mod openapi;
 mod operations;
 mod outage;
 mod reads;
+mod report;
 mod rules;
 mod webhooks;
