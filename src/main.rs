@@ -37,6 +37,10 @@ enum Command {
         /// Comments of one extra article `gen-big` (taken from --comments), for deep pages.
         #[arg(long, default_value_t = 0)]
         big: u64,
+        /// Flags spread over the last year on the generated comments, with decisions, appeals
+        /// and audit-log entries (for the transparency report).
+        #[arg(long, default_value_t = 0)]
+        flags: u64,
     },
     /// Scheduled jobs.
     Jobs {
@@ -76,10 +80,11 @@ async fn main() -> ExitCode {
             comments,
             topics,
             big,
+            flags,
         } => {
             generate(
                 settings,
-                comments_service_plan(articles, comments, topics, big),
+                comments_service_plan(articles, comments, topics, big, flags),
             )
             .await
         }
@@ -115,12 +120,14 @@ fn comments_service_plan(
     comments: u64,
     topics: u64,
     big: u64,
+    flags: u64,
 ) -> comment_service::generate::Plan {
     comment_service::generate::Plan {
         articles,
         comments,
         topics,
         big,
+        flags,
     }
 }
 
@@ -145,6 +152,12 @@ async fn generate(
         done.comments,
         started.elapsed().as_secs_f64()
     );
+    if let Some(f) = done.flags {
+        println!(
+            "generated {} flags, {} decisions, {} appeals and {} audit-log entries",
+            f.flags, f.decisions, f.appeals, f.log_entries
+        );
+    }
     if let Some(cursor) = done.deep_cursor {
         println!("deep cursor (10,000 pages into gen-big): {cursor}");
     }

@@ -10,6 +10,7 @@ mod m20261128_000005_decision_rounds;
 mod m20261128_000008_events;
 mod m20261128_000009_authors_rules;
 mod m20261128_000010_legal_duties;
+mod m20261128_000011_report_indexes;
 mod m20261128_000012_author_counts;
 mod util;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_events::Migration),
             Box::new(m20261128_000009_authors_rules::Migration),
             Box::new(m20261128_000010_legal_duties::Migration),
+            Box::new(m20261128_000011_report_indexes::Migration),
             Box::new(m20261128_000012_author_counts::Migration),
         ]
     }

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pagination;
 pub mod privacy;
+pub mod report;
 pub mod rules;
 pub mod schema_rules;
 pub mod topics;
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(flags::configure)
                 .configure(legal::configure)
                 .configure(moderation::configure)
+                .configure(report::configure)
                 .configure(rules::configure)
                 .configure(authors::configure)
                 .configure(privacy::configure)

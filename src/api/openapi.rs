@@ -15,8 +15,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::Config;
 
 use crate::api::{
-    actions, articles, authors, comments, events, flags, legal, moderation, ops, privacy, rules,
-    topics,
+    actions, articles, authors, comments, events, flags, legal, moderation, ops, privacy, report,
+    rules, topics,
 };
 use crate::views::dto;
 
@@ -64,6 +64,7 @@ page's `next_cursor`. Errors always have the shape \
         moderation::decide,
         moderation::log,
         moderation::notifications,
+        report::transparency_report,
         rules::get_rules,
         rules::put_rules,
         authors::get_author,
@@ -123,6 +124,14 @@ page's `next_cursor`. Errors always have the shape \
         moderation::LogPage,
         moderation::NotificationView,
         moderation::NotificationPage,
+        report::TransparencyReport,
+        report::ReportPeriod,
+        report::ReportFlags,
+        report::ReportDecisions,
+        report::TimeToDecision,
+        report::ReportTimes,
+        report::ReportAppeals,
+        report::ReportAuthors,
         crate::moderation::Rules,
         crate::moderation::HistoryRule,
         crate::moderation::Detection,
@@ -147,7 +156,7 @@ page's `next_cursor`. Errors always have the shape \
         (name = "articles", description = "Articles and their discussion: registration, reads, a moderator's close/reopen."),
         (name = "comments", description = "Comment threads: post, list, replies, edit and delete by the author."),
         (name = "flags", description = "Readers flag comments; thresholds email the community team."),
-        (name = "moderation", description = "The moderation queue, decisions, the audit log and the email outbox (moderator tokens)."),
+        (name = "moderation", description = "The moderation queue, decisions, the audit log, the email outbox and the transparency report (moderator tokens)."),
         (name = "legal", description = "What the website tells authors and reporters (EU Digital Services Act): statements of reasons, the outcome of flags, appeals."),
         (name = "authors", description = "Authors: what moderation knows about an author id, their status (premod, suspended, banned) and their comments (moderator tokens)."),
         (name = "personal data", description = "An author's personal data (GDPR): the export of everything stored about an author id, and its erasure (service tokens)."),

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod moderation;
 pub mod outbox;
 pub mod privacy;
+pub mod report;
 pub mod rules;
 pub mod secrets;
 pub mod topics;

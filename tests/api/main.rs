@@ -17,5 +17,6 @@ mod operations;
 mod outage;
 mod privacy;
 mod reads;
+mod report;
 mod rules;
 mod webhooks;

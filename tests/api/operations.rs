@@ -86,6 +86,7 @@ async fn the_generator_fills_a_database_whose_counts_add_up(db: Db) {
         comments: 1300,
         topics: 3,
         big: 1000,
+        flags: 0,
     };
     let settings = &app.state.settings;
     let done = comment_service::generate::run(&app.db, settings, plan, chrono::Utc::now())
