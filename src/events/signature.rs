@@ -22,6 +22,25 @@ mod tests {
     use crate::config::webhook_key as key_of;
 
     #[test]
+    fn the_readme_example_is_what_the_service_sends() {
+        let data = serde_json::json!({"flag_id": "1", "comment_id": "1", "decision": {
+            "action": "hide", "ground": "terms", "category": "insult",
+            "decided_at": "2026-11-28T15:53:15.235846Z"}});
+        let at = "2026-11-28T15:53:15.235846Z".parse().unwrap();
+        let id = "evt_XwyaPit9TBqObwstSmyODw";
+        let body =
+            crate::events::body(crate::domain::states::EventType::FlagDecided, id, at, &data);
+        assert_eq!(
+            body,
+            r#"{"data":{"comment_id":"1","decision":{"action":"hide","category":"insult","decided_at":"2026-11-28T15:53:15.235846Z","ground":"terms"},"flag_id":"1"},"id":"evt_XwyaPit9TBqObwstSmyODw","occurred_at":"2026-11-28T15:53:15.235846Z","type":"flag.decided"}"#
+        );
+        assert_eq!(
+            sign(b"example-webhook-secret-0123", id, 1796486195, &body),
+            "v1,JgNTyszNx3Lm8hCQXSIK0gi30ZCUFktTw0rgdReo+7U="
+        );
+    }
+
+    #[test]
     fn the_signature_follows_the_standard_webhooks_example() {
         // The example of the Standard Webhooks specification.
         let key = key_of("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
