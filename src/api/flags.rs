@@ -28,7 +28,7 @@ pub(crate) struct Reporter {
     #[schema(schema_with = crate::api::schema_rules::author_id, required)]
     id: Option<String>,
     /// Where the reporter of a notice of illegal content may be reached (optional).
-    #[schema(format = Email, max_length = 254)]
+    #[schema(max_length = 254)]
     email: Option<String>,
 }
 

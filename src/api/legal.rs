@@ -198,7 +198,7 @@ pub(crate) struct AppealBody {
     #[schema(schema_with = crate::api::schema_rules::author_id, required)]
     author_id: Option<String>,
     /// Why the decision is wrong, 1 to 2000 characters.
-    #[schema(min_length = 1, max_length = 2000, required)]
+    #[schema(schema_with = crate::api::schema_rules::comment_body, required)]
     text: Option<String>,
 }
 

@@ -382,10 +382,13 @@ string_enums! {
         restoring a comment its author deleted; `details.current` says the state), \
         `payload_too_large` (413: body over 64 KiB), `validation_failed` (422: \
         `details.fields` maps field to reason), `rate_limited` (429: see `Retry-After`), \
-        `internal` (500).",
+        `internal` (500); `author_banned` / `author_suspended` (403: the author may not post or \
+        edit; `details.until`), `comment_rejected` (422: the content rules refuse the comment; \
+        `details.rule`).",
         ["bad_request", "unauthorized", "forbidden", "discussion_closed", "not_found",
          "method_not_allowed", "idempotency_conflict", "state_conflict", "payload_too_large",
-         "validation_failed", "rate_limited", "internal"]);
+         "validation_failed", "rate_limited", "internal", "author_banned", "author_suspended",
+         "comment_rejected"]);
     health_status(false, "Always `ok` while the process serves requests.", ["ok"]);
     readiness_status(false, "`ready` when the database answers.", ["ready", "not_ready"]);
     database_status(false, "Whether the database answered.", ["ok", "unreachable"]);
