@@ -392,12 +392,18 @@ async fn one_reminder_goes_out_two_hours_before_an_undecided_deadline(db: Db) {
             .text_part()
             .contains(&format!("Kommentar-ID: {undecided}"))
     );
-    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    // The outbox says it without waiting: two notices and one reminder were ever queued, and
+    // nothing is left to send.
+    all_sent(&app).await;
+    let (_, outbox) = app
+        .call_as_moderator(Method::GET, "/api/v1/moderation/notifications", None)
+        .await;
     assert_eq!(
-        smtp.received().len(),
+        outbox["notifications"].as_array().unwrap().len(),
         3,
         "no reminder for the decided notice"
     );
+    assert_eq!(smtp.received().len(), 3);
 }
 
 async fn an_appeal_is_decided_by_another_moderator_once_within_six_months(db: Db) {
