@@ -106,6 +106,7 @@ echo '{}' >"$OUT/rules-default.json"
 # Last: the posted comments change the data the other scenarios read.
 put_rules "$OUT/rules-default.json"
 bench "POST a comment" -- -s bench/post.lua "$BASE"
+ARTICLE=gen-0 bench "POST a comment, all connections into one article" -- -s bench/post.lua "$BASE"
 put_rules "$RULES_FILE"
 bench "POST a comment, 10,000 banned + 10,000 suspect words loaded" -- -s bench/post.lua "$BASE"
 put_rules "$OUT/rules-default.json"

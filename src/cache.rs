@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::entity::article;
+use crate::entity::{article, topic};
 
 /// How long a page may be served without asking the database.
 pub const TTL: Duration = Duration::from_secs(1);
@@ -218,43 +218,158 @@ impl PageCache {
     }
 }
 
-/// The newest open articles of each topic (what a closed discussion's notice points to), kept for
-/// `TTL`; whoever reads them still checks each one is open at that instant.
-#[derive(Default)]
-pub struct TopicArticles {
-    inner: Mutex<HashMap<String, StoredList>>,
+/// Values by key, each kept for `TTL` after it was read from the database, for reads that may be
+/// up to a second old (as cached pages are); whoever uses one still computes the discussion's
+/// state at that instant. A change on this process forgets the changed key at once, and a value
+/// read before that change is not stored after it (the generation moved on).
+pub struct Expiring<V> {
+    inner: Mutex<ExpiringInner<V>>,
+    max: usize,
 }
 
-type StoredList = (Instant, Arc<Vec<article::Model>>);
+struct ExpiringInner<V> {
+    values: HashMap<String, Entry<V>>,
+    generation: u64,
+    /// Keys found past `REFRESH_AFTER`, for the background refresh (see [`Expiring::take_due`]).
+    due: Vec<String>,
+}
 
-/// Topics kept at most (far more than a newsroom has).
-const MAX_TOPICS: usize = 4096;
+struct Entry<V> {
+    at: Instant,
+    value: V,
+    /// Already in `due`.
+    queued: bool,
+}
 
-impl TopicArticles {
-    pub fn get(&self, topic: &str) -> Option<Arc<Vec<article::Model>>> {
-        let inner = self.inner.lock().ok()?;
-        let (at, list) = inner.get(topic)?;
-        (at.elapsed() < TTL).then(|| list.clone())
-    }
+/// What a batch lookup found: the fresh values, the keys to read, and the stamp to store them with.
+pub struct Found<V> {
+    pub hits: HashMap<String, V>,
+    pub misses: Vec<String>,
+    pub stamp: u64,
+}
 
-    pub fn put(&self, topic: &str, list: Vec<article::Model>) -> Arc<Vec<article::Model>> {
-        let list = Arc::new(list);
-        if let Ok(mut inner) = self.inner.lock() {
-            if inner.len() >= MAX_TOPICS {
-                inner.clear();
-            }
-            inner.insert(topic.to_string(), (Instant::now(), list.clone()));
+/// Keys queued for the background refresh at most (more wait for their next lookup).
+const MAX_DUE: usize = 10_000;
+
+impl<V: Clone> Expiring<V> {
+    pub fn new(max: usize) -> Expiring<V> {
+        Expiring {
+            inner: Mutex::new(ExpiringInner {
+                values: HashMap::new(),
+                generation: 0,
+                due: Vec::new(),
+            }),
+            max,
         }
-        list
     }
 
-    /// Forgets everything (an article was registered, closed or reopened on this process).
+    pub fn get(&self, key: &str) -> Option<V> {
+        let inner = self.inner.lock().ok()?;
+        let entry = inner.values.get(key)?;
+        (entry.at.elapsed() < TTL).then(|| entry.value.clone())
+    }
+
+    /// The fresh values of `keys`, and which of them must be read.
+    pub fn get_many(&self, keys: &[String]) -> Found<V> {
+        let mut found = Found {
+            hits: HashMap::with_capacity(keys.len()),
+            misses: Vec::new(),
+            stamp: u64::MAX,
+        };
+        let Ok(mut inner) = self.inner.lock() else {
+            found.misses = keys.to_vec();
+            return found;
+        };
+        found.stamp = inner.generation;
+        let mut due = Vec::new();
+        for key in keys {
+            match inner.values.get_mut(key.as_str()) {
+                Some(entry) if entry.at.elapsed() < TTL => {
+                    if !entry.queued && entry.at.elapsed() >= REFRESH_AFTER {
+                        entry.queued = true;
+                        due.push(key.clone());
+                    }
+                    found.hits.insert(key.clone(), entry.value.clone());
+                }
+                _ => found.misses.push(key.clone()),
+            }
+        }
+        if inner.due.len() < MAX_DUE {
+            inner.due.append(&mut due);
+        }
+        found
+    }
+
+    /// The keys found past their refresh age since the last call, and the stamp to store them
+    /// with: read together by a background task, they are fresh again before they expire.
+    pub fn take_due(&self) -> (Vec<String>, u64) {
+        match self.inner.lock() {
+            Ok(mut inner) => (std::mem::take(&mut inner.due), inner.generation),
+            Err(_) => (Vec::new(), u64::MAX),
+        }
+    }
+
+    /// Stores what was read after a lookup that gave `stamp` (nothing, if a change came between).
+    pub fn put(&self, stamp: u64, values: impl IntoIterator<Item = (String, V)>) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        if inner.generation != stamp {
+            return;
+        }
+        let at = Instant::now();
+        for (key, value) in values {
+            if inner.values.len() >= self.max {
+                inner.values.retain(|_, e| e.at.elapsed() < TTL);
+                if inner.values.len() >= self.max {
+                    inner.values.clear();
+                }
+            }
+            let queued = false;
+            inner.values.insert(key, Entry { at, value, queued });
+        }
+    }
+
+    /// Stores one value read just now, unless a change came since `stamp`.
+    pub fn put_one(&self, stamp: u64, key: &str, value: V) -> V {
+        self.put(stamp, [(key.to_string(), value.clone())]);
+        value
+    }
+
+    /// The stamp to `put` with what is read from now on.
+    pub fn stamp(&self) -> u64 {
+        self.inner.lock().map(|i| i.generation).unwrap_or(u64::MAX)
+    }
+
+    /// Forgets one key (it changed on this process).
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.generation += 1;
+            inner.values.remove(key);
+        }
+    }
+
+    /// Forgets everything.
     pub fn clear(&self) {
         if let Ok(mut inner) = self.inner.lock() {
-            inner.clear();
+            inner.generation += 1;
+            inner.values.clear();
+            inner.due.clear();
         }
     }
 }
+
+/// The newest open articles of each topic (what a closed discussion's notice points to).
+pub type TopicArticles = Expiring<Arc<Vec<article::Model>>>;
+/// Topic rows by slug (`None`: no such topic).
+pub type TopicRows = Expiring<Option<Arc<topic::Model>>>;
+/// Article rows by id (`None`: no such article), for the views a front page asks for.
+pub type ArticleRows = Expiring<Option<Arc<article::Model>>>;
+
+/// Topics kept at most (far more than a newsroom has).
+pub const MAX_TOPICS: usize = 4096;
+/// Articles kept at most: about 8 MB of rows.
+pub const MAX_ARTICLES: usize = 20_000;
 
 #[cfg(test)]
 mod tests {

@@ -43,6 +43,10 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     } else {
         POSTGRES_ACQUIRE_TIMEOUT
     };
+    // A pooled connection is pinged before use only after a second idle: pinging on every
+    // checkout (sqlx's default) is one more round trip per statement, to a connection's
+    // thread on SQLite and to the server on PostgreSQL, for connections that are in use anyway.
+    options.test_before_acquire_if_idle_for(Duration::from_secs(1));
     options
         .max_connections(max)
         .min_connections(1)

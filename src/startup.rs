@@ -81,10 +81,15 @@ impl Application {
             pages: crate::cache::PageCache::new(settings.http.page_cache_mb as usize * 1024 * 1024),
             metrics: crate::metrics::handle(),
             write_gate: crate::db::WriteGate::for_backend(db_backend),
-            topic_articles: crate::cache::TopicArticles::default(),
+            topic_articles: crate::cache::TopicArticles::new(crate::cache::MAX_TOPICS),
+            topic_rows: crate::cache::TopicRows::new(crate::cache::MAX_TOPICS),
+            article_rows: crate::cache::ArticleRows::new(crate::cache::MAX_ARTICLES),
             refresh_permits: Arc::new(tokio::sync::Semaphore::new(8)),
             rules: Default::default(),
         });
+        tokio::spawn(crate::views::articles::refresh_article_rows(
+            Arc::downgrade(&state.clone().into_inner()),
+        ));
         // The content rules are compiled before the first request needs them.
         state.rules.get(&state.db).await?;
         let scheduler = Scheduler::start(jobs, &settings.schedules).await?;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::cache::{PageCache, TopicArticles};
+use crate::cache::{ArticleRows, PageCache, TopicArticles, TopicRows};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::WriteGate;
@@ -22,6 +22,8 @@ pub struct AppState {
     pub signer: ActionLinkSigner,
     pub pages: PageCache,
     pub topic_articles: TopicArticles,
+    pub topic_rows: TopicRows,
+    pub article_rows: ArticleRows,
     /// How many cached pages may be refreshed in the background at once.
     pub refresh_permits: Arc<tokio::sync::Semaphore>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
@@ -40,8 +42,17 @@ impl AppState {
         self.jobs.events.recording()
     }
 
-    /// Forgets the cached newest articles of every topic (an article changed on this process).
+    /// Forgets what this process has cached about an article and the topics that may list it
+    /// (the article was registered, changed, closed or reopened here).
+    pub fn article_changed(&self, article_id: &str) {
+        self.pages.invalidate(article_id);
+        self.article_rows.forget(article_id);
+        self.topic_articles.clear();
+    }
+
+    /// Forgets the cached topic rows and the topics' newest articles (a topic changed here).
     pub fn invalidate_topics(&self) {
+        self.topic_rows.clear();
         self.topic_articles.clear();
     }
 }

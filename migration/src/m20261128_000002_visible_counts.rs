@@ -8,7 +8,7 @@ use sea_orm_migration::sea_orm::DbBackend;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const SQLITE_UP: &[&str] = &[
+pub(crate) const SQLITE_UP: &[&str] = &[
     "CREATE TRIGGER comments_counts_after_insert AFTER INSERT ON comments WHEN NEW.status = 'visible'
      BEGIN
        UPDATE articles SET comment_count = comment_count + 1 WHERE id = NEW.article_id;
@@ -24,7 +24,7 @@ const SQLITE_UP: &[&str] = &[
      END",
 ];
 
-const POSTGRES_UP: &[&str] = &[
+pub(crate) const POSTGRES_UP: &[&str] = &[
     "CREATE FUNCTION comments_visible_counts() RETURNS trigger LANGUAGE plpgsql AS $$
      DECLARE delta integer := 0;
      BEGIN

@@ -14,7 +14,6 @@ use crate::error::{ApiError, FieldErrors};
 use crate::service::articles::{self as service, ArticleInput, DiscussionChange};
 use crate::service::comments::load_article;
 use crate::state::AppState;
-use crate::store::articles;
 use crate::views::{self, dto};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -184,8 +183,7 @@ async fn list_articles(
     if ids.len() > 100 {
         return Err(ApiError::field("ids", "at most 100 ids at once"));
     }
-    let mut found = articles::find_many(&state.db, &ids).await?;
-    found.sort_by_key(|a| ids.iter().position(|i| *i == a.id));
+    let found = views::articles::find_many(&state, &ids).await?;
     let articles = views::articles::articles_view(&state, &found, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(dto::ArticleList { articles }))
 }

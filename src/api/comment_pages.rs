@@ -10,7 +10,7 @@ use crate::api::pagination;
 use crate::cache::{CachedPage, Lookup, PageKey, Stamp};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::comments::{self, Order, Thread};
+use crate::store::comments::{self, Order};
 use crate::views::{self, dto};
 
 /// The JSON body of one page: `{"article": ..., "comments": [...], "next_cursor": ...}`.
@@ -77,21 +77,21 @@ async fn load_page(
     key: PageKey,
     stamp: Stamp,
 ) -> Result<Arc<CachedPage>, ApiError> {
-    let article = crate::service::comments::load_article(state, article_id).await?;
-    let rows = comments::list(
+    let comments::ArticlePage { article, comments } = comments::article_page(
         &state.db,
-        Thread::TopLevel(&article.id),
+        article_id,
         order,
         key.after,
         key.limit + 1,
         !key.moderator,
     )
-    .await?;
-    let (rows, more) = pagination::split(rows, key.limit);
-    let next_cursor = pagination::next_by_id(more, key.order, rows.last().map(|c| c.id));
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
+    let (rows, more) = pagination::split(comments, key.limit);
+    let next_cursor = pagination::next_by_id(more, key.order, rows.last().map(|c| c.0));
     let views: Vec<dto::Comment> = rows
         .iter()
-        .map(|c| dto::Comment::view(c, key.moderator))
+        .map(|c| dto::Comment::listed(c, &article.id, key.moderator))
         .collect();
     let comments_json = serde_json::to_string(&views).map_err(ApiError::internal)?;
     Ok(state

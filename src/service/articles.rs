@@ -60,8 +60,7 @@ pub async fn put(
         let _turn = state.write_gate.turn().await;
         articles::upsert(&state.db, row, now).await?
     };
-    state.invalidate_article(&article.id);
-    state.invalidate_topics();
+    state.article_changed(&article.id);
     Ok((article, created))
 }
 
@@ -95,8 +94,7 @@ pub async fn change_discussion(
         ::metrics::counter!(crate::metrics::DISCUSSIONS_CLOSED, "reason" => ClosedReason::Moderator.as_str())
             .increment(1);
     }
-    state.invalidate_article(&article.id);
-    state.invalidate_topics();
+    state.article_changed(&article.id);
     state.jobs.events.wake();
     load_article(state, id.as_str()).await
 }

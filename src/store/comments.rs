@@ -3,12 +3,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Value,
 };
 
+use crate::db::stmt;
 use crate::domain::states::CommentStatus;
-use crate::entity::comment;
+use crate::entity::{article, comment};
+use crate::store::articles::COMMENT_COUNT;
 use crate::store::authors::{self, CommentState, Tally};
 
 /// The order of a list of comments; ids grow with time, so keyset pagination runs on `id`.
@@ -131,6 +133,90 @@ fn page(
         Order::Oldest => query.order_by_asc(comment::Column::Id),
     };
     query.limit(limit)
+}
+
+/// A comment as a list shows it: the fields of a view, without the moderation bookkeeping.
+#[derive(Debug, serde::Deserialize)]
+pub struct Listed(
+    pub i64,
+    pub Option<i64>,
+    pub String,
+    pub String,
+    pub String,
+    pub CommentStatus,
+    pub i64,
+    pub i64,
+    pub DateTime<Utc>,
+    pub Option<DateTime<Utc>>,
+    pub Option<String>,
+);
+
+/// The columns of [`Listed`], in its order (`c` is the comment).
+const LISTED: &str = "c.id, c.parent_id, c.author_id, c.author_name, c.body, c.status, \
+     c.reply_count, c.flag_count, c.created_at, c.edited_at, c.detections";
+
+/// An article with one page of its top-level comments.
+pub struct ArticlePage {
+    pub article: article::Model,
+    pub comments: Vec<Listed>,
+}
+
+/// Reads an article and one page of its top-level comments after `after` (exclusive) in one
+/// statement that returns one row: the database puts the page into a JSON array, so a page
+/// costs one round trip and one row instead of one per comment (on SQLite each row crosses from
+/// the connection's thread to the request's on its own, which was most of a page's cost).
+/// `None` when there is no such article.
+pub async fn article_page(
+    db: &impl ConnectionTrait,
+    article_id: &str,
+    order: Order,
+    after: Option<i64>,
+    limit: u64,
+    public_only: bool,
+) -> Result<Option<ArticlePage>, DbErr> {
+    let (op, dir, from) = match order {
+        Order::Newest => ("<", "DESC", after.unwrap_or(i64::MAX)),
+        Order::Oldest => (">", "ASC", after.unwrap_or(i64::MIN)),
+    };
+    // SQLite's planner may take the replies index for `parent_id IS NULL` and walk every
+    // top-level comment of every article; the partial index is the one to read.
+    let (aggregate, hint) = match db.get_database_backend() {
+        DbBackend::Postgres => (
+            format!(
+                "COALESCE(json_agg(json_build_array({LISTED}) ORDER BY c.id {dir}), '[]')::text"
+            ),
+            "",
+        ),
+        _ => (
+            format!("json_group_array(json_array({LISTED}))"),
+            "INDEXED BY idx_comments_top_level",
+        ),
+    };
+    let page = format!(
+        "SELECT * FROM comments c {hint} WHERE c.article_id = $1 AND c.parent_id IS NULL \
+         AND ($2 OR c.status = 'visible' OR c.reply_count > 0) AND c.id {op} $3 \
+         ORDER BY c.id {dir} LIMIT $4"
+    );
+    let sql = format!(
+        "SELECT articles.id, articles.title, articles.url, articles.topic, articles.published_at, \
+         articles.closes_at, articles.closed_at, articles.closed_reason, articles.created_at, \
+         articles.updated_at, {COMMENT_COUNT} AS comment_count, \
+         (SELECT {aggregate} FROM ({page}) c) AS page_comments FROM articles WHERE articles.id = $1"
+    );
+    let values: [Value; 4] = [
+        article_id.into(),
+        (!public_only).into(),
+        from.into(),
+        (limit as i64).into(),
+    ];
+    let Some(row) = db.query_one_raw(stmt(db, &sql, values)).await? else {
+        return Ok(None);
+    };
+    let article = article::Model::from_query_result(&row, "")?;
+    let json: String = row.try_get("", "page_comments")?;
+    let comments =
+        serde_json::from_str(&json).map_err(|e| DbErr::Type(format!("a page of comments: {e}")))?;
+    Ok(Some(ArticlePage { article, comments }))
 }
 
 /// Replaces the body of a comment, with the status and detections the content rules gave the

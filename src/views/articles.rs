@@ -1,10 +1,13 @@
 //! Building the Article view: the discussion's state at `now` and, when closed, the Notice.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
+use crate::cache::Found;
 use crate::config::Settings;
 use crate::domain::lifecycle::DiscussionState;
 use crate::domain::notice;
@@ -30,40 +33,113 @@ pub async fn article(
     Ok(views.remove(0))
 }
 
-/// The views of many articles: at most one query for the topics of the closed ones and one per
-/// such topic whose newest open articles are not in the one-second cache (never one per article).
-pub async fn articles_view(
+/// The articles among `ids` that exist, in the order asked for: rows up to a second old from
+/// this process's cache, the rest in one query.
+pub async fn find_many(
     state: &AppState,
-    list: &[article::Model],
+    ids: &[String],
+) -> Result<Vec<Arc<article::Model>>, DbErr> {
+    let Found {
+        mut hits,
+        misses,
+        stamp,
+    } = state.article_rows.get_many(ids);
+    if !misses.is_empty() {
+        let read = read_rows(state, &misses).await?;
+        state
+            .article_rows
+            .put(stamp, read.iter().map(|(k, v)| (k.clone(), v.clone())));
+        hits.extend(read);
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| hits.get(id).cloned().flatten())
+        .collect())
+}
+
+/// The rows of `ids` as the cache keeps them: `None` for an id that names no article.
+async fn read_rows(
+    state: &AppState,
+    ids: &[String],
+) -> Result<HashMap<String, Option<Arc<article::Model>>>, DbErr> {
+    let mut read: HashMap<String, Option<Arc<article::Model>>> =
+        ids.iter().map(|id| (id.clone(), None)).collect();
+    for row in articles::find_many(&state.db, ids).await? {
+        read.insert(row.id.clone(), Some(Arc::new(row)));
+    }
+    Ok(read)
+}
+
+/// How often the article rows found past their refresh age are read again, together.
+pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Reads the cached article rows that requests found past their refresh age, in batches, so a
+/// front page's articles are fresh again before they expire and requests rarely wait for the
+/// database. Ends when the process's state is gone.
+pub async fn refresh_article_rows(state: std::sync::Weak<AppState>) {
+    let mut tick = tokio::time::interval(REFRESH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(state) = state.upgrade() else { return };
+        let (due, stamp) = state.article_rows.take_due();
+        for chunk in due.chunks(500) {
+            match read_rows(&state, chunk).await {
+                Ok(read) => state.article_rows.put(stamp, read),
+                Err(e) => tracing::warn!(error = %e, "refreshing cached article rows failed"),
+            }
+        }
+    }
+}
+
+/// The views of many articles: topic rows and each topic's newest open articles come from the
+/// one-second caches; what is missing there takes one query for the topic rows and one per
+/// topic for its newest articles (never one per article).
+pub async fn articles_view<A: Borrow<article::Model>>(
+    state: &AppState,
+    list: &[A],
     now: DateTime<Utc>,
 ) -> Result<Vec<dto::Article>, DbErr> {
     let db = &state.db;
     let settings: &Settings = &state.settings;
-    let states: Vec<DiscussionState> = list.iter().map(|a| state_of(a, now)).collect();
+    let states: Vec<DiscussionState> = list.iter().map(|a| state_of(a.borrow(), now)).collect();
     let mut closed_topics: Vec<String> = list
         .iter()
         .zip(&states)
         .filter(|(_, s)| !s.is_open())
-        .filter_map(|(a, _)| a.topic.clone())
+        .filter_map(|(a, _)| a.borrow().topic.clone())
         .collect();
     closed_topics.sort();
     closed_topics.dedup();
 
-    let topic_rows: HashMap<String, _> =
-        crate::store::find_by_keys::<topic::Entity>(db, topic::Column::Slug, &closed_topics)
-            .await?
-            .into_iter()
-            .map(|t| (t.slug.clone(), t))
-            .collect();
-    let mut newest_open: HashMap<String, std::sync::Arc<Vec<article::Model>>> = HashMap::new();
+    let Found {
+        hits: mut topic_rows,
+        misses,
+        stamp,
+    } = state.topic_rows.get_many(&closed_topics);
+    if !misses.is_empty() {
+        let mut read: HashMap<String, Option<Arc<topic::Model>>> =
+            misses.iter().map(|slug| (slug.clone(), None)).collect();
+        for row in
+            crate::store::find_by_keys::<topic::Entity>(db, topic::Column::Slug, &misses).await?
+        {
+            read.insert(row.slug.clone(), Some(Arc::new(row)));
+        }
+        state
+            .topic_rows
+            .put(stamp, read.iter().map(|(k, v)| (k.clone(), v.clone())));
+        topic_rows.extend(read);
+    }
+    let mut newest_open: HashMap<String, Arc<Vec<article::Model>>> = HashMap::new();
     for topic in &closed_topics {
         // The newest open articles of the topic; each notice keeps those newer than its article
         // and still open now (the cached list may be up to a second old).
         let open = match state.topic_articles.get(topic) {
             Some(open) => open,
             None => {
+                let stamp = state.topic_articles.stamp();
                 let open = articles::open_in_topic(db, topic, now, NOTICE_ARTICLES + 2).await?;
-                state.topic_articles.put(topic, open)
+                state.topic_articles.put_one(stamp, topic, Arc::new(open))
             }
         };
         newest_open.insert(topic.clone(), open);
@@ -71,12 +147,17 @@ pub async fn articles_view(
 
     Ok(list
         .iter()
+        .map(Borrow::borrow)
         .zip(states)
         .map(|(a, state)| {
             let (status, closed_at, reason, notice) = match state {
                 DiscussionState::Open => (DiscussionStatus::Open, None, None, None),
                 DiscussionState::Closed { closed_at, reason } => {
-                    let topic = a.topic.as_ref().and_then(|t| topic_rows.get(t));
+                    let topic = a
+                        .topic
+                        .as_ref()
+                        .and_then(|t| topic_rows.get(t))
+                        .and_then(Option::as_deref);
                     let topic_overview = match topic {
                         Some(t) => Some(dto::TopicOverview {
                             slug: Some(t.slug.clone()),

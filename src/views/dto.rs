@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::domain::states::{ClosedReason, CommentStatus, DiscussionStatus, ShownStatus};
 use crate::entity::{article, comment};
 use crate::moderation::Detection;
+use crate::store::comments;
 
 /// RFC 3339 in UTC with a `Z`.
 pub fn ts<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -168,28 +169,100 @@ pub struct Comment {
 
 /// The detections stored with a comment (none when it was not held by the rules).
 pub fn detections_of(c: &comment::Model) -> Vec<Detection> {
-    c.detections
-        .as_deref()
-        .and_then(|json| serde_json::from_str(json).ok())
+    parse_detections(c.detections.as_deref())
+}
+
+fn parse_detections(json: Option<&str>) -> Vec<Detection> {
+    json.and_then(|json| serde_json::from_str(json).ok())
         .unwrap_or_default()
+}
+
+/// What a view is made of, borrowed from a stored comment or from a listed one.
+struct Fields<'a> {
+    id: i64,
+    article_id: &'a str,
+    parent_id: Option<i64>,
+    author_id: &'a str,
+    author_name: &'a str,
+    body: &'a str,
+    status: CommentStatus,
+    reply_count: i64,
+    flag_count: i64,
+    created_at: DateTime<Utc>,
+    edited_at: Option<DateTime<Utc>>,
+    detections: Option<&'a str>,
 }
 
 impl Comment {
     /// What a caller may see of a comment: moderators everything (with `flag_count`); the website
     /// never the body or author of a comment that is not visible (`removed`).
     pub fn view(c: &comment::Model, moderator: bool) -> Comment {
+        Comment::of(
+            Fields {
+                id: c.id,
+                article_id: &c.article_id,
+                parent_id: c.parent_id,
+                author_id: &c.author_id,
+                author_name: &c.author_name,
+                body: &c.body,
+                status: c.status,
+                reply_count: c.reply_count,
+                flag_count: c.flag_count,
+                created_at: c.created_at,
+                edited_at: c.edited_at,
+                detections: c.detections.as_deref(),
+            },
+            moderator,
+        )
+    }
+
+    /// [`Comment::view`] of a comment of `article_id` as a page lists it.
+    pub fn listed(c: &comments::Listed, article_id: &str, moderator: bool) -> Comment {
+        let comments::Listed(
+            id,
+            parent_id,
+            author_id,
+            author_name,
+            body,
+            status,
+            reply_count,
+            flag_count,
+            created_at,
+            edited_at,
+            detections,
+        ) = c;
+        Comment::of(
+            Fields {
+                id: *id,
+                article_id,
+                parent_id: *parent_id,
+                author_id,
+                author_name,
+                body,
+                status: *status,
+                reply_count: *reply_count,
+                flag_count: *flag_count,
+                created_at: *created_at,
+                edited_at: *edited_at,
+                detections: detections.as_deref(),
+            },
+            moderator,
+        )
+    }
+
+    fn of(c: Fields<'_>, moderator: bool) -> Comment {
         let status = c.status;
         let public = status == CommentStatus::Visible;
         let show = public || moderator;
         Comment {
             id: c.id.to_string(),
-            article_id: c.article_id.clone(),
+            article_id: c.article_id.to_string(),
             parent_id: c.parent_id.map(|p| p.to_string()),
             author: show.then(|| Author {
-                id: c.author_id.clone(),
-                name: c.author_name.clone(),
+                id: c.author_id.to_string(),
+                name: c.author_name.to_string(),
             }),
-            body: show.then(|| c.body.clone()),
+            body: show.then(|| c.body.to_string()),
             status: if show {
                 status.into()
             } else {
@@ -199,7 +272,7 @@ impl Comment {
             edited_at: if show { c.edited_at } else { None },
             reply_count: c.reply_count,
             flag_count: moderator.then_some(c.flag_count),
-            detections: moderator.then(|| detections_of(c)),
+            detections: moderator.then(|| parse_detections(c.detections)),
         }
     }
 

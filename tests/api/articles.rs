@@ -15,6 +15,7 @@ on_both_databases!(
     a_topic_lists_its_newest_open_articles,
     a_discussion_turns_closed_at_closes_at_without_any_job,
     an_article_without_topic_points_to_the_default_overview,
+    front_page_views_are_cached_yet_show_this_processs_changes_and_the_exact_state,
 );
 
 async fn registering_an_article_computes_closes_at_in_vienna_time(db: Db) {
@@ -322,4 +323,69 @@ async fn an_article_without_topic_points_to_the_default_overview(db: Db) {
         article["discussion"]["notice"]["current_articles"],
         json!([])
     );
+}
+
+/// `?ids=` serves article rows from a cache (up to a second old): a change made on this process
+/// shows at once, and the discussion's state is computed at the request's instant.
+async fn front_page_views_are_cached_yet_show_this_processs_changes_and_the_exact_state(db: Db) {
+    let app = spawn_app(db).await;
+    let closes_at = app.clock.now() + chrono::Duration::hours(1);
+    let published = published_for_closing_at(closes_at);
+    app.put_article("bald", None, &published.to_rfc3339()).await;
+    app.put_recent_article("x", None).await;
+    let front_page = || async {
+        let (status, body) = app
+            .call(Method::GET, "/api/v1/articles?ids=bald,x,nie", None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["articles"].as_array().unwrap().clone()
+    };
+    let first = front_page().await;
+    assert_eq!(
+        ids_of(&serde_json::Value::Array(first.clone())),
+        vec!["bald", "x"]
+    );
+    assert_eq!(first[1]["title"], "Artikel x");
+
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/articles/x",
+            Some(
+                json!({"title": "Neuer Titel", "url": "https://www.krone.at/x",
+                        "published_at": app.clock.now() - chrono::Duration::days(1)}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.put_recent_article("nie", None).await;
+    let (status, _) = app
+        .moderate_discussion("bald", json!({"action": "close", "reason": "Test"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let changed = front_page().await;
+    assert_eq!(
+        ids_of(&serde_json::Value::Array(changed.clone())),
+        vec!["bald", "x", "nie"]
+    );
+    assert_eq!(changed[0]["discussion"]["closed_reason"], "moderator");
+    assert_eq!(changed[1]["title"], "Neuer Titel");
+
+    let (status, _) = app
+        .moderate_discussion(
+            "bald",
+            json!({"action": "reopen", "until": (closes_at + chrono::Duration::minutes(30)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(front_page().await[0]["discussion"]["status"], "open");
+    // No write from here on: the cached row closes at its instant, exactly.
+    let reopened_until = closes_at + chrono::Duration::minutes(30);
+    app.clock
+        .set(reopened_until - chrono::Duration::microseconds(1));
+    assert_eq!(front_page().await[0]["discussion"]["status"], "open");
+    app.clock.set(reopened_until);
+    let closed = front_page().await;
+    assert_eq!(closed[0]["discussion"]["status"], "closed", "{}", closed[0]);
+    assert!(closed[0]["discussion"]["notice"]["message"].is_string());
 }

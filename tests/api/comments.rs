@@ -1,5 +1,7 @@
 use std::collections::HashSet;
 
+use futures_util::StreamExt as _;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -19,6 +21,7 @@ on_both_databases!(
     an_author_posting_too_fast_is_rate_limited_with_retry_after,
     the_rate_limit_holds_exactly_under_concurrent_posts,
     the_rate_limit_holds_exactly_across_two_replicas,
+    concurrent_posts_to_one_article_on_two_replicas_are_each_counted_once,
     authors_edit_within_the_window_and_only_their_own_comments,
     a_deleted_comment_with_replies_stays_as_a_tombstone_without_its_text,
     writing_to_a_closed_discussion_is_refused_with_the_notice,
@@ -435,6 +438,42 @@ async fn the_rate_limit_holds_exactly_across_two_replicas(db: Db) {
         .call(Method::GET, "/api/v1/articles/a1/comments", None)
         .await;
     assert_eq!(page["comments"].as_array().map(Vec::len), Some(5));
+}
+
+/// A hot story: many posts at once to one article, from two processes, each on its own
+/// connections. The count lives on per-session shards; it must still come out exact, and go
+/// down with a hidden comment.
+async fn concurrent_posts_to_one_article_on_two_replicas_are_each_counted_once(db: Db) {
+    let first = spawn_app(db).await;
+    first.put_recent_article("hot", None).await;
+    let second = spawn_app_on(first.database.share(), &[], None).await;
+    let apps = [&first, &second];
+    let posts = (0..48).map(|i| {
+        let app = apps[i % 2];
+        async move {
+            let (status, body) = app
+                .post_comment("hot", &format!("leser-{i}"), &format!("Meinung Nummer {i}"))
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["id"].as_str().unwrap().to_owned()
+        }
+    });
+    let ids: Vec<String> = futures_util::stream::iter(posts)
+        .buffer_unordered(24)
+        .collect()
+        .await;
+    let (_, article) = first.call(Method::GET, "/api/v1/articles/hot", None).await;
+    assert_eq!(article["comment_count"], 48, "{article}");
+    let (_, page) = second
+        .call(Method::GET, "/api/v1/articles/hot/comments?limit=1", None)
+        .await;
+    assert_eq!(page["article"]["comment_count"], 48, "{page}");
+    let (status, body) = first.decide(&ids[0], json!({"action": "hide"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, listed) = second
+        .call(Method::GET, "/api/v1/articles?ids=hot", None)
+        .await;
+    assert_eq!(listed["articles"][0]["comment_count"], 47, "{listed}");
 }
 
 async fn authors_edit_within_the_window_and_only_their_own_comments(db: Db) {

@@ -587,6 +587,7 @@ async fn a_process_killed_under_load_loses_no_flag_and_sends_each_mail_once(db: 
     // flags were answered, with flags still being posted.
     let answered = Arc::new(std::sync::Mutex::new(Vec::new()));
     let in_flight = Arc::new(AtomicUsize::new(0));
+    let hanging = stuck.hanging_probe();
     let flags = tokio::spawn({
         let (answered, in_flight, client, base) = (
             answered.clone(),
@@ -599,8 +600,14 @@ async fn a_process_killed_under_load_loses_no_flag_and_sends_each_mail_once(db: 
                 .for_each_concurrent(8, |id| {
                     // The stream is awaited in this block: the flags borrow what it owns.
                     let (answered, in_flight) = (&answered, &in_flight);
-                    let (client, base) = (&client, &base);
+                    let (client, base, hanging) = (&client, &base, &hanging);
                     async move {
+                        // Past 20 answers, the next flags wait for the mail server to hang, so
+                        // the kill always comes while flags are still being posted (on a fast
+                        // machine all of them were answered before the mail job reached it).
+                        while answered.lock().unwrap().len() >= 20 && hanging() == 0 {
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
                         in_flight.fetch_add(1, Ordering::SeqCst);
                         let response = client
                             .post(format!("{base}/api/v1/comments/{id}/flags"))

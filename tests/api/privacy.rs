@@ -2,6 +2,7 @@
 //! leaves no trace of the author in any table (searched through the database catalog), keeps
 //! threads whole, is idempotent and names the author by a pseudonym that survives restarts.
 
+use comment_service::store::articles::COMMENT_COUNT;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value as DbValue};
 use serde_json::{Value, json};
@@ -307,7 +308,7 @@ async fn the_export_holds_everything_stored_about_the_author(db: Db) {
 async fn article_counts(app: &TestApp, article: &str, parent: &str) -> (i64, i64) {
     let comments = count(
         &app.db,
-        "SELECT comment_count AS n FROM articles WHERE id = $1",
+        &format!("SELECT {COMMENT_COUNT} AS n FROM articles WHERE id = $1"),
         vec![article.into()],
     )
     .await;

@@ -143,6 +143,12 @@ impl TestSmtpServer {
         self.shared.hanging.load(Ordering::SeqCst)
     }
 
+    /// [`TestSmtpServer::hanging`], for a task that does not own the server.
+    pub fn hanging_probe(&self) -> impl Fn() -> usize + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || shared.hanging.load(Ordering::SeqCst)
+    }
+
     /// How many client connections this server has accepted (pooling shows as 1).
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
