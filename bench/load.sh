@@ -6,7 +6,8 @@
 # Variables: ARTICLES (10000), COMMENTS (1000000), BIG (510000 of them in article gen-big),
 # HOT (1000 newest articles readers hit), DURATION (10s), CONNECTIONS (32), FRESH=1 to regenerate,
 # SERVER_ENV (extra VAR=value settings for the server), ONLY (a regex: run only the scenarios
-# whose title matches, e.g. ONLY=POST).
+# whose title matches, e.g. ONLY=POST). Scenarios: cached pages, pages with the cache off, `?ids=`,
+# POST (random articles; all connections into one article, a hot story; with 20,000 rule words).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
