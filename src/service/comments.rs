@@ -61,14 +61,16 @@ pub async fn post(
         return Ok(stored);
     }
     let now = state.clock.now();
-    let article = load_article(state, article_id.as_str()).await?;
+    // Before the write transaction, to keep it short: the article with the author's record (in
+    // one statement; their status changes rarely) and the text's words and links (the costly
+    // part).
+    let (article, author) = articles::find_for_post(&state.db, article_id.as_str(), &new.author_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
     ensure_open(state, &article, now).await?;
     if let Some(parent) = new.parent_id {
         check_parent(state, &article, parent).await?;
     }
-    // Before the write transaction, to keep it short: the author's record (their status changes
-    // rarely) and the text's words and links (the costly part).
-    let author = authors::find(&state.db, &new.author_id).await?;
     screening::ensure_may_write(author.as_ref(), now)?;
     let rules = state.rules.get(&state.db).await?;
     let findings = rules.compiled.inspect(new.body.as_str());

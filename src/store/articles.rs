@@ -4,13 +4,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use super::Inserted;
 use crate::db::stmt;
 use crate::domain::states::ClosedReason;
-use crate::entity::article;
+use crate::entity::{article, author};
 
 /// An article's comment count: the count folded into its row plus what the database counted
 /// since on the article's shards (migration 000013: posts to one article never wait for one
@@ -36,6 +36,43 @@ fn select() -> Select<article::Entity> {
             C::UpdatedAt,
         ])
         .column_as(Expr::cust(COMMENT_COUNT), "comment_count")
+}
+
+/// What a new comment needs to know before its write transaction, in one round trip: its
+/// article (without the comment count, which a post does not show) and, when there is one, the
+/// author's record. `None` when there is no such article.
+pub async fn find_for_post(
+    db: &impl ConnectionTrait,
+    article_id: &str,
+    author_id: &str,
+) -> Result<Option<(article::Model, Option<author::Model>)>, DbErr> {
+    use sea_orm::{IdenStatic as _, Iterable as _};
+    let article_columns: Vec<String> = article::Column::iter()
+        .map(|c| match c {
+            article::Column::CommentCount => "CAST(0 AS BIGINT) AS comment_count".to_string(),
+            c => format!("articles.{}", c.as_str()),
+        })
+        .collect();
+    let author_columns: Vec<String> = author::Column::iter()
+        .map(|c| format!("authors.{0} AS au_{0}", c.as_str()))
+        .collect();
+    let sql = format!(
+        "SELECT {}, {} FROM articles LEFT JOIN authors ON authors.id = $2 WHERE articles.id = $1",
+        article_columns.join(", "),
+        author_columns.join(", ")
+    );
+    let Some(row) = db
+        .query_one_raw(stmt(db, &sql, [article_id.into(), author_id.into()]))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let article = article::Model::from_query_result(&row, "")?;
+    let author = match row.try_get::<Option<String>>("au_", "id")? {
+        Some(_) => Some(author::Model::from_query_result(&row, "au_")?),
+        None => None,
+    };
+    Ok(Some((article, author)))
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<article::Model>, DbErr> {
