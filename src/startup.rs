@@ -72,6 +72,7 @@ impl Application {
         )?;
         spawn_wake_loops(&jobs);
         let tokens = web::Data::new(settings.api_tokens.clone());
+        let (posts, post_receiver) = crate::service::post_batches::queue();
         let state = web::Data::new(AppState {
             db,
             clock,
@@ -86,7 +87,12 @@ impl Application {
             article_rows: crate::cache::ArticleRows::new(crate::cache::MAX_ARTICLES),
             refresh_permits: Arc::new(tokio::sync::Semaphore::new(8)),
             rules: Default::default(),
+            posts,
         });
+        tokio::spawn(crate::service::post_batches::run(
+            post_receiver,
+            Arc::downgrade(&state.clone().into_inner()),
+        ));
         tokio::spawn(crate::views::articles::refresh_article_rows(
             Arc::downgrade(&state.clone().into_inner()),
         ));

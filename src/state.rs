@@ -29,6 +29,8 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// The content rules in force (see `moderation::live`).
     pub rules: crate::moderation::live::LiveRules,
+    /// New comments go to this process's batch writer (see `service::post_batches`).
+    pub posts: crate::service::post_batches::PostQueue,
 }
 
 impl AppState {

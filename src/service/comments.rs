@@ -10,7 +10,7 @@ use crate::domain::states::CommentStatus;
 use crate::entity::{article, comment};
 use crate::error::ApiError;
 use crate::service::idempotency::{self, KeyedRequest, StoredResponse};
-use crate::service::{ensure_open, rate_limit, screening};
+use crate::service::{ensure_open, post_batches, rate_limit, screening};
 use crate::state::AppState;
 use crate::store::authors::CommentState;
 use crate::store::{articles, authors, comments};
@@ -74,53 +74,108 @@ pub async fn post(
     screening::ensure_may_write(author.as_ref(), now)?;
     let rules = state.rules.get(&state.db).await?;
     let findings = rules.compiled.inspect(new.body.as_str());
-    // One transaction: the author's turn, then the rate limit's count, the rules and the insert
-    // they allow, atomic per author (see `rate_limit`); the comment and the stored response of a
-    // keyed request commit together. The database counts a visible comment on its article in
-    // the insert.
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    rate_limit::take_turn(&txn, &new.author_id).await?;
-    let subject = screening::Subject {
-        author_id: &new.author_id,
-        author: author.as_ref(),
-        text: new.body.as_str(),
-        editing: None,
+    let post = post_batches::Post {
+        row: comments::NewComment {
+            article_id: article.id.clone(),
+            parent_id: new.parent_id.map(|p| p.0),
+            author_id: new.author_id,
+            author_name: new.author_name,
+            body: new.body.into_string(),
+            status: CommentStatus::Visible,
+            detections: None,
+        },
+        article,
+        author,
+        rules,
+        findings,
+        now,
     };
-    let screened = screening::screen(&*txn, state, &rules, &findings, subject, now).await?;
-    let row = comments::NewComment {
-        article_id: article.id.clone(),
-        parent_id: new.parent_id.map(|p| p.0),
-        author_id: new.author_id,
-        author_name: new.author_name,
-        body: new.body.into_string(),
-        status: screened.status,
-        detections: screened.detections_json(),
+    // Without an Idempotency-Key the post goes with the next batch; with one, in a transaction
+    // of its own that also stores the response.
+    let created = match &keyed {
+        None => state.posts.write(post).await?,
+        Some(keyed) => match write_alone(state, &post, Some((keyed, caller))).await? {
+            Written::Created(created) => created,
+            Written::Answered(stored) => return Ok(stored),
+        },
     };
-    let created = comments::insert(&*txn, row, now).await?;
-    if created.status == CommentStatus::PendingReview {
-        screening::held(&*txn, state, &screened, &created, &article, now).await?;
-    }
     let response = StoredResponse {
         status: 201,
         body: serde_json::to_string(&dto::Comment::own(&created, caller.is_moderator()))
             .map_err(ApiError::internal)?,
         replayed: false,
     };
-    if let Some(keyed) = &keyed
-        && let Err(e) = idempotency::record(&*txn, keyed, &response, now).await
-    {
-        drop(txn);
-        return idempotency::answer_after_failed_record(&state.db, keyed, e).await;
-    }
-    txn.commit().await?;
     if created.status == CommentStatus::Visible {
-        state.invalidate_article(&article.id);
+        state.invalidate_article(&created.article_id);
     } else {
         state.jobs.deliver.wake();
         state.jobs.events.wake();
     }
     ::metrics::counter!(crate::metrics::COMMENTS_POSTED).increment(1);
     Ok(response)
+}
+
+/// What a post written on its own came to.
+enum Written {
+    Created(comment::Model),
+    /// The Idempotency-Key was recorded by a concurrent request: its answer.
+    Answered(StoredResponse),
+}
+
+/// One post in its own write transaction: when a batch failed as a whole (see `post_batches`).
+pub(crate) async fn write_one(
+    state: &AppState,
+    post: &post_batches::Post,
+) -> Result<comment::Model, ApiError> {
+    match write_alone(state, post, None).await? {
+        Written::Created(created) => Ok(created),
+        Written::Answered(_) => Err(ApiError::internal(std::io::Error::other(
+            "a post without a key was answered as keyed",
+        ))),
+    }
+}
+
+/// One transaction: the author's turn, then the rate limit's count, the rules and the insert
+/// they allow, atomic per author (see `rate_limit`); the comment and the stored response of a
+/// keyed request commit together. The database counts a visible comment on its article in the
+/// insert.
+async fn write_alone(
+    state: &AppState,
+    post: &post_batches::Post,
+    keyed: Option<(&KeyedRequest, &Caller)>,
+) -> Result<Written, ApiError> {
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    rate_limit::take_turn(&txn, &post.row.author_id).await?;
+    let subject = screening::Subject {
+        author_id: &post.row.author_id,
+        author: post.author.as_ref(),
+        text: &post.row.body,
+        editing: None,
+    };
+    let screened =
+        screening::screen(&*txn, state, &post.rules, &post.findings, subject, post.now).await?;
+    let mut row = post.row.clone();
+    row.status = screened.status;
+    row.detections = screened.detections_json();
+    let created = comments::insert(&*txn, row, post.now).await?;
+    if created.status == CommentStatus::PendingReview {
+        screening::held(&*txn, state, &screened, &created, &post.article, post.now).await?;
+    }
+    if let Some((keyed, caller)) = keyed {
+        let response = StoredResponse {
+            status: 201,
+            body: serde_json::to_string(&dto::Comment::own(&created, caller.is_moderator()))
+                .map_err(ApiError::internal)?,
+            replayed: false,
+        };
+        if let Err(e) = idempotency::record(&*txn, keyed, &response, post.now).await {
+            drop(txn);
+            let answer = idempotency::answer_after_failed_record(&state.db, keyed, e).await?;
+            return Ok(Written::Answered(answer));
+        }
+    }
+    txn.commit().await?;
+    Ok(Written::Created(created))
 }
 
 async fn check_parent(

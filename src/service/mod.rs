@@ -9,6 +9,7 @@ pub mod comments;
 pub mod flags;
 pub mod idempotency;
 pub mod moderation;
+pub mod post_batches;
 pub mod privacy;
 pub mod rate_limit;
 pub mod rules;

@@ -37,6 +37,28 @@ pub async fn take_turn(txn: &WriteTxn, author_id: &str) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// [`take_turn`] for several authors at once (a batch of posts), in one statement, in the order
+/// of their ids so that two batches never wait for each other's authors crosswise.
+pub async fn take_turns(txn: &WriteTxn, author_ids: &[&str]) -> Result<(), ApiError> {
+    let conn = &**txn;
+    if conn.get_database_backend() != DbBackend::Postgres || author_ids.is_empty() {
+        return Ok(());
+    }
+    let mut sorted = author_ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let rows: Vec<String> = (0..sorted.len()).map(|i| format!("(${})", i + 2)).collect();
+    let sql = format!(
+        "SELECT pg_advisory_xact_lock($1, hashtext(a)) FROM \
+         (SELECT a FROM (VALUES {}) AS v(a) ORDER BY a) AS s",
+        rows.join(", ")
+    );
+    let mut values = vec![Value::from(AUTHOR_LOCK_SPACE)];
+    values.extend(sorted.iter().map(|a| Value::from(*a)));
+    conn.execute_raw(db::stmt(conn, &sql, values)).await?;
+    Ok(())
+}
+
 /// Refuses a new comment when the author already posted `limit` in the last minute (`recent`:
 /// when the author's recent comments were posted, newest first, read after [`take_turn`]),
 /// saying when the oldest of them leaves the window.

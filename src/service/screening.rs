@@ -97,21 +97,55 @@ pub async fn screen(
     subject: Subject<'_>,
     now: DateTime<Utc>,
 ) -> Result<Screened, ApiError> {
+    let limit = state.settings.moderation.comment_rate_limit;
+    let recent = if reads_recent(rules, findings, &subject) {
+        authors::recent(
+            db,
+            subject.author_id,
+            now - recent_window(rules),
+            subject.editing,
+            u64::from(limit).max(500),
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    screen_with_recent(db, state, rules, findings, subject, now, &recent).await
+}
+
+/// Whether screening reads the author's recent comments (not for a banned word, which is refused
+/// anyway).
+pub fn reads_recent(rules: &Loaded, findings: &Findings, subject: &Subject<'_>) -> bool {
+    !findings.is_banned()
+        && (subject.editing.is_none() || rules.rules().repeat_post_window().is_some())
+}
+
+/// How far back the rate limit and the repeat-post rule look.
+pub fn recent_window(rules: &Loaded) -> chrono::Duration {
+    rules
+        .rules()
+        .repeat_post_window()
+        .unwrap_or_default()
+        .max(rate_limit::WINDOW)
+}
+
+/// [`screen`] with the author's recent comments (posted since `now - recent_window`, newest
+/// first) already read, as a batch of posts reads them for all its authors at once.
+pub async fn screen_with_recent(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    rules: &Loaded,
+    findings: &Findings,
+    subject: Subject<'_>,
+    now: DateTime<Utc>,
+    recent: &[(DateTime<Utc>, String)],
+) -> Result<Screened, ApiError> {
     let config = rules.rules();
     let rate_limited = subject.editing.is_none();
     let repeat_window = config.repeat_post_window();
     let mut facts = AuthorFacts::default();
-    if !findings.is_banned() && (rate_limited || repeat_window.is_some()) {
-        let window = repeat_window.unwrap_or_default().max(rate_limit::WINDOW);
+    if reads_recent(rules, findings, &subject) {
         let limit = state.settings.moderation.comment_rate_limit;
-        let recent = authors::recent(
-            db,
-            subject.author_id,
-            now - window,
-            subject.editing,
-            u64::from(limit).max(500),
-        )
-        .await?;
         if rate_limited {
             rate_limit::check(recent.iter().map(|(at, _)| *at), limit, now)?;
         }

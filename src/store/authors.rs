@@ -1,6 +1,8 @@
 //! Authors: the record moderation keeps per author id, and its counts, which the write
 //! transactions keep up to date as comments come, change state and get flagged.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Value};
 
@@ -232,6 +234,34 @@ pub async fn recent(
         .into_tuple::<(DateTime<Utc>, String)>()
         .all(db)
         .await
+}
+
+/// [`recent`] for many authors at once: each author's comments since `since`, newest first.
+pub async fn recent_of_many(
+    db: &impl ConnectionTrait,
+    author_ids: &[&str],
+    since: DateTime<Utc>,
+) -> Result<HashMap<String, Vec<(DateTime<Utc>, String)>>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut by_author: HashMap<String, Vec<(DateTime<Utc>, String)>> = HashMap::new();
+    if author_ids.is_empty() {
+        return Ok(by_author);
+    }
+    let rows = comment::Entity::find()
+        .select_only()
+        .column(comment::Column::AuthorId)
+        .column(comment::Column::CreatedAt)
+        .column(comment::Column::Body)
+        .filter(comment::Column::AuthorId.is_in(author_ids.iter().copied()))
+        .filter(comment::Column::CreatedAt.gt(since))
+        .order_by_desc(comment::Column::CreatedAt)
+        .into_tuple::<(String, DateTime<Utc>, String)>()
+        .all(db)
+        .await?;
+    for (author, at, body) in rows {
+        by_author.entry(author).or_default().push((at, body));
+    }
+    Ok(by_author)
 }
 
 /// One page of the author's comments, newest first, before the comment `before` (exclusive).

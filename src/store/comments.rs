@@ -20,6 +20,7 @@ pub enum Order {
     Oldest,
 }
 
+#[derive(Clone, Debug)]
 pub struct NewComment {
     pub article_id: String,
     pub parent_id: Option<i64>,
@@ -43,7 +44,33 @@ pub async fn insert(
     new: NewComment,
     now: DateTime<Utc>,
 ) -> Result<comment::Model, DbErr> {
-    let created = comment::ActiveModel {
+    active(new, now).insert(db).await
+}
+
+/// Inserts many comments in one statement (each posted at its own instant), counted as
+/// [`insert`] counts one; returns them in the order given.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    rows: Vec<(NewComment, DateTime<Utc>)>,
+) -> Result<Vec<comment::Model>, DbErr> {
+    let count = rows.len();
+    let mut created =
+        comment::Entity::insert_many(rows.into_iter().map(|(new, at)| active(new, at)))
+            .exec_with_returning(db)
+            .await?;
+    // Ids are drawn in the order the rows are inserted.
+    created.sort_by_key(|c| c.id);
+    if created.len() != count {
+        return Err(DbErr::Custom(format!(
+            "inserted {} of {count} comments",
+            created.len()
+        )));
+    }
+    Ok(created)
+}
+
+fn active(new: NewComment, now: DateTime<Utc>) -> comment::ActiveModel {
+    comment::ActiveModel {
         id: NotSet,
         article_id: Set(new.article_id),
         parent_id: Set(new.parent_id),
@@ -64,9 +91,6 @@ pub async fn insert(
         reminded: Set(false),
         appeal_open: Set(false),
     }
-    .insert(db)
-    .await?;
-    Ok(created)
 }
 
 /// What a list shows: the public sees visible comments, and the others only as tombstones where

@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 
 use futures_util::StreamExt as _;
+use sea_orm::{ConnectionTrait as _, DbBackend};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -22,6 +23,7 @@ on_both_databases!(
     the_rate_limit_holds_exactly_under_concurrent_posts,
     the_rate_limit_holds_exactly_across_two_replicas,
     concurrent_posts_to_one_article_on_two_replicas_are_each_counted_once,
+    a_post_the_database_refuses_does_not_take_its_batch_with_it,
     authors_edit_within_the_window_and_only_their_own_comments,
     a_deleted_comment_with_replies_stays_as_a_tombstone_without_its_text,
     writing_to_a_closed_discussion_is_refused_with_the_notice,
@@ -474,6 +476,58 @@ async fn concurrent_posts_to_one_article_on_two_replicas_are_each_counted_once(d
         .call(Method::GET, "/api/v1/articles?ids=hot", None)
         .await;
     assert_eq!(listed["articles"][0]["comment_count"], 47, "{listed}");
+}
+
+/// Posts are written in batches; when the database refuses one post of a batch (here a trigger
+/// the test adds), the batch is written again post by post: that one fails, the others are
+/// stored and counted.
+async fn a_post_the_database_refuses_does_not_take_its_batch_with_it(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let trigger = match app.db.get_database_backend() {
+        DbBackend::Postgres => vec![
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'poisoned'; END $$",
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON comments FOR EACH ROW \
+             WHEN (NEW.body = 'Gift') EXECUTE FUNCTION refuse_poison()",
+        ],
+        _ => vec![
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON comments WHEN NEW.body = 'Gift' \
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+        ],
+    };
+    for sql in trigger {
+        app.db.execute_unprepared(sql).await.unwrap();
+    }
+    let posts = (0..24).map(|i| {
+        let app = &app;
+        async move {
+            let body = if i == 7 {
+                "Gift".to_owned()
+            } else {
+                format!("Beitrag {i}")
+            };
+            let (status, _) = app.post_comment("a1", &format!("leser-{i}"), &body).await;
+            (i, status)
+        }
+    });
+    let answers: Vec<(usize, StatusCode)> = futures_util::stream::iter(posts)
+        .buffer_unordered(24)
+        .collect()
+        .await;
+    for (i, status) in &answers {
+        let expected = if *i == 7 {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::CREATED
+        };
+        assert_eq!(*status, expected, "post {i}");
+    }
+    let (_, page) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments?limit=100", None)
+        .await;
+    assert_eq!(page["comments"].as_array().map(Vec::len), Some(23));
+    assert_eq!(page["article"]["comment_count"], 23);
 }
 
 async fn authors_edit_within_the_window_and_only_their_own_comments(db: Db) {
