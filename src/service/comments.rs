@@ -89,21 +89,14 @@ pub async fn post(
         rules,
         findings,
         now,
+        keyed,
+        moderator: caller.is_moderator(),
     };
-    // Without an Idempotency-Key the post goes with the next batch; with one, in a transaction
-    // of its own that also stores the response.
-    let created = match &keyed {
-        None => state.posts.write(post).await?,
-        Some(keyed) => match write_alone(state, &post, Some((keyed, caller))).await? {
-            Written::Created(created) => created,
-            Written::Answered(stored) => return Ok(stored),
-        },
-    };
-    let response = StoredResponse {
-        status: 201,
-        body: serde_json::to_string(&dto::Comment::own(&created, caller.is_moderator()))
-            .map_err(ApiError::internal)?,
-        replayed: false,
+    // The post goes with the next batch (see `post_batches`); with an Idempotency-Key its
+    // response is stored in the same transaction.
+    let created = match state.posts.write(post).await? {
+        Written::Created(created) => created,
+        Written::Answered(stored) => return Ok(stored),
     };
     if created.status == CommentStatus::Visible {
         state.invalidate_article(&created.article_id);
@@ -112,38 +105,43 @@ pub async fn post(
         state.jobs.events.wake();
     }
     ::metrics::counter!(crate::metrics::COMMENTS_POSTED).increment(1);
-    Ok(response)
+    created_response(&created, caller.is_moderator())
 }
 
-/// What a post written on its own came to.
-enum Written {
+/// What a post came to.
+pub enum Written {
     Created(comment::Model),
     /// The Idempotency-Key was recorded by a concurrent request: its answer.
     Answered(StoredResponse),
 }
 
-/// One post in its own write transaction: when a batch failed as a whole (see `post_batches`).
-pub(crate) async fn write_one(
-    state: &AppState,
-    post: &post_batches::Post,
-) -> Result<comment::Model, ApiError> {
-    match write_alone(state, post, None).await? {
-        Written::Created(created) => Ok(created),
-        Written::Answered(_) => Err(ApiError::internal(std::io::Error::other(
-            "a post without a key was answered as keyed",
-        ))),
-    }
+/// The answer to a new comment (201, the comment as its author sees it).
+pub(crate) fn created_response(
+    created: &comment::Model,
+    moderator: bool,
+) -> Result<StoredResponse, ApiError> {
+    Ok(StoredResponse {
+        status: 201,
+        body: serde_json::to_string(&dto::Comment::own(created, moderator))
+            .map_err(ApiError::internal)?,
+        replayed: false,
+    })
 }
 
-/// One transaction: the author's turn, then the rate limit's count, the rules and the insert
+/// One post in its own write transaction, for a batch that failed as a whole (see
+/// `post_batches`): the author's turn, then the rate limit's count, the rules and the insert
 /// they allow, atomic per author (see `rate_limit`); the comment and the stored response of a
 /// keyed request commit together. The database counts a visible comment on its article in the
 /// insert.
-async fn write_alone(
+pub(crate) async fn write_one(
     state: &AppState,
     post: &post_batches::Post,
-    keyed: Option<(&KeyedRequest, &Caller)>,
 ) -> Result<Written, ApiError> {
+    if let Some(keyed) = &post.keyed
+        && let Some(stored) = idempotency::replay(&state.db, keyed).await?
+    {
+        return Ok(Written::Answered(stored));
+    }
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
     rate_limit::take_turn(&txn, &post.row.author_id).await?;
     let subject = screening::Subject {
@@ -153,7 +151,22 @@ async fn write_alone(
         editing: None,
     };
     let screened =
-        screening::screen(&*txn, state, &post.rules, &post.findings, subject, post.now).await?;
+        match screening::screen(&*txn, state, &post.rules, &post.findings, subject, post.now).await
+        {
+            Ok(screened) => screened,
+            // The same request, stored by another process since the check above, is a repeat.
+            Err(e @ (ApiError::RateLimited { .. } | ApiError::CommentRejected(_))) => {
+                drop(txn);
+                return match &post.keyed {
+                    Some(keyed) => match idempotency::replay(&state.db, keyed).await? {
+                        Some(stored) => Ok(Written::Answered(stored)),
+                        None => Err(e),
+                    },
+                    None => Err(e),
+                };
+            }
+            Err(e) => return Err(e),
+        };
     let mut row = post.row.clone();
     row.status = screened.status;
     row.detections = screened.detections_json();
@@ -161,13 +174,8 @@ async fn write_alone(
     if created.status == CommentStatus::PendingReview {
         screening::held(&*txn, state, &screened, &created, &post.article, post.now).await?;
     }
-    if let Some((keyed, caller)) = keyed {
-        let response = StoredResponse {
-            status: 201,
-            body: serde_json::to_string(&dto::Comment::own(&created, caller.is_moderator()))
-                .map_err(ApiError::internal)?,
-            replayed: false,
-        };
+    if let Some(keyed) = &post.keyed {
+        let response = created_response(&created, post.moderator)?;
         if let Err(e) = idempotency::record(&*txn, keyed, &response, post.now).await {
             drop(txn);
             let answer = idempotency::answer_after_failed_record(&state.db, keyed, e).await?;

@@ -11,6 +11,7 @@
 //! written on its own (see `comments::write_one`), so one post's failure never takes the others
 //! with it.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 
 use chrono::{DateTime, Utc};
@@ -18,10 +19,12 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db;
 use crate::domain::states::CommentStatus;
-use crate::entity::{article, author, comment};
+use crate::entity::{article, author};
 use crate::error::ApiError;
 use crate::moderation::Findings;
 use crate::moderation::live::Loaded;
+use crate::service::comments::{Written, created_response};
+use crate::service::idempotency::{self, KeyedRequest};
 use crate::service::{rate_limit, screening};
 use crate::state::AppState;
 use crate::store::{authors, comments};
@@ -39,11 +42,15 @@ pub struct Post {
     pub rules: Arc<Loaded>,
     pub findings: Findings,
     pub now: DateTime<Utc>,
+    /// The request's Idempotency-Key: its response is stored with the comment.
+    pub keyed: Option<KeyedRequest>,
+    /// Whether the caller is a moderator (the stored response shows what they may see).
+    pub moderator: bool,
 }
 
 struct Queued {
     post: Post,
-    reply: oneshot::Sender<Result<comment::Model, ApiError>>,
+    reply: oneshot::Sender<Result<Written, ApiError>>,
 }
 
 /// Where requests hand their posts to the process's batch writer.
@@ -63,9 +70,10 @@ pub fn queue() -> (PostQueue, PostReceiver) {
 }
 
 impl PostQueue {
-    /// Writes the post with the next batch and answers with the stored comment, or why it was
-    /// refused (the rate limit, the content rules).
-    pub async fn write(&self, post: Post) -> Result<comment::Model, ApiError> {
+    /// Writes the post with the next batch and answers with the stored comment (or, for a key
+    /// a concurrent request recorded first, that request's answer), or why it was refused (the
+    /// rate limit, the content rules).
+    pub async fn write(&self, post: Post) -> Result<Written, ApiError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Queued { post, reply })
@@ -95,6 +103,10 @@ async fn write_batch(state: &AppState, jobs: Vec<Queued>) {
     match try_batch(state, &jobs).await {
         Ok(outcomes) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                let outcome = match outcome {
+                    Some(outcome) => outcome,
+                    None => super::comments::write_one(state, &job.post).await,
+                };
                 let _ = job.reply.send(outcome);
             }
         }
@@ -110,12 +122,16 @@ async fn write_batch(state: &AppState, jobs: Vec<Queued>) {
     }
 }
 
-/// The batch in one transaction: the outcome of each post, in order; `Err` when the
-/// transaction failed and nothing was written.
+/// The batch in one transaction: the outcome of each post, in order (`None`: written on its own
+/// after the batch); `Err` when the transaction failed and nothing was written.
+///
+/// A keyed post is left for after the batch when its key came earlier in the batch, or when the
+/// rules refuse it (a retry of a post another request stored first is a repeat): on its own it
+/// first looks for that request's answer.
 async fn try_batch(
     state: &AppState,
     jobs: &[Queued],
-) -> Result<Vec<Result<comment::Model, ApiError>>, ApiError> {
+) -> Result<Vec<Option<Result<Written, ApiError>>>, ApiError> {
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
     let author_ids: Vec<&str> = jobs.iter().map(|j| j.post.row.author_id.as_str()).collect();
     rate_limit::take_turns(&txn, &author_ids).await?;
@@ -131,11 +147,18 @@ async fn try_batch(
         .unwrap_or_else(Utc::now);
     let mut recent = authors::recent_of_many(&*txn, &readers, since).await?;
 
-    let mut outcomes: Vec<Option<Result<comment::Model, ApiError>>> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     let mut accepted: Vec<(usize, screening::Screened)> = Vec::new();
     let mut rows = Vec::new();
+    let mut keys: HashSet<(&str, &str)> = HashSet::new();
     for (i, job) in jobs.iter().enumerate() {
         let post = &job.post;
+        if let Some(keyed) = &post.keyed
+            && !keys.insert((keyed.caller.as_str(), keyed.key.as_str()))
+        {
+            outcomes.push(Outcome::Later);
+            continue;
+        }
         let mine = recent.entry(post.row.author_id.clone()).or_default();
         let screened = screening::screen_with_recent(
             &*txn,
@@ -156,19 +179,30 @@ async fn try_batch(
                 row.detections = screened.detections_json();
                 rows.push((row, post.now));
                 accepted.push((i, screened));
-                outcomes.push(None);
+                outcomes.push(Outcome::Created);
+            }
+            Err(ApiError::RateLimited { .. } | ApiError::CommentRejected(_))
+                if post.keyed.is_some() =>
+            {
+                outcomes.push(Outcome::Later);
             }
             Err(e @ (ApiError::RateLimited { .. } | ApiError::CommentRejected(_))) => {
-                outcomes.push(Some(Err(e)));
+                outcomes.push(Outcome::Refused(e));
             }
             Err(e) => return Err(e),
         }
     }
     let created = comments::insert_many(&*txn, rows).await?;
     for ((i, screened), comment) in accepted.iter().zip(&created) {
+        let post = &jobs[*i].post;
         if comment.status == CommentStatus::PendingReview {
-            let post = &jobs[*i].post;
             screening::held(&*txn, state, screened, comment, &post.article, post.now).await?;
+        }
+        if let Some(keyed) = &post.keyed {
+            // A key a concurrent request recorded first fails the batch: post by post, that
+            // post then gets the first request's answer.
+            let response = created_response(comment, post.moderator)?;
+            idempotency::record(&*txn, keyed, &response, post.now).await?;
         }
     }
     txn.commit().await?;
@@ -176,12 +210,19 @@ async fn try_batch(
     Ok(outcomes
         .into_iter()
         .map(|o| match o {
-            Some(refused) => refused,
-            None => created
-                .next()
-                .ok_or_else(|| ApiError::internal(std::io::Error::other("a batch lost a comment"))),
+            Outcome::Refused(e) => Some(Err(e)),
+            Outcome::Later => None,
+            Outcome::Created => Some(created.next().map(Written::Created).ok_or_else(|| {
+                ApiError::internal(std::io::Error::other("a batch lost a comment"))
+            })),
         })
         .collect())
+}
+
+enum Outcome {
+    Created,
+    Refused(ApiError),
+    Later,
 }
 
 fn subject(post: &Post) -> screening::Subject<'_> {

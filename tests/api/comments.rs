@@ -24,6 +24,7 @@ on_both_databases!(
     the_rate_limit_holds_exactly_across_two_replicas,
     concurrent_posts_to_one_article_on_two_replicas_are_each_counted_once,
     a_post_the_database_refuses_does_not_take_its_batch_with_it,
+    the_same_idempotency_key_sent_eight_times_at_once_stores_one_comment,
     authors_edit_within_the_window_and_only_their_own_comments,
     a_deleted_comment_with_replies_stays_as_a_tombstone_without_its_text,
     writing_to_a_closed_discussion_is_refused_with_the_notice,
@@ -528,6 +529,57 @@ async fn a_post_the_database_refuses_does_not_take_its_batch_with_it(db: Db) {
         .await;
     assert_eq!(page["comments"].as_array().map(Vec::len), Some(23));
     assert_eq!(page["article"]["comment_count"], 23);
+}
+
+/// Eight requests with one key at once, keyed posts among unkeyed ones: they meet in a batch
+/// (the second record of the key fails it, and it is written post by post), and one comment is
+/// stored, every keyed request answered with it.
+async fn the_same_idempotency_key_sent_eight_times_at_once_stores_one_comment(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let requests = (0..16).map(|i| {
+        let app = &app;
+        async move {
+            let mut request = app
+                .client
+                .post(format!("{}/api/v1/articles/a1/comments", app.address))
+                .bearer_auth(SERVICE_TOKEN);
+            let body = if i % 2 == 0 {
+                request = request.header("Idempotency-Key", "same-key");
+                json!({"author": {"id": "u1", "name": "Leser"}, "body": "Einmal bitte"})
+            } else {
+                json!({"author": {"id": format!("u-{i}"), "name": "Leser"}, "body": format!("Nebenbei {i}")})
+            };
+            (i, json_of(request.json(&body).send().await.unwrap()).await)
+        }
+    });
+    let answers: Vec<(usize, (StatusCode, Value))> = futures_util::stream::iter(requests)
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let keyed: Vec<&Value> = answers
+        .iter()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, (status, body))| {
+            assert_eq!(*status, StatusCode::CREATED, "{body}");
+            body
+        })
+        .collect();
+    assert!(keyed.iter().all(|b| *b == keyed[0]), "{keyed:?}");
+    for (i, (status, body)) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "post {i}: {body}");
+    }
+    let (_, page) = app
+        .call(Method::GET, "/api/v1/articles/a1/comments?limit=100", None)
+        .await;
+    let bodies: Vec<&str> = page["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies.iter().filter(|b| **b == "Einmal bitte").count(), 1);
+    assert_eq!(bodies.len(), 9, "{bodies:?}");
 }
 
 async fn authors_edit_within_the_window_and_only_their_own_comments(db: Db) {
