@@ -62,6 +62,32 @@ fn unique_name() -> String {
     format!("t{}_{}_{}", std::process::id(), n, nanos)
 }
 
+static LEFTOVERS_DROPPED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// Drops the schemas earlier test processes left behind (their names carry the process id, see
+/// `unique_name`; a process still running keeps its own). Without this the test database grows
+/// by a schema per test and run, and PostgreSQL's checkpoints, which sync every file, slow down.
+async fn drop_leftover_schemas(admin: &DatabaseConnection) {
+    let rows = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT nspname FROM pg_namespace WHERE nspname ~ '^t[0-9]+_[0-9]+_[0-9]+$'",
+        ))
+        .await
+        .expect("list test schemas");
+    for row in rows {
+        let name: String = row.try_get("", "nspname").expect("schema name");
+        let pid = name[1..].split('_').next().unwrap_or("");
+        if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        admin
+            .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+            .await
+            .ok();
+    }
+}
+
 /// A database of the test's own (a temporary SQLite file, or a new PostgreSQL schema) and the
 /// clock of the test's world: every app started on it (a restart, a second replica) reads that
 /// clock, and the test moves it instead of waiting.
@@ -100,6 +126,9 @@ impl TestDatabase {
                 let admin = Database::connect(base.as_str())
                     .await
                     .expect("connect to TEST_DATABASE_URL");
+                LEFTOVERS_DROPPED
+                    .get_or_init(|| drop_leftover_schemas(&admin))
+                    .await;
                 admin
                     .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
                     .await
