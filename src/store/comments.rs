@@ -123,20 +123,18 @@ pub async fn list(
     limit: u64,
     public_only: bool,
 ) -> Result<Vec<comment::Model>, DbErr> {
-    // The thread's key as a range, not an equality, and first in the order: see `article_page`
-    // (otherwise PostgreSQL may walk the primary key past every newer comment).
+    // On PostgreSQL the thread's key as a range, not an equality, and first in the order: see
+    // `article_page` (otherwise it may walk the primary key past every newer comment).
+    let range = db.get_database_backend() == DbBackend::Postgres;
     let (query, key) = match thread {
         Thread::TopLevel(article_id) => (
             comment::Entity::find()
-                .filter(comment::Column::ArticleId.gte(article_id))
-                .filter(comment::Column::ArticleId.lte(article_id))
+                .filter(key_is(comment::Column::ArticleId, article_id, range))
                 .filter(comment::Column::ParentId.is_null()),
             comment::Column::ArticleId,
         ),
         Thread::RepliesTo(parent_id) => (
-            comment::Entity::find()
-                .filter(comment::Column::ParentId.gte(parent_id))
-                .filter(comment::Column::ParentId.lte(parent_id)),
+            comment::Entity::find().filter(key_is(comment::Column::ParentId, parent_id, range)),
             comment::Column::ParentId,
         ),
     };
@@ -146,11 +144,27 @@ pub async fn list(
         (Order::Oldest, Some(id)) => query.filter(comment::Column::Id.gt(id)),
         (_, None) => query,
     };
+    let query = match (order, range) {
+        (Order::Newest, true) => query.order_by_desc(key),
+        (Order::Oldest, true) => query.order_by_asc(key),
+        (_, false) => query,
+    };
     let query = match order {
-        Order::Newest => query.order_by_desc(key).order_by_desc(comment::Column::Id),
-        Order::Oldest => query.order_by_asc(key).order_by_asc(comment::Column::Id),
+        Order::Newest => query.order_by_desc(comment::Column::Id),
+        Order::Oldest => query.order_by_asc(comment::Column::Id),
     };
     query.limit(limit).all(db).await
+}
+
+/// `column = value`, or as the range `value <= column <= value` (see `list`).
+fn key_is(column: comment::Column, value: impl Into<Value> + Clone, range: bool) -> Condition {
+    if range {
+        Condition::all()
+            .add(column.gte(value.clone()))
+            .add(column.lte(value))
+    } else {
+        Condition::all().add(column.eq(value))
+    }
 }
 
 /// A comment as a list shows it: the fields of a view, without the moderation bookkeeping.
@@ -214,11 +228,19 @@ pub async fn article_page(
     // and filter: fast while the article's comments are the newest, 200 ms and more once an old
     // article's first page lies behind a million newer comments of other articles (seen in the
     // bench). As a range, `article_id` is not a constant to the planner, so only the
-    // `(article_id, id)` index gives the order asked for.
+    // `(article_id, id)` index gives the order asked for. (SQLite is told the index; there a
+    // range would stop it from seeking to the cursor.)
+    let (article, order_by) = match db.get_database_backend() {
+        DbBackend::Postgres => (
+            "c.article_id >= $1 AND c.article_id <= $1",
+            format!("c.article_id {dir}, c.id {dir}"),
+        ),
+        _ => ("c.article_id = $1", format!("c.id {dir}")),
+    };
     let page = format!(
-        "SELECT * FROM comments c {hint} WHERE c.article_id >= $1 AND c.article_id <= $1 \
-         AND c.parent_id IS NULL AND ($2 OR c.status = 'visible' OR c.reply_count > 0) \
-         AND c.id {op} $3 ORDER BY c.article_id {dir}, c.id {dir} LIMIT $4"
+        "SELECT * FROM comments c {hint} WHERE {article} AND c.parent_id IS NULL \
+         AND ($2 OR c.status = 'visible' OR c.reply_count > 0) AND c.id {op} $3 \
+         ORDER BY {order_by} LIMIT $4"
     );
     let sql = format!(
         "SELECT articles.id, articles.title, articles.url, articles.topic, articles.published_at, \
