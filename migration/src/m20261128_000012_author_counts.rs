@@ -9,34 +9,40 @@ use sea_orm_migration::sea_orm::DbBackend;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const SQLITE_UP: &str = "CREATE TRIGGER comments_author_after_insert AFTER INSERT ON comments
- BEGIN
-   INSERT INTO authors (id, name, first_seen_at, comments, visible, held, approved_or_visible)
+/// Counts the new comment on its author's record (creating it on their first).
+const COUNT_ON_AUTHOR: &str =
+    "INSERT INTO authors (id, name, first_seen_at, comments, visible, held, approved_or_visible)
    VALUES (NEW.author_id, NEW.author_name, NEW.created_at, 1,
            CASE WHEN NEW.status = 'visible' THEN 1 ELSE 0 END,
            CASE WHEN NEW.status = 'pending_review' THEN 1 ELSE 0 END,
            CASE WHEN NEW.status = 'visible' THEN 1 ELSE 0 END)
    ON CONFLICT (id) DO UPDATE SET name = excluded.name, comments = authors.comments + 1,
      visible = authors.visible + excluded.visible, held = authors.held + excluded.held,
-     approved_or_visible = authors.approved_or_visible + excluded.approved_or_visible;
- END";
+     approved_or_visible = authors.approved_or_visible + excluded.approved_or_visible;";
 
-const POSTGRES_UP: &[&str] = &[
-    "CREATE FUNCTION comments_author_count() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN
-       INSERT INTO authors (id, name, first_seen_at, comments, visible, held, approved_or_visible)
-       VALUES (NEW.author_id, NEW.author_name, NEW.created_at, 1,
-               CASE WHEN NEW.status = 'visible' THEN 1 ELSE 0 END,
-               CASE WHEN NEW.status = 'pending_review' THEN 1 ELSE 0 END,
-               CASE WHEN NEW.status = 'visible' THEN 1 ELSE 0 END)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, comments = authors.comments + 1,
-         visible = authors.visible + excluded.visible, held = authors.held + excluded.held,
-         approved_or_visible = authors.approved_or_visible + excluded.approved_or_visible;
-       RETURN NULL;
-     END $$",
-    "CREATE TRIGGER comments_author_after_insert AFTER INSERT ON comments
-     FOR EACH ROW EXECUTE FUNCTION comments_author_count()",
-];
+fn sqlite_up() -> String {
+    format!(
+        "CREATE TRIGGER comments_author_after_insert AFTER INSERT ON comments
+         BEGIN
+           {COUNT_ON_AUTHOR}
+         END"
+    )
+}
+
+fn postgres_up() -> [String; 2] {
+    [
+        format!(
+            "CREATE FUNCTION comments_author_count() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               {COUNT_ON_AUTHOR}
+               RETURN NULL;
+             END $$"
+        ),
+        "CREATE TRIGGER comments_author_after_insert AFTER INSERT ON comments
+         FOR EACH ROW EXECUTE FUNCTION comments_author_count()"
+            .to_owned(),
+    ]
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -44,12 +50,12 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         match manager.get_database_backend() {
             DbBackend::Postgres => {
-                for sql in POSTGRES_UP {
-                    db.execute_unprepared(sql).await?;
+                for sql in postgres_up() {
+                    db.execute_unprepared(&sql).await?;
                 }
             }
             _ => {
-                db.execute_unprepared(SQLITE_UP).await?;
+                db.execute_unprepared(&sqlite_up()).await?;
             }
         }
         Ok(())

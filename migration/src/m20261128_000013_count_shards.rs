@@ -28,33 +28,22 @@ fn add_to_shard(delta: &str, shard: &str) -> String {
     )
 }
 
-/// `IF NOT EXISTS`: right after the `DROP`s the driver ran a `CREATE TRIGGER` twice (it prepares
-/// the statement again when SQLite reports that the schema changed), and the second failed.
+/// `IF NOT EXISTS` (in `sqlite_triggers`): right after the `DROP`s the driver ran a
+/// `CREATE TRIGGER` twice (it prepares the statement again when SQLite reports that the schema
+/// changed), and the second failed.
 fn sqlite_up() -> Vec<String> {
-    let insert_delta = "1";
-    let status_delta = "CASE WHEN NEW.status = 'visible' THEN 1 ELSE -1 END";
-    vec![
-        TABLE.to_string(),
+    let mut statements = vec![TABLE.to_string()];
+    statements.extend(drop_sqlite_triggers());
+    statements.extend(visible_counts::sqlite_triggers(|delta| {
+        add_to_shard(delta, "0")
+    }));
+    statements
+}
+
+fn drop_sqlite_triggers() -> [String; 2] {
+    [
         "DROP TRIGGER comments_counts_after_insert".into(),
         "DROP TRIGGER comments_counts_after_status".into(),
-        format!(
-            "CREATE TRIGGER IF NOT EXISTS comments_counts_after_insert AFTER INSERT ON comments WHEN NEW.status = 'visible'
-             BEGIN
-               {}
-               UPDATE comments SET reply_count = reply_count + 1 WHERE NEW.parent_id IS NOT NULL AND id = NEW.parent_id;
-             END",
-            add_to_shard(insert_delta, "0")
-        ),
-        format!(
-            "CREATE TRIGGER IF NOT EXISTS comments_counts_after_status AFTER UPDATE OF status ON comments
-             WHEN (OLD.status = 'visible') <> (NEW.status = 'visible')
-             BEGIN
-               {}
-               UPDATE comments SET reply_count = reply_count + {status_delta}
-                 WHERE NEW.parent_id IS NOT NULL AND id = NEW.parent_id;
-             END",
-            add_to_shard(status_delta, "0")
-        ),
     ]
 }
 
@@ -64,25 +53,10 @@ const SHARDS: u32 = 32;
 fn postgres_up() -> Vec<String> {
     vec![
         TABLE.to_string(),
-        format!(
-            "CREATE OR REPLACE FUNCTION comments_visible_counts() RETURNS trigger LANGUAGE plpgsql AS $$
-             DECLARE delta integer := 0;
-             BEGIN
-               IF TG_OP = 'INSERT' THEN
-                 IF NEW.status = 'visible' THEN delta := 1; END IF;
-               ELSIF (OLD.status = 'visible') <> (NEW.status = 'visible') THEN
-                 delta := CASE WHEN NEW.status = 'visible' THEN 1 ELSE -1 END;
-               END IF;
-               IF delta <> 0 THEN
-                 {}
-                 IF NEW.parent_id IS NOT NULL THEN
-                   UPDATE comments SET reply_count = reply_count + delta WHERE id = NEW.parent_id;
-                 END IF;
-               END IF;
-               RETURN NULL;
-             END $$",
-            add_to_shard("delta", &format!("pg_backend_pid() % {SHARDS}"))
-        ),
+        visible_counts::postgres_function(&add_to_shard(
+            "delta",
+            &format!("pg_backend_pid() % {SHARDS}"),
+        )),
     ]
 }
 
@@ -116,15 +90,14 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let mut statements: Vec<String> = FOLD.iter().map(|s| (*s).to_owned()).collect();
         match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                statements.push("DROP TRIGGER comments_visible_counts ON comments".into());
-                statements.push("DROP FUNCTION comments_visible_counts()".into());
-                statements.extend(visible_counts::POSTGRES_UP.iter().map(|s| (*s).to_owned()));
-            }
+            DbBackend::Postgres => statements.push(visible_counts::postgres_function(
+                &visible_counts::on_article_row("delta"),
+            )),
             _ => {
-                statements.push("DROP TRIGGER comments_counts_after_insert".into());
-                statements.push("DROP TRIGGER comments_counts_after_status".into());
-                statements.extend(visible_counts::SQLITE_UP.iter().map(|s| (*s).to_owned()));
+                statements.extend(drop_sqlite_triggers());
+                statements.extend(visible_counts::sqlite_triggers(
+                    visible_counts::on_article_row,
+                ));
             }
         }
         run(manager, &statements).await

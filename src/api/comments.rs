@@ -18,7 +18,7 @@ use crate::error::{ApiError, FieldErrors};
 use crate::service::comments::{self, NewComment};
 use crate::service::idempotency::{KeyedRequest, StoredResponse};
 use crate::state::AppState;
-use crate::store::comments::{self as store, Order, Thread};
+use crate::store::comments::{self as store, Order};
 use crate::views::dto;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -253,9 +253,16 @@ async fn list_replies(
     let parent = comments::load(&state, &path).await?;
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "r")?;
     let moderator = caller.is_moderator();
-    let thread = Thread::RepliesTo(parent.id);
     let (after, limit) = (page.before, page.limit + 1);
-    let rows = store::list(&state.db, thread, Order::Oldest, after, limit, !moderator).await?;
+    let rows = store::replies(
+        &state.db,
+        parent.id,
+        Order::Oldest,
+        after,
+        limit,
+        !moderator,
+    )
+    .await?;
     let (rows, next_cursor) = page.finish(rows, |c| c.id);
     Ok(HttpResponse::Ok().json(dto::ReplyPage {
         comments: rows

@@ -24,21 +24,12 @@ const AUTHOR_LOCK_SPACE: i32 = 0x636f_6d6d;
 /// Takes the author's turn for the rest of the transaction: what the transaction reads of the
 /// author's comments from here on stays true until it commits.
 pub async fn take_turn(txn: &WriteTxn, author_id: &str) -> Result<(), ApiError> {
-    let conn = &**txn;
-    if conn.get_database_backend() == DbBackend::Postgres {
-        // A statement of its own: what follows must see every post committed before the turn.
-        conn.execute_raw(db::stmt(
-            conn,
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            [Value::from(AUTHOR_LOCK_SPACE), Value::from(author_id)],
-        ))
-        .await?;
-    }
-    Ok(())
+    take_turns(txn, &[author_id]).await
 }
 
 /// [`take_turn`] for several authors at once (a batch of posts), in one statement, in the order
-/// of their ids so that two batches never wait for each other's authors crosswise.
+/// of their ids so that two batches never wait for each other's authors crosswise. A statement
+/// of its own: what follows must see every post committed before the turn.
 pub async fn take_turns(txn: &WriteTxn, author_ids: &[&str]) -> Result<(), ApiError> {
     let conn = &**txn;
     if conn.get_database_backend() != DbBackend::Postgres || author_ids.is_empty() {

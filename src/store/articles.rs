@@ -46,23 +46,25 @@ pub async fn find_for_post(
     article_id: &str,
     author_id: &str,
 ) -> Result<Option<(article::Model, Option<author::Model>)>, DbErr> {
-    use sea_orm::{IdenStatic as _, Iterable as _};
-    let article_columns: Vec<String> = article::Column::iter()
-        .map(|c| match c {
-            article::Column::CommentCount => "CAST(0 AS BIGINT) AS comment_count".to_string(),
-            c => format!("articles.{}", c.as_str()),
-        })
-        .collect();
-    let author_columns: Vec<String> = author::Column::iter()
-        .map(|c| format!("authors.{0} AS au_{0}", c.as_str()))
-        .collect();
-    let sql = format!(
-        "SELECT {}, {} FROM articles LEFT JOIN authors ON authors.id = $2 WHERE articles.id = $1",
-        article_columns.join(", "),
-        author_columns.join(", ")
-    );
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        use sea_orm::{IdenStatic as _, Iterable as _};
+        let article_columns: Vec<String> = article::Column::iter()
+            .map(|c| match c {
+                article::Column::CommentCount => "CAST(0 AS BIGINT) AS comment_count".to_string(),
+                c => format!("articles.{}", c.as_str()),
+            })
+            .collect();
+        let author_columns: Vec<String> = author::Column::iter()
+            .map(|c| format!("authors.{0} AS au_{0}", c.as_str()))
+            .collect();
+        format!(
+            "SELECT {}, {} FROM articles LEFT JOIN authors ON authors.id = $2 WHERE articles.id = $1",
+            article_columns.join(", "),
+            author_columns.join(", ")
+        )
+    });
     let Some(row) = db
-        .query_one_raw(stmt(db, &sql, [article_id.into(), author_id.into()]))
+        .query_one_raw(stmt(db, &SQL, [article_id.into(), author_id.into()]))
         .await?
     else {
         return Ok(None);

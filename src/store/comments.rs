@@ -1,5 +1,7 @@
 //! Comments: threads, keyset-paginated lists and status changes with their counters.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
@@ -105,38 +107,26 @@ fn public_filter(public_only: bool) -> Condition {
     }
 }
 
-/// Which comments a list holds.
-#[derive(Clone, Copy, Debug)]
-pub enum Thread<'a> {
-    /// An article's top-level comments.
-    TopLevel(&'a str),
-    /// A comment's replies.
-    RepliesTo(i64),
-}
-
-/// One page of a list after the comment `after` (exclusive).
-pub async fn list(
+/// One page of a comment's replies after the reply `after` (exclusive).
+pub async fn replies(
     db: &impl ConnectionTrait,
-    thread: Thread<'_>,
+    parent_id: i64,
     order: Order,
     after: Option<i64>,
     limit: u64,
     public_only: bool,
 ) -> Result<Vec<comment::Model>, DbErr> {
-    // On PostgreSQL the thread's key as a range, not an equality, and first in the order: see
-    // `article_page` (otherwise it may walk the primary key past every newer comment).
+    let parent = comment::Column::ParentId;
+    // On PostgreSQL the parent as a range, not an equality, and first in the order: see
+    // `article_page` (otherwise it may walk the primary key past every newer comment). SQLite
+    // seeks by the equality.
     let range = db.get_database_backend() == DbBackend::Postgres;
-    let (query, key) = match thread {
-        Thread::TopLevel(article_id) => (
-            comment::Entity::find()
-                .filter(key_is(comment::Column::ArticleId, article_id, range))
-                .filter(comment::Column::ParentId.is_null()),
-            comment::Column::ArticleId,
-        ),
-        Thread::RepliesTo(parent_id) => (
-            comment::Entity::find().filter(key_is(comment::Column::ParentId, parent_id, range)),
-            comment::Column::ParentId,
-        ),
+    let query = if range {
+        comment::Entity::find()
+            .filter(parent.gte(parent_id))
+            .filter(parent.lte(parent_id))
+    } else {
+        comment::Entity::find().filter(parent.eq(parent_id))
     };
     let query = query.filter(public_filter(public_only));
     let query = match (order, after) {
@@ -145,8 +135,8 @@ pub async fn list(
         (_, None) => query,
     };
     let query = match (order, range) {
-        (Order::Newest, true) => query.order_by_desc(key),
-        (Order::Oldest, true) => query.order_by_asc(key),
+        (Order::Newest, true) => query.order_by_desc(parent),
+        (Order::Oldest, true) => query.order_by_asc(parent),
         (_, false) => query,
     };
     let query = match order {
@@ -154,17 +144,6 @@ pub async fn list(
         Order::Oldest => query.order_by_asc(comment::Column::Id),
     };
     query.limit(limit).all(db).await
-}
-
-/// `column = value`, or as the range `value <= column <= value` (see `list`).
-fn key_is(column: comment::Column, value: impl Into<Value> + Clone, range: bool) -> Condition {
-    if range {
-        Condition::all()
-            .add(column.gte(value.clone()))
-            .add(column.lte(value))
-    } else {
-        Condition::all().add(column.eq(value))
-    }
 }
 
 /// A comment as a list shows it: the fields of a view, without the moderation bookkeeping.
@@ -206,13 +185,55 @@ pub async fn article_page(
     limit: u64,
     public_only: bool,
 ) -> Result<Option<ArticlePage>, DbErr> {
-    let (op, dir, from) = match order {
-        Order::Newest => ("<", "DESC", after.unwrap_or(i64::MAX)),
-        Order::Oldest => (">", "ASC", after.unwrap_or(i64::MIN)),
+    let from = match order {
+        Order::Newest => after.unwrap_or(i64::MAX),
+        Order::Oldest => after.unwrap_or(i64::MIN),
+    };
+    let values: [Value; 4] = [
+        article_id.into(),
+        (!public_only).into(),
+        from.into(),
+        (limit as i64).into(),
+    ];
+    let sql = page_sql(db.get_database_backend(), order);
+    let Some(row) = db.query_one_raw(stmt(db, sql, values)).await? else {
+        return Ok(None);
+    };
+    let article = article::Model::from_query_result(&row, "")?;
+    let json: String = row.try_get("", "page_comments")?;
+    let comments =
+        serde_json::from_str(&json).map_err(|e| DbErr::Type(format!("a page of comments: {e}")))?;
+    Ok(Some(ArticlePage { article, comments }))
+}
+
+/// The statement of [`article_page`], written once per database and order.
+fn page_sql(backend: DbBackend, order: Order) -> &'static str {
+    static SQL: LazyLock<[String; 4]> = LazyLock::new(|| {
+        [
+            (DbBackend::Postgres, Order::Newest),
+            (DbBackend::Postgres, Order::Oldest),
+            (DbBackend::Sqlite, Order::Newest),
+            (DbBackend::Sqlite, Order::Oldest),
+        ]
+        .map(|(backend, order)| write_page_sql(backend, order))
+    });
+    let index = match (backend, order) {
+        (DbBackend::Postgres, Order::Newest) => 0,
+        (DbBackend::Postgres, Order::Oldest) => 1,
+        (_, Order::Newest) => 2,
+        (_, Order::Oldest) => 3,
+    };
+    &SQL[index]
+}
+
+fn write_page_sql(backend: DbBackend, order: Order) -> String {
+    let (op, dir) = match order {
+        Order::Newest => ("<", "DESC"),
+        Order::Oldest => (">", "ASC"),
     };
     // SQLite's planner may take the replies index for `parent_id IS NULL` and walk every
     // top-level comment of every article; the partial index is the one to read.
-    let (aggregate, hint) = match db.get_database_backend() {
+    let (aggregate, hint) = match backend {
         DbBackend::Postgres => (
             format!(
                 "COALESCE(json_agg(json_build_array({LISTED}) ORDER BY c.id {dir}), '[]')::text"
@@ -230,7 +251,7 @@ pub async fn article_page(
     // bench). As a range, `article_id` is not a constant to the planner, so only the
     // `(article_id, id)` index gives the order asked for. (SQLite is told the index; there a
     // range would stop it from seeking to the cursor.)
-    let (article, order_by) = match db.get_database_backend() {
+    let (article, order_by) = match backend {
         DbBackend::Postgres => (
             "c.article_id >= $1 AND c.article_id <= $1",
             format!("c.article_id {dir}, c.id {dir}"),
@@ -242,26 +263,12 @@ pub async fn article_page(
          AND ($2 OR c.status = 'visible' OR c.reply_count > 0) AND c.id {op} $3 \
          ORDER BY {order_by} LIMIT $4"
     );
-    let sql = format!(
+    format!(
         "SELECT articles.id, articles.title, articles.url, articles.topic, articles.published_at, \
          articles.closes_at, articles.closed_at, articles.closed_reason, articles.created_at, \
          articles.updated_at, {COMMENT_COUNT} AS comment_count, \
          (SELECT {aggregate} FROM ({page}) c) AS page_comments FROM articles WHERE articles.id = $1"
-    );
-    let values: [Value; 4] = [
-        article_id.into(),
-        (!public_only).into(),
-        from.into(),
-        (limit as i64).into(),
-    ];
-    let Some(row) = db.query_one_raw(stmt(db, &sql, values)).await? else {
-        return Ok(None);
-    };
-    let article = article::Model::from_query_result(&row, "")?;
-    let json: String = row.try_get("", "page_comments")?;
-    let comments =
-        serde_json::from_str(&json).map_err(|e| DbErr::Type(format!("a page of comments: {e}")))?;
-    Ok(Some(ArticlePage { article, comments }))
+    )
 }
 
 /// Replaces the body of a comment, with the status and detections the content rules gave the

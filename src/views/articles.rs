@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
-use crate::cache::Found;
+use crate::cache::{Expiring, Found};
 use crate::config::Settings;
 use crate::domain::lifecycle::DiscussionState;
 use crate::domain::notice;
@@ -39,35 +39,55 @@ pub async fn find_many(
     state: &AppState,
     ids: &[String],
 ) -> Result<Vec<Arc<article::Model>>, DbErr> {
+    let rows = read_through(&state.article_rows, ids, |misses| async move {
+        read_rows(state, &misses).await
+    })
+    .await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| rows.get(id).cloned().flatten())
+        .collect())
+}
+
+/// Rows by key as the caches keep them: `None` for a key that names nothing.
+type Rows<V> = HashMap<String, Option<Arc<V>>>;
+
+/// The fresh values of `keys` in `cache`; the others are read with `read` (one query) and kept.
+async fn read_through<V, F, Fut>(
+    cache: &Expiring<Option<Arc<V>>>,
+    keys: &[String],
+    read: F,
+) -> Result<Rows<V>, DbErr>
+where
+    F: FnOnce(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Rows<V>, DbErr>>,
+{
     let Found {
         mut hits,
         misses,
         stamp,
-    } = state.article_rows.get_many(ids);
+    } = cache.get_many(keys);
     if !misses.is_empty() {
-        let read = read_rows(state, &misses).await?;
-        state
-            .article_rows
-            .put(stamp, read.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let read = read(misses).await?;
+        cache.put(stamp, read.iter().map(|(k, v)| (k.clone(), v.clone())));
         hits.extend(read);
     }
-    Ok(ids
-        .iter()
-        .filter_map(|id| hits.get(id).cloned().flatten())
-        .collect())
+    Ok(hits)
 }
 
-/// The rows of `ids` as the cache keeps them: `None` for an id that names no article.
-async fn read_rows(
-    state: &AppState,
-    ids: &[String],
-) -> Result<HashMap<String, Option<Arc<article::Model>>>, DbErr> {
-    let mut read: HashMap<String, Option<Arc<article::Model>>> =
-        ids.iter().map(|id| (id.clone(), None)).collect();
-    for row in articles::find_many(&state.db, ids).await? {
-        read.insert(row.id.clone(), Some(Arc::new(row)));
+/// `keys` mapped to the rows found (`None` for the others).
+fn found<V>(keys: &[String], rows: impl IntoIterator<Item = (String, V)>) -> Rows<V> {
+    let mut found: Rows<V> = keys.iter().map(|k| (k.clone(), None)).collect();
+    for (key, row) in rows {
+        found.insert(key, Some(Arc::new(row)));
     }
-    Ok(read)
+    found
+}
+
+/// The article rows of `ids`, as the cache keeps them.
+async fn read_rows(state: &AppState, ids: &[String]) -> Result<Rows<article::Model>, DbErr> {
+    let rows = articles::find_many(&state.db, ids).await?;
+    Ok(found(ids, rows.into_iter().map(|r| (r.id.clone(), r))))
 }
 
 /// How often the article rows found past their refresh age are read again, together.
@@ -112,24 +132,12 @@ pub async fn articles_view<A: Borrow<article::Model>>(
     closed_topics.sort();
     closed_topics.dedup();
 
-    let Found {
-        hits: mut topic_rows,
-        misses,
-        stamp,
-    } = state.topic_rows.get_many(&closed_topics);
-    if !misses.is_empty() {
-        let mut read: HashMap<String, Option<Arc<topic::Model>>> =
-            misses.iter().map(|slug| (slug.clone(), None)).collect();
-        for row in
-            crate::store::find_by_keys::<topic::Entity>(db, topic::Column::Slug, &misses).await?
-        {
-            read.insert(row.slug.clone(), Some(Arc::new(row)));
-        }
-        state
-            .topic_rows
-            .put(stamp, read.iter().map(|(k, v)| (k.clone(), v.clone())));
-        topic_rows.extend(read);
-    }
+    let topic_rows = read_through(&state.topic_rows, &closed_topics, |slugs| async move {
+        let rows =
+            crate::store::find_by_keys::<topic::Entity>(db, topic::Column::Slug, &slugs).await?;
+        Ok(found(&slugs, rows.into_iter().map(|r| (r.slug.clone(), r))))
+    })
+    .await?;
     let mut newest_open: HashMap<String, Arc<Vec<article::Model>>> = HashMap::new();
     for topic in &closed_topics {
         // The newest open articles of the topic; each notice keeps those newer than its article
