@@ -6,7 +6,8 @@
 # Variables: ARTICLES (10000), COMMENTS (1000000), BIG (510000 of them in article gen-big),
 # HOT (1000 newest articles readers hit), DURATION (10s), CONNECTIONS (32), FRESH=1 to regenerate,
 # SERVER_ENV (extra VAR=value settings for the server), ONLY (a regex: run only the scenarios
-# whose title matches, e.g. ONLY=POST). Scenarios: cached pages, pages with the cache off, `?ids=`,
+# whose title matches, e.g. ONLY=POST). Scenarios: cached pages, the same bytes from actix-web alone
+# (the ceiling), pages with the cache off, `?ids=`,
 # POST (random articles; all connections into one article, a hot story; with 20,000 rule words).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ KIND=sqlite
 MARK="$OUT/generated-$KIND"
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
+cargo build --release --quiet --bin comment-service --example static_ceiling
 BIN=target/release/comment-service
 
 if [[ ! -f $MARK || ${FRESH:-0} == 1 ]]; then
@@ -65,8 +66,26 @@ bench() {
   [[ -n ${ONLY:-} && ! $title =~ $ONLY ]] && return
   echo; echo "== $title"
   run_server "${settings[@]}"
+  measure "$@"
+  stop_server
+}
+measure() {
   wrk -t2 -c"$CONNECTIONS" -d2s "$@" >/dev/null # warm-up, not measured
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|Latency |  50%|  99%|Non-2xx|Socket errors"
+}
+# The ceiling for cached pages: actix-web alone (examples/static_ceiling.rs) serving the bytes
+# the service gave for PATH, driven the same way.
+ceiling() {
+  local title="GET the same bytes from actix-web alone, the ceiling for cached pages" path=$1
+  [[ -n ${ONLY:-} && ! $title =~ $ONLY ]] && return
+  echo; echo "== $title"
+  run_server
+  curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE$path" >"$OUT/ceiling-body.json"
+  kill -TERM "$SERVER"; wait "$SERVER" || true
+  target/release/examples/static_ceiling "127.0.0.1:$PORT" "$OUT/ceiling-body.json" &
+  SERVER=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done
+  measure -s bench/fixed.lua "$BASE$path"
   stop_server
 }
 
@@ -76,6 +95,7 @@ PAGE=/api/v1/articles/gen-big/comments?limit=50
 bench "GET a 50-comment page, the $HOT newest articles ($KIND)" -- -s bench/page.lua "$BASE"
 HOT=100 bench "GET a 50-comment page, the 100 newest articles ($KIND)" -- -s bench/page.lua "$BASE"
 bench "GET the first page of gen-big" -- -s bench/fixed.lua "$BASE$PAGE"
+ceiling "$PAGE"
 [[ -n $DEEP_CURSOR ]] && bench "GET gen-big 10,000 pages in" -- -s bench/fixed.lua "$BASE$PAGE&cursor=$DEEP_CURSOR"
 bench "GET /api/v1/articles?ids= with 100 ids" -- -s bench/ids.lua "$BASE"
 bench "GET the first page of gen-big, page cache off" PAGE_CACHE_MB=0 -- -s bench/fixed.lua "$BASE$PAGE"

@@ -73,8 +73,10 @@ impl Application {
         spawn_wake_loops(&jobs);
         let tokens = web::Data::new(settings.api_tokens.clone());
         let (posts, post_receiver) = crate::service::post_batches::queue();
+        let lists_db = crate::db::connect_lists(&settings, &db).await?;
         let state = web::Data::new(AppState {
             db,
+            lists_db,
             clock,
             settings: settings.clone(),
             jobs: jobs.clone(),

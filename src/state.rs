@@ -13,6 +13,8 @@ use crate::jobs::Jobs;
 
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// The pool that reads pages of comments and replies (see `db::connect_lists`).
+    pub lists_db: DatabaseConnection,
     pub settings: Arc<Settings>,
     /// Where every rule reads `now`.
     pub clock: Clock,

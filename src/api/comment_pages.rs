@@ -78,7 +78,7 @@ async fn load_page(
     stamp: Stamp,
 ) -> Result<Arc<CachedPage>, ApiError> {
     let comments::ArticlePage { article, comments } = comments::article_page(
-        &state.db,
+        &state.lists_db,
         article_id,
         order,
         key.after,

@@ -1,6 +1,8 @@
 //! The cached read path: writes show at once on the same process; the state is never cached.
 
+use comment_service::config::Settings;
 use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::articles::published_for_closing_at;
 use crate::helpers::{Db, spawn_app};
@@ -9,7 +11,45 @@ use crate::on_both_databases;
 on_both_databases!(
     a_write_is_visible_to_the_very_next_read_on_the_same_process,
     a_cached_page_still_turns_closed_at_closes_at,
+    lists_are_planned_once_and_other_statements_for_their_values,
 );
+
+/// Pages and reply lists read through their own pool: on PostgreSQL its connections keep one
+/// (generic) plan per statement; the main pool keeps PostgreSQL's default.
+async fn lists_are_planned_once_and_other_statements_for_their_values(db: Db) {
+    let app = spawn_app(db).await;
+    let settings =
+        Settings::from_vars([("DATABASE_URL".to_string(), app.database.url.clone())]).unwrap();
+    let main = comment_service::db::connect(&settings).await.unwrap();
+    let lists = comment_service::db::connect_lists(&settings, &main)
+        .await
+        .unwrap();
+    if main.get_database_backend() != DbBackend::Postgres {
+        // SQLite: one pool; its connections keep their plans anyway (see `db` unit tests).
+        assert_eq!(lists.get_database_backend(), DbBackend::Sqlite);
+        return;
+    }
+    let mode = |db: sea_orm::DatabaseConnection| async move {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT current_setting('plan_cache_mode') AS mode, \
+                 current_setting('search_path') AS path",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let mode: String = row.try_get("", "mode").unwrap();
+        let path: String = row.try_get("", "path").unwrap();
+        (mode, path)
+    };
+    let (lists_mode, lists_path) = mode(lists).await;
+    let (main_mode, main_path) = mode(main).await;
+    assert_eq!(lists_mode, "force_generic_plan");
+    assert_eq!(main_mode, "auto");
+    // Both read the test's own schema.
+    assert_eq!(lists_path, main_path);
+}
 
 async fn a_write_is_visible_to_the_very_next_read_on_the_same_process(db: Db) {
     let app = spawn_app(db).await;
