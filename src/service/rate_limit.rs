@@ -38,15 +38,12 @@ pub async fn take_turns(txn: &WriteTxn, author_ids: &[&str]) -> Result<(), ApiEr
     let mut sorted = author_ids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let rows: Vec<String> = (0..sorted.len()).map(|i| format!("(${})", i + 2)).collect();
-    let sql = format!(
-        "SELECT pg_advisory_xact_lock($1, hashtext(a)) FROM \
-         (SELECT a FROM (VALUES {}) AS v(a) ORDER BY a) AS s",
-        rows.join(", ")
-    );
-    let mut values = vec![Value::from(AUTHOR_LOCK_SPACE)];
-    values.extend(sorted.iter().map(|a| Value::from(*a)));
-    conn.execute_raw(db::stmt(conn, &sql, values)).await?;
+    // The authors as one JSON array: one statement for any number of them.
+    let list = serde_json::to_string(&sorted).map_err(ApiError::internal)?;
+    let sql = "SELECT pg_advisory_xact_lock($1, hashtext(a)) FROM \
+         (SELECT a FROM json_array_elements_text(CAST($2 AS json)) AS v(a) ORDER BY a) AS s";
+    let values = [Value::from(AUTHOR_LOCK_SPACE), Value::from(list)];
+    conn.execute_raw(db::stmt(conn, sql, values)).await?;
     Ok(())
 }
 

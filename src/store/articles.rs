@@ -81,7 +81,8 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<article:
     select().filter(article::Column::Id.eq(id)).one(db).await
 }
 
-/// The articles among `ids` that exist, in no particular order.
+/// The articles among `ids` that exist, in no particular order (one statement for any number
+/// of ids: see [`crate::db::one_of`]).
 pub async fn find_many(
     db: &impl ConnectionTrait,
     ids: &[String],
@@ -90,7 +91,11 @@ pub async fn find_many(
         return Ok(Vec::new());
     }
     select()
-        .filter(article::Column::Id.is_in(ids.iter().cloned()))
+        .filter(crate::db::one_of(
+            db.get_database_backend(),
+            "articles.id",
+            ids,
+        )?)
         .all(db)
         .await
 }

@@ -252,7 +252,11 @@ pub async fn recent_of_many(
         .column(comment::Column::AuthorId)
         .column(comment::Column::CreatedAt)
         .column(comment::Column::Body)
-        .filter(comment::Column::AuthorId.is_in(author_ids.iter().copied()))
+        .filter(crate::db::one_of(
+            db.get_database_backend(),
+            "comments.author_id",
+            author_ids,
+        )?)
         .filter(comment::Column::CreatedAt.gt(since))
         .order_by_desc(comment::Column::CreatedAt)
         .into_tuple::<(String, DateTime<Utc>, String)>()

@@ -18,7 +18,8 @@ pub mod secrets;
 pub mod topics;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IdenStatic, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 /// The rows whose key is among `keys`, in no particular order.
@@ -30,8 +31,9 @@ pub(crate) async fn find_by_keys<E: EntityTrait>(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
+    let column = format!("{}.{}", E::default().table_name(), key.as_str());
     E::find()
-        .filter(key.is_in(keys.iter().cloned()))
+        .filter(crate::db::one_of(db.get_database_backend(), &column, keys)?)
         .all(db)
         .await
 }
