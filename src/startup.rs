@@ -99,7 +99,7 @@ impl Application {
             Arc::downgrade(&state.clone().into_inner()),
         ));
         // The content rules are compiled before the first request needs them.
-        state.rules.get(&state.db).await?;
+        state.rules.get(&state.db, state.clock.now()).await?;
         let scheduler = Scheduler::start(jobs, &settings.schedules).await?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {

@@ -1,9 +1,9 @@
 //! The rules in force on this process: compiled once per rules version and shared by every
-//! worker, re-checked against the database's version at most once a second, so a change made on
-//! another replica is in force here within about a second.
+//! worker, re-checked against the database's version at most twice a second by the application's
+//! clock, so a change made on another replica is in force here within about a second.
 
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
@@ -33,21 +33,28 @@ impl Loaded {
 #[derive(Default)]
 pub struct LiveRules {
     current: RwLock<Arc<Loaded>>,
-    checked_at: Mutex<Option<Instant>>,
+    /// When the versions were last compared, by the application's clock.
+    checked_at: Mutex<Option<DateTime<Utc>>>,
     /// One task at a time reads and compiles a new version.
     refresh: tokio::sync::Mutex<()>,
 }
 
 impl LiveRules {
-    /// The rules in force, after comparing versions with the database if the last comparison
-    /// is older than [`CHECK_EVERY`].
-    pub async fn get(&self, db: &impl ConnectionTrait) -> Result<Arc<Loaded>, DbErr> {
+    /// The rules in force at `now`, after comparing versions with the database if the last
+    /// comparison is older than [`CHECK_EVERY`] (or lies ahead of `now`: the clock was set back).
+    pub async fn get(
+        &self,
+        db: &impl ConnectionTrait,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<Loaded>, DbErr> {
         let checked = *self.checked_at.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh =
+            |at: DateTime<Utc>| at <= now && (now - at).to_std().is_ok_and(|age| age < CHECK_EVERY);
         match checked {
-            Some(at) if at.elapsed() < CHECK_EVERY => return Ok(self.current()),
+            Some(at) if fresh(at) => return Ok(self.current()),
             // Checked before: while another task refreshes, the version in force stands.
             Some(_) => match self.refresh.try_lock() {
-                Ok(_turn) => self.refresh_from(db).await?,
+                Ok(_turn) => self.refresh_from(db, now).await?,
                 Err(_) => return Ok(self.current()),
             },
             // Never loaded: everyone waits for the first load.
@@ -59,7 +66,7 @@ impl LiveRules {
                     .unwrap_or_else(|e| e.into_inner())
                     .is_none()
                 {
-                    self.refresh_from(db).await?;
+                    self.refresh_from(db, now).await?;
                 }
             }
         }
@@ -82,7 +89,11 @@ impl LiveRules {
         }
     }
 
-    async fn refresh_from(&self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    async fn refresh_from(
+        &self,
+        db: &impl ConnectionTrait,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
         let version = store::rules::version(db).await?;
         if version != self.current().version
             && let Some(row) = store::rules::current(db).await?
@@ -104,7 +115,7 @@ impl LiveRules {
                 ),
             }
         }
-        *self.checked_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        *self.checked_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
         Ok(())
     }
 }

@@ -72,7 +72,7 @@ pub async fn post(
         check_parent(state, &article, parent).await?;
     }
     screening::ensure_may_write(author.as_ref(), now)?;
-    let rules = state.rules.get(&state.db).await?;
+    let rules = state.rules.get(&state.db, state.clock.now()).await?;
     let findings = rules.compiled.inspect(new.body.as_str());
     let post = post_batches::Post {
         row: comments::NewComment {
@@ -240,7 +240,7 @@ pub async fn edit(
             "comments can be edited for {minutes} minutes after posting"
         )));
     }
-    let rules = state.rules.get(&state.db).await?;
+    let rules = state.rules.get(&state.db, state.clock.now()).await?;
     let findings = rules.compiled.inspect(body.as_str());
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
     rate_limit::take_turn(&txn, &existing.author_id).await?;

@@ -13,7 +13,7 @@ use crate::store::{audit, rules};
 
 /// The rules in force.
 pub async fn current(state: &AppState) -> Result<Arc<Loaded>, ApiError> {
-    Ok(state.rules.get(&state.db).await?)
+    Ok(state.rules.get(&state.db, state.clock.now()).await?)
 }
 
 /// Replaces the rules: validated and compiled first, then stored as the next version with an
