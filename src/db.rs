@@ -116,21 +116,30 @@ fn options(settings: &Settings) -> Result<ConnectOptions, DbErr> {
 /// of its CPU time in SQLite's parser doing that. With the guarantee on, a prepared statement
 /// keeps its plan whatever it is bound to; the plans that matter are pinned with `INDEXED BY`.
 async fn keep_sqlite_plans(conn: &mut SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
-    use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK, sqlite3_db_config};
-    use std::ffi::c_int;
-    let mut handle = conn.lock_handle().await?;
-    let db = handle.as_raw_handle().as_ptr();
-    let mut on: c_int = -1;
-    // SAFETY: `db` is this connection's open handle, locked to this task while `handle` lives;
-    // SQLITE_DBCONFIG_ENABLE_QPSG takes an int (1: on) and a pointer to an int it writes the
-    // setting to.
-    let rc = unsafe { sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_QPSG, 1 as c_int, &mut on) };
-    if rc != SQLITE_OK || on != 1 {
+    let (rc, on) = stable_plans(conn, 1).await?;
+    if rc != libsqlite3_sys::SQLITE_OK || on != 1 {
         return Err(sea_orm::sqlx::Error::Configuration(
             format!("SQLite did not take the query planner stability guarantee (code {rc})").into(),
         ));
     }
     Ok(())
+}
+
+/// Sets the query planner stability guarantee (`1` on, `0` off, `-1` leaves it) and returns
+/// SQLite's result code and the setting now in force.
+async fn stable_plans(
+    conn: &mut SqliteConnection,
+    set: std::ffi::c_int,
+) -> Result<(std::ffi::c_int, std::ffi::c_int), sea_orm::sqlx::Error> {
+    use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, sqlite3_db_config};
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let mut on: std::ffi::c_int = -1;
+    // SAFETY: `db` is this connection's open handle, locked to this task while `handle` lives;
+    // SQLITE_DBCONFIG_ENABLE_QPSG takes an int (the setting, or -1 to read it) and a pointer to
+    // an int it writes the setting to.
+    let rc = unsafe { sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_QPSG, set, &mut on) };
+    Ok((rc, on))
 }
 
 /// The database file an SQLite URL names (none for an in-memory database).
@@ -275,7 +284,7 @@ pub async fn begin_write(db: &DatabaseConnection, gate: &WriteGate) -> Result<Wr
 /// connection that met it (on SQLite a hundred-value lookup is a large program: a front page's
 /// `?ids=` filled 15 MB of memory with them). Each value is still looked up in the column's
 /// index: SQLite searches it for each row of `json_each`, PostgreSQL takes `= ANY(array)`.
-pub fn one_of<S: AsRef<str> + serde::Serialize>(
+pub fn one_of<S: serde::Serialize>(
     backend: DbBackend,
     column: &str,
     values: &[S],
@@ -342,7 +351,6 @@ mod tests {
 
     #[tokio::test]
     async fn every_sqlite_connection_keeps_its_plans_and_a_small_page_cache() {
-        use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, sqlite3_db_config};
         let tmp = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", tmp.path().join("c.db").display());
         let settings = Settings::from_vars([
@@ -357,18 +365,7 @@ mod tests {
             held.push(pool.acquire().await.unwrap());
         }
         for conn in &mut held {
-            let mut handle = conn.lock_handle().await.unwrap();
-            let mut on = -1;
-            // SAFETY: the connection's open handle, locked to this task; -1 reads the setting.
-            let rc = unsafe {
-                sqlite3_db_config(
-                    handle.as_raw_handle().as_ptr(),
-                    SQLITE_DBCONFIG_ENABLE_QPSG,
-                    -1,
-                    &mut on,
-                )
-            };
-            assert_eq!((rc, on), (0, 1));
+            assert_eq!(stable_plans(conn, -1).await.unwrap(), (0, 1));
         }
         // And each keeps 1 MiB of pages (see `options`).
         for conn in &mut held {
