@@ -143,7 +143,7 @@ async fn stable_plans(
 }
 
 /// The database file an SQLite URL names (none for an in-memory database).
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -74,9 +74,15 @@ impl Application {
         let tokens = web::Data::new(settings.api_tokens.clone());
         let (posts, post_receiver) = crate::service::post_batches::queue();
         let lists_db = crate::db::connect_lists(&settings, &db).await?;
+        let page_reader = if settings.database.is_sqlite() {
+            crate::store::pages::SqliteReader::for_url(settings.database.url.expose_secret())
+        } else {
+            None
+        };
         let state = web::Data::new(AppState {
             db,
             lists_db,
+            page_reader,
             clock,
             settings: settings.clone(),
             jobs: jobs.clone(),

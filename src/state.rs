@@ -15,6 +15,9 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The pool that reads pages of comments and replies (see `db::connect_lists`).
     pub lists_db: DatabaseConnection,
+    /// On SQLite, the process's own connections that read pages on the request's thread (see
+    /// `store::pages`).
+    pub page_reader: Option<crate::store::pages::SqliteReader>,
     pub settings: Arc<Settings>,
     /// Where every rule reads `now`.
     pub clock: Clock,

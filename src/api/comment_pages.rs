@@ -10,8 +10,9 @@ use crate::api::pagination;
 use crate::cache::{CachedPage, Lookup, PageKey, Stamp};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::comments::{self, Order};
-use crate::views::{self, dto};
+use crate::store::comments::Order;
+use crate::store::pages;
+use crate::views;
 
 /// The JSON body of one page: `{"article": ..., "comments": [...], "next_cursor": ...}`.
 pub async fn page_body(
@@ -77,23 +78,21 @@ async fn load_page(
     key: PageKey,
     stamp: Stamp,
 ) -> Result<Arc<CachedPage>, ApiError> {
-    let comments::ArticlePage { article, comments } = comments::article_page(
-        &state.lists_db,
+    let request = pages::PageRequest {
         article_id,
         order,
-        key.after,
-        key.limit + 1,
-        !key.moderator,
-    )
-    .await?
-    .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
-    let (rows, more) = pagination::split(comments, key.limit);
-    let next_cursor = pagination::next_by_id(more, key.order, rows.last().map(|c| c.0));
-    let views: Vec<dto::Comment> = rows
-        .iter()
-        .map(|c| dto::Comment::listed(c, &article.id, key.moderator))
-        .collect();
-    let comments_json = serde_json::to_string(&views).map_err(ApiError::internal)?;
+        after: key.after,
+        limit: key.limit,
+        moderator: key.moderator,
+    };
+    let pages::ArticlePage {
+        article,
+        comments_json,
+        more_after,
+    } = pages::article_page(&state.lists_db, state.page_reader.as_ref(), request)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
+    let next_cursor = pagination::next_by_id(more_after.is_some(), key.order, more_after);
     Ok(state
         .pages
         .put(article_id, key, stamp, article, comments_json, next_cursor))

@@ -1,18 +1,14 @@
 //! Comments: threads, keyset-paginated lists and status changes with their counters.
 
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Value,
+    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::db::stmt;
 use crate::domain::states::CommentStatus;
-use crate::entity::{article, comment};
-use crate::store::articles::COMMENT_COUNT;
+use crate::entity::comment;
 use crate::store::authors::{self, CommentState, Tally};
 
 /// The order of a list of comments; ids grow with time, so keyset pagination runs on `id`.
@@ -144,131 +140,6 @@ pub async fn replies(
         Order::Oldest => query.order_by_asc(comment::Column::Id),
     };
     query.limit(limit).all(db).await
-}
-
-/// A comment as a list shows it: the fields of a view, without the moderation bookkeeping.
-#[derive(Debug, serde::Deserialize)]
-pub struct Listed(
-    pub i64,
-    pub Option<i64>,
-    pub String,
-    pub String,
-    pub String,
-    pub CommentStatus,
-    pub i64,
-    pub i64,
-    pub DateTime<Utc>,
-    pub Option<DateTime<Utc>>,
-    pub Option<String>,
-);
-
-/// The columns of [`Listed`], in its order (`c` is the comment).
-const LISTED: &str = "c.id, c.parent_id, c.author_id, c.author_name, c.body, c.status, \
-     c.reply_count, c.flag_count, c.created_at, c.edited_at, c.detections";
-
-/// An article with one page of its top-level comments.
-pub struct ArticlePage {
-    pub article: article::Model,
-    pub comments: Vec<Listed>,
-}
-
-/// Reads an article and one page of its top-level comments after `after` (exclusive) in one
-/// statement that returns one row: the database puts the page into a JSON array, so a page
-/// costs one round trip and one row instead of one per comment (on SQLite each row crosses from
-/// the connection's thread to the request's on its own, which was most of a page's cost).
-/// `None` when there is no such article.
-pub async fn article_page(
-    db: &impl ConnectionTrait,
-    article_id: &str,
-    order: Order,
-    after: Option<i64>,
-    limit: u64,
-    public_only: bool,
-) -> Result<Option<ArticlePage>, DbErr> {
-    let from = match order {
-        Order::Newest => after.unwrap_or(i64::MAX),
-        Order::Oldest => after.unwrap_or(i64::MIN),
-    };
-    let values: [Value; 4] = [
-        article_id.into(),
-        (!public_only).into(),
-        from.into(),
-        (limit as i64).into(),
-    ];
-    let sql = page_sql(db.get_database_backend(), order);
-    let Some(row) = db.query_one_raw(stmt(db, sql, values)).await? else {
-        return Ok(None);
-    };
-    let article = article::Model::from_query_result(&row, "")?;
-    let json: String = row.try_get("", "page_comments")?;
-    let comments =
-        serde_json::from_str(&json).map_err(|e| DbErr::Type(format!("a page of comments: {e}")))?;
-    Ok(Some(ArticlePage { article, comments }))
-}
-
-/// The statement of [`article_page`], written once per database and order.
-fn page_sql(backend: DbBackend, order: Order) -> &'static str {
-    static SQL: LazyLock<[String; 4]> = LazyLock::new(|| {
-        [
-            (DbBackend::Postgres, Order::Newest),
-            (DbBackend::Postgres, Order::Oldest),
-            (DbBackend::Sqlite, Order::Newest),
-            (DbBackend::Sqlite, Order::Oldest),
-        ]
-        .map(|(backend, order)| write_page_sql(backend, order))
-    });
-    let index = match (backend, order) {
-        (DbBackend::Postgres, Order::Newest) => 0,
-        (DbBackend::Postgres, Order::Oldest) => 1,
-        (_, Order::Newest) => 2,
-        (_, Order::Oldest) => 3,
-    };
-    &SQL[index]
-}
-
-fn write_page_sql(backend: DbBackend, order: Order) -> String {
-    let (op, dir) = match order {
-        Order::Newest => ("<", "DESC"),
-        Order::Oldest => (">", "ASC"),
-    };
-    // SQLite's planner may take the replies index for `parent_id IS NULL` and walk every
-    // top-level comment of every article; the partial index is the one to read.
-    let (aggregate, hint) = match backend {
-        DbBackend::Postgres => (
-            format!(
-                "COALESCE(json_agg(json_build_array({LISTED}) ORDER BY c.id {dir}), '[]')::text"
-            ),
-            "",
-        ),
-        _ => (
-            format!("json_group_array(json_array({LISTED}))"),
-            "INDEXED BY idx_comments_top_level",
-        ),
-    };
-    // On PostgreSQL `article_id = $1` would let the planner walk the primary key backwards
-    // and filter: fast while the article's comments are the newest, 200 ms and more once an old
-    // article's first page lies behind a million newer comments of other articles (seen in the
-    // bench). As a range, `article_id` is not a constant to the planner, so only the
-    // `(article_id, id)` index gives the order asked for. (SQLite is told the index; there a
-    // range would stop it from seeking to the cursor.)
-    let (article, order_by) = match backend {
-        DbBackend::Postgres => (
-            "c.article_id >= $1 AND c.article_id <= $1",
-            format!("c.article_id {dir}, c.id {dir}"),
-        ),
-        _ => ("c.article_id = $1", format!("c.id {dir}")),
-    };
-    let page = format!(
-        "SELECT * FROM comments c {hint} WHERE {article} AND c.parent_id IS NULL \
-         AND ($2 OR c.status = 'visible' OR c.reply_count > 0) AND c.id {op} $3 \
-         ORDER BY {order_by} LIMIT $4"
-    );
-    format!(
-        "SELECT articles.id, articles.title, articles.url, articles.topic, articles.published_at, \
-         articles.closes_at, articles.closed_at, articles.closed_reason, articles.created_at, \
-         articles.updated_at, {COMMENT_COUNT} AS comment_count, \
-         (SELECT {aggregate} FROM ({page}) c) AS page_comments FROM articles WHERE articles.id = $1"
-    )
 }
 
 /// Replaces the body of a comment, with the status and detections the content rules gave the

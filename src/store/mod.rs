@@ -11,6 +11,7 @@ pub mod flags;
 pub mod idempotency;
 pub mod moderation;
 pub mod outbox;
+pub mod pages;
 pub mod privacy;
 pub mod report;
 pub mod rules;

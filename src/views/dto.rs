@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 use crate::domain::states::{ClosedReason, CommentStatus, DiscussionStatus, ShownStatus};
 use crate::entity::{article, comment};
 use crate::moderation::Detection;
-use crate::store::comments;
 
 /// RFC 3339 in UTC with a `Z`.
 pub fn ts<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -177,92 +176,80 @@ fn parse_detections(json: Option<&str>) -> Vec<Detection> {
         .unwrap_or_default()
 }
 
-/// What a view is made of, borrowed from a stored comment or from a listed one.
-struct Fields<'a> {
-    id: i64,
-    article_id: &'a str,
-    parent_id: Option<i64>,
-    author_id: &'a str,
-    author_name: &'a str,
-    body: &'a str,
-    status: CommentStatus,
-    reply_count: i64,
-    flag_count: i64,
-    created_at: DateTime<Utc>,
-    edited_at: Option<DateTime<Utc>>,
-    detections: Option<&'a str>,
+/// What a view is made of, borrowed from a stored comment or from a row of a page.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields<'a> {
+    pub id: i64,
+    pub article_id: &'a str,
+    pub parent_id: Option<i64>,
+    pub author_id: &'a str,
+    pub author_name: &'a str,
+    pub body: &'a str,
+    pub status: CommentStatus,
+    pub reply_count: i64,
+    pub flag_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub detections: Option<&'a str>,
 }
 
-impl Comment {
-    /// What a caller may see of a comment: moderators everything (with `flag_count`); the website
-    /// never the body or author of a comment that is not visible (`removed`).
-    pub fn view(c: &comment::Model, moderator: bool) -> Comment {
-        Comment::of(
-            Fields {
-                id: c.id,
-                article_id: &c.article_id,
-                parent_id: c.parent_id,
-                author_id: &c.author_id,
-                author_name: &c.author_name,
-                body: &c.body,
-                status: c.status,
-                reply_count: c.reply_count,
-                flag_count: c.flag_count,
-                created_at: c.created_at,
-                edited_at: c.edited_at,
-                detections: c.detections.as_deref(),
-            },
-            moderator,
-        )
-    }
+/// The view of a comment borrowed from what was read: the one place that decides what a caller
+/// sees of a comment, serialised as [`Comment`] is (pages of comments are written with it
+/// straight from the database's rows, without copying their strings).
+#[derive(Serialize, Debug)]
+pub struct CommentRef<'a> {
+    #[serde(serialize_with = "id_string")]
+    id: i64,
+    article_id: &'a str,
+    #[serde(serialize_with = "id_string_opt")]
+    parent_id: Option<i64>,
+    author: Option<AuthorRef<'a>>,
+    body: Option<&'a str>,
+    status: ShownStatus,
+    #[serde(serialize_with = "ts")]
+    created_at: DateTime<Utc>,
+    #[serde(serialize_with = "ts_opt")]
+    edited_at: Option<DateTime<Utc>>,
+    reply_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flag_count: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detections: Option<Vec<Detection>>,
+}
 
-    /// [`Comment::view`] of a comment of `article_id` as a page lists it.
-    pub fn listed(c: &comments::Listed, article_id: &str, moderator: bool) -> Comment {
-        let comments::Listed(
-            id,
-            parent_id,
-            author_id,
-            author_name,
-            body,
-            status,
-            reply_count,
-            flag_count,
-            created_at,
-            edited_at,
-            detections,
-        ) = c;
-        Comment::of(
-            Fields {
-                id: *id,
-                article_id,
-                parent_id: *parent_id,
-                author_id,
-                author_name,
-                body,
-                status: *status,
-                reply_count: *reply_count,
-                flag_count: *flag_count,
-                created_at: *created_at,
-                edited_at: *edited_at,
-                detections: detections.as_deref(),
-            },
-            moderator,
-        )
-    }
+#[derive(Serialize, Debug)]
+struct AuthorRef<'a> {
+    id: &'a str,
+    name: &'a str,
+}
 
-    fn of(c: Fields<'_>, moderator: bool) -> Comment {
+fn id_string<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
+fn id_string_opt<S: Serializer>(id: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match id {
+        Some(id) => s.collect_str(id),
+        None => s.serialize_none(),
+    }
+}
+
+impl<'a> CommentRef<'a> {
+    /// What a caller may see of a comment: moderators everything (with `flag_count` and
+    /// `detections`); the website never the body or author of a comment that is not visible
+    /// (`removed`).
+    pub fn of(c: Fields<'a>, moderator: bool) -> CommentRef<'a> {
         let status = c.status;
-        let public = status == CommentStatus::Visible;
-        let show = public || moderator;
-        Comment {
-            id: c.id.to_string(),
-            article_id: c.article_id.to_string(),
-            parent_id: c.parent_id.map(|p| p.to_string()),
-            author: show.then(|| Author {
-                id: c.author_id.to_string(),
-                name: c.author_name.to_string(),
+        let show = status == CommentStatus::Visible || moderator;
+        CommentRef {
+            id: c.id,
+            article_id: c.article_id,
+            parent_id: c.parent_id,
+            author: show.then_some(AuthorRef {
+                id: c.author_id,
+                name: c.author_name,
             }),
-            body: show.then(|| c.body.to_string()),
+            body: show.then_some(c.body),
             status: if show {
                 status.into()
             } else {
@@ -274,6 +261,32 @@ impl Comment {
             flag_count: moderator.then_some(c.flag_count),
             detections: moderator.then(|| parse_detections(c.detections)),
         }
+    }
+
+    fn to_owned(&self) -> Comment {
+        Comment {
+            id: self.id.to_string(),
+            article_id: self.article_id.to_string(),
+            parent_id: self.parent_id.map(|p| p.to_string()),
+            author: self.author.as_ref().map(|a| Author {
+                id: a.id.to_string(),
+                name: a.name.to_string(),
+            }),
+            body: self.body.map(str::to_string),
+            status: self.status,
+            created_at: self.created_at,
+            edited_at: self.edited_at,
+            reply_count: self.reply_count,
+            flag_count: self.flag_count,
+            detections: self.detections.clone(),
+        }
+    }
+}
+
+impl Comment {
+    /// What a caller may see of a comment (see [`CommentRef::of`]).
+    pub fn view(c: &comment::Model, moderator: bool) -> Comment {
+        CommentRef::of(fields_of(c), moderator).to_owned()
     }
 
     /// A comment as its author's request (post, edit) is answered: with its text and its real
@@ -311,4 +324,78 @@ pub struct ReplyPage {
 #[derive(Serialize, Debug, ToSchema)]
 pub struct ArticleList {
     pub articles: Vec<Article>,
+}
+
+/// The view-making fields of a stored comment.
+pub fn fields_of(c: &comment::Model) -> Fields<'_> {
+    Fields {
+        id: c.id,
+        article_id: &c.article_id,
+        parent_id: c.parent_id,
+        author_id: &c.author_id,
+        author_name: &c.author_name,
+        body: &c.body,
+        status: c.status,
+        reply_count: c.reply_count,
+        flag_count: c.flag_count,
+        created_at: c.created_at,
+        edited_at: c.edited_at,
+        detections: c.detections.as_deref(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The borrowed view and the owned one are the same JSON, for every status, for both kinds
+    /// of caller, with and without a parent, an edit and detections.
+    #[test]
+    fn borrowed_and_owned_views_serialise_alike() {
+        let created = DateTime::parse_from_rfc3339("2026-12-01T06:05:45.1+00:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let edited = DateTime::parse_from_rfc3339("2026-12-01T07:00:00+00:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let detections = r#"[{"rule":"suspect_word","match":"idiot"},{"rule":"links"}]"#;
+        let mut checked = 0;
+        for &status in CommentStatus::ALL {
+            for moderator in [false, true] {
+                for (parent_id, edited_at, detections) in [
+                    (None, None, None),
+                    (Some(7), Some(edited), Some(detections)),
+                ] {
+                    let fields = Fields {
+                        id: 42,
+                        article_id: "a-1",
+                        parent_id,
+                        author_id: "u-\"1\"",
+                        author_name: "Ä \\ </script>",
+                        body: "line\nnext \u{1F600}",
+                        status,
+                        reply_count: 3,
+                        flag_count: 2,
+                        created_at: created,
+                        edited_at,
+                        detections,
+                    };
+                    let borrowed =
+                        serde_json::to_string(&CommentRef::of(fields, moderator)).unwrap();
+                    let owned =
+                        serde_json::to_string(&CommentRef::of(fields, moderator).to_owned())
+                            .unwrap();
+                    assert_eq!(borrowed, owned);
+                    let value: serde_json::Value = serde_json::from_str(&borrowed).unwrap();
+                    assert_eq!(value["id"], "42");
+                    assert_eq!(value["created_at"], "2026-12-01T06:05:45.100Z");
+                    let shown = status == CommentStatus::Visible || moderator;
+                    assert_eq!(value["body"].is_null(), !shown);
+                    assert_eq!(value.get("flag_count").is_some(), moderator);
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, CommentStatus::ALL.len() * 4);
+    }
 }

@@ -1,8 +1,15 @@
 //! The cached read path: writes show at once on the same process; the state is never cached.
 
 use comment_service::config::Settings;
+use comment_service::domain::states::CommentStatus;
+use comment_service::entity::comment;
+use comment_service::store::articles;
+use comment_service::store::comments::Order;
+use comment_service::store::pages::{self, PageRequest, SqliteReader};
+use comment_service::views::dto;
 use reqwest::{Method, StatusCode};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use serde_json::json;
 
 use crate::articles::published_for_closing_at;
 use crate::helpers::{Db, spawn_app};
@@ -12,7 +19,182 @@ on_both_databases!(
     a_write_is_visible_to_the_very_next_read_on_the_same_process,
     a_cached_page_still_turns_closed_at_closes_at,
     lists_are_planned_once_and_other_statements_for_their_values,
+    a_page_is_the_views_of_its_stored_comments,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_is_read_through_the_pool_when_reading_sqlite_directly_fails() {
+    let app = spawn_app(Db::Sqlite).await;
+    app.put_recent_article("a1", None).await;
+    let first = app.comment("a1", "u1", "Erster").await;
+    app.comment("a1", "u2", "Zweiter").await;
+    let request = PageRequest {
+        article_id: "a1",
+        order: Order::Oldest,
+        after: None,
+        limit: 1,
+        moderator: false,
+    };
+    let state = &app.state;
+    let direct = pages::article_page(&state.lists_db, state.page_reader.as_ref(), request)
+        .await
+        .unwrap()
+        .unwrap();
+    // A reader whose file cannot be opened: the same page comes from the pool.
+    let broken = SqliteReader::for_url("sqlite:///nonexistent-directory/comments.db").unwrap();
+    let pooled = pages::article_page(&state.lists_db, Some(&broken), request)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(broken.idle_connections(), 0);
+    assert_eq!(pooled.comments_json, direct.comments_json);
+    assert_eq!(pooled.more_after, Some(first.parse().unwrap()));
+    assert_eq!(pooled.article, direct.article);
+    let missing = PageRequest {
+        article_id: "nope",
+        ..request
+    };
+    assert!(
+        pages::article_page(&state.lists_db, Some(&broken), missing)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Every page, read through either path, is the views of the stored comments it should hold:
+/// the same JSON the comment's own view gives, in order, filtered for the caller, with the next
+/// page's cursor exactly when more follow.
+async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    app.put_recent_article("empty", None).await;
+    app.call_as_moderator(
+        Method::PUT,
+        "/api/v1/moderation/rules",
+        Some(json!({"suspect_words": ["depp"]})),
+    )
+    .await;
+    app.comment("a1", "u1", "Sichtbar \"zitiert\" – Ä").await;
+    let hidden = app.comment("a1", "u2", "Wird versteckt").await;
+    app.decide(&hidden, json!({"action": "hide"})).await;
+    let deleted = app
+        .comment("a1", "u3", "Wird gelöscht, hat Antworten")
+        .await;
+    app.reply("a1", &deleted, "u4", "Antwort").await;
+    app.decide(&deleted, json!({"action": "delete"})).await;
+    let edited = app.comment("a1", "u5", "Tippfeler").await;
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/comments/{edited}"),
+            Some(json!({"author_id": "u5", "body": "Tippfehler"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, held) = app.post_comment("a1", "u6", "So ein Depp").await;
+    assert_eq!(held["status"], "pending_review", "{status} {held}");
+    app.comment("a1", "u7", "Letzter").await;
+
+    let stored = comment::Entity::find()
+        .filter(comment::Column::ArticleId.eq("a1"))
+        .filter(comment::Column::ParentId.is_null())
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 6);
+    let article = articles::find(&app.db, "a1").await.unwrap().unwrap();
+    let state = &app.state;
+    let mut readers = vec![None];
+    if let Some(reader) = state.page_reader.as_ref() {
+        readers.push(Some(reader));
+    }
+    assert_eq!(
+        readers.len(),
+        if app.db.get_database_backend() == DbBackend::Sqlite {
+            2
+        } else {
+            1
+        }
+    );
+    let mut checked = 0;
+    for reader in readers {
+        for moderator in [false, true] {
+            for order in [Order::Newest, Order::Oldest] {
+                let mut shown: Vec<&comment::Model> = stored
+                    .iter()
+                    .filter(|c| {
+                        moderator || c.status == CommentStatus::Visible || c.reply_count > 0
+                    })
+                    .collect();
+                shown.sort_by_key(|c| c.id);
+                if order == Order::Newest {
+                    shown.reverse();
+                }
+                for (limit, after) in [(50, None), (2, None), (2, Some(shown[1].id))] {
+                    let from = match after {
+                        Some(id) => shown.iter().position(|c| c.id == id).unwrap() + 1,
+                        None => 0,
+                    };
+                    let expected: Vec<_> = shown[from..]
+                        .iter()
+                        .take(limit)
+                        .map(|c| dto::Comment::view(c, moderator))
+                        .collect();
+                    let more = shown.len() - from > limit;
+                    let request = PageRequest {
+                        article_id: "a1",
+                        order,
+                        after,
+                        limit: limit as u64,
+                        moderator,
+                    };
+                    let page = pages::article_page(&state.lists_db, reader, request)
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    let what = format!("{request:?} direct: {}", reader.is_some());
+                    assert_eq!(
+                        page.comments_json,
+                        serde_json::to_string(&expected).unwrap(),
+                        "{what}"
+                    );
+                    let last = expected.last().map(|c| c.id.parse::<i64>().unwrap());
+                    assert_eq!(page.more_after, if more { last } else { None }, "{what}");
+                    assert_eq!(page.article, article, "{what}");
+                    checked += 1;
+                }
+            }
+        }
+        let request = PageRequest {
+            article_id: "empty",
+            order: Order::Newest,
+            after: None,
+            limit: 50,
+            moderator: false,
+        };
+        let page = pages::article_page(&state.lists_db, reader, request)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((page.comments_json.as_str(), page.more_after), ("[]", None));
+        let missing = PageRequest {
+            article_id: "nope",
+            ..request
+        };
+        assert!(
+            pages::article_page(&state.lists_db, reader, missing)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    assert!(checked >= 12);
+    if let Some(reader) = state.page_reader.as_ref() {
+        // The direct reads kept their connection for the next read.
+        assert!(reader.idle_connections() >= 1);
+    }
+}
 
 /// Pages and reply lists read through their own pool: on PostgreSQL its connections keep one
 /// (generic) plan per statement; the main pool keeps PostgreSQL's default.
