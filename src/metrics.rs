@@ -107,6 +107,17 @@ pub fn route_label(pattern: Option<String>) -> String {
     pattern.unwrap_or_else(|| "unmatched".to_string())
 }
 
+/// The `status` label of the request metrics: the status code's three digits, written once per
+/// process rather than on every request.
+pub fn status_label(status: u16) -> &'static str {
+    static LABELS: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| (100..=999).map(|code: u16| code.to_string()).collect());
+    match status {
+        100..=999 => &LABELS[usize::from(status - 100)],
+        _ => "other",
+    }
+}
+
 /// Sets the outbox gauges from the counts per status (a status without rows is 0).
 pub fn set_outbox(counts: &[(NotificationStatus, i64)]) {
     for &status in NotificationStatus::ALL {
@@ -128,4 +139,19 @@ pub fn set_pool(size: u32, idle: usize) {
 /// Sets the page cache gauge.
 pub fn set_page_cache(bytes: usize) {
     metrics::gauge!(PAGE_CACHE_BYTES).set(bytes as f64);
+}
+
+#[cfg(test)]
+mod status_label_tests {
+    use super::status_label;
+
+    #[test]
+    fn status_labels_are_the_codes_digits() {
+        assert_eq!(status_label(200), "200");
+        assert_eq!(status_label(404), "404");
+        assert_eq!(status_label(100), "100");
+        assert_eq!(status_label(999), "999");
+        assert_eq!(status_label(42), "other");
+        assert_eq!(status_label(1000), "other");
+    }
 }

@@ -173,14 +173,16 @@ pub async fn access_log(
     let method = req.method().clone();
     // Labels from a closed set: the metrics must not grow with what clients invent.
     let method_label = crate::metrics::method_label(&method);
-    let route = crate::metrics::route_label(req.match_pattern());
     let span = tracing::info_span!("request", request_id = %id);
     let result = next.call(req).instrument(span).await;
     let latency = started.elapsed();
-    let status = match &result {
-        Ok(res) => res.status().as_u16(),
-        Err(e) => e.as_response_error().status_code().as_u16(),
+    // Read once the router has matched the request: before, actix-web finds the pattern by
+    // matching the path against every route again (a regex each).
+    let (status, pattern) = match &result {
+        Ok(res) => (res.status().as_u16(), res.request().match_pattern()),
+        Err(e) => (e.as_response_error().status_code().as_u16(), None),
     };
+    let route = crate::metrics::route_label(pattern);
     tracing::info!(
         request_id = %id,
         method = %method,
@@ -189,7 +191,7 @@ pub async fn access_log(
         latency_ms = latency.as_secs_f64() * 1000.0,
         "request"
     );
-    ::metrics::counter!(crate::metrics::HTTP_REQUESTS, "method" => method_label, "route" => route.clone(), "status" => status.to_string())
+    ::metrics::counter!(crate::metrics::HTTP_REQUESTS, "method" => method_label, "route" => route.clone(), "status" => crate::metrics::status_label(status))
         .increment(1);
     ::metrics::histogram!(crate::metrics::HTTP_DURATION, "method" => method_label, "route" => route)
         .record(latency.as_secs_f64());

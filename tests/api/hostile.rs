@@ -92,7 +92,7 @@ async fn a_malformed_request_header_is_logged_as_a_warning_not_an_error() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let base = format!("http://127.0.0.1:{port}");
     eventually("the server to answer /healthz", || async {
         client.get(format!("{base}/healthz")).send().await.ok()
