@@ -282,10 +282,11 @@ impl<V: Clone> Expiring<V> {
         };
         found.stamp = inner.generation;
         let mut due = Vec::new();
+        let now = Instant::now();
         for key in keys {
             match inner.values.get_mut(key.as_str()) {
-                Some(entry) if entry.at.elapsed() < TTL => {
-                    if !entry.queued && entry.at.elapsed() >= REFRESH_AFTER {
+                Some(entry) if now.saturating_duration_since(entry.at) < TTL => {
+                    if !entry.queued && now.saturating_duration_since(entry.at) >= REFRESH_AFTER {
                         entry.queued = true;
                         due.push(key.clone());
                     }
@@ -364,7 +365,31 @@ pub type TopicArticles = Expiring<Arc<Vec<article::Model>>>;
 /// Topic rows by slug (`None`: no such topic).
 pub type TopicRows = Expiring<Option<Arc<topic::Model>>>;
 /// Article rows by id (`None`: no such article), for the views a front page asks for.
-pub type ArticleRows = Expiring<Option<Arc<article::Model>>>;
+pub type ArticleRows = Expiring<Option<Arc<ArticleRow>>>;
+
+/// A cached article row, with the JSON of its view while the discussion is open, written at most
+/// once per row read: an open discussion's view depends on nothing but the row (the state is
+/// open until `closes_at`; the caller checks that at every request's instant). A closed one's
+/// view names the topic's newer open articles, and is built on every request.
+#[derive(Debug)]
+pub struct ArticleRow {
+    pub row: article::Model,
+    open_view: std::sync::OnceLock<String>,
+}
+
+impl ArticleRow {
+    pub fn new(row: article::Model) -> ArticleRow {
+        ArticleRow {
+            row,
+            open_view: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The open discussion's view as JSON: `write`'s, the first time.
+    pub fn open_view(&self, write: impl FnOnce(&article::Model) -> String) -> &str {
+        self.open_view.get_or_init(|| write(&self.row))
+    }
+}
 
 /// Topics kept at most (far more than a newsroom has).
 pub const MAX_TOPICS: usize = 4096;

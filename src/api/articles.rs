@@ -184,8 +184,10 @@ async fn list_articles(
         return Err(ApiError::field("ids", "at most 100 ids at once"));
     }
     let found = views::articles::find_many(&state, &ids).await?;
-    let articles = views::articles::articles_view(&state, &found, state.clock.now()).await?;
-    Ok(HttpResponse::Ok().json(dto::ArticleList { articles }))
+    let body = views::articles::articles_json(&state, &found, state.clock.now()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 /// A moderator closes or reopens a discussion.

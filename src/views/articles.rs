@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
-use crate::cache::{Expiring, Found};
+use crate::cache::{ArticleRow, Expiring, Found};
 use crate::config::Settings;
 use crate::domain::lifecycle::DiscussionState;
 use crate::domain::notice;
@@ -35,10 +35,7 @@ pub async fn article(
 
 /// The articles among `ids` that exist, in the order asked for: rows up to a second old from
 /// this process's cache, the rest in one query.
-pub async fn find_many(
-    state: &AppState,
-    ids: &[String],
-) -> Result<Vec<Arc<article::Model>>, DbErr> {
+pub async fn find_many(state: &AppState, ids: &[String]) -> Result<Vec<Arc<ArticleRow>>, DbErr> {
     let rows = read_through(&state.article_rows, ids, |misses| async move {
         read_rows(state, &misses).await
     })
@@ -85,9 +82,72 @@ fn found<V>(keys: &[String], rows: impl IntoIterator<Item = (String, V)>) -> Row
 }
 
 /// The article rows of `ids`, as the cache keeps them.
-async fn read_rows(state: &AppState, ids: &[String]) -> Result<Rows<article::Model>, DbErr> {
+async fn read_rows(state: &AppState, ids: &[String]) -> Result<Rows<ArticleRow>, DbErr> {
     let rows = articles::find_many(&state.db, ids).await?;
-    Ok(found(ids, rows.into_iter().map(|r| (r.id.clone(), r))))
+    Ok(found(
+        ids,
+        rows.into_iter().map(|r| (r.id.clone(), ArticleRow::new(r))),
+    ))
+}
+
+/// The body of `GET /articles?ids=`, `{"articles": [...]}`, with the views of `rows` at `now`
+/// (see [`articles_view`]); an open discussion's view is its cached row's JSON.
+pub async fn articles_json(
+    state: &AppState,
+    rows: &[Arc<ArticleRow>],
+    now: DateTime<Utc>,
+) -> Result<String, DbErr> {
+    let closed: Vec<&article::Model> = rows
+        .iter()
+        .map(|r| &r.row)
+        .filter(|a| !state_of(a, now).is_open())
+        .collect();
+    let mut closed_views = articles_view(state, &closed, now).await?.into_iter();
+    let json_error = |e: serde_json::Error| DbErr::Custom(format!("writing an article view: {e}"));
+    let mut body = String::with_capacity(16 + rows.len() * 400);
+    body.push_str("{\"articles\":[");
+    for (i, r) in rows.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        if state_of(&r.row, now).is_open() {
+            body.push_str(r.open_view(|a| {
+                serde_json::to_string(&view_of(a, DiscussionState::Open, None))
+                    .expect("an article view serialises")
+            }));
+        } else {
+            let view = closed_views
+                .next()
+                .ok_or_else(|| DbErr::Custom("a closed article without its view".into()))?;
+            body.push_str(&serde_json::to_string(&view).map_err(json_error)?);
+        }
+    }
+    body.push_str("]}");
+    Ok(body)
+}
+
+/// The view of article `a` whose discussion is in `state` (with its notice when closed).
+fn view_of(
+    a: &article::Model,
+    state: DiscussionState,
+    notice: Option<dto::Notice>,
+) -> dto::Article {
+    let (status, closed_at, closed_reason) = match state {
+        DiscussionState::Open => (DiscussionStatus::Open, None, None),
+        DiscussionState::Closed { closed_at, reason } => {
+            (DiscussionStatus::Closed, Some(closed_at), Some(reason))
+        }
+    };
+    dto::Article {
+        summary: dto::ArticleSummary::from(a),
+        discussion: dto::Discussion {
+            status,
+            closes_at: a.closes_at,
+            closed_at,
+            closed_reason,
+            notice,
+        },
+    }
 }
 
 /// How often the article rows found past their refresh age are read again, together.
@@ -158,9 +218,9 @@ pub async fn articles_view<A: Borrow<article::Model>>(
         .map(Borrow::borrow)
         .zip(states)
         .map(|(a, state)| {
-            let (status, closed_at, reason, notice) = match state {
-                DiscussionState::Open => (DiscussionStatus::Open, None, None, None),
-                DiscussionState::Closed { closed_at, reason } => {
+            let notice = match state {
+                DiscussionState::Open => None,
+                DiscussionState::Closed { reason, .. } => {
                     let topic = a
                         .topic
                         .as_ref()
@@ -205,24 +265,10 @@ pub async fn articles_view<A: Borrow<article::Model>>(
                             email: settings.moderation.community_email.clone(),
                         },
                     };
-                    (
-                        DiscussionStatus::Closed,
-                        Some(closed_at),
-                        Some(reason),
-                        Some(notice),
-                    )
+                    Some(notice)
                 }
             };
-            dto::Article {
-                summary: dto::ArticleSummary::from(a),
-                discussion: dto::Discussion {
-                    status,
-                    closes_at: a.closes_at,
-                    closed_at,
-                    closed_reason: reason,
-                    notice,
-                },
-            }
+            view_of(a, state, notice)
         })
         .collect())
 }

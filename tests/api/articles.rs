@@ -16,7 +16,60 @@ on_both_databases!(
     a_discussion_turns_closed_at_closes_at_without_any_job,
     an_article_without_topic_points_to_the_default_overview,
     front_page_views_are_cached_yet_show_this_processs_changes_and_the_exact_state,
+    a_front_page_view_is_the_articles_own_view_open_or_closed,
 );
+
+/// `?ids=` writes an open discussion's view from its cached row: each item is still exactly what
+/// `GET /articles/{id}` answers, for open and closed discussions (with their notices), also after
+/// a closure on this process. (A new comment's count reaches the cached rows within a second,
+/// as `front_page_views_are_cached_...` describes, so the comments come first here.)
+async fn a_front_page_view_is_the_articles_own_view_open_or_closed(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_topic("politik", "Politik").await;
+    app.put_article("alt", Some("politik"), "2020-01-01T08:00:00Z")
+        .await;
+    app.put_recent_article("neu", Some("politik")).await;
+    app.put_recent_article("ohne", None).await;
+    app.comment("neu", "u1", "Erster").await;
+    app.comment("neu", "u2", "Zweiter").await;
+    let ids = ["neu", "alt", "ohne"];
+    let app = &app;
+    let check = |expect_open: [bool; 3]| async move {
+        let (status, front) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/articles?ids={}", ids.join(",")),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{front}");
+        let items = front["articles"].as_array().unwrap();
+        assert_eq!(items.len(), ids.len());
+        for ((id, item), open) in ids.iter().zip(items).zip(expect_open) {
+            let (status, own) = app
+                .call(Method::GET, &format!("/api/v1/articles/{id}"), None)
+                .await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(item, &own, "{id}");
+            assert_eq!(item["discussion"]["status"] == "open", open, "{id}: {item}");
+        }
+        front
+    };
+    let front = check([true, false, true]).await;
+    assert_eq!(front["articles"][0]["comment_count"], 2);
+    assert_eq!(
+        front["articles"][1]["discussion"]["notice"]["current_articles"][0]["id"],
+        "neu"
+    );
+    // Twice: the second answer comes from the cached views.
+    check([true, false, true]).await;
+    let (status, _) = app
+        .moderate_discussion("ohne", json!({"action": "close", "reason": "Test"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let front = check([true, false, false]).await;
+    assert_eq!(front["articles"][0]["comment_count"], 2);
+}
 
 async fn registering_an_article_computes_closes_at_in_vienna_time(db: Db) {
     let app = spawn_app(db).await;
