@@ -225,6 +225,13 @@ async fn lists_are_planned_once_and_other_statements_for_their_values(db: Db) {
         let path: String = row.try_get("", "path").unwrap();
         (mode, path)
     };
+    // Without DATABASE_MAX_CONNECTIONS the lists pool is twice the main pool.
+    let max = |db: &sea_orm::DatabaseConnection| {
+        db.get_postgres_connection_pool()
+            .options()
+            .get_max_connections()
+    };
+    assert_eq!(max(&lists), 2 * max(&main));
     let (lists_mode, lists_path) = mode(lists).await;
     let (main_mode, main_path) = mode(main).await;
     assert_eq!(lists_mode, "force_generic_plan");
