@@ -68,11 +68,12 @@ pub async fn article_page(
     pooled_page(db, page).await
 }
 
-/// The columns of a listed comment, in the order [`row_fields`] reads them (`c` is the comment).
+/// The columns of a listed comment, in the order `read_page` and `pooled_page` read them (`c` is
+/// the comment).
 const LISTED: &str = "c.id, c.parent_id, c.author_id, c.author_name, c.body, c.status, \
      c.reply_count, c.flag_count, c.created_at, c.edited_at, c.detections";
 
-/// The columns of an article, in the order [`article_of`] reads them.
+/// The columns of an article, in the order `sqlite_article` and `pooled_article` read them.
 static ARTICLE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "articles.id, articles.title, articles.url, articles.topic, articles.published_at, \
