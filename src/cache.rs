@@ -284,9 +284,11 @@ impl<V: Clone> Expiring<V> {
         let mut due = Vec::new();
         let now = Instant::now();
         for key in keys {
-            match inner.values.get_mut(key.as_str()) {
-                Some(entry) if now.saturating_duration_since(entry.at) < TTL => {
-                    if !entry.queued && now.saturating_duration_since(entry.at) >= REFRESH_AFTER {
+            let entry = inner.values.get_mut(key.as_str());
+            let age = entry.as_ref().map(|e| now.saturating_duration_since(e.at));
+            match (entry, age) {
+                (Some(entry), Some(age)) if age < TTL => {
+                    if !entry.queued && age >= REFRESH_AFTER {
                         entry.queued = true;
                         due.push(key.clone());
                     }

@@ -97,20 +97,25 @@ pub async fn articles_json(
     rows: &[Arc<ArticleRow>],
     now: DateTime<Utc>,
 ) -> Result<String, DbErr> {
+    let open: Vec<bool> = rows
+        .iter()
+        .map(|r| state_of(&r.row, now).is_open())
+        .collect();
     let closed: Vec<&article::Model> = rows
         .iter()
-        .map(|r| &r.row)
-        .filter(|a| !state_of(a, now).is_open())
+        .zip(&open)
+        .filter(|(_, open)| !**open)
+        .map(|(r, _)| &r.row)
         .collect();
     let mut closed_views = articles_view(state, &closed, now).await?.into_iter();
     let json_error = |e: serde_json::Error| DbErr::Custom(format!("writing an article view: {e}"));
     let mut body = String::with_capacity(16 + rows.len() * 400);
     body.push_str("{\"articles\":[");
-    for (i, r) in rows.iter().enumerate() {
+    for (i, (r, open)) in rows.iter().zip(open).enumerate() {
         if i > 0 {
             body.push(',');
         }
-        if state_of(&r.row, now).is_open() {
+        if open {
             body.push_str(r.open_view(|a| {
                 serde_json::to_string(&view_of(a, DiscussionState::Open, None))
                     .expect("an article view serialises")

@@ -263,7 +263,7 @@ impl<'a> CommentRef<'a> {
         }
     }
 
-    fn to_owned(&self) -> Comment {
+    fn owned(&self) -> Comment {
         Comment {
             id: self.id.to_string(),
             article_id: self.article_id.to_string(),
@@ -286,7 +286,7 @@ impl<'a> CommentRef<'a> {
 impl Comment {
     /// What a caller may see of a comment (see [`CommentRef::of`]).
     pub fn view(c: &comment::Model, moderator: bool) -> Comment {
-        CommentRef::of(fields_of(c), moderator).to_owned()
+        CommentRef::of(fields_of(c), moderator).owned()
     }
 
     /// A comment as its author's request (post, edit) is answered: with its text and its real
@@ -383,8 +383,7 @@ mod tests {
                     let borrowed =
                         serde_json::to_string(&CommentRef::of(fields, moderator)).unwrap();
                     let owned =
-                        serde_json::to_string(&CommentRef::of(fields, moderator).to_owned())
-                            .unwrap();
+                        serde_json::to_string(&CommentRef::of(fields, moderator).owned()).unwrap();
                     assert_eq!(borrowed, owned);
                     let value: serde_json::Value = serde_json::from_str(&borrowed).unwrap();
                     assert_eq!(value["id"], "42");
