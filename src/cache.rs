@@ -33,13 +33,11 @@ pub struct PageKey {
     pub moderator: bool,
 }
 
-/// A cached page: the article row as read with it, and the serialized comments.
+/// A cached page: the article row as read with it, and the response body.
 #[derive(Debug)]
 pub struct CachedPage {
     pub article: article::Model,
-    /// The JSON array of comments.
-    pub comments_json: String,
-    pub next_cursor: Option<String>,
+    pub body: PageBody,
     stored_at: Instant,
     refreshing: AtomicBool,
     refresh_after: Duration,
@@ -52,7 +50,68 @@ impl CachedPage {
     }
 
     fn size(&self) -> usize {
-        self.comments_json.len() + self.article.title.len() + self.article.url.len() + 256
+        self.body.bytes.len() + self.article.title.len() + self.article.url.len() + 256
+    }
+}
+
+/// A page's response body, `{"article":...,"comments":[...],"next_cursor":...}`, written once
+/// with the article's view while its discussion is open: served as it is (shared, not copied)
+/// while the discussion is still open at the request's instant, and with another view of the
+/// article in front of the same comments otherwise.
+#[derive(Clone, Debug)]
+pub struct PageBody {
+    bytes: actix_web::web::Bytes,
+    /// Where `,"comments":` starts: everything from there on is the same for every view.
+    comments_at: usize,
+    /// Where the comments' array ends.
+    comments_end: usize,
+}
+
+const BODY_START: &str = "{\"article\":";
+const COMMENTS_KEY: &str = ",\"comments\":";
+
+impl PageBody {
+    /// The body with the open discussion's view `article_json`, the JSON array `comments_json`
+    /// and the cursor of the next page.
+    pub fn new(article_json: &str, comments_json: &str, next_cursor: Option<&str>) -> PageBody {
+        let cursor_json = serde_json::Value::from(next_cursor).to_string();
+        let mut body = String::with_capacity(
+            article_json.len() + comments_json.len() + cursor_json.len() + 48,
+        );
+        body.push_str(BODY_START);
+        body.push_str(article_json);
+        let comments_at = body.len();
+        body.push_str(COMMENTS_KEY);
+        body.push_str(comments_json);
+        let comments_end = body.len();
+        body.push_str(",\"next_cursor\":");
+        body.push_str(&cursor_json);
+        body.push('}');
+        PageBody {
+            bytes: body.into(),
+            comments_at,
+            comments_end,
+        }
+    }
+
+    /// The body as written, with the open discussion's view.
+    pub fn open(&self) -> actix_web::web::Bytes {
+        self.bytes.clone()
+    }
+
+    /// The same page with `article_json` as the article's view.
+    pub fn with_article(&self, article_json: &str) -> actix_web::web::Bytes {
+        let rest = &self.bytes[self.comments_at..];
+        let mut body = Vec::with_capacity(BODY_START.len() + article_json.len() + rest.len());
+        body.extend_from_slice(BODY_START.as_bytes());
+        body.extend_from_slice(article_json.as_bytes());
+        body.extend_from_slice(rest);
+        body.into()
+    }
+
+    /// The JSON array of the page's comments.
+    pub fn comments_json(&self) -> &[u8] {
+        &self.bytes[self.comments_at + COMMENTS_KEY.len()..self.comments_end]
     }
 }
 
@@ -163,13 +222,11 @@ impl PageCache {
         key: PageKey,
         stamp: Stamp,
         article: article::Model,
-        comments_json: String,
-        next_cursor: Option<String>,
+        body: PageBody,
     ) -> Arc<CachedPage> {
         let page = Arc::new(CachedPage {
             article,
-            comments_json,
-            next_cursor,
+            body,
             stored_at: Instant::now(),
             refreshing: AtomicBool::new(false),
             refresh_after: REFRESH_AFTER + REFRESH_JITTER.mul_f64(rand::random::<f64>()),
@@ -438,14 +495,20 @@ mod tests {
 
     fn fresh(cache: &PageCache, id: &str) -> Option<String> {
         match cache.lookup(id, &key()) {
-            Lookup::Fresh(page) => Some(page.comments_json.clone()),
+            Lookup::Fresh(page) => Some(String::from_utf8_lossy(page.body.comments_json()).into()),
             _ => None,
         }
     }
 
     fn store(cache: &PageCache, id: &str, json: &str) {
         let stamp = miss(cache, id);
-        cache.put(id, key(), stamp, article(id), json.into(), None);
+        cache.put(
+            id,
+            key(),
+            stamp,
+            article(id),
+            PageBody::new("{}", json, None),
+        );
     }
 
     #[test]
@@ -464,7 +527,13 @@ mod tests {
         let cache = PageCache::new(1 << 20);
         let stamp = miss(&cache, "a");
         cache.invalidate("a");
-        cache.put("a", key(), stamp, article("a"), "[\"old\"]".into(), None);
+        cache.put(
+            "a",
+            key(),
+            stamp,
+            article("a"),
+            PageBody::new("{}", "[\"old\"]", None),
+        );
         miss(&cache, "a");
         store(&cache, "a", "[\"new\"]");
         assert_eq!(fresh(&cache, "a").as_deref(), Some("[\"new\"]"));
@@ -486,9 +555,36 @@ mod tests {
     fn a_cache_of_size_zero_keeps_nothing_but_returns_the_page() {
         let cache = PageCache::new(0);
         let stamp = miss(&cache, "a");
-        let page = cache.put("a", key(), stamp, article("a"), "[1]".into(), None);
-        assert_eq!(page.comments_json, "[1]");
+        let page = cache.put(
+            "a",
+            key(),
+            stamp,
+            article("a"),
+            PageBody::new("{}", "[1]", None),
+        );
+        assert_eq!(page.body.comments_json(), b"[1]");
         miss(&cache, "a");
+    }
+
+    #[test]
+    fn a_page_body_takes_another_article_view_in_front_of_the_same_comments() {
+        let comments = r#"[{"id":"1","body":"\"comments\": ,\"next_cursor\":"}]"#;
+        for cursor in [None, Some("bi40Mg")] {
+            let body = PageBody::new(r#"{"id":"a","open":true}"#, comments, cursor);
+            let open: serde_json::Value = serde_json::from_slice(&body.open()).unwrap();
+            let closed: serde_json::Value =
+                serde_json::from_slice(&body.with_article(r#"{"id":"a","open":false}"#)).unwrap();
+            let expected = |open: bool| {
+                serde_json::json!({
+                    "article": {"id": "a", "open": open},
+                    "comments": serde_json::from_str::<serde_json::Value>(comments).unwrap(),
+                    "next_cursor": cursor,
+                })
+            };
+            assert_eq!(open, expected(true));
+            assert_eq!(closed, expected(false));
+            assert_eq!(body.comments_json(), comments.as_bytes());
+        }
     }
 
     #[test]

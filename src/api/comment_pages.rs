@@ -4,23 +4,25 @@
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::web::{self, Bytes};
 
 use crate::api::pagination;
-use crate::cache::{CachedPage, Lookup, PageKey, Stamp};
+use crate::cache::{CachedPage, Lookup, PageBody, PageKey, Stamp};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::comments::Order;
 use crate::store::pages;
 use crate::views;
 
-/// The JSON body of one page: `{"article": ..., "comments": [...], "next_cursor": ...}`.
+/// The JSON body of one page: `{"article": ..., "comments": [...], "next_cursor": ...}`. While
+/// the discussion is open at this request's instant, the cached body as it is; else the closed
+/// discussion's view (with its notice) in front of the same comments.
 pub async fn page_body(
     state: &web::Data<AppState>,
     article_id: &str,
     order: Order,
     key: PageKey,
-) -> Result<String, ApiError> {
+) -> Result<Bytes, ApiError> {
     let page = match state.pages.lookup(article_id, &key) {
         Lookup::Fresh(page) => page,
         Lookup::Refresh(page, stamp) => {
@@ -30,20 +32,12 @@ pub async fn page_body(
         Lookup::Miss(stamp) => load_page(state, article_id, order, key, stamp).await?,
     };
     let now = state.clock.now();
+    if views::articles::state_of(&page.article, now).is_open() {
+        return Ok(page.body.open());
+    }
     let article = views::articles::article(state, &page.article, now).await?;
     let article_json = serde_json::to_string(&article).map_err(ApiError::internal)?;
-    let cursor_json = serde_json::to_string(&page.next_cursor).map_err(ApiError::internal)?;
-    let mut body = String::with_capacity(
-        article_json.len() + page.comments_json.len() + cursor_json.len() + 48,
-    );
-    body.push_str("{\"article\":");
-    body.push_str(&article_json);
-    body.push_str(",\"comments\":");
-    body.push_str(&page.comments_json);
-    body.push_str(",\"next_cursor\":");
-    body.push_str(&cursor_json);
-    body.push('}');
-    Ok(body)
+    Ok(page.body.with_article(&article_json))
 }
 
 /// Background refreshes are bounded, so they never queue up in front of the readers that must
@@ -93,7 +87,10 @@ async fn load_page(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
     let next_cursor = pagination::next_by_id(more_after.is_some(), key.order, more_after);
-    Ok(state
-        .pages
-        .put(article_id, key, stamp, article, comments_json, next_cursor))
+    let body = PageBody::new(
+        &views::articles::open_view_json(&article),
+        &comments_json,
+        next_cursor.as_deref(),
+    );
+    Ok(state.pages.put(article_id, key, stamp, article, body))
 }

@@ -116,10 +116,7 @@ pub async fn articles_json(
             body.push(',');
         }
         if open {
-            body.push_str(r.open_view(|a| {
-                serde_json::to_string(&view_of(a, DiscussionState::Open, None))
-                    .expect("an article view serialises")
-            }));
+            body.push_str(r.open_view(open_view_json));
         } else {
             let view = closed_views
                 .next()
@@ -129,6 +126,13 @@ pub async fn articles_json(
     }
     body.push_str("]}");
     Ok(body)
+}
+
+/// The view of article `a` as JSON while its discussion is open (the caller checks that it is,
+/// at the request's instant, with [`state_of`]).
+pub fn open_view_json(a: &article::Model) -> String {
+    serde_json::to_string(&view_of(a, DiscussionState::Open, None))
+        .expect("an article view serialises")
 }
 
 /// The view of article `a` whose discussion is in `state` (with its notice when closed).

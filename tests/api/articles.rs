@@ -343,9 +343,19 @@ async fn a_discussion_turns_closed_at_closes_at_without_any_job(db: Db) {
     assert_eq!(article["discussion"]["status"], "open");
     let (status, _) = app.post_comment("bald", "u1", "Im letzten Moment").await;
     assert_eq!(status, StatusCode::CREATED);
+    let page_path = "/api/v1/articles/bald/comments";
+    let (_, open_page) = app.call(Method::GET, page_path, None).await;
+    assert_eq!(open_page["article"]["discussion"]["status"], "open");
+    assert_eq!(open_page["comments"].as_array().unwrap().len(), 2);
     app.clock.set(closes_at);
     let (_, article) = app.call(Method::GET, "/api/v1/articles/bald", None).await;
     assert_eq!(article["discussion"]["status"], "closed");
+    // The page just read is still cached (the cache ages in real time, not on the moved clock):
+    // its comments are the same, its article the closed one, with the notice.
+    let (_, closed_page) = app.call(Method::GET, page_path, None).await;
+    assert_eq!(closed_page["article"], article);
+    assert_eq!(closed_page["comments"], open_page["comments"]);
+    assert_eq!(closed_page["next_cursor"], open_page["next_cursor"]);
     assert_eq!(article["discussion"]["closed_reason"], "expired");
     let (status, err) = app.post_comment("bald", "u2", "Zu spät").await;
     assert_error(status, &err, 403, "discussion_closed");
