@@ -30,6 +30,7 @@ pub fn init(format: LogFormat) -> Option<tracing_appender::non_blocking::WorkerG
             std::io::stdout(),
         ));
     let fmt = tracing_subscriber::fmt::layer()
+        .with_timer(Timestamps)
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_writer(writer);
@@ -43,6 +44,39 @@ pub fn init(format: LogFormat) -> Option<tracing_appender::non_blocking::WorkerG
         LogFormat::Human => registry.with(ClientErrorsAsWarnings(fmt)).try_init(),
     };
     installed.is_ok().then_some(guard)
+}
+
+/// The lines' timestamps, as tracing-subscriber's `SystemTime` writes them
+/// (`2026-12-02T10:19:12.213076Z`), with the part up to the second formatted once per second on
+/// each thread rather than on every line.
+struct Timestamps;
+
+impl tracing_subscriber::fmt::time::FormatTime for Timestamps {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        write_timestamp(std::time::SystemTime::now(), w)
+    }
+}
+
+fn write_timestamp(at: std::time::SystemTime, w: &mut impl std::fmt::Write) -> std::fmt::Result {
+    thread_local! {
+        static SECOND: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((0, String::new())) };
+    }
+    let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = since_epoch.as_secs();
+    SECOND.with_borrow_mut(|(second, text)| {
+        if *second != secs || text.is_empty() {
+            *second = secs;
+            text.clear();
+            if let Some(t) = i64::try_from(secs)
+                .ok()
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+            {
+                use std::fmt::Write as _;
+                write!(text, "{}", t.format("%Y-%m-%dT%H:%M:%S"))?;
+            }
+        }
+        write!(w, "{text}.{:06}Z", since_epoch.subsec_micros())
+    })
 }
 
 /// actix-http logs a request it cannot read (a malformed header, a broken request line, a
@@ -173,7 +207,7 @@ pub async fn access_log(
     let method = req.method().clone();
     // Labels from a closed set: the metrics must not grow with what clients invent.
     let method_label = crate::metrics::method_label(&method);
-    let span = tracing::info_span!("request", request_id = %id);
+    let span = tracing::info_span!("request", request_id = id.as_str());
     let result = next.call(req).instrument(span).await;
     let latency = started.elapsed();
     // Read once the router has matched the request: before, actix-web finds the pattern by
@@ -184,9 +218,9 @@ pub async fn access_log(
     };
     let route = crate::metrics::route_label(pattern);
     tracing::info!(
-        request_id = %id,
-        method = %method,
-        route = %route,
+        request_id = id.as_str(),
+        method = method.as_str(),
+        route = route.as_str(),
         status,
         latency_ms = latency.as_secs_f64() * 1000.0,
         "request"
@@ -200,4 +234,25 @@ pub async fn access_log(
         res.headers_mut().insert(REQUEST_ID, value);
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_microseconds() {
+        let mut written = String::new();
+        for (secs, micros, expected) in [
+            (1_764_670_752, 213_076, "2025-12-02T10:19:12.213076Z"),
+            (1_764_670_752, 7, "2025-12-02T10:19:12.000007Z"),
+            (1_764_670_753, 999_999, "2025-12-02T10:19:13.999999Z"),
+            (0, 0, "1970-01-01T00:00:00.000000Z"),
+        ] {
+            written.clear();
+            let at = UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros);
+            super::write_timestamp(at, &mut written).unwrap();
+            assert_eq!(written, expected);
+        }
+    }
 }
