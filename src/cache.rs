@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use actix_web::web::Bytes;
+
 use crate::entity::{article, topic};
 
 /// How long a page may be served without asking the database.
@@ -60,7 +62,7 @@ impl CachedPage {
 /// article in front of the same comments otherwise.
 #[derive(Clone, Debug)]
 pub struct PageBody {
-    bytes: actix_web::web::Bytes,
+    bytes: Bytes,
     /// Where `,"comments":` starts: everything from there on is the same for every view.
     comments_at: usize,
     /// Where the comments' array ends.
@@ -95,12 +97,12 @@ impl PageBody {
     }
 
     /// The body as written, with the open discussion's view.
-    pub fn open(&self) -> actix_web::web::Bytes {
+    pub fn open(&self) -> Bytes {
         self.bytes.clone()
     }
 
     /// The same page with `article_json` as the article's view.
-    pub fn with_article(&self, article_json: &str) -> actix_web::web::Bytes {
+    pub fn with_article(&self, article_json: &str) -> Bytes {
         let rest = &self.bytes[self.comments_at..];
         let mut body = Vec::with_capacity(BODY_START.len() + article_json.len() + rest.len());
         body.extend_from_slice(BODY_START.as_bytes());
