@@ -13,9 +13,10 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::web::Bytes;
+use chrono::{DateTime, Utc};
 
 use crate::entity::{article, topic};
 
@@ -25,6 +26,13 @@ pub const TTL: Duration = Duration::from_secs(1);
 pub const REFRESH_AFTER: Duration = Duration::from_millis(550);
 /// Each page's refresh age is `REFRESH_AFTER` plus a random part of this.
 pub const REFRESH_JITTER: Duration = Duration::from_millis(350);
+
+/// How old something read at `at` is at `now`, on the service's clock (so tests move time
+/// instead of waiting). Should the clock have gone back past `at`, it counts as expired: a value
+/// is never served longer than `TTL` because of a clock step.
+fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> Duration {
+    (now - at).to_std().unwrap_or(Duration::MAX)
+}
 
 /// Which page of which list.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -40,7 +48,7 @@ pub struct PageKey {
 pub struct CachedPage {
     pub article: article::Model,
     pub body: PageBody,
-    stored_at: Instant,
+    stored_at: DateTime<Utc>,
     refreshing: AtomicBool,
     refresh_after: Duration,
 }
@@ -160,11 +168,11 @@ impl Inner {
         }
     }
 
-    fn evict_expired(&mut self) {
+    fn evict_expired(&mut self, now: DateTime<Utc>) {
         let mut freed = 0;
         self.articles.retain(|_, article| {
             article.pages.retain(|_, p| {
-                let keep = p.stored_at.elapsed() < TTL;
+                let keep = age(now, p.stored_at) < TTL;
                 if !keep {
                     freed += p.size();
                 }
@@ -191,7 +199,8 @@ impl PageCache {
         }
     }
 
-    pub fn lookup(&self, article_id: &str, key: &PageKey) -> Lookup {
+    /// The page of `key` at the request's instant `now`.
+    pub fn lookup(&self, article_id: &str, key: &PageKey, now: DateTime<Utc>) -> Lookup {
         let Ok(inner) = self.inner.lock() else {
             return Lookup::Miss(Stamp {
                 evictions: u64::MAX,
@@ -206,7 +215,7 @@ impl PageCache {
         else {
             return Lookup::Miss(stamp);
         };
-        let age = page.stored_at.elapsed();
+        let age = age(now, page.stored_at);
         if age >= TTL {
             Lookup::Miss(stamp)
         } else if age >= page.refresh_after && !page.refreshing.swap(true, Ordering::AcqRel) {
@@ -217,19 +226,22 @@ impl PageCache {
     }
 
     /// Stores a page read from the database after `stamp` was taken (unless a write came in
-    /// between, or the page is too large for the cache) and returns it.
+    /// between, or the page is too large for the cache) and returns it. `read_at` is when its
+    /// oldest part was read (the article's row may come from the cache of rows): the page ages
+    /// from then.
     pub fn put(
         &self,
         article_id: &str,
         key: PageKey,
         stamp: Stamp,
+        read_at: DateTime<Utc>,
         article: article::Model,
         body: PageBody,
     ) -> Arc<CachedPage> {
         let page = Arc::new(CachedPage {
             article,
             body,
-            stored_at: Instant::now(),
+            stored_at: read_at,
             refreshing: AtomicBool::new(false),
             refresh_after: REFRESH_AFTER + REFRESH_JITTER.mul_f64(rand::random::<f64>()),
         });
@@ -244,7 +256,7 @@ impl PageCache {
             return page;
         }
         if inner.bytes + size > self.max_bytes {
-            inner.evict_expired();
+            inner.evict_expired(read_at);
             if inner.bytes + size > self.max_bytes {
                 inner.articles.clear();
                 inner.bytes = 0;
@@ -280,7 +292,9 @@ impl PageCache {
 /// Values by key, each kept for `TTL` after it was read from the database, for reads that may be
 /// up to a second old (as cached pages are); whoever uses one still computes the discussion's
 /// state at that instant. A change on this process forgets the changed key at once, and a value
-/// read before that change is not stored after it (the generation moved on).
+/// of that key read before the change is not stored after it; values of other keys still are
+/// (a post forgets its article's row, and posts must not keep a front page's rows from being
+/// stored).
 pub struct Expiring<V> {
     inner: Mutex<ExpiringInner<V>>,
     max: usize,
@@ -288,13 +302,20 @@ pub struct Expiring<V> {
 
 struct ExpiringInner<V> {
     values: HashMap<String, Entry<V>>,
+    /// Moved on by every change; a lookup's stamp is its value then.
     generation: u64,
+    /// The generation each recently forgotten key was forgotten at: a value of that key read
+    /// with an older stamp is not stored.
+    forgotten: HashMap<String, u64>,
+    /// Values read with a stamp older than this are not stored at all (set by `clear`, and when
+    /// `forgotten` grew too large to keep).
+    stale_before: u64,
     /// Keys found past `REFRESH_AFTER`, for the background refresh (see [`Expiring::take_due`]).
     due: Vec<String>,
 }
 
 struct Entry<V> {
-    at: Instant,
+    at: DateTime<Utc>,
     value: V,
     /// Already in `due`.
     queued: bool,
@@ -309,6 +330,8 @@ pub struct Found<V> {
 
 /// Keys queued for the background refresh at most (more wait for their next lookup).
 const MAX_DUE: usize = 10_000;
+/// Forgotten keys remembered at most; past that, every read from before is refused instead.
+const MAX_FORGOTTEN: usize = 4096;
 
 impl<V: Clone> Expiring<V> {
     pub fn new(max: usize) -> Expiring<V> {
@@ -316,20 +339,46 @@ impl<V: Clone> Expiring<V> {
             inner: Mutex::new(ExpiringInner {
                 values: HashMap::new(),
                 generation: 0,
+                forgotten: HashMap::new(),
+                stale_before: 0,
                 due: Vec::new(),
             }),
             max,
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<V> {
+    /// The value of `key` if it is fresh at `now`.
+    pub fn get(&self, key: &str, now: DateTime<Utc>) -> Option<V> {
         let inner = self.inner.lock().ok()?;
         let entry = inner.values.get(key)?;
-        (entry.at.elapsed() < TTL).then(|| entry.value.clone())
+        (age(now, entry.at) < TTL).then(|| entry.value.clone())
     }
 
-    /// The fresh values of `keys`, and which of them must be read.
-    pub fn get_many(&self, keys: &[String]) -> Found<V> {
+    /// The fresh value of `key` with when it was read (queued for the background refresh when
+    /// it is past its refresh age), and the stamp to store a value read instead with.
+    pub fn get_one(&self, key: &str, now: DateTime<Utc>) -> (Option<(V, DateTime<Utc>)>, u64) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return (None, u64::MAX);
+        };
+        let stamp = inner.generation;
+        let room = inner.due.len() < MAX_DUE;
+        let Some(entry) = inner.values.get_mut(key) else {
+            return (None, stamp);
+        };
+        let age = age(now, entry.at);
+        if age >= TTL {
+            return (None, stamp);
+        }
+        let found = (entry.value.clone(), entry.at);
+        if !entry.queued && age >= REFRESH_AFTER && room {
+            entry.queued = true;
+            inner.due.push(key.to_string());
+        }
+        (Some(found), stamp)
+    }
+
+    /// The values of `keys` fresh at `now`, and which of them must be read.
+    pub fn get_many(&self, keys: &[String], now: DateTime<Utc>) -> Found<V> {
         let mut found = Found {
             hits: HashMap::with_capacity(keys.len()),
             misses: Vec::new(),
@@ -341,10 +390,9 @@ impl<V: Clone> Expiring<V> {
         };
         found.stamp = inner.generation;
         let mut due = Vec::new();
-        let now = Instant::now();
         for key in keys {
             let entry = inner.values.get_mut(key.as_str());
-            let age = entry.as_ref().map(|e| now.saturating_duration_since(e.at));
+            let age = entry.as_ref().map(|e| age(now, e.at));
             match (entry, age) {
                 (Some(entry), Some(age)) if age < TTL => {
                     if !entry.queued && age >= REFRESH_AFTER {
@@ -371,18 +419,26 @@ impl<V: Clone> Expiring<V> {
         }
     }
 
-    /// Stores what was read after a lookup that gave `stamp` (nothing, if a change came between).
-    pub fn put(&self, stamp: u64, values: impl IntoIterator<Item = (String, V)>) {
+    /// Stores what was read at `at` after a lookup that gave `stamp` (nothing of a key that
+    /// changed in between).
+    pub fn put(
+        &self,
+        stamp: u64,
+        at: DateTime<Utc>,
+        values: impl IntoIterator<Item = (String, V)>,
+    ) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        if inner.generation != stamp {
+        if stamp < inner.stale_before || stamp > inner.generation {
             return;
         }
-        let at = Instant::now();
         for (key, value) in values {
+            if inner.forgotten.get(&key).is_some_and(|&at| at > stamp) {
+                continue; // read before this key changed
+            }
             if inner.values.len() >= self.max {
-                inner.values.retain(|_, e| e.at.elapsed() < TTL);
+                inner.values.retain(|_, e| age(at, e.at) < TTL);
                 if inner.values.len() >= self.max {
                     inner.values.clear();
                 }
@@ -392,9 +448,9 @@ impl<V: Clone> Expiring<V> {
         }
     }
 
-    /// Stores one value read just now, unless a change came since `stamp`.
-    pub fn put_one(&self, stamp: u64, key: &str, value: V) -> V {
-        self.put(stamp, [(key.to_string(), value.clone())]);
+    /// Stores one value read at `at`, unless its key changed since `stamp`.
+    pub fn put_one(&self, stamp: u64, at: DateTime<Utc>, key: &str, value: V) -> V {
+        self.put(stamp, at, [(key.to_string(), value.clone())]);
         value
     }
 
@@ -408,6 +464,12 @@ impl<V: Clone> Expiring<V> {
         if let Ok(mut inner) = self.inner.lock() {
             inner.generation += 1;
             inner.values.remove(key);
+            if inner.forgotten.len() >= MAX_FORGOTTEN {
+                inner.forgotten.clear();
+                inner.stale_before = inner.generation;
+            }
+            let generation = inner.generation;
+            inner.forgotten.insert(key.to_string(), generation);
         }
     }
 
@@ -415,6 +477,8 @@ impl<V: Clone> Expiring<V> {
     pub fn clear(&self) {
         if let Ok(mut inner) = self.inner.lock() {
             inner.generation += 1;
+            inner.stale_before = inner.generation;
+            inner.forgotten.clear();
             inner.values.clear();
             inner.due.clear();
         }
@@ -460,7 +524,16 @@ pub const MAX_ARTICLES: usize = 20_000;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
+    use chrono::{TimeZone, Utc};
+
+    /// The instant the tests' pages and rows are read at.
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 2, 10, 0, 0).unwrap()
+    }
+
+    fn after(by: Duration) -> DateTime<Utc> {
+        t0() + chrono::Duration::from_std(by).unwrap()
+    }
 
     fn article(id: &str) -> article::Model {
         let now = Utc::now();
@@ -489,14 +562,14 @@ mod tests {
     }
 
     fn miss(cache: &PageCache, id: &str) -> Stamp {
-        match cache.lookup(id, &key()) {
+        match cache.lookup(id, &key(), t0()) {
             Lookup::Miss(stamp) => stamp,
             _ => panic!("expected a miss for {id}"),
         }
     }
 
     fn fresh(cache: &PageCache, id: &str) -> Option<String> {
-        match cache.lookup(id, &key()) {
+        match cache.lookup(id, &key(), t0()) {
             Lookup::Fresh(page) => Some(String::from_utf8_lossy(page.body.comments_json()).into()),
             _ => None,
         }
@@ -508,6 +581,7 @@ mod tests {
             id,
             key(),
             stamp,
+            t0(),
             article(id),
             PageBody::new("{}", json, None),
         );
@@ -533,6 +607,7 @@ mod tests {
             "a",
             key(),
             stamp,
+            t0(),
             article("a"),
             PageBody::new("{}", "[\"old\"]", None),
         );
@@ -545,12 +620,40 @@ mod tests {
     fn an_aging_page_is_refreshed_by_one_request_only() {
         let cache = PageCache::new(1 << 20);
         store(&cache, "a", "[]");
-        std::thread::sleep(REFRESH_AFTER + REFRESH_JITTER);
-        assert!(matches!(cache.lookup("a", &key()), Lookup::Refresh(..)));
+        let aging = after(REFRESH_AFTER + REFRESH_JITTER);
+        assert!(matches!(
+            cache.lookup("a", &key(), after(REFRESH_AFTER - Duration::from_millis(1))),
+            Lookup::Fresh(..)
+        ));
+        assert!(matches!(
+            cache.lookup("a", &key(), aging),
+            Lookup::Refresh(..)
+        ));
         assert!(
-            fresh(&cache, "a").is_some(),
+            matches!(cache.lookup("a", &key(), aging), Lookup::Fresh(..)),
             "the others are served the page meanwhile"
         );
+    }
+
+    #[test]
+    fn a_page_expires_at_its_ttl_and_when_the_clock_goes_back() {
+        let cache = PageCache::new(1 << 20);
+        store(&cache, "a", "[]");
+        let at = |now| matches!(cache.lookup("a", &key(), now), Lookup::Miss(..));
+        assert!(!at(after(TTL - Duration::from_millis(1))));
+        assert!(at(after(TTL)), "expired after a second");
+        assert!(
+            at(t0() - chrono::Duration::seconds(5)),
+            "the clock went back"
+        );
+        let rows: Expiring<u32> = Expiring::new(10);
+        rows.put(rows.stamp(), t0(), [("a".to_string(), 1)]);
+        assert_eq!(
+            rows.get("a", after(TTL - Duration::from_millis(1))),
+            Some(1)
+        );
+        assert_eq!(rows.get("a", after(TTL)), None);
+        assert_eq!(rows.get("a", t0() - chrono::Duration::seconds(5)), None);
     }
 
     #[test]
@@ -561,6 +664,7 @@ mod tests {
             "a",
             key(),
             stamp,
+            t0(),
             article("a"),
             PageBody::new("{}", "[1]", None),
         );
@@ -596,5 +700,61 @@ mod tests {
             store(&cache, &format!("a{i}"), &"x".repeat(1000));
             assert!(cache.bytes() <= 64 * 1024);
         }
+    }
+
+    #[test]
+    fn forgetting_a_key_refuses_only_that_keys_older_reads() {
+        let rows: Expiring<u32> = Expiring::new(100);
+        let (_, stamp) = rows.get_one("a", t0());
+        // A post on article "a" while both rows were being read.
+        rows.forget("a");
+        rows.put(stamp, t0(), [("a".to_string(), 1), ("b".to_string(), 2)]);
+        assert_eq!(
+            rows.get_one("a", t0()).0.map(|f| f.0),
+            None,
+            "a's row was read before a changed"
+        );
+        assert_eq!(
+            rows.get_one("b", t0()).0.map(|f| f.0),
+            Some(2),
+            "b did not change"
+        );
+        // Read after the change: stored.
+        let (_, stamp) = rows.get_one("a", t0());
+        rows.put(stamp, t0(), [("a".to_string(), 3)]);
+        assert_eq!(rows.get_one("a", t0()).0.map(|f| f.0), Some(3));
+        // Forgotten at once, whatever was read.
+        rows.forget("b");
+        assert_eq!(rows.get_one("b", t0()).0.map(|f| f.0), None);
+    }
+
+    #[test]
+    fn clearing_refuses_every_older_read_and_many_forgotten_keys_stay_safe() {
+        let rows: Expiring<u32> = Expiring::new(100_000);
+        let (_, before) = rows.get_one("a", t0());
+        rows.clear();
+        rows.put(before, t0(), [("a".to_string(), 1)]);
+        assert_eq!(rows.get_one("a", t0()).0.map(|f| f.0), None);
+        // More forgotten keys than are remembered one by one: a read from before all of them
+        // is still refused for every key forgotten since.
+        let (_, before) = rows.get_one("k0", t0());
+        for i in 0..MAX_FORGOTTEN + 10 {
+            rows.forget(&format!("k{i}"));
+        }
+        rows.put(
+            before,
+            t0(),
+            (0..MAX_FORGOTTEN + 10).map(|i| (format!("k{i}"), 1)),
+        );
+        for i in [0, 1, MAX_FORGOTTEN, MAX_FORGOTTEN + 9] {
+            assert_eq!(
+                rows.get_one(&format!("k{i}"), t0()).0.map(|f| f.0),
+                None,
+                "k{i}"
+            );
+        }
+        let (_, later) = rows.get_one("k0", t0());
+        rows.put(later, t0(), [("k0".to_string(), 7)]);
+        assert_eq!(rows.get_one("k0", t0()).0.map(|f| f.0), Some(7));
     }
 }

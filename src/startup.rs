@@ -79,10 +79,17 @@ impl Application {
         } else {
             None
         };
+        let postgres_reader = (db_backend == sea_orm::DbBackend::Postgres).then(|| {
+            crate::store::pages::PostgresReader::like(
+                &lists_db,
+                crate::db::POSTGRES_ACQUIRE_TIMEOUT,
+            )
+        });
         let state = web::Data::new(AppState {
             db,
             lists_db,
             page_reader,
+            postgres_reader,
             clock,
             settings: settings.clone(),
             jobs: jobs.clone(),

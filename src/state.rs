@@ -18,6 +18,9 @@ pub struct AppState {
     /// On SQLite, the process's own connections that read pages on the request's thread (see
     /// `store::pages`).
     pub page_reader: Option<crate::store::pages::SqliteReader>,
+    /// On PostgreSQL, the process's own connections that read pages of comments (see
+    /// `store::pages::PostgresReader`).
+    pub postgres_reader: Option<crate::store::pages::PostgresReader>,
     pub settings: Arc<Settings>,
     /// Where every rule reads `now`.
     pub clock: Clock,
@@ -39,9 +42,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Forgets what this process has cached about an article's comments (a write happened).
+    /// Forgets what this process has cached about an article's comments (a write happened):
+    /// its pages, and its row, whose comment count the pages and `?ids=` show.
     pub fn invalidate_article(&self, article_id: &str) {
         self.pages.invalidate(article_id);
+        self.article_rows.forget(article_id);
     }
 
     /// Where changes record their events for the website (nowhere without `WEBHOOK_URL`).

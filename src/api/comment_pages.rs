@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_web::web::{self, Bytes};
 
 use crate::api::pagination;
-use crate::cache::{CachedPage, Lookup, PageBody, PageKey, Stamp};
+use crate::cache::{ArticleRow, CachedPage, Lookup, PageBody, PageKey, Stamp};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::comments::Order;
@@ -23,7 +23,8 @@ pub async fn page_body(
     order: Order,
     key: PageKey,
 ) -> Result<Bytes, ApiError> {
-    let page = match state.pages.lookup(article_id, &key) {
+    let now = state.clock.now();
+    let page = match state.pages.lookup(article_id, &key, now) {
         Lookup::Fresh(page) => page,
         Lookup::Refresh(page, stamp) => {
             refresh_in_background(state, article_id, order, key, stamp, &page);
@@ -31,7 +32,6 @@ pub async fn page_body(
         }
         Lookup::Miss(stamp) => load_page(state, article_id, order, key, stamp).await?,
     };
-    let now = state.clock.now();
     if views::articles::state_of(&page.article, now).is_open() {
         return Ok(page.body.open());
     }
@@ -64,7 +64,10 @@ fn refresh_in_background(
     });
 }
 
-/// Reads a page of top-level comments from the database and caches it.
+/// Reads a page of top-level comments from the database and caches it. The article's row comes
+/// from the cache of article rows when it is there (at most a second old, forgotten at once by a
+/// change on this process, as pages are), so a page is one read of its comments; else the
+/// article and the page are read together and the row is kept for the next pages.
 async fn load_page(
     state: &AppState,
     article_id: &str,
@@ -79,18 +82,49 @@ async fn load_page(
         limit: key.limit,
         moderator: key.moderator,
     };
-    let pages::ArticlePage {
-        article,
-        comments_json,
-        more_after,
-    } = pages::article_page(&state.lists_db, state.page_reader.as_ref(), request)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
+    let (cached, rows_stamp) = state.article_rows.get_one(article_id, state.clock.now());
+    let (row, read_at, comments) = match cached {
+        Some((Some(row), read_at)) => {
+            let comments = pages::comments_page(
+                &state.lists_db,
+                state.page_reader.as_ref(),
+                state.postgres_reader.as_ref(),
+                request,
+            )
+            .await?;
+            (row, read_at, comments)
+        }
+        // Not cached, or cached as missing: the database says whether the article exists.
+        _ => {
+            let read_at = state.clock.now();
+            let pages::ArticlePage {
+                article,
+                comments_json,
+                more_after,
+            } = pages::article_page(&state.lists_db, state.page_reader.as_ref(), request)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
+            let row = Arc::new(ArticleRow::new(article));
+            state.article_rows.put(
+                rows_stamp,
+                read_at,
+                [(article_id.to_string(), Some(row.clone()))],
+            );
+            let comments = pages::CommentsPage {
+                comments_json,
+                more_after,
+            };
+            (row, read_at, comments)
+        }
+    };
+    let more_after = comments.more_after;
     let next_cursor = pagination::next_by_id(more_after.is_some(), key.order, more_after);
     let body = PageBody::new(
-        &views::articles::open_view_json(&article),
-        &comments_json,
+        row.open_view(views::articles::open_view_json),
+        &comments.comments_json,
         next_cursor.as_deref(),
     );
-    Ok(state.pages.put(article_id, key, stamp, article, body))
+    Ok(state
+        .pages
+        .put(article_id, key, stamp, read_at, row.row.clone(), body))
 }

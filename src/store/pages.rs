@@ -19,7 +19,7 @@ use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, Value};
 
 use crate::db::stmt;
 use crate::domain::states::{ClosedReason, CommentStatus};
@@ -39,6 +39,15 @@ pub struct PageRequest<'a> {
     /// Moderators see every comment (and more of each); the website the visible ones and the
     /// removed ones that have visible replies.
     pub moderator: bool,
+}
+
+/// One page of an article's top-level comments.
+#[derive(Debug)]
+pub struct CommentsPage {
+    /// The views of the page's comments, a JSON array.
+    pub comments_json: String,
+    /// The id of the page's last comment when more follow (the next page's cursor).
+    pub more_after: Option<i64>,
 }
 
 /// An article with one page of its top-level comments.
@@ -66,6 +75,161 @@ pub async fn article_page(
         }
     }
     pooled_page(db, page).await
+}
+
+/// Reads a page of an article the caller already has the row of (from the cache of article
+/// rows): only the comments, one statement. On SQLite through `sqlite` when there is one, on
+/// PostgreSQL through `postgres` (see [`PostgresReader`]), else through the pool. An article
+/// that does not exist has no comments.
+pub async fn comments_page(
+    db: &DatabaseConnection,
+    sqlite: Option<&SqliteReader>,
+    postgres: Option<&PostgresReader>,
+    page: PageRequest<'_>,
+) -> Result<CommentsPage, DbErr> {
+    if let Some(reader) = sqlite {
+        match reader.comments_page(page) {
+            Ok(found) => return Ok(found),
+            Err(e) => tracing::warn!(error = %e, "reading a page directly from SQLite failed"),
+        }
+    }
+    if let Some(reader) = postgres {
+        return reader.comments_page(page).await;
+    }
+    // SQLite without a file (tests): the statement with the article's row.
+    Ok(match pooled_page(db, page).await? {
+        Some(found) => CommentsPage {
+            comments_json: found.comments_json,
+            more_after: found.more_after,
+        },
+        None => PageWriter::new(page).finish_comments(),
+    })
+}
+
+/// PostgreSQL connections of the process's own that read pages of comments, as many as the lists
+/// pool holds and with its settings (one generic plan per statement, the same schema).
+///
+/// sqlx's pool tests every connection given back to it with a round trip to the server (a
+/// `Sync` and its `ReadyForQuery`), in a task of its own: for a page, a second exchange with
+/// the server as costly as the first beside the query. These connections go back to a list of
+/// idle ones without that: a read that fails or is given up (the request went away) drops its
+/// connection, so what is kept idle finished its last read. A kept connection that fails (the
+/// server restarted, say) is replaced and the read is made once more on a new one.
+pub struct PostgresReader {
+    options: sea_orm::sqlx::postgres::PgConnectOptions,
+    /// One per connection: at most this many reads at once, the others wait in turn.
+    permits: tokio::sync::Semaphore,
+    idle: Mutex<Vec<sea_orm::sqlx::PgConnection>>,
+    /// How long a read waits for its turn, and for a new connection.
+    timeout: Duration,
+}
+
+impl PostgresReader {
+    /// A reader with the settings and the size of the lists pool `lists`.
+    pub fn like(lists: &DatabaseConnection, timeout: Duration) -> PostgresReader {
+        let pool = lists.get_postgres_connection_pool();
+        PostgresReader {
+            options: (*pool.connect_options()).clone(),
+            permits: tokio::sync::Semaphore::new(pool.options().get_max_connections() as usize),
+            idle: Mutex::new(Vec::new()),
+            timeout,
+        }
+    }
+
+    /// Reads a page's comments on one of the reader's connections.
+    pub async fn comments_page(&self, page: PageRequest<'_>) -> Result<CommentsPage, DbErr> {
+        let _turn = tokio::time::timeout(self.timeout, self.permits.acquire())
+            .await
+            .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))?
+            .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed))?;
+        let kept = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let retry = kept.is_some();
+        let mut conn = match kept {
+            Some(conn) => conn,
+            None => self.connect().await?,
+        };
+        let read = match postgres_comments(&mut conn, page).await {
+            Err(e) if retry => {
+                tracing::warn!(error = %e, "a kept connection failed to read a page; reading it on a new one");
+                drop(conn);
+                conn = self.connect().await?;
+                postgres_comments(&mut conn, page).await
+            }
+            read => read,
+        }?;
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        Ok(read)
+    }
+
+    async fn connect(&self) -> Result<sea_orm::sqlx::PgConnection, DbErr> {
+        use sea_orm::sqlx::ConnectOptions as _;
+        match tokio::time::timeout(self.timeout, self.options.connect()).await {
+            Ok(connected) => {
+                connected.map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))
+            }
+            Err(_) => Err(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)),
+        }
+    }
+
+    /// How many connections are kept open for the next reads.
+    pub fn idle_connections(&self) -> usize {
+        self.idle.lock().map(|idle| idle.len()).unwrap_or(0)
+    }
+}
+
+/// The page's rows through sqlx itself: streamed, each row written as its view while it is read,
+/// its strings borrowed from the driver's buffer. Through sea-orm every value was copied into an
+/// owned one (every string allocated) after a type check, and the rows were collected first.
+async fn postgres_comments(
+    conn: &mut sea_orm::sqlx::PgConnection,
+    page: PageRequest<'_>,
+) -> Result<CommentsPage, DbErr> {
+    use futures_util::TryStreamExt as _;
+    use sea_orm::sqlx::Row as _;
+    let sql = SQL.postgres_rows[order_index(page.order)].as_str();
+    let mut rows = sea_orm::sqlx::query(sql)
+        .bind(page.article_id)
+        .bind(page.moderator)
+        .bind(start(&page))
+        .bind(page.limit as i64 + 1)
+        .fetch(conn);
+    let mut writer = PageWriter::new(page);
+    let decode = |e: sea_orm::sqlx::Error| DbErr::Type(format!("reading a page of comments: {e}"));
+    while let Some(row) = rows.try_next().await.map_err(postgres_err)? {
+        // The statement's columns are `LISTED`, of the schema's types (checked by the tests
+        // that compare each page with the stored comments).
+        let status: &str = row.try_get_unchecked(5).map_err(decode)?;
+        writer.push(Fields {
+            id: row.try_get_unchecked(0).map_err(decode)?,
+            article_id: page.article_id,
+            parent_id: row.try_get_unchecked(1).map_err(decode)?,
+            author_id: row.try_get_unchecked(2).map_err(decode)?,
+            author_name: row.try_get_unchecked(3).map_err(decode)?,
+            body: row.try_get_unchecked(4).map_err(decode)?,
+            status: comment_status(status)?,
+            reply_count: row.try_get_unchecked(6).map_err(decode)?,
+            flag_count: row.try_get_unchecked(7).map_err(decode)?,
+            created_at: row.try_get_unchecked(8).map_err(decode)?,
+            edited_at: row.try_get_unchecked(9).map_err(decode)?,
+            detections: row.try_get_unchecked(10).map_err(decode)?,
+        })?;
+    }
+    Ok(writer.finish_comments())
+}
+
+/// A driver error as sea-orm reports it: waiting too long for a connection apart from the rest.
+fn postgres_err(e: sea_orm::sqlx::Error) -> DbErr {
+    match e {
+        sea_orm::sqlx::Error::PoolTimedOut => {
+            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)
+        }
+        sea_orm::sqlx::Error::PoolClosed => {
+            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed)
+        }
+        e => DbErr::Query(sea_orm::RuntimeErr::SqlxError(e.into())),
+    }
 }
 
 /// The columns of a listed comment, in the order `read_page` and `pooled_page` read them (`c` is
@@ -122,6 +286,7 @@ fn rows_sql(backend: DbBackend, order: Order) -> String {
 struct Statements {
     sqlite_article: String,
     sqlite_rows: [String; 2],
+    postgres_rows: [String; 2],
     pooled: [[String; 2]; 2],
 }
 
@@ -130,6 +295,7 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| {
     Statements {
         sqlite_article: format!("SELECT {} FROM articles WHERE articles.id = $1", *ARTICLE),
         sqlite_rows: orders.map(|o| rows_sql(DbBackend::Sqlite, o)),
+        postgres_rows: orders.map(|o| rows_sql(DbBackend::Postgres, o)),
         pooled: [DbBackend::Postgres, DbBackend::Sqlite].map(|b| orders.map(|o| pooled_sql(b, o))),
     }
 });
@@ -220,13 +386,24 @@ impl<'p> PageWriter<'p> {
         Ok(())
     }
 
-    fn finish(mut self, article: article::Model) -> ArticlePage {
+    fn finish_comments(mut self) -> CommentsPage {
         self.json.push(b']');
-        ArticlePage {
-            article,
+        CommentsPage {
             // serde_json writes UTF-8 only.
             comments_json: String::from_utf8(self.json).expect("serde_json writes UTF-8"),
             more_after: if self.more { self.last_id } else { None },
+        }
+    }
+
+    fn finish(self, article: article::Model) -> ArticlePage {
+        let CommentsPage {
+            comments_json,
+            more_after,
+        } = self.finish_comments();
+        ArticlePage {
+            article,
+            comments_json,
+            more_after,
         }
     }
 }
@@ -396,6 +573,15 @@ impl SqliteReader {
         })
     }
 
+    /// Reads a page's comments on this thread (one statement: no transaction needed).
+    pub fn comments_page(&self, page: PageRequest<'_>) -> Result<CommentsPage, ReadError> {
+        self.with_connection(|conn| {
+            let mut writer = PageWriter::new(page);
+            read_rows(conn, page, &mut writer)?;
+            Ok(writer.finish_comments())
+        })
+    }
+
     /// How many connections are kept open for the next reads.
     pub fn idle_connections(&self) -> usize {
         self.idle.lock().map(|idle| idle.len()).unwrap_or(0)
@@ -416,6 +602,15 @@ fn read_page(
         return Ok(None);
     };
     let mut writer = PageWriter::new(page);
+    read_rows(conn, page, &mut writer)?;
+    Ok(Some(writer.finish(article)))
+}
+
+fn read_rows(
+    conn: &rusqlite::Connection,
+    page: PageRequest<'_>,
+    writer: &mut PageWriter<'_>,
+) -> Result<(), ReadError> {
     let mut rows = conn.prepare_cached(&SQL.sqlite_rows[order_index(page.order)])?;
     let mut rows = rows.query(rusqlite::params![
         page.article_id,
@@ -439,7 +634,7 @@ fn read_page(
             detections: text_opt(row, 10)?,
         })?;
     }
-    Ok(Some(writer.finish(article)))
+    Ok(())
 }
 
 fn sqlite_article(row: &rusqlite::Row<'_>) -> Result<article::Model, ReadError> {

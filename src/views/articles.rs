@@ -36,7 +36,7 @@ pub async fn article(
 /// The articles among `ids` that exist, in the order asked for: rows up to a second old from
 /// this process's cache, the rest in one query.
 pub async fn find_many(state: &AppState, ids: &[String]) -> Result<Vec<Arc<ArticleRow>>, DbErr> {
-    let rows = read_through(&state.article_rows, ids, |misses| async move {
+    let rows = read_through(state, &state.article_rows, ids, |misses| async move {
         read_rows(state, &misses).await
     })
     .await?;
@@ -51,6 +51,7 @@ type Rows<V> = HashMap<String, Option<Arc<V>>>;
 
 /// The fresh values of `keys` in `cache`; the others are read with `read` (one query) and kept.
 async fn read_through<V, F, Fut>(
+    state: &AppState,
     cache: &Expiring<Option<Arc<V>>>,
     keys: &[String],
     read: F,
@@ -63,10 +64,15 @@ where
         mut hits,
         misses,
         stamp,
-    } = cache.get_many(keys);
+    } = cache.get_many(keys, state.clock.now());
     if !misses.is_empty() {
+        let read_at = state.clock.now();
         let read = read(misses).await?;
-        cache.put(stamp, read.iter().map(|(k, v)| (k.clone(), v.clone())));
+        cache.put(
+            stamp,
+            read_at,
+            read.iter().map(|(k, v)| (k.clone(), v.clone())),
+        );
         hits.extend(read);
     }
     Ok(hits)
@@ -173,8 +179,9 @@ pub async fn refresh_article_rows(state: std::sync::Weak<AppState>) {
         let Some(state) = state.upgrade() else { return };
         let (due, stamp) = state.article_rows.take_due();
         for chunk in due.chunks(500) {
+            let read_at = state.clock.now();
             match read_rows(&state, chunk).await {
-                Ok(read) => state.article_rows.put(stamp, read),
+                Ok(read) => state.article_rows.put(stamp, read_at, read),
                 Err(e) => tracing::warn!(error = %e, "refreshing cached article rows failed"),
             }
         }
@@ -201,22 +208,30 @@ pub async fn articles_view<A: Borrow<article::Model>>(
     closed_topics.sort();
     closed_topics.dedup();
 
-    let topic_rows = read_through(&state.topic_rows, &closed_topics, |slugs| async move {
-        let rows =
-            crate::store::find_by_keys::<topic::Entity>(db, topic::Column::Slug, &slugs).await?;
-        Ok(found(&slugs, rows.into_iter().map(|r| (r.slug.clone(), r))))
-    })
+    let topic_rows = read_through(
+        state,
+        &state.topic_rows,
+        &closed_topics,
+        |slugs| async move {
+            let rows = crate::store::find_by_keys::<topic::Entity>(db, topic::Column::Slug, &slugs)
+                .await?;
+            Ok(found(&slugs, rows.into_iter().map(|r| (r.slug.clone(), r))))
+        },
+    )
     .await?;
     let mut newest_open: HashMap<String, Arc<Vec<article::Model>>> = HashMap::new();
     for topic in &closed_topics {
         // The newest open articles of the topic; each notice keeps those newer than its article
         // and still open now (the cached list may be up to a second old).
-        let open = match state.topic_articles.get(topic) {
+        let open = match state.topic_articles.get(topic, state.clock.now()) {
             Some(open) => open,
             None => {
                 let stamp = state.topic_articles.stamp();
+                let read_at = state.clock.now();
                 let open = articles::open_in_topic(db, topic, now, NOTICE_ARTICLES + 2).await?;
-                state.topic_articles.put_one(stamp, topic, Arc::new(open))
+                state
+                    .topic_articles
+                    .put_one(stamp, read_at, topic, Arc::new(open))
             }
         };
         newest_open.insert(topic.clone(), open);

@@ -62,6 +62,63 @@ async fn a_page_is_read_through_the_pool_when_reading_sqlite_directly_fails() {
     );
 }
 
+/// PostgreSQL's page reader keeps its connections between reads. When the server ends one of
+/// them (a restart, an administrator), the next read takes a new connection and still answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_reader_connection_ended_by_postgres_is_replaced() {
+    let Some(db) = Db::postgres("a_page_reader_connection_ended_by_postgres_is_replaced") else {
+        return;
+    };
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let first = app.comment("a1", "u1", "Erster").await;
+    // A reader of its own, whose connections carry a name no other test's do.
+    let name = format!("pages-{}", std::process::id());
+    let sep = if app.database.url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let url = format!("{}{sep}application_name={name}", app.database.url);
+    let settings = Settings::from_vars([("DATABASE_URL".to_string(), url)]).unwrap();
+    let main = comment_service::db::connect(&settings).await.unwrap();
+    let lists = comment_service::db::connect_lists(&settings, &main)
+        .await
+        .unwrap();
+    let reader = pages::PostgresReader::like(&lists, std::time::Duration::from_secs(3));
+    let request = PageRequest {
+        article_id: "a1",
+        order: Order::Newest,
+        after: None,
+        limit: 50,
+        moderator: false,
+    };
+    let before = reader.comments_page(request).await.unwrap();
+    assert!(
+        before.comments_json.contains(&first),
+        "{}",
+        before.comments_json
+    );
+    assert_eq!(reader.idle_connections(), 1);
+    let ended = app
+        .db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+                 WHERE application_name = '{name}' AND query LIKE 'SELECT c.id%'"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let ended: i64 = ended.try_get("", "n").unwrap();
+    assert_eq!(ended, 1, "the reader's one connection was ended");
+    let after = reader.comments_page(request).await.unwrap();
+    assert_eq!(after.comments_json, before.comments_json);
+    assert_eq!(reader.idle_connections(), 1);
+}
+
 /// Every page, read through either path, is the views of the stored comments it should hold:
 /// the same JSON the comment's own view gives, in order, filtered for the caller, with the next
 /// page's cursor exactly when more follow.
@@ -162,6 +219,18 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
                     let last = expected.last().map(|c| c.id.parse::<i64>().unwrap());
                     assert_eq!(page.more_after, if more { last } else { None }, "{what}");
                     assert_eq!(page.article, article, "{what}");
+                    // The same page without the article (its row is cached): through the same
+                    // SQLite reader, or PostgreSQL's own connections, or the pool.
+                    let comments = pages::comments_page(
+                        &state.lists_db,
+                        reader,
+                        state.postgres_reader.as_ref(),
+                        request,
+                    )
+                    .await
+                    .unwrap();
+                    assert_eq!(comments.comments_json, page.comments_json, "{what}");
+                    assert_eq!(comments.more_after, page.more_after, "{what}");
                     checked += 1;
                 }
             }
@@ -188,8 +257,25 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
                 .unwrap()
                 .is_none()
         );
+        let none = pages::comments_page(
+            &state.lists_db,
+            reader,
+            state.postgres_reader.as_ref(),
+            missing,
+        )
+        .await
+        .unwrap();
+        assert_eq!((none.comments_json.as_str(), none.more_after), ("[]", None));
     }
     assert!(checked >= 12);
+    assert_eq!(
+        state.postgres_reader.is_some(),
+        app.db.get_database_backend() == DbBackend::Postgres
+    );
+    if let Some(reader) = state.postgres_reader.as_ref() {
+        // The reads gave their connections back for the next ones.
+        assert!(reader.idle_connections() >= 1);
+    }
     if let Some(reader) = state.page_reader.as_ref() {
         // The direct reads kept their connection for the next read.
         assert!(reader.idle_connections() >= 1);
