@@ -5,8 +5,9 @@
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/comment_service_bench bench/load.sh
 # Variables: ARTICLES (10000), COMMENTS (1000000), BIG (510000 of them in article gen-big),
 # HOT (1000 newest articles readers hit), DURATION (10s), CONNECTIONS (32), FRESH=1 to regenerate,
-# SERVER_ENV (extra VAR=value settings for the server), ONLY (a regex: run only the scenarios
-# whose title matches, e.g. ONLY=POST). Scenarios: cached pages, the same bytes from actix-web alone
+# SERVER_ENV (extra VAR=value settings for the server), BIN (another build of the service to run,
+# e.g. an older release copied aside, for a before/after on the same data), ONLY (a regex: run
+# only the scenarios whose title matches, e.g. ONLY=POST). Scenarios: cached pages, the same bytes from actix-web alone
 # (the ceiling), pages with the cache off, `?ids=`,
 # POST (random articles; all connections into one article, a hot story; with 20,000 rule words).
 set -euo pipefail
@@ -31,7 +32,7 @@ MARK="$OUT/generated-$KIND"
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet --bin comment-service --example static_ceiling
-BIN=target/release/comment-service
+BIN=${BIN:-target/release/comment-service}
 
 if [[ ! -f $MARK || ${FRESH:-0} == 1 ]]; then
   if [[ $KIND == sqlite ]]; then

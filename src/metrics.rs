@@ -23,6 +23,7 @@ pub const NOTIFICATIONS_SENT: &str = "notifications_sent_total";
 pub const DB_POOL_SIZE: &str = "db_pool_connections";
 pub const DB_POOL_IDLE: &str = "db_pool_idle_connections";
 pub const PAGE_CACHE_BYTES: &str = "page_cache_bytes";
+pub const PAGE_READER_IDLE: &str = "db_page_reader_idle_connections";
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -81,6 +82,10 @@ fn describe() {
     metrics::describe_gauge!(DB_POOL_SIZE, "Open database connections in the pool");
     metrics::describe_gauge!(DB_POOL_IDLE, "Idle database connections in the pool");
     metrics::describe_gauge!(PAGE_CACHE_BYTES, "Bytes held by the comment page cache");
+    metrics::describe_gauge!(
+        PAGE_READER_IDLE,
+        "Connections the page reader keeps open between reads (SQLite's or PostgreSQL's, besides the pools)"
+    );
 }
 
 /// The `method` label of the request metrics: one of the standard methods, else `other`, so an
@@ -136,9 +141,10 @@ pub fn set_pool(size: u32, idle: usize) {
     metrics::gauge!(DB_POOL_IDLE).set(idle as f64);
 }
 
-/// Sets the page cache gauge.
-pub fn set_page_cache(bytes: usize) {
+/// Sets the page cache gauges: its bytes, and the page reader's idle connections.
+pub fn set_page_cache(bytes: usize, reader_idle: usize) {
     metrics::gauge!(PAGE_CACHE_BYTES).set(bytes as f64);
+    metrics::gauge!(PAGE_READER_IDLE).set(reader_idle as f64);
 }
 
 #[cfg(test)]

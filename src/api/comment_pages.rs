@@ -64,6 +64,11 @@ fn refresh_in_background(
     });
 }
 
+/// How old a cached article row may be to make a page with: a page ages from its row's read, so
+/// one made with an older row would expire soon after it was stored (and its cached page be
+/// read again sooner). Past this age the article is read again with the page.
+const ROW_FOR_PAGES: chrono::TimeDelta = chrono::TimeDelta::milliseconds(500);
+
 /// Reads a page of top-level comments from the database and caches it. The article's row comes
 /// from the cache of article rows when it is there (at most a second old, forgotten at once by a
 /// change on this process, as pages are), so a page is one read of its comments; else the
@@ -82,9 +87,10 @@ async fn load_page(
         limit: key.limit,
         moderator: key.moderator,
     };
-    let (cached, rows_stamp) = state.article_rows.get_one(article_id, state.clock.now());
+    let now = state.clock.now();
+    let (cached, rows_stamp) = state.article_rows.get_one(article_id, now);
     let (row, read_at, comments) = match cached {
-        Some((Some(row), read_at)) => {
+        Some((Some(row), read_at)) if now - read_at < ROW_FOR_PAGES => {
             let comments = pages::comments_page(
                 &state.lists_db,
                 state.page_reader.as_ref(),
@@ -94,7 +100,8 @@ async fn load_page(
             .await?;
             (row, read_at, comments)
         }
-        // Not cached, or cached as missing: the database says whether the article exists.
+        // Not cached, cached as missing (the database says whether the article exists), or too
+        // old to start a page with.
         _ => {
             let read_at = state.clock.now();
             let pages::ArticlePage {

@@ -136,9 +136,11 @@ impl PostgresReader {
         }
     }
 
-    /// Reads a page's comments on one of the reader's connections.
+    /// Reads a page's comments on one of the reader's connections. Waiting for a turn and for
+    /// new connections takes at most `timeout` in all, as the pool's acquire does.
     pub async fn comments_page(&self, page: PageRequest<'_>) -> Result<CommentsPage, DbErr> {
-        let _turn = tokio::time::timeout(self.timeout, self.permits.acquire())
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let _turn = tokio::time::timeout_at(deadline, self.permits.acquire())
             .await
             .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))?
             .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed))?;
@@ -146,13 +148,13 @@ impl PostgresReader {
         let retry = kept.is_some();
         let mut conn = match kept {
             Some(conn) => conn,
-            None => self.connect().await?,
+            None => self.connect(deadline).await?,
         };
         let read = match postgres_comments(&mut conn, page).await {
             Err(e) if retry => {
                 tracing::warn!(error = %e, "a kept connection failed to read a page; reading it on a new one");
                 drop(conn);
-                conn = self.connect().await?;
+                conn = self.connect(deadline).await?;
                 postgres_comments(&mut conn, page).await
             }
             read => read,
@@ -163,9 +165,12 @@ impl PostgresReader {
         Ok(read)
     }
 
-    async fn connect(&self) -> Result<sea_orm::sqlx::PgConnection, DbErr> {
+    async fn connect(
+        &self,
+        deadline: tokio::time::Instant,
+    ) -> Result<sea_orm::sqlx::PgConnection, DbErr> {
         use sea_orm::sqlx::ConnectOptions as _;
-        match tokio::time::timeout(self.timeout, self.options.connect()).await {
+        match tokio::time::timeout_at(deadline, self.options.connect()).await {
             Ok(connected) => {
                 connected.map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))
             }

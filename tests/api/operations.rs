@@ -43,6 +43,14 @@ async fn metrics_count_requests_by_route_template_and_report_the_outbox_and_pool
         !text.contains("m1/comments"),
         "routes are templates, not paths"
     );
+    // The page was read through the page reader, which kept its connection.
+    let idle: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("db_page_reader_idle_connections "))
+        .unwrap_or_else(|| panic!("db_page_reader_idle_connections missing in\n{text}"))
+        .parse()
+        .unwrap();
+    assert!(idle >= 1.0, "{idle}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
