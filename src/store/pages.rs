@@ -224,17 +224,9 @@ async fn postgres_comments(
     Ok(writer.finish_comments())
 }
 
-/// A driver error as sea-orm reports it: waiting too long for a connection apart from the rest.
+/// A driver error as sea-orm reports a failed query.
 fn postgres_err(e: sea_orm::sqlx::Error) -> DbErr {
-    match e {
-        sea_orm::sqlx::Error::PoolTimedOut => {
-            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)
-        }
-        sea_orm::sqlx::Error::PoolClosed => {
-            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed)
-        }
-        e => DbErr::Query(sea_orm::RuntimeErr::SqlxError(e.into())),
-    }
+    DbErr::Query(sea_orm::RuntimeErr::SqlxError(e.into()))
 }
 
 /// The columns of a listed comment, in the order `read_page` and `pooled_page` read them (`c` is
