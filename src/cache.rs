@@ -321,6 +321,20 @@ struct Entry<V> {
     queued: bool,
 }
 
+impl<V: Clone> Entry<V> {
+    /// The value if it is fresh at `now`, and whether it has just come due for the background
+    /// refresh (then it is marked queued; only if `may_queue`).
+    fn fresh(&mut self, now: DateTime<Utc>, may_queue: bool) -> Option<(V, bool)> {
+        let age = age(now, self.at);
+        if age >= TTL {
+            return None;
+        }
+        let due = may_queue && !self.queued && age >= REFRESH_AFTER;
+        self.queued |= due;
+        Some((self.value.clone(), due))
+    }
+}
+
 /// What a batch lookup found: the fresh values, the keys to read, and the stamp to store them with.
 pub struct Found<V> {
     pub hits: HashMap<String, V>,
@@ -365,16 +379,14 @@ impl<V: Clone> Expiring<V> {
         let Some(entry) = inner.values.get_mut(key) else {
             return (None, stamp);
         };
-        let age = age(now, entry.at);
-        if age >= TTL {
+        let at = entry.at;
+        let Some((value, due)) = entry.fresh(now, room) else {
             return (None, stamp);
-        }
-        let found = (entry.value.clone(), entry.at);
-        if !entry.queued && age >= REFRESH_AFTER && room {
-            entry.queued = true;
+        };
+        if due {
             inner.due.push(key.to_string());
         }
-        (Some(found), stamp)
+        (Some((value, at)), stamp)
     }
 
     /// The values of `keys` fresh at `now`, and which of them must be read.
@@ -391,17 +403,18 @@ impl<V: Clone> Expiring<V> {
         found.stamp = inner.generation;
         let mut due = Vec::new();
         for key in keys {
-            let entry = inner.values.get_mut(key.as_str());
-            let age = entry.as_ref().map(|e| age(now, e.at));
-            match (entry, age) {
-                (Some(entry), Some(age)) if age < TTL => {
-                    if !entry.queued && age >= REFRESH_AFTER {
-                        entry.queued = true;
+            let fresh = inner
+                .values
+                .get_mut(key.as_str())
+                .and_then(|entry| entry.fresh(now, true));
+            match fresh {
+                Some((value, is_due)) => {
+                    if is_due {
                         due.push(key.clone());
                     }
-                    found.hits.insert(key.clone(), entry.value.clone());
+                    found.hits.insert(key.clone(), value);
                 }
-                _ => found.misses.push(key.clone()),
+                None => found.misses.push(key.clone()),
             }
         }
         if inner.due.len() < MAX_DUE {

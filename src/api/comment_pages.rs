@@ -103,7 +103,6 @@ async fn load_page(
         // Not cached, cached as missing (the database says whether the article exists), or too
         // old to start a page with.
         _ => {
-            let read_at = state.clock.now();
             let pages::ArticlePage {
                 article,
                 comments_json,
@@ -114,14 +113,14 @@ async fn load_page(
             let row = Arc::new(ArticleRow::new(article));
             state.article_rows.put(
                 rows_stamp,
-                read_at,
+                now,
                 [(article_id.to_string(), Some(row.clone()))],
             );
             let comments = pages::CommentsPage {
                 comments_json,
                 more_after,
             };
-            (row, read_at, comments)
+            (row, now, comments)
         }
     };
     let more_after = comments.more_after;
