@@ -99,8 +99,9 @@ pub struct ModerationSettings {
     pub action_link_days: i64,
     /// `COMMUNITY_EMAIL`.
     pub community_email: String,
-    /// `ILLEGAL_REVIEW_HOURS`: a notice of illegal content is due for a decision this long after
-    /// the first one on a comment.
+    /// `ILLEGAL_REVIEW_HOURS` (1 to 8760): a notice of illegal content is due for a decision this
+    /// long after the first one on a comment. Its reminder is due 2 hours before the deadline: at
+    /// 2 hours or less, at once (the first `send-reminders` run after the notice sends it).
     pub illegal_review_hours: i64,
 }
 
@@ -211,7 +212,7 @@ struct Vars {
     action_link_days: u32,
     #[arg(long, env = "COMMUNITY_EMAIL", default_value = DEFAULT_COMMUNITY_EMAIL, value_parser = email)]
     community_email: String,
-    #[arg(long, env = "ILLEGAL_REVIEW_HOURS", default_value = "24", value_parser = whole_number::<3, 8_760>)]
+    #[arg(long, env = "ILLEGAL_REVIEW_HOURS", default_value = "24", value_parser = whole_number::<1, 8_760>)]
     illegal_review_hours: u32,
 
     #[arg(long, env = "CLOSE_AFTER_MONTHS", default_value = "18", value_parser = whole_number::<1, 1200>)]
@@ -757,8 +758,8 @@ mod tests {
             ),
             (
                 "ILLEGAL_REVIEW_HOURS",
-                "2",
-                "`2` is not a whole number from 3 to 8760",
+                "0",
+                "`0` is not a whole number from 1 to 8760",
             ),
             (
                 "PURGE_SCHEDULE",

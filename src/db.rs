@@ -248,6 +248,12 @@ impl WriteGate {
         }
     }
 
+    /// How many turns are held or awaited in this process right now (0 on PostgreSQL): what a
+    /// test reads to know that a write has reached the gate and waits there.
+    pub fn pending(&self) -> usize {
+        self.0.as_ref().map_or(0, |m| Arc::strong_count(m) - 1)
+    }
+
     /// Waits for this process's turn to write (for a single statement outside a transaction).
     pub async fn turn(&self) -> Option<OwnedMutexGuard<()>> {
         match &self.0 {

@@ -37,8 +37,10 @@ pub(crate) struct FlagsView {
     total: u32,
     /// Count per reason.
     by_reason: BTreeMap<&'static str, u32>,
-    /// The reporters' notes.
+    /// The newest 20 of the reporters' notes, oldest first.
     notes: Vec<String>,
+    /// How many of the open flags carry a note (`notes` shows at most 20 of them).
+    note_count: u32,
     #[schema(value_type = Option<String>, format = DateTime, required)]
     #[serde(serialize_with = "ts_opt")]
     first_at: Option<DateTime<Utc>>,
@@ -208,6 +210,7 @@ async fn queue_items(
                     total: s.total,
                     by_reason: s.by_reason.iter().map(|(r, n)| (r.as_str(), *n)).collect(),
                     notes: s.notes,
+                    note_count: s.note_count,
                     first_at: s.first_at,
                     last_at: s.last_at,
                 },

@@ -138,7 +138,7 @@ wire_enums! {
     Category "category" { Insult = "insult", Hate = "hate", Spam = "spam", Threat = "threat", Privacy = "privacy", OffTopic = "off_topic", Misinformation = "misinformation", Other = "other" }
 
     /// Where an appeal stands: `open`, `upheld` (the decision stands) or `reversed`.
-    AppealStatus "appeal status" { Open = "open", Upheld = "upheld", Reversed = "reversed" }
+    AppealStatus "appeal status" { Open = "open", Upheld = "upheld", Reversed = "reversed", Withdrawn = "withdrawn" }
 
     /// Whether a flag was decided (what the website tells the reporter).
     FlagStatus "flag status" { Open = "open", Decided = "decided" }

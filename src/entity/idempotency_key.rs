@@ -11,6 +11,8 @@ pub struct Model {
     pub request_hash: String,
     pub status_code: i32,
     pub response_body: String,
+    /// The author of the comment the stored response holds (what an erasure drops them by).
+    pub author_id: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -96,6 +96,28 @@ impl Events {
 }
 
 impl Events {
+    /// Records many events of one type in the caller's transaction, in the order given, in one
+    /// statement per 500 (a decision on a comment with 40,000 flags tells each reporter).
+    pub async fn record_all<'a>(
+        self,
+        db: &impl ConnectionTrait,
+        event_type: EventType,
+        events: impl IntoIterator<Item = (Stream<'a>, Value)>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let mut chunk = Vec::with_capacity(500);
+        for (stream, data) in events {
+            chunk.push(new_event(event_type, stream, &data, now));
+            if chunk.len() == 500 {
+                events::enqueue_many(db, std::mem::take(&mut chunk), now).await?;
+            }
+        }
+        events::enqueue_many(db, chunk, now).await
+    }
+
     /// `discussion.closed` for each of `articles`, in one statement per 500.
     pub async fn discussions_closed(
         self,

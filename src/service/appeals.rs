@@ -9,7 +9,7 @@ use crate::entity::appeal;
 use crate::error::ApiError;
 use crate::service::comments::load;
 use crate::state::AppState;
-use crate::store::decisions;
+use crate::store::{decisions, moderation};
 
 /// The longest appeal text.
 pub const MAX_APPEAL_CHARS: usize = 2000;
@@ -21,14 +21,21 @@ pub async fn appeal(
     author_id: &str,
     text: CommentBody,
 ) -> Result<appeal::Model, ApiError> {
-    let comment = load(state, raw_id).await?;
-    if comment.author_id != author_id.trim() {
-        return Err(ApiError::Forbidden(
-            "only the comment's author may appeal".into(),
-        ));
+    let read = load(state, raw_id).await?;
+    let not_theirs = || ApiError::Forbidden("only the comment's author may appeal".into());
+    if read.author_id != author_id.trim() {
+        return Err(not_theirs());
     }
     let now = state.clock.now();
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    // Everything the appeal depends on is read again in its transaction (and on PostgreSQL the
+    // comment's row is locked): a decision or an erasure since the read above is seen.
+    let comment = moderation::lock(&*txn, read.id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no comment `{raw_id}`")))?;
+    if comment.author_id != author_id.trim() {
+        return Err(not_theirs());
+    }
     let conflict = |message: &str, current: &str| ApiError::StateConflict {
         message: message.to_string(),
         current: current.to_string(),

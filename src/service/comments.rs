@@ -176,7 +176,9 @@ pub(crate) async fn write_one(
     }
     if let Some(keyed) = &post.keyed {
         let response = created_response(&created, post.moderator)?;
-        if let Err(e) = idempotency::record(&*txn, keyed, &response, post.now).await {
+        if let Err(e) =
+            idempotency::record(&*txn, keyed, &response, &created.author_id, post.now).await
+        {
             drop(txn);
             let answer = idempotency::answer_after_failed_record(&state.db, keyed, e).await?;
             return Ok(Written::Answered(answer));
@@ -215,9 +217,31 @@ fn ensure_author(comment: &comment::Model, author_id: &str) -> Result<(), ApiErr
     }
 }
 
+/// An author's edit or delete of a comment that is no longer their visible comment (held,
+/// hidden, or deleted by a moderator or by them): 409 `state_conflict`, naming its status.
+fn not_theirs_to_change(comment: &comment::Model, what: &str) -> ApiError {
+    ApiError::StateConflict {
+        message: format!(
+            "this comment is {}: its author can no longer {what} it",
+            comment.status
+        ),
+        current: comment.status.to_string(),
+    }
+}
+
+/// The comment as it is now, for the conflict a concurrent change caused.
+async fn conflict_now(state: &AppState, id: i64, what: &str) -> Result<ApiError, ApiError> {
+    let now = comments::find(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no comment `{id}`")))?;
+    Ok(not_theirs_to_change(&now, what))
+}
+
 /// The author replaces a comment's text: within `COMMENT_EDIT_MINUTES` of posting, while the
-/// comment is visible, the discussion open and the author allowed to write. The new text passes
-/// the content rules like a new comment: it may be refused, or held for review.
+/// comment is their visible comment, the discussion open and the author allowed to write. The
+/// new text passes the content rules like a new comment: it may be refused, or held for review.
+/// The write is a compare-and-set on the visible status it read: an edit racing a decision (a
+/// moderator's hide, the flags' hold, an erasure) loses with 409 and changes nothing.
 pub async fn edit(
     state: &AppState,
     raw_id: &str,
@@ -229,10 +253,8 @@ pub async fn edit(
     let now = state.clock.now();
     let article = article_of(state, &existing).await?;
     ensure_open(state, &article, now).await?;
-    if existing.status != CommentStatus::Visible {
-        return Err(ApiError::Forbidden(
-            "this comment is not visible and can no longer be edited".into(),
-        ));
+    if existing.status != CommentStatus::Visible || existing.deleted_by_author {
+        return Err(not_theirs_to_change(&existing, "edit"));
     }
     let minutes = state.settings.moderation.comment_edit_minutes;
     if now >= existing.created_at + Duration::minutes(minutes) {
@@ -254,7 +276,8 @@ pub async fn edit(
     };
     let screened = screening::screen(&*txn, state, &rules, &findings, subject, now).await?;
     let detections = screened.detections_json();
-    let updated = comments::edit_body(
+    let id = existing.id;
+    let Some(updated) = comments::edit_body(
         &*txn,
         existing,
         body.into_string(),
@@ -263,9 +286,10 @@ pub async fn edit(
         now,
     )
     .await?
-    .ok_or_else(|| {
-        ApiError::Forbidden("this comment is not visible and can no longer be edited".into())
-    })?;
+    else {
+        drop(txn);
+        return Err(conflict_now(state, id, "edit").await?);
+    };
     if updated.status == CommentStatus::PendingReview {
         screening::held(&*txn, state, &screened, &updated, &article, now).await?;
     }
@@ -278,15 +302,21 @@ pub async fn edit(
     Ok(updated)
 }
 
-/// The author deletes a comment while the discussion is open; deleting it again changes nothing.
+/// The author deletes their visible comment while the discussion is open; deleting it again
+/// changes nothing. A held, hidden or moderator-deleted comment stays as the decision left it
+/// (409), and keeps counting against its author. The write is a compare-and-set on the status
+/// it read: a delete racing a decision loses with 409.
 pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(), ApiError> {
     let existing = load(state, raw_id).await?;
     ensure_author(&existing, author_id)?;
     let now = state.clock.now();
     let article = article_of(state, &existing).await?;
     ensure_open(state, &article, now).await?;
-    if existing.status == CommentStatus::Deleted {
+    if existing.deleted_by_author {
         return Ok(());
+    }
+    if existing.status != CommentStatus::Visible {
+        return Err(not_theirs_to_change(&existing, "delete"));
     }
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
     let deleted = CommentState {
@@ -294,7 +324,16 @@ pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(
         approved: existing.approved,
         deleted_by_author: true,
     };
-    comments::change_state(&*txn, &existing, deleted).await?;
+    if !comments::change_state(&*txn, &existing, deleted).await? {
+        drop(txn);
+        let now = comments::find(&state.db, existing.id).await?;
+        return match now {
+            // The author's own concurrent delete: the same outcome.
+            Some(c) if c.deleted_by_author => Ok(()),
+            Some(c) => Err(not_theirs_to_change(&c, "delete")),
+            None => Err(ApiError::NotFound(format!("no comment `{raw_id}`"))),
+        };
+    }
     txn.commit().await?;
     state.invalidate_article(&existing.article_id);
     Ok(())

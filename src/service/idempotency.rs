@@ -61,23 +61,24 @@ fn answer(
     })
 }
 
-/// Stores the response of a keyed request in the caller's transaction.
+/// Stores the response of a keyed request in the caller's transaction, under the author of the
+/// comment it holds (an erasure of that author drops it).
 pub async fn record(
     txn: &impl ConnectionTrait,
     request: &KeyedRequest,
     response: &StoredResponse,
+    author_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    idempotency::record(
-        txn,
-        &request.caller,
-        &request.key,
-        &request.hash,
-        response.status,
-        &response.body,
-        now,
-    )
-    .await
+    let recorded = idempotency::Recorded {
+        caller: &request.caller,
+        key: &request.key,
+        request_hash: &request.hash,
+        status_code: response.status,
+        response_body: &response.body,
+        author_id,
+    };
+    idempotency::record(txn, recorded, now).await
 }
 
 /// What to answer when `record` failed, after its transaction was dropped: when a concurrent

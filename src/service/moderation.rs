@@ -192,16 +192,17 @@ async fn record_events(
         "category": applied.decision.category,
         "decided_at": crate::views::dto::format_ts(applied.decision.decided_at),
     });
-    for flag in &applied.resolved {
+    let flags = applied.resolved.iter().map(|flag| {
         let data = json!({
             "flag_id": flag.to_string(),
             "comment_id": comment.id.to_string(),
             "decision": decided,
         });
-        events
-            .record(txn, EventType::FlagDecided, stream(), data, now)
-            .await?;
-    }
+        (stream(), data)
+    });
+    events
+        .record_all(txn, EventType::FlagDecided, flags, now)
+        .await?;
     if let Some((appeal_id, outcome)) = applied.appeal {
         let data = json!({
             "comment_id": comment.id.to_string(),

@@ -202,7 +202,7 @@ async fn try_batch(
             // A key a concurrent request recorded first fails the batch: post by post, that
             // post then gets the first request's answer.
             let response = created_response(comment, post.moderator)?;
-            idempotency::record(&*txn, keyed, &response, post.now).await?;
+            idempotency::record(&*txn, keyed, &response, &comment.author_id, post.now).await?;
         }
     }
     txn.commit().await?;

@@ -8,7 +8,7 @@ use sha2::Sha256;
 
 use crate::auth::Caller;
 use crate::db;
-use crate::domain::states::{EventType, LogAction, Via};
+use crate::domain::states::{AppealStatus, CommentStatus, EventType, LogAction, Via};
 use crate::entity::{appeal, author, comment, decision, flag, moderation_log};
 use crate::error::ApiError;
 use crate::events::Stream;
@@ -170,7 +170,9 @@ pub async fn erase(
     let generated: [u8; 32] = rand::random();
     let secret = secrets::get_or_insert(&*txn, PSEUDONYM_SECRET, &generated, now).await?;
     let pseudonym = pseudonym(&secret, author_id);
-    let erased = store::erase(&*txn, author_id, &pseudonym, now).await?;
+    let settled = store::settle(&*txn, author_id, &caller.name, now).await?;
+    record_settled(state, &*txn, &settled, now).await?;
+    let erased = store::erase(&*txn, author_id, &pseudonym).await?;
     if erased.anything {
         let details = serde_json::json!({"comments": erased.comments, "flags": erased.flags});
         audit::write(
@@ -218,6 +220,56 @@ pub async fn erase(
         flags: erased.flags,
         pseudonym,
     })
+}
+
+/// Tells the website how the erasure settled what waited for a decision: `flag.decided` for
+/// each flag (the reporters learn the comment was deleted), `comment.appeal_decided` for each
+/// withdrawn appeal.
+async fn record_settled(
+    state: &AppState,
+    txn: &impl sea_orm::ConnectionTrait,
+    settled: &[store::Settled],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let events = state.events();
+    for s in settled {
+        let decided = serde_json::json!({
+            "action": s.decision.action,
+            "ground": s.decision.ground,
+            "category": s.decision.category,
+            "decided_at": crate::views::dto::format_ts(s.decision.decided_at),
+        });
+        let flags = s.flags.iter().map(|flag| {
+            let data = serde_json::json!({
+                "flag_id": flag.to_string(),
+                "comment_id": s.comment_id.to_string(),
+                "decision": decided,
+            });
+            (Stream::Comment(s.comment_id), data)
+        });
+        events
+            .record_all(txn, EventType::FlagDecided, flags, now)
+            .await?;
+        if let Some(appeal) = s.appeal {
+            let data = serde_json::json!({
+                "comment_id": s.comment_id.to_string(),
+                "article_id": s.article_id,
+                "appeal_id": appeal.to_string(),
+                "outcome": AppealStatus::Withdrawn,
+                "status": CommentStatus::Deleted,
+            });
+            events
+                .record(
+                    txn,
+                    EventType::CommentAppealDecided,
+                    Stream::Comment(s.comment_id),
+                    data,
+                    now,
+                )
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

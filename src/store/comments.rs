@@ -143,7 +143,9 @@ pub async fn replies(
 }
 
 /// Replaces the body of a comment, with the status and detections the content rules gave the
-/// new text.
+/// new text, if the comment is still in the status it was read in (`existing`): a compare-and-set,
+/// so an edit never writes over a concurrent decision (a moderator's hide, the flags' hold, an
+/// erasure). Returns None when that decision won; the author's counts follow a changed status.
 pub async fn edit_body(
     db: &impl ConnectionTrait,
     existing: comment::Model,
@@ -152,21 +154,37 @@ pub async fn edit_body(
     detections: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Option<comment::Model>, DbErr> {
-    let to = CommentState {
-        status,
-        ..CommentState::of(&existing)
-    };
-    if !change_state(db, &existing, to).await? {
+    let from = CommentState::of(&existing);
+    let to = CommentState { status, ..from };
+    let held = status == CommentStatus::PendingReview;
+    let mut update = comment::Entity::update_many()
+        .col_expr(comment::Column::Body, Expr::value(body.clone()))
+        .col_expr(comment::Column::EditedAt, Expr::value(now))
+        .col_expr(comment::Column::Status, Expr::value(status));
+    if held {
+        update = update.col_expr(comment::Column::Detections, Expr::value(detections.clone()));
+    }
+    let result = update
+        .filter(comment::Column::Id.eq(existing.id))
+        .filter(comment::Column::Status.eq(from.status))
+        .filter(comment::Column::DeletedByAuthor.eq(from.deleted_by_author))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
         return Ok(None);
     }
-    let mut active: comment::ActiveModel = existing.into();
-    active.body = Set(body);
-    active.edited_at = Set(Some(now));
-    active.status = Set(status);
-    if status == CommentStatus::PendingReview {
-        active.detections = Set(detections);
-    }
-    active.update(db).await.map(Some)
+    authors::count(db, &existing.author_id, Tally::change(from, to)).await?;
+    Ok(Some(comment::Model {
+        body,
+        edited_at: Some(now),
+        status,
+        detections: if held {
+            detections
+        } else {
+            existing.detections.clone()
+        },
+        ..existing
+    }))
 }
 
 /// Moves a comment to status `to`; see [`change_state`].
@@ -183,8 +201,9 @@ pub async fn change_status(
 }
 
 /// Moves a comment from the state it was read in to `to` and counts the change on its author;
-/// the database keeps the article's and the parent's counts of visible comments right. Returns
-/// false when the comment was no longer in the status it was read in (a concurrent change won).
+/// the database keeps the article's and the parent's counts of visible comments right. A
+/// compare-and-set: returns false when the comment was no longer in the status it was read in
+/// (a concurrent change won), and then changes nothing.
 pub async fn change_state(
     db: &impl ConnectionTrait,
     existing: &comment::Model,
@@ -203,6 +222,7 @@ pub async fn change_state(
         )
         .filter(comment::Column::Id.eq(existing.id))
         .filter(comment::Column::Status.eq(from.status))
+        .filter(comment::Column::DeletedByAuthor.eq(from.deleted_by_author))
         .exec(db)
         .await?;
     if result.rows_affected == 0 {

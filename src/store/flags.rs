@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
-    EntityTrait, QueryFilter, QueryOrder,
+    EntityTrait, QueryFilter,
 };
 
 use crate::db::stmt;
@@ -73,40 +73,59 @@ pub async fn insert(
     Ok((created, count))
 }
 
-/// A flag a decision resolved.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Resolved {
-    pub id: i64,
-    pub reason: FlagReason,
-    pub created_at: DateTime<Utc>,
+/// What a comment's open flags add up to, read before a decision resolves them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Open {
+    pub count: i64,
+    /// The first of them.
+    pub first_at: Option<DateTime<Utc>>,
+    /// The first notice of illegal content among them.
+    pub first_notice_at: Option<DateTime<Utc>>,
 }
 
-/// Resolves a comment's open flags (a moderator decided); returns the flags that were open.
+/// The count and first times of a comment's open flags, in one aggregate (however many there are).
+pub async fn open_of(db: &impl ConnectionTrait, comment_id: i64) -> Result<Open, DbErr> {
+    let row = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT COUNT(*) AS n, MIN(created_at) AS first_at, \
+             MIN(CASE WHEN reason = $1 THEN created_at END) AS first_notice_at \
+             FROM flags WHERE comment_id = $2 AND resolved_at IS NULL",
+            [FlagReason::Illegal.as_str().into(), comment_id.into()],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok(Open::default());
+    };
+    Ok(Open {
+        count: row.try_get("", "n")?,
+        first_at: row.try_get("", "first_at")?,
+        first_notice_at: row.try_get("", "first_notice_at")?,
+    })
+}
+
+/// Resolves a comment's open flags with the decision that resolved them (what their reporters
+/// are told), in one statement whatever their number, and starts the comment's count again;
+/// returns the ids of the flags that were open, in order.
 pub async fn resolve(
     db: &impl ConnectionTrait,
     comment_id: i64,
+    decision_id: i64,
     now: DateTime<Utc>,
-) -> Result<Vec<Resolved>, DbErr> {
+) -> Result<Vec<i64>, DbErr> {
     let rows = db
         .query_all_raw(stmt(
             db,
-            "UPDATE flags SET resolved_at = $1 WHERE comment_id = $2 AND resolved_at IS NULL \
-             RETURNING id, reason, created_at",
-            [now.into(), comment_id.into()],
+            "UPDATE flags SET resolved_at = $1, decision_id = $2 \
+             WHERE comment_id = $3 AND resolved_at IS NULL RETURNING id",
+            [now.into(), decision_id.into(), comment_id.into()],
         ))
         .await?;
-    let mut resolved = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let reason: String = row.try_get("", "reason")?;
-        resolved.push(Resolved {
-            id: row.try_get("", "id")?,
-            reason: reason
-                .parse()
-                .map_err(|e: crate::domain::states::UnknownValue| DbErr::Type(e.to_string()))?,
-            created_at: row.try_get("", "created_at")?,
-        });
-    }
-    resolved.sort_by_key(|f| f.id);
+    let mut resolved = rows
+        .iter()
+        .map(|row| row.try_get::<i64>("", "id"))
+        .collect::<Result<Vec<i64>, DbErr>>()?;
+    resolved.sort_unstable();
     db.execute_raw(stmt(
         db,
         "UPDATE comments SET flag_count = 0, first_flag_at = NULL WHERE id = $1",
@@ -132,25 +151,8 @@ pub async fn start_deadline(
     Ok(changed > 0)
 }
 
-/// Records which decision resolved these flags (what their reporters are told).
-pub async fn set_decision(
-    db: &impl ConnectionTrait,
-    flag_ids: &[i64],
-    decision_id: i64,
-) -> Result<(), DbErr> {
-    if flag_ids.is_empty() {
-        return Ok(());
-    }
-    flag::Entity::update_many()
-        .col_expr(
-            flag::Column::DecisionId,
-            sea_orm::sea_query::Expr::value(decision_id),
-        )
-        .filter(flag::Column::Id.is_in(flag_ids.iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(())
-}
+/// How many of the newest reporters' notes a summary carries (with the count of all of them).
+pub const NOTES_SHOWN: usize = 20;
 
 /// What moderators see of a comment's open flags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -158,22 +160,15 @@ pub struct FlagSummary {
     pub total: u32,
     /// Reason code → count, in the order of `FlagReason::ALL`.
     pub by_reason: BTreeMap<FlagReason, u32>,
+    /// The newest [`NOTES_SHOWN`] notes, oldest first.
     pub notes: Vec<String>,
+    /// How many of the open flags carry a note.
+    pub note_count: u32,
     pub first_at: Option<DateTime<Utc>>,
     pub last_at: Option<DateTime<Utc>>,
 }
 
 impl FlagSummary {
-    fn add(&mut self, f: &flag::Model) {
-        self.total += 1;
-        *self.by_reason.entry(f.reason).or_insert(0) += 1;
-        if let Some(note) = &f.note {
-            self.notes.push(note.clone());
-        }
-        self.first_at = Some(self.first_at.map_or(f.created_at, |t| t.min(f.created_at)));
-        self.last_at = Some(self.last_at.map_or(f.created_at, |t| t.max(f.created_at)));
-    }
-
     /// Reasons with counts, most frequent first.
     pub fn reasons_by_count(&self) -> Vec<(FlagReason, u32)> {
         let mut reasons: Vec<(FlagReason, u32)> =
@@ -183,7 +178,16 @@ impl FlagSummary {
     }
 }
 
-/// The open-flag summaries of many comments in one query.
+/// `$1, $2, …` for `n` values.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The open-flag summaries of many comments (a queue page) in two statements: the counts per
+/// reason, and the newest notes per comment; their cost does not grow with a comment's flags.
 pub async fn summaries(
     db: &impl ConnectionTrait,
     comment_ids: &[i64],
@@ -192,14 +196,53 @@ pub async fn summaries(
     if comment_ids.is_empty() {
         return Ok(out);
     }
-    let rows = flag::Entity::find()
-        .filter(flag::Column::CommentId.is_in(comment_ids.iter().copied()))
-        .filter(flag::Column::ResolvedAt.is_null())
-        .order_by_asc(flag::Column::Id)
-        .all(db)
+    let ids = || comment_ids.iter().map(|id| (*id).into());
+    let list = placeholders(comment_ids.len());
+    let counts = db
+        .query_all_raw(stmt(
+            db,
+            &format!(
+                "SELECT comment_id, reason, COUNT(*) AS n, COUNT(note) AS notes, \
+                 MIN(created_at) AS first_at, MAX(created_at) AS last_at FROM flags \
+                 WHERE comment_id IN ({list}) AND resolved_at IS NULL GROUP BY comment_id, reason"
+            ),
+            ids(),
+        ))
         .await?;
-    for f in &rows {
-        out.entry(f.comment_id).or_default().add(f);
+    for row in &counts {
+        let reason: String = row.try_get("", "reason")?;
+        let reason: FlagReason = reason
+            .parse()
+            .map_err(|e: crate::domain::states::UnknownValue| DbErr::Type(e.to_string()))?;
+        let n = u32::try_from(row.try_get::<i64>("", "n")?).unwrap_or(u32::MAX);
+        let notes = u32::try_from(row.try_get::<i64>("", "notes")?).unwrap_or(u32::MAX);
+        let first_at: DateTime<Utc> = row.try_get("", "first_at")?;
+        let last_at: DateTime<Utc> = row.try_get("", "last_at")?;
+        let s = out.entry(row.try_get("", "comment_id")?).or_default();
+        s.total = s.total.saturating_add(n);
+        s.note_count = s.note_count.saturating_add(notes);
+        *s.by_reason.entry(reason).or_insert(0) += n;
+        s.first_at = Some(s.first_at.map_or(first_at, |t| t.min(first_at)));
+        s.last_at = Some(s.last_at.map_or(last_at, |t| t.max(last_at)));
+    }
+    let notes = db
+        .query_all_raw(stmt(
+            db,
+            &format!(
+                "SELECT comment_id, note FROM (SELECT comment_id, note, id, ROW_NUMBER() OVER \
+                 (PARTITION BY comment_id ORDER BY id DESC) AS nth FROM flags \
+                 WHERE comment_id IN ({list}) AND resolved_at IS NULL AND note IS NOT NULL) newest \
+                 WHERE nth <= {NOTES_SHOWN} ORDER BY comment_id, id"
+            ),
+            ids(),
+        ))
+        .await?;
+    for row in &notes {
+        let note: String = row.try_get("", "note")?;
+        out.entry(row.try_get("", "comment_id")?)
+            .or_default()
+            .notes
+            .push(note);
     }
     Ok(out)
 }

@@ -31,22 +31,38 @@ pub async fn find(
         .await
 }
 
+/// The response to a keyed request, to record in the transaction that made it.
+pub struct Recorded<'a> {
+    pub caller: &'a str,
+    pub key: &'a str,
+    pub request_hash: &'a str,
+    pub status_code: u16,
+    pub response_body: &'a str,
+    /// The author of the comment the response holds.
+    pub author_id: &'a str,
+}
+
 /// Records the response to a keyed request, in the transaction that made it.
 pub async fn record(
     db: &impl ConnectionTrait,
-    caller: &str,
-    key: &str,
-    request_hash: &str,
-    status_code: u16,
-    response_body: &str,
+    recorded: Recorded<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let Recorded {
+        caller,
+        key,
+        request_hash,
+        status_code,
+        response_body,
+        author_id,
+    } = recorded;
     idempotency_key::ActiveModel {
         caller: Set(caller.to_string()),
         key: Set(key.to_string()),
         request_hash: Set(request_hash.to_string()),
         status_code: Set(status_code as i32),
         response_body: Set(response_body.to_string()),
+        author_id: Set(Some(author_id.to_string())),
         created_at: Set(now),
     }
     .insert(db)

@@ -5,9 +5,7 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, Value};
 
 use crate::db::stmt;
 use crate::domain::statement::Statement;
-use crate::domain::states::{
-    AppealStatus, CommentStatus, FlagReason, ModerationAction, QueueKind, Via,
-};
+use crate::domain::states::{AppealStatus, CommentStatus, ModerationAction, QueueKind, Via};
 use crate::entity::{comment, decision};
 use crate::store::authors::CommentState;
 use crate::store::{audit, comments, decisions, flags};
@@ -53,13 +51,13 @@ pub async fn decide(
     let status_changed = from.status != to.status;
     let changed = from != to && comments::change_state(db, existing, to).await?;
     let status_changed = status_changed && changed;
-    let resolved = flags::resolve(db, existing.id, now).await?;
+    let open = flags::open_of(db, existing.id).await?;
     let appeal = if existing.appeal_open {
         decisions::open_appeal(db, existing.id).await?
     } else {
         None
     };
-    if !status_changed && resolved.is_empty() && appeal.is_none() {
+    if !status_changed && open.count == 0 && appeal.is_none() {
         return Ok(None);
     }
     end_review_round(db, existing.id).await?;
@@ -72,19 +70,14 @@ pub async fn decide(
             automated: None,
             moderator: Some(input.moderator),
             via: Some(input.via),
-            first_flag_at: resolved.iter().map(|f| f.created_at).min(),
-            first_notice_at: resolved
-                .iter()
-                .filter(|f| f.reason == FlagReason::Illegal)
-                .map(|f| f.created_at)
-                .min(),
+            first_flag_at: open.first_at,
+            first_notice_at: open.first_notice_at,
             appeal_id: appeal.as_ref().map(|a| a.id),
         },
         now,
     )
     .await?;
-    let flag_ids: Vec<i64> = resolved.iter().map(|f| f.id).collect();
-    flags::set_decision(db, &flag_ids, decision.id).await?;
+    let flag_ids = flags::resolve(db, existing.id, decision.id, now).await?;
     let appeal_outcome = match &appeal {
         Some(appeal) => {
             let outcome = if action == ModerationAction::Approve {

@@ -8,8 +8,9 @@ use sea_orm::{
 };
 
 use crate::db::execute;
-use crate::domain::states::{CommentStatus, NotificationStatus};
-use crate::entity::{appeal, author, comment, decision, flag, moderation_log};
+use crate::domain::states::{AppealStatus, CommentStatus, DecidedAction, NotificationStatus, Via};
+use crate::entity::{appeal, author, comment, decision, event, flag, moderation_log};
+use crate::store::{decisions, flags};
 
 /// Rows per query of an export.
 pub const EXPORT_PAGE: u64 = 500;
@@ -154,19 +155,6 @@ pub struct Erased {
     pub articles: Vec<String>,
 }
 
-/// `raw` as a `LIKE` pattern matching itself anywhere (with `ESCAPE '\'`).
-fn contains_pattern(raw: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in raw.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// A string as it appears inside a JSON document (quoted and escaped).
 fn json_string(raw: &str) -> String {
     serde_json::Value::from(raw).to_string()
@@ -175,13 +163,131 @@ fn json_string(raw: &str) -> String {
 /// What a wiped note in a stored mail snapshot reads.
 const WIPED_NOTE: &str = "[gelöscht]";
 
+/// Rewrites the events of `author_id`'s stream under `pseudonym`; returns how many.
+async fn pseudonymise_events(
+    db: &impl ConnectionTrait,
+    author_id: &str,
+    pseudonym: &str,
+) -> Result<u64, DbErr> {
+    let stream = format!("author:{author_id}");
+    let rows: Vec<(i64, String)> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .column(event::Column::Payload)
+        .filter(event::Column::Stream.eq(stream.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let renamed = format!("author:{pseudonym}");
+    for (id, payload) in &rows {
+        let mut body: serde_json::Value =
+            serde_json::from_str(payload).map_err(|e| DbErr::Json(e.to_string()))?;
+        if let Some(named) = body.pointer_mut("/data/author_id") {
+            *named = serde_json::Value::from(pseudonym);
+        }
+        execute(
+            db,
+            "UPDATE events SET payload = $1, stream = $2 WHERE id = $3 AND stream = $4",
+            [
+                body.to_string().into(),
+                renamed.as_str().into(),
+                (*id).into(),
+                stream.as_str().into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// A comment of an erased author that waited for a decision, and how the erasure settled it.
+pub struct Settled {
+    pub comment_id: i64,
+    pub article_id: String,
+    /// The decision recorded for it (`delete`, by the caller of the erasure).
+    pub decision: decision::Model,
+    /// The open flags it resolved.
+    pub flags: Vec<i64>,
+    /// The open appeal it ended (`withdrawn`: its author is gone).
+    pub appeal: Option<i64>,
+}
+
+/// Before an erasure: every comment of `author_id` with open flags or an open appeal gets a
+/// decision (`delete`, made by `by` through the API: the comment is deleted for good), its flags
+/// are resolved by it (their reporters are told, like after any decision) and its appeal is
+/// withdrawn. Run it in the erasure's transaction, before the comments are wiped.
+pub async fn settle(
+    db: &impl ConnectionTrait,
+    author_id: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Settled>, DbErr> {
+    use sea_orm::ExprTrait as _;
+    let waiting: Vec<(i64, String)> = comment::Entity::find()
+        .select_only()
+        .column(comment::Column::Id)
+        .column(comment::Column::ArticleId)
+        .filter(comment::Column::AuthorId.eq(author_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(comment::Column::AppealOpen.eq(true))
+                .add(sea_orm::sea_query::Expr::exists(
+                    Query::select()
+                        .expr(sea_orm::sea_query::Expr::val(1))
+                        .from(flag::Entity)
+                        .and_where(
+                            sea_orm::sea_query::Expr::col((flag::Entity, flag::Column::CommentId))
+                                .equals((comment::Entity, comment::Column::Id)),
+                        )
+                        .and_where(flag::Column::ResolvedAt.is_null())
+                        .to_owned(),
+                )),
+        )
+        .order_by_asc(comment::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut settled = Vec::with_capacity(waiting.len());
+    for (comment_id, article_id) in waiting {
+        let open = flags::open_of(db, comment_id).await?;
+        let appeal = decisions::open_appeal(db, comment_id).await?;
+        let decision = decisions::insert(
+            db,
+            decisions::NewDecision {
+                comment_id,
+                action: DecidedAction::Delete,
+                statement: None,
+                automated: None,
+                moderator: Some(by),
+                via: Some(Via::Api),
+                first_flag_at: open.first_at,
+                first_notice_at: open.first_notice_at,
+                appeal_id: appeal.as_ref().map(|a| a.id),
+            },
+            now,
+        )
+        .await?;
+        let flags = flags::resolve(db, comment_id, decision.id, now).await?;
+        if let Some(appeal) = &appeal {
+            decisions::decide_appeal(db, appeal.id, AppealStatus::Withdrawn, by, now).await?;
+        }
+        settled.push(Settled {
+            comment_id,
+            article_id,
+            decision,
+            flags,
+            appeal: appeal.map(|a| a.id),
+        });
+    }
+    Ok(settled)
+}
+
 /// Erases what is stored about `author_id` in the caller's transaction (see
 /// `service::privacy::erase`), putting `pseudonym` where the audit trail needs a stable name.
 pub async fn erase(
     db: &impl ConnectionTrait,
     author_id: &str,
     pseudonym: &str,
-    now: DateTime<Utc>,
 ) -> Result<Erased, DbErr> {
     let theirs = "SELECT id FROM comments WHERE author_id = $1";
     let articles: Vec<String> = comment::Entity::find()
@@ -212,29 +318,18 @@ pub async fn erase(
     )
     .await?;
 
-    // Stored answers to their posts (they hold the comment, its author id and name).
+    // Stored answers to their posts (they hold the comment, its author id and name), by the
+    // column that names the post's author: nobody else's answers.
     changed += execute(
         db,
-        "DELETE FROM idempotency_keys WHERE response_body LIKE $1 ESCAPE '\\'",
-        [contains_pattern(&json_string(author_id)).into()],
+        "DELETE FROM idempotency_keys WHERE author_id = $1",
+        [author_id.into()],
     )
     .await?;
 
-    // Events that name them: the pseudonym instead, and their stream under the pseudonym.
-    changed += execute(
-        db,
-        "UPDATE events SET payload = REPLACE(payload, $1, $2), \
-         stream = CASE WHEN stream = $4 THEN $5 ELSE stream END \
-         WHERE payload LIKE $3 ESCAPE '\\' OR stream = $4",
-        [
-            json_string(author_id).into(),
-            json_string(pseudonym).into(),
-            contains_pattern(&json_string(author_id)).into(),
-            format!("author:{author_id}").into(),
-            format!("author:{pseudonym}").into(),
-        ],
-    )
-    .await?;
+    // Events about them (their stream, `author:{id}`; comment events name no author): the
+    // pseudonym instead, in the stream and in the body's `data.author_id`.
+    changed += pseudonymise_events(db, author_id, pseudonym).await?;
 
     // Notes they wrote as a reader, quoted in the snapshots of mails about others' comments.
     let notes: Vec<(i64, Option<String>)> = flag::Entity::find()
@@ -288,17 +383,6 @@ pub async fn erase(
     )
     .await?;
 
-    // Open flags on their comments are settled: the comments are gone for good.
-    execute(
-        db,
-        &format!(
-            "UPDATE flags SET resolved_at = $2 WHERE resolved_at IS NULL \
-             AND comment_id IN ({theirs})"
-        ),
-        [author_id.into(), now.into()],
-    )
-    .await?;
-
     // Their comments: deleted as by the author (never restorable), wiped. The status change
     // fires the triggers that keep the articles' and parents' counts of visible comments.
     let comments = execute(
@@ -332,8 +416,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn like_patterns_match_the_text_literally() {
-        assert_eq!(contains_pattern("u_1%\\"), "%u\\_1\\%\\\\%");
+    fn json_strings_are_quoted_and_escaped() {
         assert_eq!(json_string("u-\"1"), "\"u-\\\"1\"");
     }
 }

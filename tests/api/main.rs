@@ -8,6 +8,7 @@ mod articles;
 mod authors;
 mod comments;
 mod faults;
+mod final_decisions;
 mod hostile;
 mod jobs;
 mod legal;
