@@ -96,26 +96,33 @@ impl Events {
 }
 
 impl Events {
-    /// Records many events of one type in the caller's transaction, in the order given, in one
-    /// statement per 500 (a decision on a comment with 40,000 flags tells each reporter).
-    pub async fn record_all<'a>(
+    /// `flag.decided` for each flag `decision` resolved on `comment_id`, in the order of the
+    /// flags, in one statement however many they are (the database writes each event's id and
+    /// body; a comment with 40,000 flags is decided in well under a second). `decided` is the
+    /// decision as the body shows it.
+    pub async fn flags_decided(
         self,
         db: &impl ConnectionTrait,
-        event_type: EventType,
-        events: impl IntoIterator<Item = (Stream<'a>, Value)>,
+        comment_id: i64,
+        decision_id: i64,
+        decided: &Value,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
         if !self.enabled {
             return Ok(());
         }
-        let mut chunk = Vec::with_capacity(500);
-        for (stream, data) in events {
-            chunk.push(new_event(event_type, stream, &data, now));
-            if chunk.len() == 500 {
-                events::enqueue_many(db, std::mem::take(&mut chunk), now).await?;
-            }
-        }
-        events::enqueue_many(db, chunk, now).await
+        events::enqueue_flags_decided(
+            db,
+            events::FlagsDecided {
+                comment_id,
+                decision_id,
+                stream: Stream::Comment(comment_id).key(),
+                decision: decided.to_string(),
+                occurred_at: now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            },
+            now,
+        )
+        .await
     }
 
     /// `discussion.closed` for each of `articles`, in one statement per 500.

@@ -192,17 +192,11 @@ async fn record_events(
         "category": applied.decision.category,
         "decided_at": crate::views::dto::format_ts(applied.decision.decided_at),
     });
-    let flags = applied.resolved.iter().map(|flag| {
-        let data = json!({
-            "flag_id": flag.to_string(),
-            "comment_id": comment.id.to_string(),
-            "decision": decided,
-        });
-        (stream(), data)
-    });
-    events
-        .record_all(txn, EventType::FlagDecided, flags, now)
-        .await?;
+    if !applied.resolved.is_empty() {
+        events
+            .flags_decided(txn, comment.id, applied.decision.id, &decided, now)
+            .await?;
+    }
     if let Some((appeal_id, outcome)) = applied.appeal {
         let data = json!({
             "comment_id": comment.id.to_string(),

@@ -239,17 +239,11 @@ async fn record_settled(
             "category": s.decision.category,
             "decided_at": crate::views::dto::format_ts(s.decision.decided_at),
         });
-        let flags = s.flags.iter().map(|flag| {
-            let data = serde_json::json!({
-                "flag_id": flag.to_string(),
-                "comment_id": s.comment_id.to_string(),
-                "decision": decided,
-            });
-            (Stream::Comment(s.comment_id), data)
-        });
-        events
-            .record_all(txn, EventType::FlagDecided, flags, now)
-            .await?;
+        if !s.flags.is_empty() {
+            events
+                .flags_decided(txn, s.comment_id, s.decision.id, &decided, now)
+                .await?;
+        }
         if let Some(appeal) = s.appeal {
             let data = serde_json::json!({
                 "comment_id": s.comment_id.to_string(),

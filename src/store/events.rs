@@ -62,6 +62,65 @@ pub async fn enqueue_many(
     Ok(())
 }
 
+/// The `flag.decided` events of one decision, written by the database.
+pub struct FlagsDecided {
+    pub comment_id: i64,
+    pub decision_id: i64,
+    pub stream: String,
+    /// The decision as the body shows it (JSON).
+    pub decision: String,
+    /// `occurred_at` as the body shows it.
+    pub occurred_at: String,
+}
+
+/// Stores a `flag.decided` event for each flag `decision_id` resolved, in the order of the flags,
+/// in one statement: the database draws each event's id (`evt_` and 22 random hexadecimal
+/// digits) and writes its body, `{"type", "id", "occurred_at", "data": {"flag_id",
+/// "comment_id", "decision"}}`, as `events::body` does.
+pub async fn enqueue_flags_decided(
+    db: &impl ConnectionTrait,
+    new: FlagsDecided,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let (random_id, object, json) = match db.get_database_backend() {
+        DbBackend::Postgres => (
+            "'evt_' || substr(replace(CAST(gen_random_uuid() AS text), '-', ''), 1, 22)",
+            "json_build_object",
+            "CAST($4 AS json)",
+        ),
+        _ => (
+            "'evt_' || lower(hex(randomblob(11)))",
+            "json_object",
+            "json($4)",
+        ),
+    };
+    let sql = format!(
+        "INSERT INTO events (event_id, event_type, stream, payload, status, attempts, created_at, \
+                             next_attempt_at) \
+         SELECT e.event_id, $1, $2, \
+                CAST({object}('type', $1, 'id', e.event_id, 'occurred_at', $3, 'data', \
+                     {object}('flag_id', CAST(e.id AS TEXT), 'comment_id', $5, 'decision', {json})) \
+                     AS TEXT), \
+                $6, 0, $7, $7 \
+         FROM (SELECT id, {random_id} AS event_id FROM flags \
+               WHERE comment_id = $8 AND decision_id = $9) AS e \
+         ORDER BY e.id"
+    );
+    let values = [
+        EventType::FlagDecided.as_str().into(),
+        new.stream.into(),
+        new.occurred_at.into(),
+        new.decision.into(),
+        new.comment_id.to_string().into(),
+        EventStatus::Pending.as_str().into(),
+        now.into(),
+        new.comment_id.into(),
+        new.decision_id.into(),
+    ];
+    db.execute_raw(stmt(db, &sql, values)).await?;
+    Ok(())
+}
+
 /// Claims up to `batch` due events under the lease `lease` until `now + for_`. An event is due only
 /// when no earlier event of its stream is still pending, so a stream's events go out in order. On
 /// PostgreSQL concurrent claimers skip each other's rows; SQLite has one writer at a time.
