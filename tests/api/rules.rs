@@ -24,6 +24,7 @@ on_both_databases!(
     an_edit_passes_the_same_rules,
     service_views_never_show_detections,
     a_second_instance_applies_a_change_within_a_second,
+    a_second_instance_serves_the_rules_in_force_while_it_compiles_a_large_change,
 );
 
 const WAIT: StdDuration = StdDuration::from_secs(20);
@@ -525,12 +526,49 @@ async fn a_second_instance_applies_a_change_within_a_second(db: Db) {
     // Before the second instance's next check it still applies what it has in force.
     second.clock.advance(Duration::milliseconds(100));
     published(&second, "a1", "u-2", "Du Idiot").await;
-    // Within a second (by its clock) the second instance has the change too.
+    // Within a second (by its clock) the second instance has the change too, once compiled.
     second.clock.advance(Duration::milliseconds(900));
+    version_in_force(&second, 1).await;
     let (status, body) = second.post_comment("a1", "u-3", "Du Idiot").await;
     assert_rejected(status, &body, "banned_word");
-    let (_, rules) = second
+}
+
+/// Waits until `app` has rules version `version` in force.
+async fn version_in_force(app: &TestApp, version: i64) {
+    crate::helpers::eventually("the new rules in force", || async {
+        let (_, rules) = app
+            .call_as_moderator(Method::GET, "/api/v1/moderation/rules", None)
+            .await;
+        (rules["version"] == version).then_some(())
+    })
+    .await;
+}
+
+async fn a_second_instance_serves_the_rules_in_force_while_it_compiles_a_large_change(db: Db) {
+    let first = spawn_app(db).await;
+    let second = spawn_app_on(first.database.share(), &[], None).await;
+    first.put_recent_article("a1", None).await;
+    let mut banned: Vec<String> = (0..9_999).map(|i| format!("verbotenes-wort{i}")).collect();
+    banned.push("idiot".to_string());
+    let suspect: Vec<String> = (0..10_000).map(|i| format!("*verdacht{i}*")).collect();
+    set_rules(
+        &first,
+        json!({"banned_words": banned, "suspect_words": suspect}),
+    )
+    .await;
+    // The second instance's next check finds the change: the request that finds it and the
+    // ones after it are served the rules in force until the new ones are compiled.
+    second.clock.advance(Duration::seconds(1));
+    let (status, rules) = second
         .call_as_moderator(Method::GET, "/api/v1/moderation/rules", None)
         .await;
-    assert_eq!(rules["version"], 1);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        rules["version"], 0,
+        "served at once with the rules in force"
+    );
+    published(&second, "a1", "u-1", "Du Idiot").await;
+    version_in_force(&second, 1).await;
+    let (status, body) = second.post_comment("a1", "u-2", "Du Idiot").await;
+    assert_rejected(status, &body, "banned_word");
 }
