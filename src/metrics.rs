@@ -1,8 +1,9 @@
 //! Prometheus metrics through the `metrics` crate and its Prometheus exporter.
 //!
 //! The recorder is the process's one `metrics` recorder (installed once); the handle that renders
-//! it lives in the application state. Gauges that mirror the database (the outbox, the pool) are
-//! set by the `/metrics` handler from numbers it reads when scraped.
+//! it lives in the application state. The outbox gauges are set by the deliver job after each run
+//! (and at start-up), never by a scrape; the `/metrics` handler sets the pool's and the page
+//! cache's from what they hold in memory.
 
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -113,6 +113,7 @@ impl Application {
         ));
         // The content rules are compiled before the first request needs them.
         state.rules.get(&state.db, state.clock.now()).await?;
+        state.jobs.count_outbox().await;
         let scheduler = Scheduler::start(jobs, &settings.schedules).await?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {

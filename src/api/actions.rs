@@ -35,10 +35,14 @@ use crate::store::{articles, flags};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/moderation/actions/{token}")
+            .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
             .route(web::get().to(confirm_page))
             .route(web::post().to(carry_out)),
     );
 }
+
+/// The largest confirmation form the page's `POST` reads (the page's own form is far smaller).
+const MAX_FORM_BYTES: usize = 16 * 1024;
 
 const LAYOUT: &str = r#"<!doctype html>
 <html lang="de"><head><meta charset="utf-8"><meta name="robots" content="noindex">
@@ -377,13 +381,35 @@ async fn confirm_form(
 }
 
 /// What the confirmation page posts.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 struct ConfirmForm {
     kuerzel: Option<String>,
     ground: Option<String>,
     category: Option<String>,
     explanation: Option<String>,
     legal_reference: Option<String>,
+}
+
+impl ConfirmForm {
+    /// None of the page's fields was sent.
+    fn is_empty(&self) -> bool {
+        self.kuerzel.is_none()
+            && self.ground.is_none()
+            && self.category.is_none()
+            && self.explanation.is_none()
+            && self.legal_reference.is_none()
+    }
+}
+
+/// 400: the `POST` did not carry the page's form.
+fn bad_form(why: &str) -> HttpResponse {
+    tracing::info!(reason = %why, "an action page was posted something other than its form");
+    message(
+        StatusCode::BAD_REQUEST,
+        "Ungültige Anfrage",
+        "Diese Anfrage enthält nicht das Formular der Bestätigungsseite; es wurde nichts \
+         geändert. Bitte öffnen Sie den Link aus der E-Mail und bestätigen Sie dort.",
+    )
 }
 
 /// The moderator an email decision names: `email:<Kürzel>`, or the mailbox address without one.
@@ -422,14 +448,20 @@ fn email_moderator(state: &AppState, kuerzel: &str) -> Result<String, &'static s
 async fn carry_out(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    form: Option<web::Form<ConfirmForm>>,
+    form: Result<web::Form<ConfirmForm>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     let token = path.into_inner();
     let (claims, comment) = match check(&state, &token).await? {
         Ok(valid) => valid,
         Err(page) => return Ok(page),
     };
-    let form = form.map(web::Form::into_inner).unwrap_or_default();
+    // The page's form always sends its fields: anything else (another content type, a body
+    // over the limit, an empty one) is not a decision and acts on nothing.
+    let form = match form.map(web::Form::into_inner) {
+        Ok(form) if !form.is_empty() => form,
+        Ok(_) => return Ok(bad_form("the form is empty")),
+        Err(e) => return Ok(bad_form(&e.to_string())),
+    };
     let values = FormValues {
         kuerzel: form.kuerzel.clone().unwrap_or_default(),
         ground: form.ground.clone(),
@@ -518,7 +550,8 @@ fn decided(state: &AppState, action: ModerationAction, outcome: Decided) -> Http
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)] // only documentation
 enum RefusedLink {
-    /// The link is invalid (HTML page).
+    /// The link is invalid, or the `POST` did not carry the page's form (another content type,
+    /// an empty body, one over 16 KiB); nothing is changed (HTML page).
     #[response(status = 400, content_type = "text/html")]
     Invalid(String),
     /// The comment no longer exists (HTML page).

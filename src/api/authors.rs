@@ -161,7 +161,7 @@ async fn put_status(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let mut errors = FieldErrors::new();
-    let id = errors.check("id", crate::domain::comment::parse_author_id(&path));
+    let id = errors.check("id", crate::domain::comment::parse_known_author_id(&path));
     let status = match input.status.as_deref() {
         None => {
             errors.add("status", "is required");

@@ -336,8 +336,8 @@ pub(crate) struct LogEntry {
     /// The author an entry is about (status changes).
     #[serde(skip_serializing_if = "Option::is_none")]
     author_id: Option<String>,
-    /// What a rules change changed: per list `{"added", "removed"}`, per other field
-    /// `{"from", "to"}`.
+    /// What a rules change changed: per list how many entries were added and removed
+    /// (`{"added": 2, "removed": 1}`), per other field `{"from", "to"}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     details: Option<serde_json::Value>,

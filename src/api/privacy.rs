@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::api::openapi::ErrorBody;
 use crate::auth::ServiceCaller;
-use crate::domain::comment::parse_author_id;
+use crate::domain::comment::parse_known_author_id;
 use crate::domain::states::{
     AppealStatus, AuthorStatus, Category, CommentStatus, DecidedAction, FlagReason, Ground,
     LogAction, Via,
@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The author id of the path, or 422.
 fn author_id(raw: &str) -> Result<String, ApiError> {
     let mut errors = FieldErrors::new();
-    let id = errors.check("id", parse_author_id(raw));
+    let id = errors.check("id", parse_known_author_id(raw));
     errors.into_result()?;
     id.ok_or_else(|| ApiError::BadRequest("no author id".into()))
 }

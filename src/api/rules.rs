@@ -78,7 +78,7 @@ async fn get_rules(
 ///
 /// The whole object; omitted fields take their defaults. Entries are trimmed and kept once.
 /// In force at once on this instance and within a second on every other; audit-logged with
-/// what changed (`details`: words added and removed, fields from and to).
+/// what changed (`details`: per list how many entries were added and removed, fields from and to).
 #[utoipa::path(
     put,
     path = "/api/v1/moderation/rules",

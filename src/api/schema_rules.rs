@@ -15,6 +15,9 @@ const CONTROL: &str = r"\x00-\x1F\x7F-\x9F";
 /// Control characters but newline and tab.
 const CONTROL_BUT_NL_TAB: &str = r"\x00-\x08\x0B-\x1F\x7F-\x9F";
 
+/// Bidirectional controls (`domain::comment::is_bidi_control`).
+const BIDI: &str = r"\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069";
+
 /// The default of `COMMENT_MAX_CHARS`, which the document describes.
 pub const DEFAULT_COMMENT_MAX_CHARS: usize = 2000;
 
@@ -23,6 +26,16 @@ fn one_line_pattern(max: usize) -> String {
     let edge = format!("[^{WS}{CONTROL}]");
     format!(
         "^[{WS}]*{edge}(?:[^{CONTROL}]{{0,{}}}{edge})?[{WS}]*$",
+        max.saturating_sub(2)
+    )
+}
+
+/// An id or a name: one line (`one_line_pattern`) without line separators or bidirectional
+/// controls (`parse_author_id`, `parse_author_name`); separators around it are trimmed.
+fn name_line_pattern(max: usize) -> String {
+    let edge = format!("[^{WS}{CONTROL}{BIDI}]");
+    format!(
+        "^[{WS}]*{edge}(?:[^{CONTROL}{BIDI}\\u2028\\u2029]{{0,{}}}{edge})?[{WS}]*$",
         max.saturating_sub(2)
     )
 }
@@ -71,14 +84,28 @@ fn line(max: usize) -> Object {
     .build()
 }
 
+/// One line of 1 to `max` characters after trimming, for ids and names.
+fn name_line(max: usize) -> Object {
+    string(
+        &format!(
+            "1 to {max} characters after trimming; no control characters, line separators \
+             (U+2028, U+2029) or bidirectional controls."
+        ),
+        name_line_pattern(max),
+        false,
+    )
+    .min_length(Some(1))
+    .build()
+}
+
 /// An author id (also a reporter's).
 pub fn author_id() -> Object {
-    line(128)
+    name_line(128)
 }
 
 /// An author's display name.
 pub fn author_name() -> Object {
-    line(64)
+    name_line(64)
 }
 
 /// A topic's name.
@@ -213,6 +240,31 @@ mod tests {
             assert_eq!(
                 matches(&pattern, s),
                 parse_line(s, 8).is_ok(),
+                "{s:?}: pattern and rule disagree"
+            );
+        }
+    }
+
+    #[test]
+    fn the_name_pattern_accepts_exactly_what_parse_author_name_accepts() {
+        let pattern = name_line_pattern(64);
+        for s in [
+            "Leserin",
+            " Leserin ",
+            "\u{2028}Leserin\u{2029}",
+            "Leser\u{2028}in",
+            "Leser\u{2029}in",
+            "Leser\u{202E}in",
+            "\u{200F}Leserin",
+            "Leserin\u{2066}",
+            "a\u{61C}b",
+            "عبد الله",
+            "a\nb",
+            "",
+        ] {
+            assert_eq!(
+                matches(&pattern, s),
+                crate::domain::comment::parse_author_name(s).is_ok(),
                 "{s:?}: pattern and rule disagree"
             );
         }

@@ -55,14 +55,51 @@ pub fn parse_line(raw: &str, max_chars: usize) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-/// Author ids are 1 to 128 characters.
+/// Line and paragraph separators (U+2028, U+2029): line breaks to whoever shows the text,
+/// though not to `str::lines`.
+pub fn is_line_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Bidirectional controls: invisible, they reorder the text around them (`moc.evil` shown as
+/// `live.com`), in the service's own lines too.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// An id or a name: one line as `parse_line` checks it, and none of the characters that would
+/// break it across lines or reorder what is shown around it.
+fn parse_name_line(raw: &str, max_chars: usize) -> Result<String, String> {
+    let line = parse_line(raw, max_chars)?;
+    if line
+        .chars()
+        .any(|c| is_line_separator(c) || is_bidi_control(c))
+    {
+        return Err(
+            "must not contain line separators (U+2028, U+2029) or bidirectional controls".into(),
+        );
+    }
+    Ok(line)
+}
+
+/// Author ids (a reporter's too) are 1 to 128 characters.
 pub fn parse_author_id(raw: &str) -> Result<String, String> {
+    parse_name_line(raw, 128)
+}
+
+/// An author id that names an author who may already be stored: as [`parse_author_id`], but
+/// with line separators and bidirectional controls, which ids stored before that rule may hold
+/// (erasing, exporting and setting the status of such an author must still work).
+pub fn parse_known_author_id(raw: &str) -> Result<String, String> {
     parse_line(raw, 128)
 }
 
 /// Author names are 1 to 64 characters.
 pub fn parse_author_name(raw: &str) -> Result<String, String> {
-    parse_line(raw, 64)
+    parse_name_line(raw, 64)
 }
 
 /// A reporter's note: at most 500 characters; `other` needs one.
@@ -142,6 +179,23 @@ mod tests {
         assert!(parse_author_name(&"n".repeat(64)).is_ok());
         assert!(parse_author_name(&"n".repeat(65)).is_err());
         assert!(parse_author_name("two\nlines").is_err());
+    }
+
+    #[test]
+    fn ids_and_names_refuse_line_separators_and_bidi_controls() {
+        for c in [
+            '\u{2028}', '\u{2029}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}',
+            '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{061C}',
+        ] {
+            let raw = format!("Leser{c}in");
+            assert!(parse_author_id(&raw).is_err(), "{c:?} in an id");
+            assert!(parse_author_name(&raw).is_err(), "{c:?} in a name");
+        }
+        assert_eq!(parse_author_name(" Leserin\u{2028}").unwrap(), "Leserin");
+        assert!(
+            parse_author_name("عبد الله").is_ok(),
+            "right-to-left letters are fine"
+        );
     }
 
     #[test]

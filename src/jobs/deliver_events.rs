@@ -81,6 +81,11 @@ impl EventDeliverer {
                 if now + Duration::seconds(ATTEMPT_TIMEOUT.as_secs() as i64) >= lease_ends {
                     break;
                 }
+                if !events::start_attempt(db, event.id, &lease).await? {
+                    tracing::warn!(event = %event.event_id, "event taken over before it was sent");
+                    continue;
+                }
+                let attempts = event.attempts + 1;
                 match sender.send(&event, now.timestamp()).await {
                     Ok(()) => {
                         if events::mark_delivered(db, event.id, &lease, clock.now()).await? {
@@ -92,15 +97,15 @@ impl EventDeliverer {
                     }
                     Err(e) => {
                         let error = e.to_string();
-                        let retry_at = (event.attempts < self.max_attempts as i32)
-                            .then(|| clock.now() + outbox::backoff(event.attempts));
+                        let retry_at = (attempts < self.max_attempts as i32)
+                            .then(|| clock.now() + outbox::backoff(attempts));
                         events::mark_attempt_failed(db, event.id, &lease, &error, retry_at).await?;
                         match retry_at {
                             Some(at) => {
-                                tracing::warn!(event = %event.event_id, attempt = event.attempts, retry_at = %at, error = %error, "sending an event failed; will retry")
+                                tracing::warn!(event = %event.event_id, attempt = attempts, retry_at = %at, error = %error, "sending an event failed; will retry")
                             }
                             None => {
-                                tracing::error!(event = %event.event_id, attempts = event.attempts, error = %error, "sending an event failed for good")
+                                tracing::error!(event = %event.event_id, attempts, error = %error, "sending an event failed for good")
                             }
                         }
                     }

@@ -138,7 +138,11 @@ impl Jobs {
                 }
                 Ok(outcome)
             }
-            JobName::DeliverNotifications => self.deliver.run(&self.db, &self.clock).await,
+            JobName::DeliverNotifications => {
+                let outcome = self.deliver.run(&self.db, &self.clock).await;
+                self.count_outbox().await;
+                outcome
+            }
             JobName::DeliverEvents => self.events.run(&self.db, &self.clock).await,
             JobName::Purge => purge::run(&self.db, &self.settings, self.clock.now()).await,
             JobName::SendReminders => {
@@ -149,6 +153,15 @@ impl Jobs {
                 }
                 Ok(outcome)
             }
+        }
+    }
+
+    /// Sets the outbox gauges from the database: after every run of deliver-notifications and at
+    /// start-up, so that `/metrics` only reads them.
+    pub async fn count_outbox(&self) {
+        match crate::store::outbox::count_by_status(&self.db).await {
+            Ok(counts) => crate::metrics::set_outbox(&counts),
+            Err(e) => tracing::warn!(error = %e, "counting the outbox for the metrics failed"),
         }
     }
 

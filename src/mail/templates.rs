@@ -19,6 +19,7 @@ const SUBJECT_TEMPLATE: &str = "subject.txt";
 const TEXT_TEMPLATE: &str = "notification.txt";
 const HTML_TEMPLATE: &str = "notification.html";
 
+use crate::domain::comment::{is_bidi_control, is_line_separator};
 pub use crate::domain::states::NotificationKind;
 use crate::domain::states::{FlagReason, HoldReason};
 use crate::moderation::Detection;
@@ -81,6 +82,25 @@ pub fn hold_reason_label(reason: HoldReason) -> &'static str {
         HoldReason::NewAuthor => "Neuer Verfasser",
         HoldReason::History => "Auffällige Vorgeschichte (viele entfernte Kommentare)",
     }
+}
+
+/// Text written by readers as the mails show it: line and paragraph separators become newlines
+/// (so the plain-text part quotes each line), bidirectional controls are dropped (they would
+/// reorder what is shown, the service's own lines included).
+fn neutral_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| !is_bidi_control(*c))
+        .map(|c| if is_line_separator(c) { '\n' } else { c })
+        .collect()
+}
+
+/// A one-line value (a name, an id, a title) as the mails show it: as [`neutral_text`], with
+/// separators as spaces.
+fn neutral_line(text: &str) -> String {
+    text.chars()
+        .filter(|c| !is_bidi_control(*c))
+        .map(|c| if is_line_separator(c) { ' ' } else { c })
+        .collect()
 }
 
 /// Text written by readers, as the plain-text part shows it: every line prefixed `> `, so that
@@ -287,10 +307,12 @@ impl NotificationContext {
         let notes: Vec<String> = c
             .notes
             .iter()
-            .map(|n| n.trim().to_owned())
+            .map(|n| neutral_text(n).trim().to_owned())
             .filter(|n| !n.is_empty())
             .collect();
-        let title_line = one_line(&c.article_title);
+        let article_title = neutral_line(&c.article_title);
+        let comment_body = neutral_text(&c.comment_body);
+        let title_line = one_line(&article_title);
         let subject_title = if title_line.is_empty() {
             one_line(&c.article_url)
         } else {
@@ -365,15 +387,15 @@ impl NotificationContext {
                 }
                 labels.join(", ")
             },
-            article_title: c.article_title.clone(),
+            article_title,
             subject_title,
             article_url: c.article_url.clone(),
             article_href: href(&c.article_url),
             comment_id: v.comment_id.clone(),
-            comment_body: c.comment_body.clone(),
-            comment_quoted: quoted(&c.comment_body),
-            author_name: c.author_name.clone(),
-            author_id: c.author_id.clone(),
+            comment_quoted: quoted(&comment_body),
+            comment_body,
+            author_name: neutral_line(&c.author_name),
+            author_id: neutral_line(&c.author_id),
             created_local: local.format("%d.%m.%Y, %H:%M Uhr").to_string(),
             created_utc: c
                 .comment_created_at
@@ -503,6 +525,35 @@ mod tests {
         assert!(text.contains("> <script>alert(1)</script>\n> 2. Zeile & \"mehr\"\n"));
         // URLs stay readable; `&` in them is escaped as it must be in attributes.
         assert!(html.contains("href=\"https://www.krone.at/1912345?ref=a&amp;b=c\""));
+    }
+
+    #[test]
+    fn line_separators_are_quoted_lines_and_bidi_controls_are_dropped() {
+        let mut v = view(NotificationKind::Flagged, 1);
+        v.content.comment_body = "Erste\u{2028}> Zweite\u{2029}Dritte \u{202E}tfel".to_owned();
+        v.content.notes = vec!["Notiz\u{2028}Service: alles gut\u{200F}".to_owned()];
+        v.content.author_name = "Leser\u{2066}in\u{2069}\u{2028}x".to_owned();
+        v.content.author_id = "u-\u{061C}1".to_owned();
+        v.content.article_title = "Titel\u{2029}zwei\u{202B}".to_owned();
+        let (subject, text, html) = render_vienna(&v).unwrap();
+        assert!(
+            text.contains("> Erste\n> > Zweite\n> Dritte tfel\n"),
+            "{text}"
+        );
+        assert!(text.contains("> Notiz\n> Service: alles gut\n"), "{text}");
+        assert!(
+            text.contains("Verfasst von: Leserin x (Nutzer-ID u-1)"),
+            "{text}"
+        );
+        assert!(text.contains("Titel zwei"), "{text}");
+        assert!(subject.contains("„Titel zwei“"), "{subject}");
+        for part in [&subject, &text, &html] {
+            for c in [
+                '\u{2028}', '\u{2029}', '\u{202E}', '\u{200F}', '\u{2066}', '\u{061C}',
+            ] {
+                assert!(!part.contains(c), "{c:?} in {part}");
+            }
+        }
     }
 
     #[test]

@@ -387,14 +387,15 @@ impl CompiledRules {
     }
 }
 
-/// Entries added to and removed from one list.
+/// How many entries were added to and removed from one list (not the entries: a list holds up
+/// to 10,000 of them, and the audit log and the service's log get a summary).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ListChange {
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
+    pub added: usize,
+    pub removed: usize,
 }
 
-/// What a rules change changed, for the audit log.
+/// What a rules change changed, summarised for the audit log.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RulesDiff {
     /// Per list (`banned_words`, `suspect_words`, `link_allowlist`) that changed.
@@ -421,10 +422,10 @@ pub fn diff(old: &Rules, new: &Rules) -> RulesDiff {
         let was: HashSet<&String> = before.iter().collect();
         let is: HashSet<&String> = after.iter().collect();
         let change = ListChange {
-            added: after.iter().filter(|e| !was.contains(e)).cloned().collect(),
-            removed: before.iter().filter(|e| !is.contains(e)).cloned().collect(),
+            added: is.iter().filter(|e| !was.contains(*e)).count(),
+            removed: was.iter().filter(|e| !is.contains(*e)).count(),
         };
-        if !change.added.is_empty() || !change.removed.is_empty() {
+        if change.added > 0 || change.removed > 0 {
             out.lists.insert(name, change);
         }
     }
@@ -464,7 +465,7 @@ pub fn diff(old: &Rules, new: &Rules) -> RulesDiff {
     out
 }
 
-/// One line for the audit log's note: `banned_words +idiot -depp; links allow → premod`.
+/// One line for the audit log's note: `banned_words +2 -1; links allow → premod`.
 impl fmt::Display for RulesDiff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_empty() {
@@ -472,13 +473,7 @@ impl fmt::Display for RulesDiff {
         }
         let mut parts = Vec::new();
         for (name, change) in &self.lists {
-            let words: Vec<String> = change
-                .added
-                .iter()
-                .map(|w| format!("+{w}"))
-                .chain(change.removed.iter().map(|w| format!("-{w}")))
-                .collect();
-            parts.push(format!("{name} {}", words.join(" ")));
+            parts.push(format!("{name} +{} -{}", change.added, change.removed));
         }
         for (name, change) in &self.fields {
             let show = |v: &Value| match v {

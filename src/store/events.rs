@@ -121,7 +121,8 @@ pub async fn enqueue_flags_decided(
     Ok(())
 }
 
-/// Claims up to `batch` due events under the lease `lease` until `now + for_`. An event is due only
+/// Claims up to `batch` due events under the lease `lease` until `now + for_` (no attempt is
+/// counted yet: see [`start_attempt`]). An event is due only
 /// when no earlier event of its stream is still pending, so a stream's events go out in order. On
 /// PostgreSQL concurrent claimers skip each other's rows; SQLite has one writer at a time.
 pub async fn claim(
@@ -137,7 +138,7 @@ pub async fn claim(
         ""
     };
     let sql = format!(
-        "UPDATE events SET lease = $1, locked_until = $2, attempts = attempts + 1 \
+        "UPDATE events SET lease = $1, locked_until = $2 \
          WHERE id IN (SELECT e.id FROM events e \
                       WHERE e.status = $3 AND e.next_attempt_at <= $4 \
                         AND (e.locked_until IS NULL OR e.locked_until <= $4) \
@@ -159,6 +160,19 @@ pub async fn claim(
         .await?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)
+}
+
+/// Counts an attempt right before the event is sent, if `lease` still holds it; false when another
+/// sender took it over. Only a send counts: events a run claimed but never sent (it stopped, or
+/// its claim ran short) keep their attempts.
+pub async fn start_attempt(db: &impl ConnectionTrait, id: i64, lease: &str) -> Result<bool, DbErr> {
+    let changed = crate::db::execute(
+        db,
+        "UPDATE events SET attempts = attempts + 1 WHERE id = $1 AND lease = $2",
+        [id.into(), lease.into()],
+    )
+    .await?;
+    Ok(changed > 0)
 }
 
 /// Marks an event delivered, if `lease` still holds it; false when another sender took it over.

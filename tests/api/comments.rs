@@ -15,6 +15,7 @@ use crate::on_both_databases;
 on_both_databases!(
     a_comment_and_its_reply_can_be_posted_listed_and_read,
     bad_comments_are_refused_with_a_reason_per_field,
+    ids_and_names_with_line_separators_or_bidi_controls_are_refused,
     malformed_oversized_and_unauthenticated_requests_get_the_error_shape,
     pagination_walks_every_comment_once_in_both_orders,
     replies_are_paginated_oldest_first,
@@ -91,6 +92,52 @@ async fn a_comment_and_its_reply_can_be_posted_listed_and_read(db: Db) {
         .await;
     assert_error(status, &err, 422, "validation_failed");
     assert!(err["error"]["details"]["fields"]["parent_id"].is_string());
+}
+
+async fn ids_and_names_with_line_separators_or_bidi_controls_are_refused(db: Db) {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    let id = app.comment("a1", "u1", "Hallo").await;
+    for c in [
+        '\u{2028}', '\u{2029}', '\u{200F}', '\u{202E}', '\u{2067}', '\u{061C}',
+    ] {
+        let sneaky = format!("Leser{c}in");
+        for (author, field) in [
+            (json!({"id": sneaky, "name": "Leserin"}), "author.id"),
+            (json!({"id": "u2", "name": sneaky}), "author.name"),
+        ] {
+            let (status, err) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/articles/a1/comments",
+                    Some(json!({"author": author, "body": "Hallo"})),
+                )
+                .await;
+            assert_error(status, &err, 422, "validation_failed");
+            assert!(
+                err["error"]["details"]["fields"][field].is_string(),
+                "{c:?}: {field} in {err}"
+            );
+        }
+        let (status, err) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/comments/{id}/flags"),
+                Some(json!({"reporter": {"id": sneaky}, "reason": "spam"})),
+            )
+            .await;
+        assert_error(status, &err, 422, "validation_failed");
+        assert!(
+            err["error"]["details"]["fields"]["reporter.id"].is_string(),
+            "{c:?}: {err}"
+        );
+    }
+    let (_, article) = app.call(Method::GET, "/api/v1/articles/a1", None).await;
+    assert_eq!(article["comment_count"], 1, "nothing more was stored");
+    let (_, queue) = app
+        .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
+        .await;
+    assert_eq!(queue["items"], json!([]), "no flag was stored");
 }
 
 async fn bad_comments_are_refused_with_a_reason_per_field(db: Db) {

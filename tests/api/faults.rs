@@ -366,7 +366,13 @@ async fn the_purge_job_removes_what_is_past_retention_and_keeps_the_rest(db: Db)
         app.address,
         approve.rsplit('/').next().unwrap()
     );
-    let done = app.client.post(&approve).send().await.unwrap();
+    let done = app
+        .client
+        .post(&approve)
+        .form(&[("kuerzel", "")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(done.status(), StatusCode::OK);
     let keyed = app
         .client

@@ -19,6 +19,7 @@ on_both_databases!(
     a_flag_while_the_mail_server_is_down_arrives_exactly_once_after_a_restart,
     two_instances_sharing_a_database_send_every_notification_exactly_once,
     email_action_links_show_a_page_on_get_and_act_once_on_post,
+    a_confirmation_post_without_the_pages_form_is_refused_and_acts_on_nothing,
     flags_follow_the_rules_of_the_contract,
     the_queue_puts_most_flags_first_and_a_decision_resolves_them,
     the_outbox_and_the_log_are_listed_newest_first,
@@ -325,7 +326,13 @@ async fn email_action_links_show_a_page_on_get_and_act_once_on_post(db: Db) {
     assert_eq!(comment["status"], "visible", "GET changes nothing");
     assert_eq!(comment["flag_count"], 1);
 
-    let done = app.client.post(local(&hide)).send().await.unwrap();
+    let done = app
+        .client
+        .post(local(&hide))
+        .form(&[("kuerzel", "")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(done.status(), StatusCode::OK);
     assert!(done.text().await.unwrap().contains("ausgeblendet"));
     let comment = comment_as_moderator(&app, &id).await;
@@ -388,6 +395,50 @@ async fn email_action_links_show_a_page_on_get_and_act_once_on_post(db: Db) {
         .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
         .await;
     assert_eq!(log["entries"].as_array().unwrap().len(), 1);
+    smtp.stop().await;
+}
+
+async fn a_confirmation_post_without_the_pages_form_is_refused_and_acts_on_nothing(db: Db) {
+    let (smtp, app, id, (_, hide, _)) = flagged_by_mail(db, "Grob", "leser").await;
+    let link = hide.replace("https://kommentare.example.at", &app.address);
+    let form = "application/x-www-form-urlencoded";
+    let oversized = format!("kuerzel=AB&explanation={}", "x".repeat(16 * 1024));
+    for (what, content_type, body) in [
+        (
+            "JSON",
+            Some("application/json"),
+            r#"{"kuerzel":"AB"}"#.to_string(),
+        ),
+        ("plain text", Some("text/plain"), "kuerzel=AB".to_string()),
+        ("a body over 16 KiB", Some(form), oversized),
+        ("an empty body", None, String::new()),
+        ("an empty form", Some(form), String::new()),
+    ] {
+        let mut request = app.client.post(&link).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{what}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{what}: an HTML page like the link's other answers"
+        );
+        let comment = comment_as_moderator(&app, &id).await;
+        assert_eq!(comment["status"], "visible", "{what} acted");
+        assert_eq!(comment["flag_count"], 1, "{what} acted");
+    }
+    let (_, log) = app
+        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
+        .await;
+    assert_eq!(log["entries"], json!([]), "nothing was decided");
+    // The link still works with the page's own form.
+    let (status, page) = confirm(&app, &link, "AB").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(comment_as_moderator(&app, &id).await["status"], "hidden");
     smtp.stop().await;
 }
 

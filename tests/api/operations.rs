@@ -169,3 +169,116 @@ async fn the_generator_fills_a_database_whose_counts_add_up(db: Db) {
     // A new comment goes on from the generated ids.
     app.comment("gen-0", "neu", "Nach dem Generator").await;
 }
+
+/// The value of an unlabelled or labelled sample in a Prometheus text page.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// A scrape costs the database nothing: the outbox gauges are what the deliver job counted after
+/// its last run (a process of its own, so no other test's job sets them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_show_the_outbox_as_the_deliver_job_last_counted_it() {
+    use sea_orm::ConnectionTrait;
+    for db in [
+        Some(Db::Sqlite),
+        Db::postgres("metrics_show_the_outbox_as_the_deliver_job_last_counted_it"),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let database = crate::helpers::TestDatabase::create(&db).await;
+        let mail_dir = tempfile::tempdir().unwrap();
+        let port = crate::helpers::free_port();
+        let mut child = crate::helpers::binary_serving(&database, port, mail_dir.path())
+            .env("RUST_LOG", "warn")
+            .env("DELIVER_NOTIFICATIONS_SCHEDULE", "0 0 0 1 1 *")
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let client = crate::helpers::http_client();
+        let base = format!("http://127.0.0.1:{port}");
+        let scrape = || async {
+            client
+                .get(format!("{base}/metrics"))
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()
+        };
+        let text = crate::helpers::eventually("the first scrape", scrape).await;
+        for status in ["pending", "sent", "failed"] {
+            let name = format!("notifications{{status=\"{status}\"}}");
+            assert_eq!(
+                sample(&text, &name),
+                Some(0.0),
+                "{db:?}: counted at start-up\n{text}"
+            );
+        }
+        let call = |method: reqwest::Method, path: &str, body: serde_json::Value| {
+            client
+                .request(method, format!("{base}{path}"))
+                .bearer_auth(SERVICE_TOKEN)
+                .json(&body)
+                .send()
+        };
+        let published = chrono::Utc::now() - chrono::Duration::days(1);
+        call(Method::PUT, "/api/v1/articles/m1",
+            serde_json::json!({"title": "T", "url": "https://x.at/m1", "published_at": published.to_rfc3339()}))
+            .await
+            .unwrap();
+        let posted: serde_json::Value = call(
+            Method::POST,
+            "/api/v1/articles/m1/comments",
+            serde_json::json!({"author": {"id": "u1", "name": "U"}, "body": "Hallo"}),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let id = posted["id"].as_str().unwrap();
+        let flagged = call(
+            Method::POST,
+            &format!("/api/v1/comments/{id}/flags"),
+            serde_json::json!({"reporter": {"id": "u2"}, "reason": "spam"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(flagged.status(), StatusCode::CREATED, "{db:?}");
+        // The flag wakes the deliver job: it sends the mail (a file) and counts the outbox.
+        crate::helpers::eventually("the sent notification in the metrics", || async {
+            let text = scrape().await?;
+            (sample(&text, "notifications{status=\"sent\"}") == Some(1.0)).then_some(())
+        })
+        .await;
+
+        // A change the job has not counted yet does not show: the scrape read no table.
+        let connection = sea_orm::Database::connect(database.url.as_str())
+            .await
+            .unwrap();
+        connection
+            .execute_unprepared("UPDATE notifications SET status = 'failed'")
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            let text = scrape().await.unwrap();
+            assert_eq!(
+                sample(&text, "notifications{status=\"sent\"}"),
+                Some(1.0),
+                "{db:?}\n{text}"
+            );
+            assert_eq!(
+                sample(&text, "notifications{status=\"failed\"}"),
+                Some(0.0),
+                "{db:?}\n{text}"
+            );
+        }
+        child.kill().await.ok();
+    }
+}

@@ -15,6 +15,7 @@ on_both_databases!(
     the_rules_start_as_the_defaults_and_are_replaced_as_a_whole,
     bad_rules_are_refused_with_field_errors,
     a_rules_change_is_audit_logged_with_what_changed,
+    a_large_rules_change_is_audit_logged_as_counts,
     a_banned_word_is_refused_even_when_disguised,
     a_suspect_word_holds_the_comment_and_emails_the_team_with_the_detection,
     links_are_allowed_held_or_refused_and_the_allowlist_never_counts,
@@ -24,6 +25,7 @@ on_both_databases!(
     an_edit_passes_the_same_rules,
     service_views_never_show_detections,
     a_second_instance_applies_a_change_within_a_second,
+    a_second_instance_serves_the_rules_in_force_while_it_compiles_a_large_change,
 );
 
 const WAIT: StdDuration = StdDuration::from_secs(20);
@@ -196,16 +198,55 @@ async fn a_rules_change_is_audit_logged_with_what_changed(db: Db) {
     assert_eq!(newest["moderator"], "anna");
     assert_eq!(
         newest["details"],
-        json!({"lists": {"banned_words": {"added": ["trottel"], "removed": ["depp"]}},
+        json!({"lists": {"banned_words": {"added": 1, "removed": 1}},
                "fields": {"links": {"from": "allow", "to": "reject"}}})
+    );
+    assert_eq!(newest["note"], "banned_words +1 -1; links allow → reject");
+    assert_eq!(
+        log["entries"][1]["details"]["lists"]["banned_words"]["added"],
+        json!(2)
+    );
+}
+
+async fn a_large_rules_change_is_audit_logged_as_counts(db: Db) {
+    let app = spawn_app(db).await;
+    let banned: Vec<String> = (0..10_000).map(|i| format!("verbotenes-wort{i}")).collect();
+    set_rules(
+        &app,
+        json!({"banned_words": banned, "history": {"window_days": 14}}),
+    )
+    .await;
+    let replaced: Vec<String> = (5_000..15_000)
+        .map(|i| format!("verbotenes-wort{i}"))
+        .collect();
+    set_rules(
+        &app,
+        json!({"banned_words": replaced, "links": "premod", "history": {"window_days": 14}}),
+    )
+    .await;
+    let (_, log) = app
+        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
+        .await;
+    let newest = &log["entries"][0];
+    assert_eq!(newest["action"], "rules_changed", "{log}");
+    assert_eq!(
+        newest["details"],
+        json!({"lists": {"banned_words": {"added": 5_000, "removed": 5_000}},
+               "fields": {"links": {"from": "allow", "to": "premod"}}})
     );
     assert_eq!(
         newest["note"],
-        "banned_words +trottel -depp; links allow → reject"
+        "banned_words +5000 -5000; links allow → premod"
+    );
+    let first = &log["entries"][1];
+    assert_eq!(
+        first["details"],
+        json!({"lists": {"banned_words": {"added": 10_000, "removed": 0}},
+               "fields": {"history.window_days": {"from": 30, "to": 14}}})
     );
     assert_eq!(
-        log["entries"][1]["details"]["lists"]["banned_words"]["added"],
-        json!(["idiot", "depp"])
+        first["note"],
+        "banned_words +10000 -0; history.window_days 30 → 14"
     );
 }
 
@@ -525,12 +566,49 @@ async fn a_second_instance_applies_a_change_within_a_second(db: Db) {
     // Before the second instance's next check it still applies what it has in force.
     second.clock.advance(Duration::milliseconds(100));
     published(&second, "a1", "u-2", "Du Idiot").await;
-    // Within a second (by its clock) the second instance has the change too.
+    // Within a second (by its clock) the second instance has the change too, once compiled.
     second.clock.advance(Duration::milliseconds(900));
+    version_in_force(&second, 1).await;
     let (status, body) = second.post_comment("a1", "u-3", "Du Idiot").await;
     assert_rejected(status, &body, "banned_word");
-    let (_, rules) = second
+}
+
+/// Waits until `app` has rules version `version` in force.
+async fn version_in_force(app: &TestApp, version: i64) {
+    crate::helpers::eventually("the new rules in force", || async {
+        let (_, rules) = app
+            .call_as_moderator(Method::GET, "/api/v1/moderation/rules", None)
+            .await;
+        (rules["version"] == version).then_some(())
+    })
+    .await;
+}
+
+async fn a_second_instance_serves_the_rules_in_force_while_it_compiles_a_large_change(db: Db) {
+    let first = spawn_app(db).await;
+    let second = spawn_app_on(first.database.share(), &[], None).await;
+    first.put_recent_article("a1", None).await;
+    let mut banned: Vec<String> = (0..9_999).map(|i| format!("verbotenes-wort{i}")).collect();
+    banned.push("idiot".to_string());
+    let suspect: Vec<String> = (0..10_000).map(|i| format!("*verdacht{i}*")).collect();
+    set_rules(
+        &first,
+        json!({"banned_words": banned, "suspect_words": suspect}),
+    )
+    .await;
+    // The second instance's next check finds the change: the request that finds it and the
+    // ones after it are served the rules in force until the new ones are compiled.
+    second.clock.advance(Duration::seconds(1));
+    let (status, rules) = second
         .call_as_moderator(Method::GET, "/api/v1/moderation/rules", None)
         .await;
-    assert_eq!(rules["version"], 1);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        rules["version"], 0,
+        "served at once with the rules in force"
+    );
+    published(&second, "a1", "u-1", "Du Idiot").await;
+    version_in_force(&second, 1).await;
+    let (status, body) = second.post_comment("a1", "u-2", "Du Idiot").await;
+    assert_rejected(status, &body, "banned_word");
 }

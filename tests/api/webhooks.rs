@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use base64::Engine as _;
+use comment_service::clock::Clock;
 use comment_service::jobs::JobName;
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
@@ -37,12 +38,15 @@ struct Receiver {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
     answers: Arc<Mutex<VecDeque<u16>>>,
+    jump: Arc<Mutex<Option<(Clock, chrono::Duration)>>>,
     handle: actix_web::dev::ServerHandle,
 }
 
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
     answers: Arc<Mutex<VecDeque<u16>>>,
+    /// Moves a clock on when the next request arrives (a send that took that long).
+    jump: Arc<Mutex<Option<(Clock, chrono::Duration)>>>,
 }
 
 async fn receive(req: HttpRequest, body: String, shared: web::Data<Shared>) -> HttpResponse {
@@ -59,6 +63,9 @@ async fn receive(req: HttpRequest, body: String, shared: web::Data<Shared>) -> H
         signature: header("webhook-signature"),
         body,
     });
+    if let Some((clock, by)) = shared.jump.lock().unwrap().take() {
+        clock.advance(by);
+    }
     let status = shared.answers.lock().unwrap().pop_front().unwrap_or(204);
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
 }
@@ -67,9 +74,11 @@ impl Receiver {
     async fn start() -> Receiver {
         let received = Arc::new(Mutex::new(Vec::new()));
         let answers = Arc::new(Mutex::new(VecDeque::new()));
+        let jump = Arc::new(Mutex::new(None));
         let shared = web::Data::new(Shared {
             received: received.clone(),
             answers: answers.clone(),
+            jump: jump.clone(),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -89,6 +98,7 @@ impl Receiver {
             url: format!("http://127.0.0.1:{port}/hook"),
             received,
             answers,
+            jump,
             handle,
         }
     }
@@ -99,6 +109,11 @@ impl Receiver {
 
     fn answer_next(&self, statuses: &[u16]) {
         self.answers.lock().unwrap().extend(statuses);
+    }
+
+    /// The next request moves `clock` on by `by` before it is answered.
+    fn take_time_on_next(&self, clock: &Clock, by: chrono::Duration) {
+        *self.jump.lock().unwrap() = Some((clock.clone(), by));
     }
 }
 
@@ -149,6 +164,7 @@ on_both_databases!(
     two_replicas_deliver_each_event_once,
     flags_and_decisions_tell_the_website_what_readers_see,
     events_recorded_before_a_restart_are_delivered_once_after_it,
+    events_a_run_claimed_but_never_sent_have_no_attempt_counted,
 );
 
 async fn a_closure_reaches_the_website_signed_and_a_failed_delivery_is_retried_after_the_backoff(
@@ -394,5 +410,68 @@ async fn flags_and_decisions_tell_the_website_what_readers_see(db: Db) {
     assert_eq!(bodies[4]["data"]["decision"]["ground"], "terms");
     assert_eq!(bodies[4]["data"]["decision"]["category"], "other");
     assert!(bodies[2]["data"]["flag_id"].is_string());
+    receiver.handle.stop(false).await;
+}
+
+async fn events_a_run_claimed_but_never_sent_have_no_attempt_counted(db: Db) {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(db, &webhook_vars(&receiver)).await;
+    for i in 0..3 {
+        app.put_recent_article(&format!("a{i}"), None).await;
+    }
+    // The first send of each fails: three events of three streams, one attempt each.
+    receiver.answer_next(&[503, 503, 503]);
+    for i in 0..3 {
+        close(&app, &format!("a{i}")).await;
+    }
+    crate::helpers::eventually("three refused sends", || async {
+        (receiver.received().len() >= 3).then_some(())
+    })
+    .await;
+    deliver(&app).await;
+    let attempts = || async {
+        let (_, events) = app
+            .call_as_moderator(Method::GET, "/api/v1/events", None)
+            .await;
+        let mut by_article: Vec<(String, String, i64)> = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["data"]["article_id"].as_str().unwrap().to_owned(),
+                    e["status"].as_str().unwrap().to_owned(),
+                    e["attempts"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        by_article.sort();
+        by_article
+    };
+    assert!(attempts().await.iter().all(|(_, _, n)| *n == 1));
+
+    // Past the backoff one run claims all three, but the first send takes so long that the
+    // claim (a minute) has no room for another: the run stops after it.
+    app.clock.advance(chrono::Duration::seconds(2));
+    receiver.take_time_on_next(&app.clock, chrono::Duration::seconds(55));
+    assert_eq!(deliver(&app).await, 1);
+    let after = attempts().await;
+    let sent: Vec<_> = after.iter().filter(|(_, s, _)| s == "sent").collect();
+    assert_eq!(sent.len(), 1, "{after:?}");
+    assert_eq!(sent[0].2, 2, "the send that happened counts: {after:?}");
+    for (article, status, n) in after.iter().filter(|(_, s, _)| s != "sent") {
+        assert_eq!(status, "pending");
+        assert_eq!(*n, 1, "{article} was claimed but never sent: {after:?}");
+    }
+
+    // Once the claim has ended, the next run sends the other two: one more attempt each.
+    app.clock.advance(chrono::Duration::seconds(5));
+    assert_eq!(deliver(&app).await, 2);
+    let after = attempts().await;
+    assert!(
+        after.iter().all(|(_, s, n)| s == "sent" && *n == 2),
+        "{after:?}"
+    );
+    assert_eq!(receiver.received().len(), 6);
     receiver.handle.stop(false).await;
 }
