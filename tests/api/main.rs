@@ -9,6 +9,7 @@ mod authors;
 mod comments;
 mod faults;
 mod hostile;
+mod integrity;
 mod jobs;
 mod legal;
 mod moderation;
