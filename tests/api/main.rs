@@ -11,6 +11,7 @@ mod erasure_isolation;
 mod faults;
 mod final_decisions;
 mod hostile;
+mod integrity;
 mod jobs;
 mod legal;
 mod moderation;
