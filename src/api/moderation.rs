@@ -149,13 +149,26 @@ async fn queue(
     Ok(HttpResponse::Ok().json(QueuePage { items, next_cursor }))
 }
 
-/// Where the previous queue page ended.
+/// The latest instant a queue cursor may hold (the end of year 9999): later ones no database
+/// stores alike, and none is a comment's.
+const LATEST_CURSOR_MICROS: i64 = 253_402_300_799_999_999;
+
+/// Where the previous queue page ended. Every number must lie in the range a page gives out
+/// (a tier of 0 to 2, a flag count and an id of 0 or more, instants from 1970 to 9999), so the
+/// keyset query neither overflows nor hands a database a time it cannot store.
 fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, ApiError> {
+    let bad = || ApiError::BadRequest("the cursor is not one this list gave out".into());
     let p = pagination::decode(cursor, "q", 5)?;
     let time = |micros: i64| {
-        DateTime::from_timestamp_micros(micros)
-            .ok_or_else(|| ApiError::BadRequest("the cursor is not one this list gave out".into()))
+        (0..=LATEST_CURSOR_MICROS)
+            .contains(&micros)
+            .then(|| DateTime::from_timestamp_micros(micros))
+            .flatten()
+            .ok_or_else(bad)
     };
+    if !(0..=2).contains(&p[0]) || p[2] < 0 || p[4] < 0 {
+        return Err(bad());
+    }
     Ok(moderation::QueuePosition {
         tier: p[0],
         due_at: time(p[1])?,

@@ -22,6 +22,7 @@ on_both_databases!(
     a_confirmation_post_without_the_pages_form_is_refused_and_acts_on_nothing,
     flags_follow_the_rules_of_the_contract,
     the_queue_puts_most_flags_first_and_a_decision_resolves_them,
+    a_queue_cursor_out_of_range_is_a_bad_request,
     the_outbox_and_the_log_are_listed_newest_first,
     an_old_email_link_cannot_overturn_a_later_decision,
     a_comment_its_author_deleted_can_never_be_restored,
@@ -440,6 +441,64 @@ async fn a_confirmation_post_without_the_pages_form_is_refused_and_acts_on_nothi
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(comment_as_moderator(&app, &id).await["status"], "hidden");
     smtp.stop().await;
+}
+
+async fn a_queue_cursor_out_of_range_is_a_bad_request(db: Db) {
+    use base64::Engine as _;
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    for i in 0..3 {
+        let id = app.comment("a1", &format!("autor-{i}"), "Text").await;
+        flag(&app, &id, "leser", "spam", None).await;
+    }
+    let cursor = |parts: [i64; 5]| {
+        let plain = format!("q.{}", parts.map(|p| p.to_string()).join("."));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(plain)
+    };
+    let now = app.clock.now().timestamp_micros();
+    let page = |cursor: String| {
+        let app = &app;
+        async move {
+            app.call_as_moderator(
+                Method::GET,
+                &format!("/api/v1/moderation/queue?limit=1&cursor={cursor}"),
+                None,
+            )
+            .await
+        }
+    };
+    // What a page gives out works.
+    let (status, first) = page(cursor([2, 0, 1, now, 1])).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    for (what, parts) in [
+        ("flag count i64::MIN", [2, 0, i64::MIN, now, 1]),
+        ("a negative flag count", [2, 0, -1, now, 1]),
+        ("tier i64::MIN", [i64::MIN, 0, 1, now, 1]),
+        ("tier 3", [3, 0, 1, now, 1]),
+        ("deadline i64::MIN", [0, i64::MIN, 1, now, 1]),
+        ("deadline i64::MAX", [0, i64::MAX, 1, now, 1]),
+        (
+            "a deadline 250,000 years ago",
+            [0, -7_900_000_000_000_000_000, 1, now, 1],
+        ),
+        (
+            "a deadline 200,000 years ahead",
+            [0, 6_300_000_000_000_000_000, 1, now, 1],
+        ),
+        ("first flag i64::MIN", [2, 0, 1, i64::MIN, 1]),
+        (
+            "first flag 200,000 years ahead",
+            [2, 0, 1, 6_300_000_000_000_000_000, 1],
+        ),
+        ("id i64::MIN", [2, 0, 1, now, i64::MIN]),
+    ] {
+        let (status, body) = page(cursor(parts)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {body}");
+        assert_error(status, &body, 400, "bad_request");
+    }
+    // The service is still there.
+    let (status, body) = page(cursor([2, 0, 1, now, 1])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 async fn flags_follow_the_rules_of_the_contract(db: Db) {
