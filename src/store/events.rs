@@ -74,7 +74,8 @@ pub struct FlagsDecided {
 }
 
 /// Stores a `flag.decided` event for each flag `decision_id` resolved, in the order of the flags,
-/// in one statement: the database draws each event's id (`evt_` and 22 random hexadecimal
+/// in one statement: the database draws each event's id once (a materialised table: SQLite
+/// would otherwise draw it again for the body) (`evt_` and 22 random hexadecimal
 /// digits) and writes its body, `{"type", "id", "occurred_at", "data": {"flag_id",
 /// "comment_id", "decision"}}`, as `events::body` does.
 pub async fn enqueue_flags_decided(
@@ -95,16 +96,16 @@ pub async fn enqueue_flags_decided(
         ),
     };
     let sql = format!(
-        "INSERT INTO events (event_id, event_type, stream, payload, status, attempts, created_at, \
+        "WITH e AS MATERIALIZED (SELECT id, {random_id} AS event_id FROM flags \
+                                 WHERE comment_id = $8 AND decision_id = $9) \
+         INSERT INTO events (event_id, event_type, stream, payload, status, attempts, created_at, \
                              next_attempt_at) \
          SELECT e.event_id, $1, $2, \
                 CAST({object}('type', $1, 'id', e.event_id, 'occurred_at', $3, 'data', \
                      {object}('flag_id', CAST(e.id AS TEXT), 'comment_id', $5, 'decision', {json})) \
                      AS TEXT), \
                 $6, 0, $7, $7 \
-         FROM (SELECT id, {random_id} AS event_id FROM flags \
-               WHERE comment_id = $8 AND decision_id = $9) AS e \
-         ORDER BY e.id"
+         FROM e ORDER BY e.id"
     );
     let values = [
         EventType::FlagDecided.as_str().into(),
