@@ -12,6 +12,9 @@
 //! Each case gets a fresh article on the same two apps. `INTEGRITY_CASES` sets the number of
 //! cases (default 500 on SQLite, 100 on PostgreSQL).
 
+// Ids in event bodies are JSON strings: they are compared with the ids written out.
+#![allow(clippy::cmp_owned)]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -1242,7 +1245,7 @@ async fn check_database(run: &Run<'_>) -> Result<(), String> {
     }
 }
 
-/// 1. Through the API: a service token sees a comment as visible only when it is, on both
+/// Rule 1, through the API: a service token sees a comment as visible only when it is, on both
 /// replicas (once their caches may have expired), and the article counts what it sees.
 async fn check_threads(run: &Run<'_>) -> Result<(), String> {
     run.apps[0].clock.advance(chrono::Duration::seconds(2));
