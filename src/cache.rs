@@ -170,7 +170,7 @@ impl Inner {
 
     fn evict_expired(&mut self, now: DateTime<Utc>) {
         let mut freed = 0;
-        self.articles.retain(|_, article| {
+        self.articles.retain(|id, article| {
             article.pages.retain(|_, p| {
                 let keep = age(now, p.stored_at) < TTL;
                 if !keep {
@@ -178,11 +178,21 @@ impl Inner {
                 }
                 keep
             });
-            !article.pages.is_empty()
+            let keep = !article.pages.is_empty();
+            if !keep {
+                freed += entry_cost(id);
+            }
+            keep
         });
         self.bytes -= freed;
         self.evictions += 1;
     }
+}
+
+/// What an article's entry costs besides its pages (its id, its generation, the map's share):
+/// counted like the pages, so entries that only hold a generation stay within the bound too.
+fn entry_cost(article_id: &str) -> usize {
+    article_id.len() + 128
 }
 
 /// The page cache of one process.
@@ -255,6 +265,7 @@ impl PageCache {
         if inner.stamp(article_id) != stamp {
             return page;
         }
+        let size = size + entry_cost(article_id);
         if inner.bytes + size > self.max_bytes {
             inner.evict_expired(read_at);
             if inner.bytes + size > self.max_bytes {
@@ -263,20 +274,35 @@ impl PageCache {
             }
             // The eviction moved `evictions` on: stamps taken before it no longer match.
         }
+        if !inner.articles.contains_key(article_id) {
+            inner.bytes += entry_cost(article_id);
+        }
         let article = inner.articles.entry(article_id.to_string()).or_default();
         let old = article
             .pages
             .insert(key, page.clone())
             .map(|p| p.size())
             .unwrap_or(0);
-        inner.bytes = inner.bytes + size - old;
+        inner.bytes = inner.bytes + page.size() - old;
         page
     }
 
     /// Drops every page of an article (a write on this process) and moves its generation on, so
     /// a page read before the write is not stored after it.
+    /// An article without an entry gets one (counted) to carry its generation; when there is no
+    /// room for it, the whole cache is dropped instead, which moves every stamp on as well.
     pub fn invalidate(&self, article_id: &str) {
         if let Ok(mut inner) = self.inner.lock() {
+            if !inner.articles.contains_key(article_id) {
+                let cost = entry_cost(article_id);
+                if inner.bytes + cost > self.max_bytes {
+                    inner.articles.clear();
+                    inner.bytes = 0;
+                    inner.evictions += 1;
+                    return;
+                }
+                inner.bytes += cost;
+            }
             let article = inner.articles.entry(article_id.to_string()).or_default();
             article.generation += 1;
             let freed: usize = article.pages.drain().map(|(_, p)| p.size()).sum();
@@ -704,6 +730,30 @@ mod tests {
             assert_eq!(closed, expected(false));
             assert_eq!(body.comments_json(), comments.as_bytes());
         }
+    }
+
+    #[test]
+    fn invalidating_many_articles_stays_within_the_byte_bound_and_still_refuses_older_reads() {
+        let cache = PageCache::new(64 * 1024);
+        store(&cache, "a", "[]");
+        for i in 0..10_000 {
+            let id = format!("written-{i}");
+            let before = miss(&cache, &id);
+            cache.invalidate(&id);
+            assert!(cache.bytes() <= 64 * 1024, "after {i}: {}", cache.bytes());
+            // A page read before the write is not stored after it.
+            cache.put(
+                &id,
+                key(),
+                before,
+                t0(),
+                article(&id),
+                PageBody::new("{}", "[]", None),
+            );
+            assert!(fresh(&cache, &id).is_none(), "{id}");
+        }
+        let entries = cache.inner.lock().unwrap().articles.len();
+        assert!(entries <= 64 * 1024 / 128, "{entries} entries");
     }
 
     #[test]
