@@ -358,6 +358,28 @@ pub async fn erase(
         .await?;
     }
 
+    // An id erased before, who flagged a comment again since, would hold two open flags on it
+    // under the pseudonym (one open flag per reporter): the later one goes, and leaves the
+    // comment's count of open flags.
+    let again = "SELECT f.comment_id FROM flags f WHERE f.reporter_id = $1 AND f.resolved_at IS NULL \
+                 AND f.comment_id IN (SELECT g.comment_id FROM flags g \
+                                      WHERE g.reporter_id = $2 AND g.resolved_at IS NULL)";
+    execute(
+        db,
+        &format!("UPDATE comments SET flag_count = flag_count - 1 WHERE id IN ({again})"),
+        [author_id.into(), pseudonym.into()],
+    )
+    .await?;
+    execute(
+        db,
+        &format!(
+            "DELETE FROM flags WHERE reporter_id = $1 AND resolved_at IS NULL \
+             AND comment_id IN (SELECT comment_id FROM ({again}) AS twice)"
+        ),
+        [author_id.into(), pseudonym.into()],
+    )
+    .await?;
+
     // The flags they filed keep their reason, nothing of who filed them.
     let flags = execute(
         db,

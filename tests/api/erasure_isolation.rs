@@ -374,7 +374,37 @@ async fn an_erasure_settles_flags_and_appeals_with_a_decision_and_its_events(db:
     assert!(!waiting.contains(&flagged.as_str()), "{waiting:?}");
 }
 
+/// An id erased once, who flags the same comment again and is erased again: both erasures
+/// answer 200, and the comment keeps one open flag under the pseudonym, counted once.
+async fn a_reporter_erased_twice_who_flagged_one_comment_twice_is_erased(db: Db) {
+    let app = app_with_events(db).await;
+    app.put_recent_article("a1", None).await;
+    let target = post(&app, "u-autor", "Gemeldet", None).await;
+    let flags = format!("/api/v1/comments/{target}/flags");
+    for _ in 0..2 {
+        let body = json!({"reporter": {"id": "u-leser"}, "reason": "spam"});
+        ok(&app, Method::POST, &flags, body, false).await;
+        erase(&app, "u-leser").await;
+    }
+    let open: Vec<flag::Model> = flag::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.comment_id.to_string() == target && f.resolved_at.is_none())
+        .collect();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert!(open[0].reporter_id.starts_with("anon-"), "{open:?}");
+    let comment = comment::Entity::find_by_id(target.parse::<i64>().unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(comment.flag_count, 1);
+}
+
 on_both_databases!(
+    a_reporter_erased_twice_who_flagged_one_comment_twice_is_erased,
     erasing_one_author_leaves_every_other_authors_rows_unchanged,
     an_erasure_settles_flags_and_appeals_with_a_decision_and_its_events,
 );
