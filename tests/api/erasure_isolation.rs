@@ -49,13 +49,45 @@ async fn world(db: &DatabaseConnection) -> World {
     World {
         comments: comment::Entity::find().all(db).await.unwrap(),
         flags: flag::Entity::find().all(db).await.unwrap(),
-        events: event::Entity::find().all(db).await.unwrap(),
+        // The senders work on in the background: what they write of a delivery is theirs.
+        events: event::Entity::find()
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| event::Model {
+                status: comment_service::domain::states::EventStatus::Pending,
+                attempts: 0,
+                next_attempt_at: e.created_at,
+                lease: None,
+                locked_until: None,
+                delivered_at: None,
+                last_error: None,
+                ..e
+            })
+            .collect(),
         keys: idempotency_key::Entity::find().all(db).await.unwrap(),
         appeals: appeal::Entity::find().all(db).await.unwrap(),
         decisions: decision::Entity::find().all(db).await.unwrap(),
         log: moderation_log::Entity::find().all(db).await.unwrap(),
         authors: author::Entity::find().all(db).await.unwrap(),
-        notifications: notification::Entity::find().all(db).await.unwrap(),
+        notifications: notification::Entity::find()
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| notification::Model {
+                status: comment_service::domain::states::NotificationStatus::Pending,
+                attempts: 0,
+                next_attempt_at: n.created_at,
+                locked_until: None,
+                sent_at: None,
+                last_error: None,
+                lease_token: None,
+                lease_owner: None,
+                ..n
+            })
+            .collect(),
     }
 }
 
