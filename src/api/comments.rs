@@ -322,8 +322,9 @@ pub(crate) struct EditBody {
         (status = 200, description = "The edited comment.", body = dto::Comment),
         (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not the author, the edit window has passed or the comment is not visible; `discussion_closed`: the discussion is closed (`details.notice`).", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not the author, or the edit window has passed; `discussion_closed`: the discussion is closed (`details.notice`).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        (status = 409, description = "`state_conflict`: the comment is no longer the author's visible comment (held, hidden or deleted, perhaps by a decision made while the edit was on its way); `details.current` is its status. Nothing changed.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a missing author_id or a bad body.", body = ErrorBody),
         (status = 500, description = "`internal`.", body = ErrorBody),
@@ -364,7 +365,7 @@ pub(crate) struct DeleteBody {
 
 /// The author deletes a comment
 ///
-/// While the discussion is open. Deleting a deleted comment changes nothing.
+/// Their visible comment, while the discussion is open. Deleting it again changes nothing.
 #[utoipa::path(
     delete,
     path = "/api/v1/comments/{id}",
@@ -377,6 +378,7 @@ pub(crate) struct DeleteBody {
         (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 403, description = "`forbidden`: not the author; `discussion_closed`: the discussion is closed (`details.notice`).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        (status = 409, description = "`state_conflict`: the comment is held, hidden or deleted by a moderator (perhaps by a decision made while the delete was on its way); `details.current` is its status. Nothing changed.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: `author_id` is missing.", body = ErrorBody),
         (status = 500, description = "`internal`.", body = ErrorBody),
