@@ -98,24 +98,28 @@ impl Events {
 impl Events {
     /// `flag.decided` for each flag `decision` resolved on `comment_id`, in the order of the
     /// flags, in one statement however many they are (the database writes each event's id and
-    /// body; a comment with 40,000 flags is decided in well under a second). `decided` is the
-    /// decision as the body shows it.
+    /// body; a comment with 40,000 flags is decided in well under a second).
     pub async fn flags_decided(
         self,
         db: &impl ConnectionTrait,
         comment_id: i64,
-        decision_id: i64,
-        decided: &Value,
+        decision: &crate::entity::decision::Model,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
         if !self.enabled {
             return Ok(());
         }
+        let decided = json!({
+            "action": decision.action,
+            "ground": decision.ground,
+            "category": decision.category,
+            "decided_at": crate::views::dto::format_ts(decision.decided_at),
+        });
         events::enqueue_flags_decided(
             db,
             events::FlagsDecided {
                 comment_id,
-                decision_id,
+                decision_id: decision.id,
                 stream: Stream::Comment(comment_id).key(),
                 decision: decided.to_string(),
                 occurred_at: now.to_rfc3339_opts(SecondsFormat::AutoSi, true),

@@ -186,15 +186,9 @@ async fn record_events(
         });
         events.record(txn, event_type, stream(), data, now).await?;
     }
-    let decided = json!({
-        "action": applied.decision.action,
-        "ground": applied.decision.ground,
-        "category": applied.decision.category,
-        "decided_at": crate::views::dto::format_ts(applied.decision.decided_at),
-    });
     if !applied.resolved.is_empty() {
         events
-            .flags_decided(txn, comment.id, applied.decision.id, &decided, now)
+            .flags_decided(txn, comment.id, &applied.decision, now)
             .await?;
     }
     if let Some((appeal_id, outcome)) = applied.appeal {

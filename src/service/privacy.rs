@@ -233,15 +233,9 @@ async fn record_settled(
 ) -> Result<(), sea_orm::DbErr> {
     let events = state.events();
     for s in settled {
-        let decided = serde_json::json!({
-            "action": s.decision.action,
-            "ground": s.decision.ground,
-            "category": s.decision.category,
-            "decided_at": crate::views::dto::format_ts(s.decision.decided_at),
-        });
         if !s.flags.is_empty() {
             events
-                .flags_decided(txn, s.comment_id, s.decision.id, &decided, now)
+                .flags_decided(txn, s.comment_id, &s.decision, now)
                 .await?;
         }
         if let Some(appeal) = s.appeal {
