@@ -24,15 +24,17 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options(settings)?).await
 }
 
-/// The pool that reads pages of comments and replies. On SQLite it is the pool itself. On
-/// PostgreSQL it is a second pool (`DATABASE_MAX_CONNECTIONS`, else twice the main pool's
-/// default size) whose connections plan each of its statements once
-/// (`plan_cache_mode = force_generic_plan`): PostgreSQL otherwise judged the
-/// generic plan of a page dearer than a plan for the bound values, and planned the page again
-/// on every execution, 0.25 ms of the server's CPU per page, about as much as running it. The
-/// generic plan is the one the values would get: the thread's key is given as a range, so
-/// only the thread's index gives the order (see `store::comments::article_page`). The setting
-/// stays off the main pool, whose other statements were not written for it.
+/// The settings of the connections that read pages of comments. On SQLite it is the pool
+/// itself. On PostgreSQL it is a second pool (`DATABASE_MAX_CONNECTIONS`, else twice the main
+/// pool's default size) that opens no connection of its own (it connects lazily): the page
+/// reader (`store::pages::PostgresReader`) opens its connections with its settings and size, so
+/// a replica holds two sets of connections, the main pool's and the reader's. Its connections
+/// plan each of their statements once (`plan_cache_mode = force_generic_plan`): PostgreSQL
+/// otherwise judged the generic plan of a page dearer than a plan for the bound values, and
+/// planned the page again on every execution, 0.25 ms of the server's CPU per page, about as
+/// much as running it. The generic plan is the one the values would get: the thread's key is
+/// given as a range, so only the thread's index gives the order (see `store::pages`). The
+/// setting stays off the main pool, whose other statements were not written for it.
 pub async fn connect_lists(
     settings: &Settings,
     db: &DatabaseConnection,
@@ -48,6 +50,7 @@ pub async fn connect_lists(
         // 3,580-3,690 /s with 8, 4,305-4,418 /s with 16).
         options.max_connections(2 * default_max_connections(false));
     }
+    options.connect_lazy(true);
     Database::connect(options).await
 }
 

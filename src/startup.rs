@@ -74,22 +74,14 @@ impl Application {
         let tokens = web::Data::new(settings.api_tokens.clone());
         let (posts, post_receiver) = crate::service::post_batches::queue();
         let lists_db = crate::db::connect_lists(&settings, &db).await?;
-        let page_reader = if settings.database.is_sqlite() {
-            crate::store::pages::SqliteReader::for_url(settings.database.url.expose_secret())
-        } else {
-            None
-        };
-        let postgres_reader = (db_backend == sea_orm::DbBackend::Postgres).then(|| {
-            crate::store::pages::PostgresReader::like(
-                &lists_db,
-                crate::db::POSTGRES_ACQUIRE_TIMEOUT,
-            )
-        });
+        let page_source = crate::store::pages::PageSource::for_database(
+            settings.database.url.expose_secret(),
+            &lists_db,
+            crate::db::POSTGRES_ACQUIRE_TIMEOUT,
+        );
         let state = web::Data::new(AppState {
             db,
-            lists_db,
-            page_reader,
-            postgres_reader,
+            page_source,
             clock,
             settings: settings.clone(),
             jobs: jobs.clone(),

@@ -13,14 +13,8 @@ use crate::jobs::Jobs;
 
 pub struct AppState {
     pub db: DatabaseConnection,
-    /// The pool that reads pages of comments and replies (see `db::connect_lists`).
-    pub lists_db: DatabaseConnection,
-    /// On SQLite, the process's own connections that read pages on the request's thread (see
-    /// `store::pages`).
-    pub page_reader: Option<crate::store::pages::SqliteReader>,
-    /// On PostgreSQL, the process's own connections that read pages of comments (see
-    /// `store::pages::PostgresReader`).
-    pub postgres_reader: Option<crate::store::pages::PostgresReader>,
+    /// Where pages of comments are read (see `store::pages`).
+    pub page_source: crate::store::pages::PageSource,
     pub settings: Arc<Settings>,
     /// Where every rule reads `now`.
     pub clock: Clock,

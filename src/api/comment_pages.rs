@@ -91,13 +91,7 @@ async fn load_page(
     let (cached, rows_stamp) = state.article_rows.get_one(article_id, now);
     let (row, read_at, comments) = match cached {
         Some((Some(row), read_at)) if now - read_at < ROW_FOR_PAGES => {
-            let comments = pages::comments_page(
-                &state.lists_db,
-                state.page_reader.as_ref(),
-                state.postgres_reader.as_ref(),
-                request,
-            )
-            .await?;
+            let comments = state.page_source.comments_page(request).await?;
             (row, read_at, comments)
         }
         // Not cached, cached as missing (the database says whether the article exists), or too
@@ -107,7 +101,9 @@ async fn load_page(
                 article,
                 comments_json,
                 more_after,
-            } = pages::article_page(&state.lists_db, state.page_reader.as_ref(), request)
+            } = state
+                .page_source
+                .article_page(request)
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
             let row = Arc::new(ArticleRow::new(article));

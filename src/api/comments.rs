@@ -255,7 +255,7 @@ async fn list_replies(
     let moderator = caller.is_moderator();
     let (after, limit) = (page.before, page.limit + 1);
     let rows = store::replies(
-        &state.lists_db,
+        &state.db,
         parent.id,
         Order::Oldest,
         after,

@@ -28,11 +28,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     // deliver job; the pools and the cache report what they hold in memory.
     let (size, idle) = crate::db::pool_stats(&state.db);
     crate::metrics::set_pool(size, idle);
-    let reader_idle = match (&state.page_reader, &state.postgres_reader) {
-        (Some(sqlite), _) => sqlite.idle_connections(),
-        (None, Some(postgres)) => postgres.idle_connections(),
-        (None, None) => 0,
-    };
+    let reader_idle = state.page_source.idle_connections();
     crate::metrics::set_page_cache(state.pages.bytes(), reader_idle);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -5,7 +5,7 @@ use comment_service::domain::states::CommentStatus;
 use comment_service::entity::comment;
 use comment_service::store::articles;
 use comment_service::store::comments::Order;
-use comment_service::store::pages::{self, PageRequest, SqliteReader};
+use comment_service::store::pages::{self, PageRequest, PageSource, SqliteReader};
 use comment_service::views::dto;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
@@ -36,16 +36,18 @@ async fn a_page_is_read_through_the_pool_when_reading_sqlite_directly_fails() {
         moderator: false,
     };
     let state = &app.state;
-    let direct = pages::article_page(&state.lists_db, state.page_reader.as_ref(), request)
+    let direct = state
+        .page_source
+        .article_page(request)
         .await
         .unwrap()
         .unwrap();
     // A reader whose file cannot be opened: the same page comes from the pool.
-    let broken = SqliteReader::for_url("sqlite:///nonexistent-directory/comments.db").unwrap();
-    let pooled = pages::article_page(&state.lists_db, Some(&broken), request)
-        .await
-        .unwrap()
-        .unwrap();
+    let broken = PageSource::Sqlite {
+        reader: SqliteReader::for_url("sqlite:///nonexistent-directory/comments.db").unwrap(),
+        pool: app.db.clone(),
+    };
+    let pooled = broken.article_page(request).await.unwrap().unwrap();
     assert_eq!(broken.idle_connections(), 0);
     assert_eq!(pooled.comments_json, direct.comments_json);
     assert_eq!(pooled.more_after, Some(first.parse().unwrap()));
@@ -54,12 +56,7 @@ async fn a_page_is_read_through_the_pool_when_reading_sqlite_directly_fails() {
         article_id: "nope",
         ..request
     };
-    assert!(
-        pages::article_page(&state.lists_db, Some(&broken), missing)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(broken.article_page(missing).await.unwrap().is_none());
 }
 
 /// PostgreSQL's page reader keeps its connections between reads. When the server ends one of
@@ -162,20 +159,16 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
     assert_eq!(stored.len(), 6);
     let article = articles::find(&app.db, "a1").await.unwrap().unwrap();
     let state = &app.state;
-    let mut readers = vec![None];
-    if let Some(reader) = state.page_reader.as_ref() {
-        readers.push(Some(reader));
+    // The process's own source (direct on SQLite, its own connections on PostgreSQL), and the
+    // pool.
+    let pool = PageSource::Pool(app.db.clone());
+    match (&state.page_source, app.db.get_database_backend()) {
+        (PageSource::Sqlite { .. }, DbBackend::Sqlite)
+        | (PageSource::Postgres(_), DbBackend::Postgres) => {}
+        _ => panic!("the process reads pages from the wrong source"),
     }
-    assert_eq!(
-        readers.len(),
-        if app.db.get_database_backend() == DbBackend::Sqlite {
-            2
-        } else {
-            1
-        }
-    );
     let mut checked = 0;
-    for reader in readers {
+    for (direct, source) in [(false, &pool), (true, &state.page_source)] {
         for moderator in [false, true] {
             for order in [Order::Newest, Order::Oldest] {
                 let mut shown: Vec<&comment::Model> = stored
@@ -206,11 +199,8 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
                         limit: limit as u64,
                         moderator,
                     };
-                    let page = pages::article_page(&state.lists_db, reader, request)
-                        .await
-                        .unwrap()
-                        .unwrap();
-                    let what = format!("{request:?} direct: {}", reader.is_some());
+                    let page = source.article_page(request).await.unwrap().unwrap();
+                    let what = format!("{request:?} direct: {direct}");
                     assert_eq!(
                         page.comments_json,
                         serde_json::to_string(&expected).unwrap(),
@@ -219,16 +209,9 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
                     let last = expected.last().map(|c| c.id.parse::<i64>().unwrap());
                     assert_eq!(page.more_after, if more { last } else { None }, "{what}");
                     assert_eq!(page.article, article, "{what}");
-                    // The same page without the article (its row is cached): through the same
-                    // SQLite reader, or PostgreSQL's own connections, or the pool.
-                    let comments = pages::comments_page(
-                        &state.lists_db,
-                        reader,
-                        state.postgres_reader.as_ref(),
-                        request,
-                    )
-                    .await
-                    .unwrap();
+                    // The same page without the article (its row is cached), from the same
+                    // source.
+                    let comments = source.comments_page(request).await.unwrap();
                     assert_eq!(comments.comments_json, page.comments_json, "{what}");
                     assert_eq!(comments.more_after, page.more_after, "{what}");
                     checked += 1;
@@ -242,47 +225,22 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
             limit: 50,
             moderator: false,
         };
-        let page = pages::article_page(&state.lists_db, reader, request)
-            .await
-            .unwrap()
-            .unwrap();
+        let page = source.article_page(request).await.unwrap().unwrap();
         assert_eq!((page.comments_json.as_str(), page.more_after), ("[]", None));
         let missing = PageRequest {
             article_id: "nope",
             ..request
         };
-        assert!(
-            pages::article_page(&state.lists_db, reader, missing)
-                .await
-                .unwrap()
-                .is_none()
-        );
-        let none = pages::comments_page(
-            &state.lists_db,
-            reader,
-            state.postgres_reader.as_ref(),
-            missing,
-        )
-        .await
-        .unwrap();
+        assert!(source.article_page(missing).await.unwrap().is_none());
+        let none = source.comments_page(missing).await.unwrap();
         assert_eq!((none.comments_json.as_str(), none.more_after), ("[]", None));
     }
     assert!(checked >= 12);
-    assert_eq!(
-        state.postgres_reader.is_some(),
-        app.db.get_database_backend() == DbBackend::Postgres
-    );
-    if let Some(reader) = state.postgres_reader.as_ref() {
-        // The reads gave their connections back for the next ones.
-        assert!(reader.idle_connections() >= 1);
-    }
-    if let Some(reader) = state.page_reader.as_ref() {
-        // The direct reads kept their connection for the next read.
-        assert!(reader.idle_connections() >= 1);
-    }
+    // The direct reads kept their connection for the next ones.
+    assert!(state.page_source.idle_connections() >= 1);
 }
 
-/// Pages and reply lists read through their own pool: on PostgreSQL its connections keep one
+/// Pages are read with the lists pool's settings: on PostgreSQL its connections keep one
 /// (generic) plan per statement; the main pool keeps PostgreSQL's default.
 async fn lists_are_planned_once_and_other_statements_for_their_values(db: Db) {
     let app = spawn_app(db).await;
