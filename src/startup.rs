@@ -72,7 +72,7 @@ impl Application {
         )?;
         spawn_wake_loops(&jobs);
         let tokens = web::Data::new(settings.api_tokens.clone());
-        let (posts, post_receiver) = crate::service::post_batches::queue();
+        let (posts, post_receiver) = crate::service::post_queue::queue();
         let lists_db = crate::db::connect_lists(&settings, &db).await?;
         let page_source = crate::store::pages::PageSource::for_database(
             settings.database.url.expose_secret(),
@@ -100,7 +100,7 @@ impl Application {
             post_receiver,
             Arc::downgrade(&state.clone().into_inner()),
         ));
-        tokio::spawn(crate::views::articles::refresh_article_rows(
+        tokio::spawn(crate::service::article_views::refresh_article_rows(
             Arc::downgrade(&state.clone().into_inner()),
         ));
         // The content rules are compiled before the first request needs them.

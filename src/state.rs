@@ -32,7 +32,7 @@ pub struct AppState {
     /// The content rules in force (see `moderation::live`).
     pub rules: crate::moderation::live::LiveRules,
     /// New comments go to this process's batch writer (see `service::post_batches`).
-    pub posts: crate::service::post_batches::PostQueue,
+    pub posts: crate::service::post_queue::PostQueue,
 }
 
 impl AppState {

@@ -11,10 +11,11 @@ use crate::domain::comment::parse_line;
 use crate::domain::ids::{ArticleId, TopicSlug, parse_http_url};
 use crate::domain::states::DiscussionAction;
 use crate::error::{ApiError, FieldErrors};
+use crate::service::article_views;
 use crate::service::articles::{self as service, ArticleInput, DiscussionChange};
 use crate::service::comments::load_article;
 use crate::state::AppState;
-use crate::views::{self, dto};
+use crate::views::dto;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/articles").route(web::get().to(list_articles)))
@@ -78,7 +79,7 @@ async fn put_article(
     let id = parse_article_id(&path)?;
     let input = parse_article(body.into_inner())?;
     let (article, created) = service::put(&state, id, input).await?;
-    let view = views::articles::article(&state, &article, state.clock.now()).await?;
+    let view = article_views::article(&state, &article, state.clock.now()).await?;
     Ok(created_or_ok(created, &view))
 }
 
@@ -129,7 +130,7 @@ async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_article_id(&path)?;
     let article = load_article(&state, id.as_str()).await?;
-    let view = views::articles::article(&state, &article, state.clock.now()).await?;
+    let view = article_views::article(&state, &article, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -195,8 +196,8 @@ async fn list_articles(
             ids.push(id.into_string());
         }
     }
-    let found = views::articles::find_many(&state, &ids).await?;
-    let body = views::articles::articles_json(&state, &found, state.clock.now()).await?;
+    let found = article_views::find_many(&state, &ids).await?;
+    let body = article_views::articles_json(&state, &found, state.clock.now()).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
@@ -245,7 +246,7 @@ async fn change_discussion(
     let id = parse_article_id(&path)?;
     let change = parse_change(body.into_inner())?;
     let article = service::change_discussion(&state, &moderator, &id, change).await?;
-    let view = views::articles::article(&state, &article, state.clock.now()).await?;
+    let view = article_views::article(&state, &article, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

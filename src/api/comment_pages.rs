@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::comments::Order;
 use crate::store::pages;
-use crate::views;
+use crate::{service, views};
 
 /// The JSON body of one page: `{"article": ..., "comments": [...], "next_cursor": ...}`. While
 /// the discussion is open at this request's instant, the cached body as it is; else the closed
@@ -35,7 +35,7 @@ pub async fn page_body(
     if views::articles::state_of(&page.article, now).is_open() {
         return Ok(page.body.open());
     }
-    let article = views::articles::article(state, &page.article, now).await?;
+    let article = service::article_views::article(state, &page.article, now).await?;
     let article_json = serde_json::to_string(&article).map_err(ApiError::internal)?;
     Ok(page.body.with_article(&article_json))
 }

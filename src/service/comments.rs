@@ -10,11 +10,11 @@ use crate::domain::states::CommentStatus;
 use crate::entity::{article, comment};
 use crate::error::ApiError;
 use crate::service::idempotency::{self, KeyedRequest, StoredResponse};
-use crate::service::{ensure_open, post_batches, rate_limit, screening};
+use crate::service::post_queue::{Post, Written, created_response};
+use crate::service::{ensure_open, rate_limit, screening};
 use crate::state::AppState;
 use crate::store::authors::CommentState;
 use crate::store::{articles, authors, comments};
-use crate::views::dto;
 
 /// Loads a comment or answers 404.
 pub async fn load(state: &AppState, raw_id: &str) -> Result<comment::Model, ApiError> {
@@ -74,7 +74,7 @@ pub async fn post(
     screening::ensure_may_write(author.as_ref(), now)?;
     let rules = state.rules.get(&state.db, state.clock.now()).await?;
     let findings = rules.compiled.inspect(new.body.as_str());
-    let post = post_batches::Post {
+    let post = Post {
         row: comments::NewComment {
             article_id: article.id.clone(),
             parent_id: new.parent_id.map(|p| p.0),
@@ -106,86 +106,6 @@ pub async fn post(
     }
     ::metrics::counter!(crate::metrics::COMMENTS_POSTED).increment(1);
     created_response(&created, caller.is_moderator())
-}
-
-/// What a post came to.
-pub enum Written {
-    Created(comment::Model),
-    /// The Idempotency-Key was recorded by a concurrent request: its answer.
-    Answered(StoredResponse),
-}
-
-/// The answer to a new comment (201, the comment as its author sees it).
-pub(crate) fn created_response(
-    created: &comment::Model,
-    moderator: bool,
-) -> Result<StoredResponse, ApiError> {
-    Ok(StoredResponse {
-        status: 201,
-        body: serde_json::to_string(&dto::Comment::own(created, moderator))
-            .map_err(ApiError::internal)?,
-        replayed: false,
-    })
-}
-
-/// One post in its own write transaction, for a batch that failed as a whole (see
-/// `post_batches`): the author's turn, then the rate limit's count, the rules and the insert
-/// they allow, atomic per author (see `rate_limit`); the comment and the stored response of a
-/// keyed request commit together. The database counts a visible comment on its article in the
-/// insert.
-pub(crate) async fn write_one(
-    state: &AppState,
-    post: &post_batches::Post,
-) -> Result<Written, ApiError> {
-    if let Some(keyed) = &post.keyed
-        && let Some(stored) = idempotency::replay(&state.db, keyed).await?
-    {
-        return Ok(Written::Answered(stored));
-    }
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
-    rate_limit::take_turn(&txn, &post.row.author_id).await?;
-    let subject = screening::Subject {
-        author_id: &post.row.author_id,
-        author: post.author.as_ref(),
-        text: &post.row.body,
-        editing: None,
-    };
-    let screened =
-        match screening::screen(&*txn, state, &post.rules, &post.findings, subject, post.now).await
-        {
-            Ok(screened) => screened,
-            // The same request, stored by another process since the check above, is a repeat.
-            Err(e @ (ApiError::RateLimited { .. } | ApiError::CommentRejected(_))) => {
-                drop(txn);
-                return match &post.keyed {
-                    Some(keyed) => match idempotency::replay(&state.db, keyed).await? {
-                        Some(stored) => Ok(Written::Answered(stored)),
-                        None => Err(e),
-                    },
-                    None => Err(e),
-                };
-            }
-            Err(e) => return Err(e),
-        };
-    let mut row = post.row.clone();
-    row.status = screened.status;
-    row.detections = screened.detections_json();
-    let created = comments::insert(&*txn, row, post.now).await?;
-    if created.status == CommentStatus::PendingReview {
-        screening::held(&*txn, state, &screened, &created, &post.article, post.now).await?;
-    }
-    if let Some(keyed) = &post.keyed {
-        let response = created_response(&created, post.moderator)?;
-        if let Err(e) =
-            idempotency::record(&*txn, keyed, &response, &created.author_id, post.now).await
-        {
-            drop(txn);
-            let answer = idempotency::answer_after_failed_record(&state.db, keyed, e).await?;
-            return Ok(Written::Answered(answer));
-        }
-    }
-    txn.commit().await?;
-    Ok(Written::Created(created))
 }
 
 async fn check_parent(

@@ -3,6 +3,7 @@
 //! action pages call these; nothing else writes.
 
 pub mod appeals;
+pub mod article_views;
 pub mod articles;
 pub mod authors;
 pub mod comments;
@@ -10,6 +11,7 @@ pub mod flags;
 pub mod idempotency;
 pub mod moderation;
 pub mod post_batches;
+pub mod post_queue;
 pub mod privacy;
 pub mod rate_limit;
 pub mod rules;
@@ -32,7 +34,7 @@ pub async fn ensure_open(
     if views::articles::state_of(article, now).is_open() {
         return Ok(());
     }
-    let view = views::articles::article(state, article, now).await?;
+    let view = crate::service::article_views::article(state, article, now).await?;
     Err(ApiError::DiscussionClosed(Box::new(
         views::articles::notice_json(&view),
     )))

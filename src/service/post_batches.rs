@@ -7,85 +7,28 @@
 //! the turns of all its authors in one statement, reads their recent comments in one, screens
 //! each post in order (a post sees the ones before it in the batch, so the rate limit and the
 //! repeat-post rule hold exactly as they do one by one), inserts every accepted post in one
-//! statement and commits once. When the batch's transaction fails as a whole, each post is
-//! written on its own (see `comments::write_one`), so one post's failure never takes the others
+//! statement and commits once. Both take each post through the same [`accept`] step. When the batch's transaction fails as a whole, each post is
+//! written on its own ([`write_one`]), so one post's failure never takes the others
 //! with it.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{mpsc, oneshot};
+use sea_orm::DatabaseTransaction;
 
 use crate::db;
 use crate::domain::states::CommentStatus;
-use crate::entity::{article, author};
+use crate::entity::comment;
 use crate::error::ApiError;
-use crate::moderation::Findings;
-use crate::moderation::live::Loaded;
-use crate::service::comments::{Written, created_response};
-use crate::service::idempotency::{self, KeyedRequest};
+use crate::service::idempotency;
+use crate::service::post_queue::{Post, PostReceiver, Queued, Written, created_response};
 use crate::service::{rate_limit, screening};
 use crate::state::AppState;
 use crate::store::{authors, comments};
 
 /// Posts written in one transaction at most.
 pub const MAX_BATCH: usize = 64;
-/// Posts waiting for a batch at most; more wait to be queued (back-pressure).
-const QUEUE: usize = 1024;
-
-/// One post, checked as far as it can be outside the write transaction.
-pub struct Post {
-    pub article: article::Model,
-    pub author: Option<author::Model>,
-    pub row: comments::NewComment,
-    pub rules: Arc<Loaded>,
-    pub findings: Findings,
-    pub now: DateTime<Utc>,
-    /// The request's Idempotency-Key: its response is stored with the comment.
-    pub keyed: Option<KeyedRequest>,
-    /// Whether the caller is a moderator (the stored response shows what they may see).
-    pub moderator: bool,
-}
-
-struct Queued {
-    post: Post,
-    reply: oneshot::Sender<Result<Written, ApiError>>,
-}
-
-/// Where requests hand their posts to the process's batch writer.
-#[derive(Clone)]
-pub struct PostQueue {
-    tx: mpsc::Sender<Queued>,
-}
-
-/// The writer's end, for [`run`].
-pub struct PostReceiver {
-    rx: mpsc::Receiver<Queued>,
-}
-
-pub fn queue() -> (PostQueue, PostReceiver) {
-    let (tx, rx) = mpsc::channel(QUEUE);
-    (PostQueue { tx }, PostReceiver { rx })
-}
-
-impl PostQueue {
-    /// Writes the post with the next batch and answers with the stored comment (or, for a key
-    /// a concurrent request recorded first, that request's answer), or why it was refused (the
-    /// rate limit, the content rules).
-    pub async fn write(&self, post: Post) -> Result<Written, ApiError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Queued { post, reply })
-            .await
-            .map_err(|_| stopping())?;
-        answer.await.map_err(|_| stopping())?
-    }
-}
-
-fn stopping() -> ApiError {
-    ApiError::internal(std::io::Error::other("the post writer is stopping"))
-}
 
 /// The batch writer of a process: runs until the process's state is gone.
 pub async fn run(mut receiver: PostReceiver, state: Weak<AppState>) {
@@ -105,7 +48,7 @@ async fn write_batch(state: &AppState, jobs: Vec<Queued>) {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
                 let outcome = match outcome {
                     Some(outcome) => outcome,
-                    None => super::comments::write_one(state, &job.post).await,
+                    None => write_one(state, &job.post).await,
                 };
                 let _ = job.reply.send(outcome);
             }
@@ -115,11 +58,137 @@ async fn write_batch(state: &AppState, jobs: Vec<Queued>) {
                 tracing::warn!(posts = jobs.len(), error = ?e, "a batch of posts failed; writing each on its own");
             }
             for job in jobs {
-                let outcome = super::comments::write_one(state, &job.post).await;
+                let outcome = write_one(state, &job.post).await;
                 let _ = job.reply.send(outcome);
             }
         }
     }
+}
+
+/// The author's recent comments, newest first, as screening reads them.
+type Recent = Vec<(DateTime<Utc>, String)>;
+
+/// A post the content rules let in: the row to insert and the rules' verdict.
+struct Accepted {
+    row: comments::NewComment,
+    screened: screening::Screened,
+}
+
+/// The one step every post takes in its write transaction, in a batch or on its own: the
+/// content rules' verdict given the author's recent comments (`recent`, to which an accepted
+/// post is added, newest first, so the author's later posts in a batch see it), and the row
+/// to insert with the status and detections it gave.
+async fn accept(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    post: &Post,
+    recent: &mut Recent,
+) -> Result<Accepted, ApiError> {
+    let screened = screening::screen_with_recent(
+        txn,
+        state,
+        &post.rules,
+        &post.findings,
+        subject(post),
+        post.now,
+        recent,
+    )
+    .await?;
+    recent.insert(0, (post.now, post.row.body.clone()));
+    let mut row = post.row.clone();
+    row.status = screened.status;
+    row.detections = screened.detections_json();
+    Ok(Accepted { row, screened })
+}
+
+/// What an accepted post writes after its insert, in the same transaction: a held comment's
+/// decision and event.
+async fn inserted(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    post: &Post,
+    accepted: &Accepted,
+    comment: &comment::Model,
+) -> Result<(), ApiError> {
+    if comment.status == CommentStatus::PendingReview {
+        screening::held(
+            txn,
+            state,
+            &accepted.screened,
+            comment,
+            &post.article,
+            post.now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The recent comments of `authors` (those whose posts read them) in the window of the
+/// posts' rules, newest first.
+async fn recent_of(
+    txn: &DatabaseTransaction,
+    posts: &[&Post],
+) -> Result<std::collections::HashMap<String, Recent>, ApiError> {
+    let readers: Vec<&str> = posts
+        .iter()
+        .filter(|p| screening::reads_recent(&p.rules, &p.findings, &subject(p)))
+        .map(|p| p.row.author_id.as_str())
+        .collect();
+    let since = posts
+        .iter()
+        .map(|p| p.now - screening::recent_window(&p.rules))
+        .min()
+        .unwrap_or_else(Utc::now);
+    Ok(authors::recent_of_many(txn, &readers, since).await?)
+}
+
+/// One post in its own write transaction, for a batch that failed as a whole or a post the
+/// batch left for later: the author's turn, then the rate limit's count, the rules and the
+/// insert they allow, atomic per author (see `rate_limit`); the comment and the stored response
+/// of a keyed request commit together. The database counts a visible comment on its article in
+/// the insert.
+async fn write_one(state: &AppState, post: &Post) -> Result<Written, ApiError> {
+    if let Some(keyed) = &post.keyed
+        && let Some(stored) = idempotency::replay(&state.db, keyed).await?
+    {
+        return Ok(Written::Answered(stored));
+    }
+    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    rate_limit::take_turn(&txn, &post.row.author_id).await?;
+    let mut recent = recent_of(&txn, &[post])
+        .await?
+        .remove(&post.row.author_id)
+        .unwrap_or_default();
+    let accepted = match accept(&txn, state, post, &mut recent).await {
+        Ok(accepted) => accepted,
+        // The same request, stored by another process since the check above, is a repeat.
+        Err(e @ (ApiError::RateLimited { .. } | ApiError::CommentRejected(_))) => {
+            drop(txn);
+            return match &post.keyed {
+                Some(keyed) => match idempotency::replay(&state.db, keyed).await? {
+                    Some(stored) => Ok(Written::Answered(stored)),
+                    None => Err(e),
+                },
+                None => Err(e),
+            };
+        }
+        Err(e) => return Err(e),
+    };
+    let created = comments::insert(&*txn, accepted.row.clone(), post.now).await?;
+    inserted(&txn, state, post, &accepted, &created).await?;
+    if let Some(keyed) = &post.keyed {
+        let response = created_response(&created, post.moderator)?;
+        if let Err(e) =
+            idempotency::record(&*txn, keyed, &response, &created.author_id, post.now).await
+        {
+            drop(txn);
+            let answer = idempotency::answer_after_failed_record(&state.db, keyed, e).await?;
+            return Ok(Written::Answered(answer));
+        }
+    }
+    txn.commit().await?;
+    Ok(Written::Created(created))
 }
 
 /// The batch in one transaction: the outcome of each post, in order (`None`: written on its own
@@ -135,24 +204,13 @@ async fn try_batch(
     let txn = db::begin_write(&state.db, &state.write_gate).await?;
     let author_ids: Vec<&str> = jobs.iter().map(|j| j.post.row.author_id.as_str()).collect();
     rate_limit::take_turns(&txn, &author_ids).await?;
-    let readers: Vec<&str> = jobs
-        .iter()
-        .filter(|j| screening::reads_recent(&j.post.rules, &j.post.findings, &subject(&j.post)))
-        .map(|j| j.post.row.author_id.as_str())
-        .collect();
-    let since = jobs
-        .iter()
-        .map(|j| j.post.now - screening::recent_window(&j.post.rules))
-        .min()
-        .unwrap_or_else(Utc::now);
-    let mut recent = authors::recent_of_many(&*txn, &readers, since).await?;
+    let posts: Vec<&Post> = jobs.iter().map(|j| &j.post).collect();
+    let mut recent = recent_of(&txn, &posts).await?;
 
     let mut outcomes: Vec<Outcome> = Vec::new();
-    let mut accepted: Vec<(usize, screening::Screened)> = Vec::new();
-    let mut rows = Vec::new();
+    let mut accepted: Vec<(&Post, Accepted)> = Vec::new();
     let mut keys: HashSet<(&str, &str)> = HashSet::new();
-    for (i, job) in jobs.iter().enumerate() {
-        let post = &job.post;
+    for post in posts {
         if let Some(keyed) = &post.keyed
             && !keys.insert((keyed.caller.as_str(), keyed.key.as_str()))
         {
@@ -160,25 +218,9 @@ async fn try_batch(
             continue;
         }
         let mine = recent.entry(post.row.author_id.clone()).or_default();
-        let screened = screening::screen_with_recent(
-            &*txn,
-            state,
-            &post.rules,
-            &post.findings,
-            subject(post),
-            post.now,
-            mine,
-        )
-        .await;
-        match screened {
-            Ok(screened) => {
-                // Later posts of the batch by the same author see this one, newest first.
-                mine.insert(0, (post.now, post.row.body.clone()));
-                let mut row = post.row.clone();
-                row.status = screened.status;
-                row.detections = screened.detections_json();
-                rows.push((row, post.now));
-                accepted.push((i, screened));
+        match accept(&txn, state, post, mine).await {
+            Ok(ok) => {
+                accepted.push((post, ok));
                 outcomes.push(Outcome::Created);
             }
             Err(ApiError::RateLimited { .. } | ApiError::CommentRejected(_))
@@ -192,12 +234,13 @@ async fn try_batch(
             Err(e) => return Err(e),
         }
     }
+    let rows = accepted
+        .iter()
+        .map(|(post, a)| (a.row.clone(), post.now))
+        .collect();
     let created = comments::insert_many(&*txn, rows).await?;
-    for ((i, screened), comment) in accepted.iter().zip(&created) {
-        let post = &jobs[*i].post;
-        if comment.status == CommentStatus::PendingReview {
-            screening::held(&*txn, state, screened, comment, &post.article, post.now).await?;
-        }
+    for ((post, a), comment) in accepted.iter().zip(&created) {
+        inserted(&txn, state, post, a, comment).await?;
         if let Some(keyed) = &post.keyed {
             // A key a concurrent request recorded first fails the batch: post by post, that
             // post then gets the first request's answer.
