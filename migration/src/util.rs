@@ -55,7 +55,7 @@ pub async fn drop_columns(
     columns: &[&'static str],
 ) -> Result<(), DbErr> {
     for column in columns {
-        drop_column(manager, table, *column).await?;
+        drop_column(manager, table, column).await?;
     }
     Ok(())
 }
