@@ -4,7 +4,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::util::{create_index, create_table, execute_all, foreign_key};
+use crate::util::{create_index, create_table, drop_tables, execute_all, foreign_key};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -226,20 +226,19 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            "used_action_tokens",
-            "idempotency_keys",
-            "moderation_log",
-            "notifications",
-            "flags",
-            "comments",
-            "articles",
-            "topics",
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            &[
+                "used_action_tokens",
+                "idempotency_keys",
+                "moderation_log",
+                "notifications",
+                "flags",
+                "comments",
+                "articles",
+                "topics",
+            ],
+        )
+        .await
     }
 }

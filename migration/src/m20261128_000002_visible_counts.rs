@@ -3,7 +3,8 @@
 //! trip per new comment instead of a transaction of four.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::util::execute_by_backend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -70,36 +71,29 @@ const POSTGRES_TRIGGER: &str =
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let statements: Vec<String> = match manager.get_database_backend() {
-            DbBackend::Postgres => vec![
+        execute_by_backend(
+            manager,
+            &[
                 postgres_function(&on_article_row("delta")),
                 POSTGRES_TRIGGER.to_owned(),
             ],
-            _ => sqlite_triggers(on_article_row).into(),
-        };
-        let db = manager.get_connection();
-        for sql in statements {
-            db.execute_unprepared(&sql).await?;
-        }
-        Ok(())
+            &sqlite_triggers(on_article_row),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                db.execute_unprepared("DROP TRIGGER comments_visible_counts ON comments")
-                    .await?;
-                db.execute_unprepared("DROP FUNCTION comments_visible_counts()")
-                    .await?;
-            }
-            _ => {
-                db.execute_unprepared("DROP TRIGGER comments_counts_after_insert")
-                    .await?;
-                db.execute_unprepared("DROP TRIGGER comments_counts_after_status")
-                    .await?;
-            }
-        }
-        Ok(())
+        execute_by_backend(
+            manager,
+            &[
+                "DROP TRIGGER comments_visible_counts ON comments",
+                "DROP FUNCTION comments_visible_counts()",
+            ],
+            &[
+                "DROP TRIGGER comments_counts_after_insert",
+                "DROP TRIGGER comments_counts_after_status",
+            ],
+        )
+        .await
     }
 }

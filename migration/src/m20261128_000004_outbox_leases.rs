@@ -8,7 +8,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use sea_orm_migration::sea_orm::Statement;
 
-use crate::util::{add_column, create_index, drop_column, drop_index, execute_all};
+use crate::util::{add_column, create_index, drop_column, drop_columns, drop_index, execute_all};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -71,9 +71,12 @@ impl MigrationTrait for Migration {
         )
         .await?;
         drop_column(manager, "used_action_tokens", "expires_at").await?;
-        for column in ["snapshot", "lease_owner", "lease_token"] {
-            drop_column(manager, "notifications", column).await?;
-        }
+        drop_columns(
+            manager,
+            "notifications",
+            &["snapshot", "lease_owner", "lease_token"],
+        )
+        .await?;
         Ok(())
     }
 }

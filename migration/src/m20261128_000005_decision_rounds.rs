@@ -13,7 +13,9 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::util::{add_column, create_index, create_table, drop_column, drop_index, execute_all};
+use crate::util::{
+    add_column, create_index, create_table, drop_column, drop_columns, drop_index, execute_all,
+};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -66,9 +68,7 @@ impl MigrationTrait for Migration {
             .await?;
         drop_index(manager, "idx_moderation_log_comment", "moderation_log").await?;
         drop_column(manager, "notifications", "review_round").await?;
-        for column in ["deleted_by_author", "review_round"] {
-            drop_column(manager, "comments", column).await?;
-        }
+        drop_columns(manager, "comments", &["deleted_by_author", "review_round"]).await?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::util::{add_column, create_table, drop_column, execute_all};
+use crate::util::{add_column, create_table, drop_columns, drop_tables, execute_all};
 
 /// One author record per author id of the comments, with their counts (set-based; the
 /// generator runs it too).
@@ -110,17 +110,8 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
-        for column in ["details", "author_id"] {
-            drop_column(manager, "moderation_log", column).await?;
-        }
-        for column in ["approved", "detections"] {
-            drop_column(manager, "comments", column).await?;
-        }
-        for table in ["moderation_rules", "authors"] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_columns(manager, "moderation_log", &["details", "author_id"]).await?;
+        drop_columns(manager, "comments", &["approved", "detections"]).await?;
+        drop_tables(manager, &["moderation_rules", "authors"]).await
     }
 }

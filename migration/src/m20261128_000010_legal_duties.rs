@@ -12,7 +12,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::util::{add_column, create_table, drop_column, execute_all};
+use crate::util::{add_column, create_table, drop_columns, drop_tables, execute_all};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -91,17 +91,13 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
-        for column in ["appeal_open", "reminded", "due_at"] {
-            drop_column(manager, "comments", column).await?;
-        }
-        for column in ["decision_id", "legal_reference", "reporter_email"] {
-            drop_column(manager, "flags", column).await?;
-        }
-        for table in ["appeals", "decisions"] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_columns(manager, "comments", &["appeal_open", "reminded", "due_at"]).await?;
+        drop_columns(
+            manager,
+            "flags",
+            &["decision_id", "legal_reference", "reporter_email"],
+        )
+        .await?;
+        drop_tables(manager, &["appeals", "decisions"]).await
     }
 }

@@ -4,7 +4,8 @@
 //! Status changes are counted by the service, in their transactions.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::util::execute_by_backend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -47,34 +48,18 @@ fn postgres_up() -> [String; 2] {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                for sql in postgres_up() {
-                    db.execute_unprepared(&sql).await?;
-                }
-            }
-            _ => {
-                db.execute_unprepared(&sqlite_up()).await?;
-            }
-        }
-        Ok(())
+        execute_by_backend(manager, &postgres_up(), &[sqlite_up()]).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                db.execute_unprepared("DROP TRIGGER comments_author_after_insert ON comments")
-                    .await?;
-                db.execute_unprepared("DROP FUNCTION comments_author_count()")
-                    .await?;
-            }
-            _ => {
-                db.execute_unprepared("DROP TRIGGER comments_author_after_insert")
-                    .await?;
-            }
-        }
-        Ok(())
+        execute_by_backend(
+            manager,
+            &[
+                "DROP TRIGGER comments_author_after_insert ON comments",
+                "DROP FUNCTION comments_author_count()",
+            ],
+            &["DROP TRIGGER comments_author_after_insert"],
+        )
+        .await
     }
 }

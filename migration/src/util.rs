@@ -2,6 +2,7 @@
 //! at a time (SQLite alters one column per statement), and lists of raw SQL statements.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 /// Creates the index `name` on `table` over `columns`, in that order.
 pub async fn create_index(
@@ -47,6 +48,31 @@ pub async fn drop_column(
     alter_table(manager, Table::alter().table(table).drop_column(column)).await
 }
 
+/// Drops the columns of `table`, one at a time, in order.
+pub async fn drop_columns(
+    manager: &SchemaManager<'_>,
+    table: &'static str,
+    columns: &[&'static str],
+) -> Result<(), DbErr> {
+    for column in columns {
+        drop_column(manager, table, column).await?;
+    }
+    Ok(())
+}
+
+/// Drops the tables, in order.
+pub async fn drop_tables(
+    manager: &SchemaManager<'_>,
+    tables: &[&'static str],
+) -> Result<(), DbErr> {
+    for table in tables {
+        manager
+            .drop_table(Table::drop().table(*table).to_owned())
+            .await?;
+    }
+    Ok(())
+}
+
 async fn alter_table(
     manager: &SchemaManager<'_>,
     statement: &mut TableAlterStatement,
@@ -78,11 +104,23 @@ pub fn foreign_key(
 /// Runs raw SQL statements in order.
 pub async fn execute_all(
     manager: &SchemaManager<'_>,
-    statements: &[&'static str],
+    statements: &[impl AsRef<str>],
 ) -> Result<(), DbErr> {
     let db = manager.get_connection();
     for sql in statements {
-        db.execute_unprepared(sql).await?;
+        db.execute_unprepared(sql.as_ref()).await?;
     }
     Ok(())
+}
+
+/// Runs the raw SQL statements `postgres` in order on PostgreSQL, and `sqlite` elsewhere.
+pub async fn execute_by_backend(
+    manager: &SchemaManager<'_>,
+    postgres: &[impl AsRef<str>],
+    sqlite: &[impl AsRef<str>],
+) -> Result<(), DbErr> {
+    match manager.get_database_backend() {
+        DbBackend::Postgres => execute_all(manager, postgres).await,
+        _ => execute_all(manager, sqlite).await,
+    }
 }

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Months, TimeZone, Utc};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{Db, assert_error, ids_of, spawn_app};
@@ -36,19 +36,13 @@ async fn a_front_page_view_is_the_articles_own_view_open_or_closed(db: Db) {
     let app = &app;
     let check = |expect_open: [bool; 3]| async move {
         let (status, front) = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/articles?ids={}", ids.join(",")),
-                None,
-            )
+            .get(&format!("/api/v1/articles?ids={}", ids.join(",")))
             .await;
         assert_eq!(status, StatusCode::OK, "{front}");
         let items = front["articles"].as_array().unwrap();
         assert_eq!(items.len(), ids.len());
         for ((id, item), open) in ids.iter().zip(items).zip(expect_open) {
-            let (status, own) = app
-                .call(Method::GET, &format!("/api/v1/articles/{id}"), None)
-                .await;
+            let (status, own) = app.get(&format!("/api/v1/articles/{id}")).await;
             assert_eq!(status, StatusCode::OK);
             assert_eq!(item, &own, "{id}");
             assert_eq!(item["discussion"]["status"] == "open", open, "{id}: {item}");
@@ -74,11 +68,7 @@ async fn a_front_page_view_is_the_articles_own_view_open_or_closed(db: Db) {
 async fn registering_an_article_computes_closes_at_in_vienna_time(db: Db) {
     let app = spawn_app(db).await;
     let (status, body) = app
-        .call(
-            Method::PUT,
-            "/api/v1/articles/a1",
-            Some(json!({"title": "Titel", "url": "https://www.krone.at/a1", "published_at": "2019-08-31T12:00:00+02:00"})),
-        )
+        .put_json("/api/v1/articles/a1", json!({"title": "Titel", "url": "https://www.krone.at/a1", "published_at": "2019-08-31T12:00:00+02:00"}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["published_at"], "2019-08-31T10:00:00Z");
@@ -92,13 +82,10 @@ async fn the_seed_article_is_closed_with_the_german_notice_and_newer_stories_of_
     let app = spawn_app(db).await;
     app.put_topic("ausland", "Ausland").await;
     let (status, seed) = app
-        .call(
-            Method::PUT,
+        .put_json(
             "/api/v1/articles/1912345",
-            Some(
-                json!({"title": "Einladung an Putin", "url": "https://www.krone.at/1912345",
+            json!({"title": "Einladung an Putin", "url": "https://www.krone.at/1912345",
                         "topic": "ausland", "published_at": "2019-04-26T10:51:00+02:00"}),
-            ),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{seed}");
@@ -115,9 +102,7 @@ async fn the_seed_article_is_closed_with_the_german_notice_and_newer_stories_of_
     app.put_article("anderes-thema", None, &Utc::now().to_rfc3339())
         .await;
 
-    let (status, article) = app
-        .call(Method::GET, "/api/v1/articles/1912345", None)
-        .await;
+    let (status, article) = app.get("/api/v1/articles/1912345").await;
     assert_eq!(status, StatusCode::OK);
     let d = &article["discussion"];
     assert_eq!(d["status"], "closed");
@@ -161,32 +146,24 @@ async fn the_seed_article_is_closed_with_the_german_notice_and_newer_stories_of_
 async fn registering_twice_creates_then_updates(db: Db) {
     let app = spawn_app(db).await;
     let body = json!({"title": "Erst", "url": "https://www.krone.at/x", "published_at": "2026-11-01T08:00:00Z"});
-    let (first, _) = app
-        .call(Method::PUT, "/api/v1/articles/x", Some(body))
-        .await;
+    let (first, _) = app.put_json("/api/v1/articles/x", body).await;
     let (second, updated) = app
-        .call(
-            Method::PUT,
-            "/api/v1/articles/x",
-            Some(json!({"title": "Dann", "url": "https://www.krone.at/x", "published_at": "2026-11-01T08:00:00Z"})),
-        )
+        .put_json("/api/v1/articles/x", json!({"title": "Dann", "url": "https://www.krone.at/x", "published_at": "2026-11-01T08:00:00Z"}))
         .await;
     assert_eq!(first, StatusCode::CREATED);
     assert_eq!(second, StatusCode::OK);
     assert_eq!(updated["title"], "Dann");
     let (status, topic) = app
-        .call(
-            Method::PUT,
+        .put_json(
             "/api/v1/topics/sport",
-            Some(json!({"name": "Sport", "overview_url": "https://www.krone.at/sport"})),
+            json!({"name": "Sport", "overview_url": "https://www.krone.at/sport"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{topic}");
     let (status, _) = app
-        .call(
-            Method::PUT,
+        .put_json(
             "/api/v1/topics/sport",
-            Some(json!({"name": "Sport!", "overview_url": "https://www.krone.at/sport"})),
+            json!({"name": "Sport!", "overview_url": "https://www.krone.at/sport"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -217,9 +194,7 @@ async fn an_unknown_topic_or_bad_fields_are_refused_with_field_errors(db: Db) {
         ),
     ];
     for (body, field) in cases {
-        let (status, err) = app
-            .call(Method::PUT, "/api/v1/articles/a1", Some(body.clone()))
-            .await;
+        let (status, err) = app.put_json("/api/v1/articles/a1", body.clone()).await;
         assert_error(status, &err, 422, "validation_failed");
         assert!(
             err["error"]["details"]["fields"][field].is_string(),
@@ -227,23 +202,21 @@ async fn an_unknown_topic_or_bad_fields_are_refused_with_field_errors(db: Db) {
         );
     }
     let (status, err) = app
-        .call(Method::PUT, "/api/v1/articles/bad%20id", Some(json!({"title": "T", "url": "https://x.at/1", "published_at": "2026-01-01T00:00:00Z"})))
+        .put_json(
+            "/api/v1/articles/bad%20id",
+            json!({"title": "T", "url": "https://x.at/1", "published_at": "2026-01-01T00:00:00Z"}),
+        )
         .await;
     assert_error(status, &err, 422, "validation_failed");
     let (status, err) = app
-        .call(
-            Method::PUT,
+        .put_json(
             "/api/v1/topics/Ausland",
-            Some(json!({"name": "A", "overview_url": "https://www.krone.at/a"})),
+            json!({"name": "A", "overview_url": "https://www.krone.at/a"}),
         )
         .await;
     assert_error(status, &err, 422, "validation_failed");
     let (status, err) = app
-        .call(
-            Method::PUT,
-            "/api/v1/topics/ausland",
-            Some(json!({"name": 5})),
-        )
+        .put_json("/api/v1/topics/ausland", json!({"name": 5}))
         .await;
     assert_error(status, &err, 400, "bad_request");
 }
@@ -256,10 +229,10 @@ async fn unknown_articles_are_not_found(db: Db) {
         "/api/v1/topics/nope",
         "/api/v1/comments/999",
     ] {
-        let (status, err) = app.call(Method::GET, path, None).await;
+        let (status, err) = app.get(path).await;
         assert_error(status, &err, 404, "not_found");
     }
-    let (status, err) = app.call(Method::GET, "/no/such/route", None).await;
+    let (status, err) = app.get("/no/such/route").await;
     assert_error(status, &err, 404, "not_found");
 }
 
@@ -269,23 +242,17 @@ async fn many_articles_come_in_the_order_asked_without_unknown_ids(db: Db) {
         app.put_recent_article(id, None).await;
     }
     app.comment("b", "u1", "Hallo").await;
-    let (status, body) = app
-        .call(Method::GET, "/api/v1/articles?ids=c,unknown,b,a", None)
-        .await;
+    let (status, body) = app.get("/api/v1/articles?ids=c,unknown,b,a").await;
     assert_eq!(status, StatusCode::OK);
     let ids = ids_of(&body["articles"]);
     assert_eq!(ids, vec!["c", "b", "a"]);
     assert_eq!(body["articles"][1]["comment_count"], 1);
     let many: Vec<String> = (0..101).map(|i| format!("id{i}")).collect();
     let (status, err) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/articles?ids={}", many.join(",")),
-            None,
-        )
+        .get(&format!("/api/v1/articles?ids={}", many.join(",")))
         .await;
     assert_error(status, &err, 422, "validation_failed");
-    let (status, err) = app.call(Method::GET, "/api/v1/articles", None).await;
+    let (status, err) = app.get("/api/v1/articles").await;
     assert_error(status, &err, 422, "validation_failed");
 }
 
@@ -299,13 +266,11 @@ async fn a_topic_lists_its_newest_open_articles(db: Db) {
         app.put_article(&format!("i{days}"), Some("inland"), &published.to_rfc3339())
             .await;
     }
-    let (status, topic) = app.call(Method::GET, "/api/v1/topics/inland", None).await;
+    let (status, topic) = app.get("/api/v1/topics/inland").await;
     assert_eq!(status, StatusCode::OK);
     let ids = ids_of(&topic["current_articles"]);
     assert_eq!(ids, vec!["i1", "i2", "i3", "i4", "i5"]);
-    let (_, topic) = app
-        .call(Method::GET, "/api/v1/topics/inland?limit=10", None)
-        .await;
+    let (_, topic) = app.get("/api/v1/topics/inland?limit=10").await;
     assert_eq!(
         topic["current_articles"].as_array().unwrap().len(),
         7,
@@ -339,20 +304,20 @@ async fn a_discussion_turns_closed_at_closes_at_without_any_job(db: Db) {
     // A microsecond before the instant it is still open; at the instant itself it is closed,
     // though no job runs in this test.
     app.clock.set(closes_at - chrono::Duration::microseconds(1));
-    let (_, article) = app.call(Method::GET, "/api/v1/articles/bald", None).await;
+    let (_, article) = app.get("/api/v1/articles/bald").await;
     assert_eq!(article["discussion"]["status"], "open");
     let (status, _) = app.post_comment("bald", "u1", "Im letzten Moment").await;
     assert_eq!(status, StatusCode::CREATED);
     let page_path = "/api/v1/articles/bald/comments";
-    let (_, open_page) = app.call(Method::GET, page_path, None).await;
+    let (_, open_page) = app.get(page_path).await;
     assert_eq!(open_page["article"]["discussion"]["status"], "open");
     assert_eq!(open_page["comments"].as_array().unwrap().len(), 2);
     app.clock.set(closes_at);
-    let (_, article) = app.call(Method::GET, "/api/v1/articles/bald", None).await;
+    let (_, article) = app.get("/api/v1/articles/bald").await;
     assert_eq!(article["discussion"]["status"], "closed");
     // The page just read is still cached (the cache ages in real time, not on the moved clock):
     // its comments are the same, its article the closed one, with the notice.
-    let (_, closed_page) = app.call(Method::GET, page_path, None).await;
+    let (_, closed_page) = app.get(page_path).await;
     assert_eq!(closed_page["article"], article);
     assert_eq!(closed_page["comments"], open_page["comments"]);
     assert_eq!(closed_page["next_cursor"], open_page["next_cursor"]);
@@ -377,7 +342,7 @@ async fn an_article_without_topic_points_to_the_default_overview(db: Db) {
     )
     .await;
     app.put_article("ohne", None, "2019-01-01T00:00:00Z").await;
-    let (_, article) = app.call(Method::GET, "/api/v1/articles/ohne", None).await;
+    let (_, article) = app.get("/api/v1/articles/ohne").await;
     assert_eq!(
         article["discussion"]["notice"]["topic_overview"],
         json!({"slug": null, "name": "Themenübersicht", "url": "https://www.krone.at/themen"})
@@ -397,9 +362,7 @@ async fn front_page_views_are_cached_yet_show_this_processs_changes_and_the_exac
     app.put_article("bald", None, &published.to_rfc3339()).await;
     app.put_recent_article("x", None).await;
     let front_page = || async {
-        let (status, body) = app
-            .call(Method::GET, "/api/v1/articles?ids=bald,x,nie", None)
-            .await;
+        let (status, body) = app.get("/api/v1/articles?ids=bald,x,nie").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["articles"].as_array().unwrap().clone()
     };
@@ -411,13 +374,10 @@ async fn front_page_views_are_cached_yet_show_this_processs_changes_and_the_exac
     assert_eq!(first[1]["title"], "Artikel x");
 
     let (status, _) = app
-        .call(
-            Method::PUT,
+        .put_json(
             "/api/v1/articles/x",
-            Some(
-                json!({"title": "Neuer Titel", "url": "https://www.krone.at/x",
+            json!({"title": "Neuer Titel", "url": "https://www.krone.at/x",
                         "published_at": app.clock.now() - chrono::Duration::days(1)}),
-            ),
         )
         .await;
     assert_eq!(status, StatusCode::OK);

@@ -2,10 +2,10 @@
 //! suspended until a time, banned), on both databases.
 
 use chrono::Duration;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, TestApp, assert_error, ids_of, spawn_app};
+use crate::helpers::{Db, TestApp, assert_error, ids_of, spawn_app, spawn_app_with_article};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -19,31 +19,24 @@ on_both_databases!(
 );
 
 async fn author(app: &TestApp, id: &str) -> (StatusCode, Value) {
-    app.call_as_moderator(Method::GET, &format!("/api/v1/authors/{id}"), None)
-        .await
+    app.get_as_moderator(&format!("/api/v1/authors/{id}")).await
 }
 
 async fn set_status(app: &TestApp, id: &str, body: Value) -> (StatusCode, Value) {
-    app.call_as_moderator(
-        Method::PUT,
-        &format!("/api/v1/authors/{id}/status"),
-        Some(body),
-    )
-    .await
+    app.put_json_as_moderator(&format!("/api/v1/authors/{id}/status"), body)
+        .await
 }
 
 async fn edit(app: &TestApp, comment: &str, author: &str, body: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::PATCH,
+    app.patch_json(
         &format!("/api/v1/comments/{comment}"),
-        Some(json!({"author_id": author, "body": body})),
+        json!({"author_id": author, "body": body}),
     )
     .await
 }
 
 async fn an_author_record_counts_what_happened_to_their_comments(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let first_seen = app.clock.now();
     let ids = [
         app.comment("a1", "u-1", "eins").await,
@@ -54,40 +47,28 @@ async fn an_author_record_counts_what_happened_to_their_comments(db: Db) {
     app.clock.advance(Duration::minutes(1));
     // The latest name is kept.
     let (status, _) = app
-        .call(
-            Method::POST,
+        .post_json(
             "/api/v1/articles/a1/comments",
-            Some(json!({"author": {"id": "u-1", "name": "Neuer Name"}, "body": "fünf"})),
+            json!({"author": {"id": "u-1", "name": "Neuer Name"}, "body": "fünf"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     for reporter in ["r-1", "r-2"] {
         let (status, _) = app
-            .call(
-                Method::POST,
+            .post_json(
                 &format!("/api/v1/comments/{}/flags", ids[0]),
-                Some(json!({"reporter": {"id": reporter}, "reason": "spam"})),
+                json!({"reporter": {"id": reporter}, "reason": "spam"}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED);
     }
-    assert_eq!(
-        app.decide(&ids[0], json!({"action": "hide"})).await.0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.decide(&ids[1], json!({"action": "delete"})).await.0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.decide(&ids[2], json!({"action": "approve"})).await.0,
-        StatusCode::OK
-    );
+    app.decide_ok(&ids[0], json!({"action": "hide"})).await;
+    app.decide_ok(&ids[1], json!({"action": "delete"})).await;
+    app.decide_ok(&ids[2], json!({"action": "approve"})).await;
     let (status, _) = app
-        .call(
-            Method::DELETE,
+        .delete_json(
             &format!("/api/v1/comments/{}", ids[3]),
-            Some(json!({"author_id": "u-1"})),
+            json!({"author_id": "u-1"}),
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -111,13 +92,12 @@ async fn an_author_record_counts_what_happened_to_their_comments(db: Db) {
 
     let (status, body) = author(&app, "u-unknown").await;
     assert_error(status, &body, 404, "not_found");
-    let (status, body) = app.call(Method::GET, "/api/v1/authors/u-1", None).await;
+    let (status, body) = app.get("/api/v1/authors/u-1").await;
     assert_error(status, &body, 403, "forbidden");
 }
 
 async fn a_banned_author_may_not_post_or_edit_but_may_flag(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let own = app.comment("a1", "troll", "noch harmlos").await;
     let other = app.comment("a1", "u-2", "ein Kommentar").await;
     let (status, body) = set_status(
@@ -137,16 +117,13 @@ async fn a_banned_author_may_not_post_or_edit_but_may_flag(db: Db) {
     assert_error(status, &body, 403, "author_banned");
     // Flagging is still allowed, and the existing comment stays as it is.
     let (status, body) = app
-        .call(
-            Method::POST,
+        .post_json(
             &format!("/api/v1/comments/{other}/flags"),
-            Some(json!({"reporter": {"id": "troll"}, "reason": "spam"})),
+            json!({"reporter": {"id": "troll"}, "reason": "spam"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (_, comment) = app
-        .call(Method::GET, &format!("/api/v1/comments/{own}"), None)
-        .await;
+    let (_, comment) = app.get(&format!("/api/v1/comments/{own}")).await;
     assert_eq!(comment["status"], "visible");
     assert_eq!(comment["body"], "noch harmlos");
 
@@ -157,8 +134,7 @@ async fn a_banned_author_may_not_post_or_edit_but_may_flag(db: Db) {
 }
 
 async fn a_suspension_ends_by_itself_exactly_at_until(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let until = app.clock.now() + Duration::days(3);
     let (status, body) = set_status(
         &app,
@@ -188,8 +164,7 @@ async fn a_suspension_ends_by_itself_exactly_at_until(db: Db) {
 }
 
 async fn a_premod_authors_comments_wait_for_review_without_an_email(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let (status, _) = set_status(&app, "u-p", json!({"status": "premod"})).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = app.post_comment("a1", "u-p", "Bitte prüfen").await;
@@ -202,9 +177,7 @@ async fn a_premod_authors_comments_wait_for_review_without_an_email(db: Db) {
     assert!(body.get("detections").is_none(), "{body}");
     let id = body["id"].as_str().unwrap().to_string();
 
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
     assert!(
         ids_of(&page["comments"]).is_empty(),
         "invisible to readers: {page}"
@@ -212,7 +185,7 @@ async fn a_premod_authors_comments_wait_for_review_without_an_email(db: Db) {
     assert_eq!(page["article"]["comment_count"], 0);
 
     let (_, queue) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/queue?kind=held", None)
+        .get_as_moderator("/api/v1/moderation/queue?kind=held")
         .await;
     assert_eq!(queue["items"][0]["comment"]["id"], id.as_str(), "{queue}");
     assert_eq!(queue["items"][0]["reasons"], json!(["premod_author"]));
@@ -221,15 +194,13 @@ async fn a_premod_authors_comments_wait_for_review_without_an_email(db: Db) {
         json!([{"rule": "premod_author"}])
     );
     let (_, outbox) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/notifications", None)
+        .get_as_moderator("/api/v1/moderation/notifications")
         .await;
     assert_eq!(outbox["notifications"], json!([]), "no email for premod");
 
     let (status, _) = app.decide(&id, json!({"action": "approve"})).await;
     assert_eq!(status, StatusCode::OK);
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
     assert_eq!(ids_of(&page["comments"]), [id.as_str()]);
     assert_eq!(page["article"]["comment_count"], 1);
     let (_, body) = author(&app, "u-p").await;
@@ -238,8 +209,7 @@ async fn a_premod_authors_comments_wait_for_review_without_an_email(db: Db) {
 }
 
 async fn a_known_troll_is_stopped_before_their_first_comment(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let (status, body) = set_status(
         &app,
         "troll-99",
@@ -286,11 +256,7 @@ async fn status_changes_are_checked_and_audit_logged(db: Db) {
     let (status, error) = author(&app, "u-1").await;
     assert_error(status, &error, 404, "not_found");
     let (status, error) = app
-        .call(
-            Method::PUT,
-            "/api/v1/authors/u-1/status",
-            Some(json!({"status": "active"})),
-        )
+        .put_json("/api/v1/authors/u-1/status", json!({"status": "active"}))
         .await;
     assert_error(status, &error, 403, "forbidden");
 
@@ -304,9 +270,7 @@ async fn status_changes_are_checked_and_audit_logged(db: Db) {
         let (status, _) = set_status(&app, "u-1", body).await;
         assert_eq!(status, StatusCode::OK);
     }
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     let entries: Vec<(&str, &str, &str, &Value)> = log["entries"]
         .as_array()
         .unwrap()
@@ -332,21 +296,17 @@ async fn status_changes_are_checked_and_audit_logged(db: Db) {
 }
 
 async fn an_authors_comments_are_listed_newest_first_with_their_article(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     app.put_recent_article("a2", None).await;
     let mut ids = Vec::new();
     for (i, article) in ["a1", "a2", "a1"].iter().enumerate() {
         ids.push(app.comment(article, "u-1", &format!("Kommentar {i}")).await);
     }
     app.comment("a1", "u-2", "von jemand anderem").await;
-    assert_eq!(
-        app.decide(&ids[1], json!({"action": "hide"})).await.0,
-        StatusCode::OK
-    );
+    app.decide_ok(&ids[1], json!({"action": "hide"})).await;
 
     let (status, page) = app
-        .call_as_moderator(Method::GET, "/api/v1/authors/u-1/comments?limit=2", None)
+        .get_as_moderator("/api/v1/authors/u-1/comments?limit=2")
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let items = page["items"].as_array().unwrap();
@@ -359,17 +319,15 @@ async fn an_authors_comments_are_listed_newest_first_with_their_article(db: Db) 
     assert_eq!(items[1]["article"]["id"], "a2");
     let cursor = page["next_cursor"].as_str().expect("a next page");
     let (_, page) = app
-        .call_as_moderator(
-            Method::GET,
-            &format!("/api/v1/authors/u-1/comments?limit=2&cursor={cursor}"),
-            None,
-        )
+        .get_as_moderator(&format!(
+            "/api/v1/authors/u-1/comments?limit=2&cursor={cursor}"
+        ))
         .await;
     assert_eq!(page["items"][0]["comment"]["id"], ids[0].as_str());
     assert_eq!(page["next_cursor"], Value::Null);
 
     let (status, body) = app
-        .call_as_moderator(Method::GET, "/api/v1/authors/nobody/comments", None)
+        .get_as_moderator("/api/v1/authors/nobody/comments")
         .await;
     assert_error(status, &body, 404, "not_found");
 }

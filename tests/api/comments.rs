@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     Db, MODERATOR_TOKEN, SERVICE_TOKEN, assert_error, json_of, spawn_app, spawn_app_on,
-    spawn_app_with,
+    spawn_app_with, spawn_app_with_article, strings_of,
 };
 use crate::on_both_databases;
 
@@ -33,8 +33,7 @@ on_both_databases!(
 );
 
 async fn a_comment_and_its_reply_can_be_posted_listed_and_read(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let (status, c) = app
         .post_comment("a1", "u-123", "  Grüß Gott!\r\nZweite Zeile  ")
         .await;
@@ -52,9 +51,7 @@ async fn a_comment_and_its_reply_can_be_posted_listed_and_read(db: Db) {
     let id = c["id"].as_str().unwrap().to_string();
     let reply = app.reply("a1", &id, "u-2", "Antwort").await;
 
-    let (status, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (status, page) = app.get("/api/v1/articles/a1/comments").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["article"]["comment_count"], 2);
     assert_eq!(
@@ -65,29 +62,24 @@ async fn a_comment_and_its_reply_can_be_posted_listed_and_read(db: Db) {
     assert_eq!(page["comments"][0]["reply_count"], 1);
     assert_eq!(page["next_cursor"], Value::Null);
 
-    let (_, replies) = app
-        .call(Method::GET, &format!("/api/v1/comments/{id}/replies"), None)
-        .await;
+    let (_, replies) = app.get(&format!("/api/v1/comments/{id}/replies")).await;
     assert_eq!(replies["comments"][0]["id"], reply.as_str());
     assert_eq!(replies["comments"][0]["parent_id"], id.as_str());
 
-    let (status, one) = app
-        .call(Method::GET, &format!("/api/v1/comments/{reply}"), None)
-        .await;
+    let (status, one) = app.get(&format!("/api/v1/comments/{reply}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["body"], "Antwort");
     let (_, as_moderator) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{reply}"), None)
+        .get_as_moderator(&format!("/api/v1/comments/{reply}"))
         .await;
     assert_eq!(as_moderator["flag_count"], 0);
 
     // A parent from another article is refused.
     app.put_recent_article("a2", None).await;
     let (status, err) = app
-        .call(
-            Method::POST,
+        .post_json(
             "/api/v1/articles/a2/comments",
-            Some(json!({"author": {"id": "u", "name": "n"}, "body": "x", "parent_id": id})),
+            json!({"author": {"id": "u", "name": "n"}, "body": "x", "parent_id": id}),
         )
         .await;
     assert_error(status, &err, 422, "validation_failed");
@@ -95,8 +87,7 @@ async fn a_comment_and_its_reply_can_be_posted_listed_and_read(db: Db) {
 }
 
 async fn ids_and_names_with_line_separators_or_bidi_controls_are_refused(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let id = app.comment("a1", "u1", "Hallo").await;
     for c in [
         '\u{2028}', '\u{2029}', '\u{200F}', '\u{202E}', '\u{2067}', '\u{061C}',
@@ -107,10 +98,9 @@ async fn ids_and_names_with_line_separators_or_bidi_controls_are_refused(db: Db)
             (json!({"id": "u2", "name": sneaky}), "author.name"),
         ] {
             let (status, err) = app
-                .call(
-                    Method::POST,
+                .post_json(
                     "/api/v1/articles/a1/comments",
-                    Some(json!({"author": author, "body": "Hallo"})),
+                    json!({"author": author, "body": "Hallo"}),
                 )
                 .await;
             assert_error(status, &err, 422, "validation_failed");
@@ -120,10 +110,9 @@ async fn ids_and_names_with_line_separators_or_bidi_controls_are_refused(db: Db)
             );
         }
         let (status, err) = app
-            .call(
-                Method::POST,
+            .post_json(
                 &format!("/api/v1/comments/{id}/flags"),
-                Some(json!({"reporter": {"id": sneaky}, "reason": "spam"})),
+                json!({"reporter": {"id": sneaky}, "reason": "spam"}),
             )
             .await;
         assert_error(status, &err, 422, "validation_failed");
@@ -132,11 +121,9 @@ async fn ids_and_names_with_line_separators_or_bidi_controls_are_refused(db: Db)
             "{c:?}: {err}"
         );
     }
-    let (_, article) = app.call(Method::GET, "/api/v1/articles/a1", None).await;
+    let (_, article) = app.get("/api/v1/articles/a1").await;
     assert_eq!(article["comment_count"], 1, "nothing more was stored");
-    let (_, queue) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
-        .await;
+    let (_, queue) = app.get_as_moderator("/api/v1/moderation/queue").await;
     assert_eq!(queue["items"], json!([]), "no flag was stored");
 }
 
@@ -174,11 +161,7 @@ async fn bad_comments_are_refused_with_a_reason_per_field(db: Db) {
     ];
     for (body, field) in cases {
         let (status, err) = app
-            .call(
-                Method::POST,
-                "/api/v1/articles/a1/comments",
-                Some(body.clone()),
-            )
+            .post_json("/api/v1/articles/a1/comments", body.clone())
             .await;
         assert_error(status, &err, 422, "validation_failed");
         assert!(
@@ -188,7 +171,7 @@ async fn bad_comments_are_refused_with_a_reason_per_field(db: Db) {
     }
     let (status, ok) = app.post_comment("a1", "u1", &"ä".repeat(20)).await;
     assert_eq!(status, StatusCode::CREATED, "{ok}");
-    let (_, article) = app.call(Method::GET, "/api/v1/articles/a1", None).await;
+    let (_, article) = app.get("/api/v1/articles/a1").await;
     assert_eq!(
         article["comment_count"], 1,
         "refused comments were not stored"
@@ -196,8 +179,7 @@ async fn bad_comments_are_refused_with_a_reason_per_field(db: Db) {
 }
 
 async fn malformed_oversized_and_unauthenticated_requests_get_the_error_shape(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let url = format!("{}/api/v1/articles/a1/comments", app.address);
     let send = |body: String, token: Option<&'static str>| {
         let mut req = app
@@ -229,38 +211,20 @@ async fn malformed_oversized_and_unauthenticated_requests_get_the_error_shape(db
     assert_error(status, &err, 401, "unauthorized");
     // A PUT of an article with a too-large JSON body.
     let big = json!({"title": "x".repeat(70 * 1024), "url": "https://x.at", "published_at": "2026-01-01T00:00:00Z"});
-    let (status, err) = app
-        .call(Method::PUT, "/api/v1/articles/a1", Some(big))
-        .await;
+    let (status, err) = app.put_json("/api/v1/articles/a1", big).await;
     assert_error(status, &err, 413, "payload_too_large");
     // The service token may not do a moderator's work.
     let (status, err) = app
-        .call(
-            Method::POST,
-            "/api/v1/articles/a1/discussion",
-            Some(json!({"action": "close"})),
-        )
+        .post_json("/api/v1/articles/a1/discussion", json!({"action": "close"}))
         .await;
     assert_error(status, &err, 403, "forbidden");
-    let (status, err) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments?cursor=%%%", None)
-        .await;
+    let (status, err) = app.get("/api/v1/articles/a1/comments?cursor=%%%").await;
     assert!(status == StatusCode::BAD_REQUEST, "{status} {err}");
-    let (status, err) = app
-        .call(
-            Method::GET,
-            "/api/v1/articles/a1/comments?cursor=bm9wZQ",
-            None,
-        )
-        .await;
+    let (status, err) = app.get("/api/v1/articles/a1/comments?cursor=bm9wZQ").await;
     assert_error(status, &err, 400, "bad_request");
-    let (status, err) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments?limit=500", None)
-        .await;
+    let (status, err) = app.get("/api/v1/articles/a1/comments?limit=500").await;
     assert_error(status, &err, 422, "validation_failed");
-    let (status, err) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments?order=best", None)
-        .await;
+    let (status, err) = app.get("/api/v1/articles/a1/comments?order=best").await;
     assert_error(status, &err, 422, "validation_failed");
 }
 
@@ -269,7 +233,7 @@ async fn collect_pages(app: &crate::helpers::TestApp, first: &str) -> (Vec<Strin
     let mut pages = 0;
     let mut path = first.to_string();
     loop {
-        let (status, page) = app.call(Method::GET, &path, None).await;
+        let (status, page) = app.get(&path).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         pages += 1;
         for c in page["comments"].as_array().unwrap() {
@@ -287,8 +251,7 @@ async fn collect_pages(app: &crate::helpers::TestApp, first: &str) -> (Vec<Strin
 }
 
 async fn pagination_walks_every_comment_once_in_both_orders(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let mut posted = Vec::new();
     for i in 0..23 {
         posted.push(
@@ -306,23 +269,18 @@ async fn pagination_walks_every_comment_once_in_both_orders(db: Db) {
     assert_eq!(oldest, posted);
     assert_eq!(oldest.iter().collect::<HashSet<_>>().len(), 23);
     // A cursor of one order is refused by the other.
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments?limit=5", None)
-        .await;
+    let (_, page) = app.get("/api/v1/articles/a1/comments?limit=5").await;
     let cursor = page["next_cursor"].as_str().unwrap();
     let (status, err) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/articles/a1/comments?order=oldest&cursor={cursor}"),
-            None,
-        )
+        .get(&format!(
+            "/api/v1/articles/a1/comments?order=oldest&cursor={cursor}"
+        ))
         .await;
     assert_error(status, &err, 400, "bad_request");
 }
 
 async fn replies_are_paginated_oldest_first(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let parent = app.comment("a1", "p", "Frage").await;
     let mut replies = Vec::new();
     for i in 0..7 {
@@ -337,8 +295,7 @@ async fn replies_are_paginated_oldest_first(db: Db) {
 async fn a_retry_with_the_same_idempotency_key_returns_the_first_response_even_after_a_restart(
     db: Db,
 ) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let body = json!({"author": {"id": "u1", "name": "Leser"}, "body": "Einmal bitte"});
     let post = |key: &'static str, body: Value| {
         app.client
@@ -381,9 +338,7 @@ async fn a_retry_with_the_same_idempotency_key_returns_the_first_response_even_a
     .await;
     assert_eq!(s3, StatusCode::CREATED);
     assert_eq!(third, first);
-    let (_, page) = restarted
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = restarted.get("/api/v1/articles/a1/comments").await;
     assert_eq!(
         page["comments"].as_array().unwrap().len(),
         1,
@@ -392,8 +347,7 @@ async fn a_retry_with_the_same_idempotency_key_returns_the_first_response_even_a
 }
 
 async fn an_author_posting_too_fast_is_rate_limited_with_retry_after(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     for i in 0..5 {
         let (status, _) = app
             .post_comment("a1", "eilig", &format!("Nummer {i}"))
@@ -468,8 +422,7 @@ async fn post_concurrently(apps: &[&crate::helpers::TestApp], n: usize) -> (usiz
 }
 
 async fn the_rate_limit_holds_exactly_under_concurrent_posts(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let (created, limited) = post_concurrently(&[&app], 20).await;
     assert_eq!((created, limited), (5, 15), "20 concurrent posts, limit 5");
 }
@@ -484,9 +437,7 @@ async fn the_rate_limit_holds_exactly_across_two_replicas(db: Db) {
         (5, 15),
         "20 concurrent posts on two replicas"
     );
-    let (_, page) = first
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = first.get("/api/v1/articles/a1/comments").await;
     assert_eq!(page["comments"].as_array().map(Vec::len), Some(5));
 }
 
@@ -512,11 +463,9 @@ async fn concurrent_posts_to_one_article_on_two_replicas_are_each_counted_once(d
         .buffer_unordered(24)
         .collect()
         .await;
-    let (_, article) = first.call(Method::GET, "/api/v1/articles/hot", None).await;
+    let (_, article) = first.get("/api/v1/articles/hot").await;
     assert_eq!(article["comment_count"], 48, "{article}");
-    let (_, page) = second
-        .call(Method::GET, "/api/v1/articles/hot/comments?limit=1", None)
-        .await;
+    let (_, page) = second.get("/api/v1/articles/hot/comments?limit=1").await;
     assert_eq!(page["article"]["comment_count"], 48, "{page}");
     let (status, body) = first.decide(&ids[0], json!({"action": "hide"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -534,13 +483,7 @@ async fn concurrent_posts_to_one_article_on_two_replicas_are_each_counted_once(d
 
 /// The comment count `GET /articles?ids=` gives for `article` on `app`.
 async fn listed_count(app: &crate::helpers::TestApp, article: &str) -> serde_json::Value {
-    let (_, listed) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/articles?ids={article}"),
-            None,
-        )
-        .await;
+    let (_, listed) = app.get(&format!("/api/v1/articles?ids={article}")).await;
     listed["articles"][0]["comment_count"].clone()
 }
 
@@ -548,8 +491,7 @@ async fn listed_count(app: &crate::helpers::TestApp, article: &str) -> serde_jso
 /// the test adds), the batch is written again post by post: that one fails, the others are
 /// stored and counted.
 async fn a_post_the_database_refuses_does_not_take_its_batch_with_it(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let trigger = match app.db.get_database_backend() {
         DbBackend::Postgres => vec![
             "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ \
@@ -589,9 +531,7 @@ async fn a_post_the_database_refuses_does_not_take_its_batch_with_it(db: Db) {
         };
         assert_eq!(*status, expected, "post {i}");
     }
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments?limit=100", None)
-        .await;
+    let (_, page) = app.get("/api/v1/articles/a1/comments?limit=100").await;
     assert_eq!(page["comments"].as_array().map(Vec::len), Some(23));
     assert_eq!(page["article"]["comment_count"], 23);
 }
@@ -600,8 +540,7 @@ async fn a_post_the_database_refuses_does_not_take_its_batch_with_it(db: Db) {
 /// (the second record of the key fails it, and it is written post by post), and one comment is
 /// stored, every keyed request answered with it.
 async fn the_same_idempotency_key_sent_eight_times_at_once_stores_one_comment(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let requests = (0..16).map(|i| {
         let app = &app;
         async move {
@@ -634,15 +573,8 @@ async fn the_same_idempotency_key_sent_eight_times_at_once_stores_one_comment(db
     for (i, (status, body)) in &answers {
         assert_eq!(*status, StatusCode::CREATED, "post {i}: {body}");
     }
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments?limit=100", None)
-        .await;
-    let bodies: Vec<&str> = page["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["body"].as_str().unwrap())
-        .collect();
+    let (_, page) = app.get("/api/v1/articles/a1/comments?limit=100").await;
+    let bodies: Vec<&str> = strings_of(&page["comments"], "body");
     assert_eq!(bodies.iter().filter(|b| **b == "Einmal bitte").count(), 1);
     assert_eq!(bodies.len(), 9, "{bodies:?}");
 }
@@ -653,49 +585,32 @@ async fn authors_edit_within_the_window_and_only_their_own_comments(db: Db) {
     let id = app.comment("a1", "u1", "Tippfeler").await;
     let path = format!("/api/v1/comments/{id}");
     let (status, edited) = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"author_id": "u1", "body": "Tippfehler"})),
-        )
+        .patch_json(&path, json!({"author_id": "u1", "body": "Tippfehler"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(edited["body"], "Tippfehler");
     assert!(edited["edited_at"].is_string());
     let (status, err) = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"author_id": "u2", "body": "Fremd"})),
-        )
+        .patch_json(&path, json!({"author_id": "u2", "body": "Fremd"}))
         .await;
     assert_error(status, &err, 403, "forbidden");
     let (status, err) = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"author_id": "u1", "body": ""})),
-        )
+        .patch_json(&path, json!({"author_id": "u1", "body": ""}))
         .await;
     assert_error(status, &err, 422, "validation_failed");
     // The window is 15 minutes from posting: open a microsecond before its end, shut at it.
     app.clock
         .advance(chrono::Duration::minutes(15) - chrono::Duration::microseconds(1));
     let (status, _) = app
-        .call(
-            Method::PATCH,
+        .patch_json(
             &path,
-            Some(json!({"author_id": "u1", "body": "Tippfehler, korrigiert"})),
+            json!({"author_id": "u1", "body": "Tippfehler, korrigiert"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
     app.clock.advance(chrono::Duration::microseconds(1));
     let (status, err) = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"author_id": "u1", "body": "Zu spät"})),
-        )
+        .patch_json(&path, json!({"author_id": "u1", "body": "Zu spät"}))
         .await;
     assert_error(status, &err, 403, "forbidden");
 
@@ -703,53 +618,46 @@ async fn authors_edit_within_the_window_and_only_their_own_comments(db: Db) {
     strict.put_recent_article("a1", None).await;
     let id = strict.comment("a1", "u1", "Zu spät").await;
     let (status, err) = strict
-        .call(
-            Method::PATCH,
+        .patch_json(
             &format!("/api/v1/comments/{id}"),
-            Some(json!({"author_id": "u1", "body": "Neu"})),
+            json!({"author_id": "u1", "body": "Neu"}),
         )
         .await;
     assert_error(status, &err, 403, "forbidden");
 }
 
 async fn a_deleted_comment_with_replies_stays_as_a_tombstone_without_its_text(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let parent = app.comment("a1", "u1", "Geheimer Text").await;
     app.reply("a1", &parent, "u2", "Antwort").await;
     let lonely = app.comment("a1", "u3", "Allein").await;
 
     let (status, err) = app
-        .call(
-            Method::DELETE,
+        .delete_json(
             &format!("/api/v1/comments/{parent}"),
-            Some(json!({"author_id": "u2"})),
+            json!({"author_id": "u2"}),
         )
         .await;
     assert_error(status, &err, 403, "forbidden");
     for id in [&parent, &lonely] {
         let author = if *id == parent { "u1" } else { "u3" };
         let (status, _) = app
-            .call(
-                Method::DELETE,
+            .delete_json(
                 &format!("/api/v1/comments/{id}"),
-                Some(json!({"author_id": author})),
+                json!({"author_id": author}),
             )
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
     }
     let (status, _) = app
-        .call(
-            Method::DELETE,
+        .delete_json(
             &format!("/api/v1/comments/{lonely}"),
-            Some(json!({"author_id": "u3"})),
+            json!({"author_id": "u3"}),
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "deleting twice is harmless");
 
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
     assert_eq!(
         page["article"]["comment_count"], 1,
         "only the reply is still visible"
@@ -768,9 +676,7 @@ async fn a_deleted_comment_with_replies_stays_as_a_tombstone_without_its_text(db
     assert_eq!(tomb["reply_count"], 1);
     assert!(!page.to_string().contains("Geheimer Text"));
 
-    let (_, moderated) = app
-        .call_as_moderator(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, moderated) = app.get_as_moderator("/api/v1/articles/a1/comments").await;
     let all = moderated["comments"].as_array().unwrap();
     assert_eq!(all.len(), 2, "moderators see everything");
     assert!(

@@ -13,23 +13,11 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, SERVICE_TOKEN, TestApp, free_port, json_of, spawn_app_with};
+use crate::helpers::{Db, SERVICE_TOKEN, TestApp, app_with_events, json_of};
 use crate::on_both_databases;
 
 /// Ids other rows hold as values, or as the same letters in another case.
 const AUTHORS: [&str; 6] = ["7", "17", "hidden", "visible", "a1", "A1"];
-
-async fn app_with_events(db: Db) -> TestApp {
-    let url = format!("http://127.0.0.1:{}/hook", free_port());
-    spawn_app_with(
-        db,
-        &[
-            ("WEBHOOK_URL", url),
-            ("WEBHOOK_SECRET", "test-webhook-secret-0123".to_owned()),
-        ],
-    )
-    .await
-}
 
 /// Every row of the tables that hold something of an author.
 #[derive(Debug)]
@@ -266,9 +254,7 @@ async fn populate(app: &TestApp) -> BTreeMap<&'static str, (String, String)> {
 }
 
 async fn erase(app: &TestApp, author: &str) -> Value {
-    let (status, body) = app
-        .call(Method::DELETE, &format!("/api/v1/authors/{author}"), None)
-        .await;
+    let (status, body) = app.delete(&format!("/api/v1/authors/{author}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
@@ -344,9 +330,7 @@ async fn an_erasure_settles_flags_and_appeals_with_a_decision_and_its_events(db:
         .id;
     erase(&app, "7").await;
 
-    let (status, told) = app
-        .call(Method::GET, &format!("/api/v1/flags/{flag_id}"), None)
-        .await;
+    let (status, told) = app.get(&format!("/api/v1/flags/{flag_id}")).await;
     assert_eq!(status, StatusCode::OK, "{told}");
     assert_eq!(told["status"], "decided", "{told}");
     assert_eq!(told["decision"]["action"], "delete", "{told}");
@@ -394,7 +378,7 @@ async fn an_erasure_settles_flags_and_appeals_with_a_decision_and_its_events(db:
     assert_eq!(outcome[0]["data"]["outcome"], "withdrawn");
     // Nothing of theirs is left waiting in the queue.
     let (_, queue) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/queue?kind=appeal", None)
+        .get_as_moderator("/api/v1/moderation/queue?kind=appeal")
         .await;
     let waiting: Vec<&str> = queue["items"]
         .as_array()

@@ -18,8 +18,8 @@ use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilte
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Db, SERVICE_TOKEN, TestApp, TestDatabase, eventually, json_of, spawn_app, spawn_app_on,
-    spawn_app_with,
+    Db, SERVICE_TOKEN, TestApp, TestDatabase, eventually, json_of, spawn_app_on, spawn_app_with,
+    spawn_app_with_article,
 };
 use crate::on_both_databases;
 use crate::smtp_server::{Behaviour, ReceivedMail, TestSmtpServer};
@@ -37,10 +37,9 @@ on_both_databases!(
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn flag(app: &TestApp, comment: &str, reporter: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::POST,
+    app.post_json(
         &format!("/api/v1/comments/{comment}/flags"),
-        Some(json!({"reporter": {"id": reporter}, "reason": "abuse", "note": "Bitte prüfen"})),
+        json!({"reporter": {"id": reporter}, "reason": "abuse", "note": "Bitte prüfen"}),
     )
     .await
 }
@@ -322,8 +321,7 @@ async fn no_working_action_link_is_stored(db: Db) {
 
 async fn a_large_purge_runs_in_batches_until_nothing_is_left(db: Db) {
     use comment_service::jobs::purge::BATCH;
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let id = app.comment("a1", "autor", "Viel gemeldet").await;
     let total = 2 * BATCH + 500;
     let old = app.clock.now() - Span::days(400);
@@ -435,9 +433,7 @@ async fn the_purge_job_removes_what_is_past_retention_and_keeps_the_rest(db: Db)
     assert_eq!(counts().await, (1, 0, 0, 1));
     let remaining = flag::Entity::find().one(&app.db).await.unwrap().unwrap();
     assert!(remaining.resolved_at.is_none());
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     assert_eq!(
         log["entries"].as_array().unwrap().len(),
         1,

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 
 use chrono::Duration;
 use comment_service::jobs::{JobName, RunOutcome};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
     TransactionTrait, Value as DbValue,
@@ -38,11 +38,13 @@ fn webhook_vars() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Two replicas on one database, recording webhook events (kept in the outbox: nobody listens).
+/// Two replicas on one database, recording webhook events (kept in the outbox: nobody listens),
+/// with the open discussion `a1`.
 async fn two_replicas(db: Db) -> (TestApp, TestApp) {
     let vars = webhook_vars();
     let one = spawn_app_with(db, &vars).await;
     let two = spawn_app_on(one.database.share(), &vars, None).await;
+    one.put_recent_article("a1", None).await;
     (one, two)
 }
 
@@ -150,19 +152,17 @@ impl Held {
 }
 
 async fn edit(app: &TestApp, id: &str, author: &str, body: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::PATCH,
+    app.patch_json(
         &format!("/api/v1/comments/{id}"),
-        Some(json!({"author_id": author, "body": body})),
+        json!({"author_id": author, "body": body}),
     )
     .await
 }
 
 async fn delete(app: &TestApp, id: &str, author: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::DELETE,
+    app.delete_json(
         &format!("/api/v1/comments/{id}"),
-        Some(json!({"author_id": author})),
+        json!({"author_id": author}),
     )
     .await
 }
@@ -177,7 +177,6 @@ async fn hide(app: &TestApp, id: &str) {
 /// the comment stays hidden with its old text, and no event says otherwise.
 async fn an_edit_that_read_before_a_hide_cannot_make_the_comment_public_again(db: Db) {
     let (one, two) = two_replicas(db).await;
-    one.put_recent_article("a1", None).await;
     let author = unique_author("race-edit");
     let id = one.comment("a1", &author, "Der erste Text").await;
 
@@ -196,13 +195,11 @@ async fn an_edit_that_read_before_a_hide_cannot_make_the_comment_public_again(db
     assert_eq!(body["error"]["details"]["current"], "hidden", "{body}");
     assert_eq!(status_of(&one, &id).await, "hidden");
     let (_, view) = one
-        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
+        .get_as_moderator(&format!("/api/v1/comments/{id}"))
         .await;
     assert_eq!(view["body"], "Der erste Text", "{view}");
     assert_eq!(view["edited_at"], Value::Null, "{view}");
-    let (_, page) = two
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = two.get("/api/v1/articles/a1/comments").await;
     assert_eq!(page["comments"], json!([]), "{page}");
     assert_eq!(page["article"]["comment_count"], 0, "{page}");
 }
@@ -214,7 +211,6 @@ async fn a_delete_that_read_before_a_hide_answers_409_and_leaves_it_hidden(db: D
         return;
     }
     let (one, two) = two_replicas(db).await;
-    one.put_recent_article("a1", None).await;
     let author = unique_author("race-delete");
     let id = one.comment("a1", &author, "Bleibt verborgen").await;
     let held = hold(&one, &author).await;
@@ -231,7 +227,7 @@ async fn a_delete_that_read_before_a_hide_answers_409_and_leaves_it_hidden(db: D
     assert_error(status, &body, 409, "state_conflict");
     assert_eq!(status_of(&one, &id).await, "hidden");
     let (_, author_view) = one
-        .call_as_moderator(Method::GET, &format!("/api/v1/authors/{author}"), None)
+        .get_as_moderator(&format!("/api/v1/authors/{author}"))
         .await;
     assert_eq!(author_view["stats"]["hidden"], 1, "{author_view}");
     assert_eq!(
@@ -248,7 +244,6 @@ async fn an_appeal_read_before_an_approval_finds_nothing_to_appeal(db: Db) {
         return;
     }
     let (one, two) = two_replicas(db).await;
-    one.put_recent_article("a1", None).await;
     let author = unique_author("race-appeal");
     let id = one
         .comment("a1", &author, "Verborgen, dann freigegeben")
@@ -258,10 +253,9 @@ async fn an_appeal_read_before_an_approval_finds_nothing_to_appeal(db: Db) {
     let appealing = {
         let (one, id, author) = (&one, id.clone(), author.clone());
         async move {
-            one.call(
-                Method::POST,
+            one.post_json(
                 &format!("/api/v1/comments/{id}/appeal"),
-                Some(json!({"author_id": author, "text": "Das war doch harmlos."})),
+                json!({"author_id": author, "text": "Das war doch harmlos."}),
             )
             .await
         }
@@ -270,7 +264,7 @@ async fn an_appeal_read_before_an_approval_finds_nothing_to_appeal(db: Db) {
         held.until_waited_for(&one, &author).await;
         let path = format!("/api/v1/comments/{id}/moderation");
         let (status, body) = two
-            .call_as_moderator(Method::POST, &path, Some(json!({"action": "approve"})))
+            .post_json_as_moderator(&path, json!({"action": "approve"}))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         held.release().await;
@@ -290,7 +284,6 @@ async fn an_appeal_read_before_an_approval_finds_nothing_to_appeal(db: Db) {
 /// that lost answered 409, and the article counts none of them.
 async fn concurrent_edits_and_deletes_never_undo_a_hide(db: Db) {
     let (one, two) = two_replicas(db).await;
-    one.put_recent_article("a1", None).await;
     let mut ids = Vec::new();
     for i in 0..300 {
         let author = format!("pair-{i}");
@@ -350,14 +343,10 @@ async fn concurrent_edits_and_deletes_never_undo_a_hide(db: Db) {
         .await,
         0
     );
-    let (_, page) = two
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = two.get("/api/v1/articles/a1/comments").await;
     assert_eq!(page["comments"], json!([]));
     two.clock.advance(Duration::seconds(2));
-    let (_, page) = two
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = two.get("/api/v1/articles/a1/comments").await;
     assert_eq!(page["article"]["comment_count"], 0, "{page}");
 }
 
@@ -365,19 +354,17 @@ async fn concurrent_edits_and_deletes_never_undo_a_hide(db: Db) {
 /// status, change nothing, and the hidden comment keeps counting against its author.
 async fn a_hidden_or_held_comment_cannot_be_edited_or_deleted_by_its_author(db: Db) {
     let (app, _) = two_replicas(db).await;
-    app.put_recent_article("a1", None).await;
     let path = "/api/v1/moderation/rules";
     let (status, _) = app
-        .call_as_moderator(Method::PUT, path, Some(json!({"suspect_words": ["depp"]})))
+        .put_json_as_moderator(path, json!({"suspect_words": ["depp"]}))
         .await;
     assert_eq!(status, StatusCode::OK);
     let hidden = app.comment("a1", "u-1", "Wird verborgen").await;
     hide(&app, &hidden).await;
     let (status, held) = app
-        .call(
-            Method::POST,
+        .post_json(
             "/api/v1/articles/a1/comments",
-            Some(json!({"author": {"id": "u-1", "name": "Leser"}, "body": "Du Depp"})),
+            json!({"author": {"id": "u-1", "name": "Leser"}, "body": "Du Depp"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{held}");
@@ -393,9 +380,7 @@ async fn a_hidden_or_held_comment_cannot_be_edited_or_deleted_by_its_author(db: 
         assert_eq!(body["error"]["details"]["current"], current);
         assert_eq!(status_of(&app, id).await, current);
     }
-    let (_, author) = app
-        .call_as_moderator(Method::GET, "/api/v1/authors/u-1", None)
-        .await;
+    let (_, author) = app.get_as_moderator("/api/v1/authors/u-1").await;
     assert_eq!(author["stats"]["hidden"], 1, "{author}");
     assert_eq!(author["stats"]["held"], 1, "{author}");
     assert_eq!(author["stats"]["deleted_by_author"], 0, "{author}");
@@ -414,7 +399,6 @@ async fn a_hidden_or_held_comment_cannot_be_edited_or_deleted_by_its_author(db: 
 async fn a_decision_settles_forty_thousand_flags_at_once(db: Db) {
     const FLAGS: i64 = 40_000;
     let (app, _) = two_replicas(db).await;
-    app.put_recent_article("a1", None).await;
     let id = app.comment("a1", "u-1", "Viel gemeldet").await;
     let comment_id: i64 = id.parse().unwrap();
     let now = app.clock.now();
@@ -443,9 +427,7 @@ async fn a_decision_settles_forty_thousand_flags_at_once(db: Db) {
     )
     .await;
 
-    let (status, queue) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
-        .await;
+    let (status, queue) = app.get_as_moderator("/api/v1/moderation/queue").await;
     assert_eq!(status, StatusCode::OK, "{queue}");
     let flags = &queue["items"][0]["flags"];
     assert_eq!(flags["total"], FLAGS, "{flags}");
@@ -495,14 +477,10 @@ async fn a_decision_settles_forty_thousand_flags_at_once(db: Db) {
         vec![comment_id.into()],
     )
     .await;
-    let (_, flag) = app
-        .call(Method::GET, &format!("/api/v1/flags/{first_flag}"), None)
-        .await;
+    let (_, flag) = app.get(&format!("/api/v1/flags/{first_flag}")).await;
     assert_eq!(flag["status"], "decided", "{flag}");
     assert_eq!(flag["decision"]["action"], "hide", "{flag}");
-    let (_, queue) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
-        .await;
+    let (_, queue) = app.get_as_moderator("/api/v1/moderation/queue").await;
     assert_eq!(queue["items"], json!([]));
 }
 
@@ -510,15 +488,10 @@ async fn a_decision_settles_forty_thousand_flags_at_once(db: Db) {
 /// (repeats count; a malformed item past the hundredth is never reached).
 async fn ids_are_capped_before_they_are_parsed(db: Db) {
     let (app, _) = two_replicas(db).await;
-    app.put_recent_article("a1", None).await;
     let mut many: Vec<String> = std::iter::repeat_n("a1".to_owned(), 150).collect();
     many.push("kaputt!".to_owned());
     let (status, body) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/articles?ids={}", many.join(",")),
-            None,
-        )
+        .get(&format!("/api/v1/articles?ids={}", many.join(",")))
         .await;
     assert_error(status, &body, 422, "validation_failed");
     assert_eq!(
@@ -528,20 +501,12 @@ async fn ids_are_capped_before_they_are_parsed(db: Db) {
     // A long query (about 30 KiB, 10,000 items) is answered as quickly.
     let long: Vec<String> = (0..10_000).map(|i| format!("{i:x}")).collect();
     let (status, body) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/articles?ids={}", long.join(",")),
-            None,
-        )
+        .get(&format!("/api/v1/articles?ids={}", long.join(",")))
         .await;
     assert_error(status, &body, 422, "validation_failed");
     let exactly: Vec<String> = std::iter::repeat_n("a1".to_owned(), 100).collect();
     let (status, body) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/articles?ids={}", exactly.join(",")),
-            None,
-        )
+        .get(&format!("/api/v1/articles?ids={}", exactly.join(",")))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["articles"].as_array().unwrap().len(), 1, "{body}");
@@ -555,11 +520,10 @@ async fn a_short_review_deadline_sends_its_reminder_on_the_first_run(db: Db) {
         app.put_recent_article("a1", None).await;
         let id = app.comment("a1", "u-1", "Aufruf zu Gewalt").await;
         let (status, body) = app
-            .call(
-                Method::POST,
+            .post_json(
                 &format!("/api/v1/comments/{id}/flags"),
-                Some(json!({"reporter": {"id": "r-1"}, "reason": "illegal",
-                            "note": "Aufruf zu Gewalt gegen eine Gruppe"})),
+                json!({"reporter": {"id": "r-1"}, "reason": "illegal",
+                            "note": "Aufruf zu Gewalt gegen eine Gruppe"}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");

@@ -172,6 +172,17 @@ pub fn binary_serving(
     command
 }
 
+/// A client and the base URL of the server on `port`, once it answers `/healthz`.
+pub async fn client_when_healthy(port: u16) -> (Client, String) {
+    let client = http_client();
+    let base = format!("http://127.0.0.1:{port}");
+    eventually("the server to answer /healthz", || async {
+        client.get(format!("{base}/healthz")).send().await.ok()
+    })
+    .await;
+    (client, base)
+}
+
 /// An HTTP client for talking to the app (TLS through the provider the service installs).
 pub fn http_client() -> Client {
     comment_service::startup::install_tls_provider();
@@ -239,9 +250,29 @@ pub async fn spawn_app(db: Db) -> TestApp {
     spawn_app_with(db, &[]).await
 }
 
+/// An app with the open discussion `a1` (published a day ago).
+pub async fn spawn_app_with_article(db: Db) -> TestApp {
+    let app = spawn_app(db).await;
+    app.put_recent_article("a1", None).await;
+    app
+}
+
 pub async fn spawn_app_with(db: Db, vars: &[(&str, String)]) -> TestApp {
     let database = TestDatabase::create(&db).await;
     spawn_app_on(database, vars, None).await
+}
+
+/// An app that records webhook events (to a receiver that is not there: they stay in the outbox).
+pub async fn app_with_events(db: Db) -> TestApp {
+    let url = format!("http://127.0.0.1:{}/hook", free_port());
+    spawn_app_with(
+        db,
+        &[
+            ("WEBHOOK_URL", url),
+            ("WEBHOOK_SECRET", "test-webhook-secret-0123".to_owned()),
+        ],
+    )
+    .await
 }
 
 /// Starts an app on an existing test database (a restart, or a second replica).
@@ -321,6 +352,13 @@ impl TestApp {
             body["category"] = "other".into();
         }
         self.decide_exactly(comment, body).await
+    }
+
+    /// [`TestApp::decide`], which must answer 200; returns the answer.
+    pub async fn decide_ok(&self, comment: &str, body: Value) -> Value {
+        let (status, value) = self.decide(comment, body).await;
+        assert_eq!(status, StatusCode::OK, "{value}");
+        value
     }
 
     /// A moderator's decision on a comment through the API, with `body` as it is.
@@ -422,6 +460,36 @@ impl TestApp {
     }
 }
 
+/// Shorthands of [`TestApp::call`] and [`TestApp::call_as_moderator`] for one method each:
+/// `name(path)` sends no body, `name(path, body)` the JSON `body`.
+macro_rules! request_shorthands {
+    ($($name:ident: $call:ident $method:ident $(, $body:ident)?;)*) => {
+        impl TestApp {
+            $(
+                #[doc = concat!(
+                    "`", stringify!($method), " path` through [`TestApp::", stringify!($call), "`]",
+                    $(" with the JSON `", stringify!($body), "`",)? "."
+                )]
+                pub async fn $name(&self, path: &str $(, $body: Value)?) -> (StatusCode, Value) {
+                    self.$call(Method::$method, path, None $(.or(Some($body)))?).await
+                }
+            )*
+        }
+    };
+}
+
+request_shorthands! {
+    get: call GET;
+    delete: call DELETE;
+    post_json: call POST, body;
+    put_json: call PUT, body;
+    patch_json: call PATCH, body;
+    delete_json: call DELETE, body;
+    get_as_moderator: call_as_moderator GET;
+    post_json_as_moderator: call_as_moderator POST, body;
+    put_json_as_moderator: call_as_moderator PUT, body;
+}
+
 pub async fn json_of(response: Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.expect("body");
@@ -470,10 +538,25 @@ where
 
 /// The `id`s of a JSON array of objects, in order.
 pub fn ids_of(list: &Value) -> Vec<&str> {
+    strings_of(list, "id")
+}
+
+/// The string `field` of each object of a JSON array, in order.
+pub fn strings_of<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
     list.as_array()
         .unwrap()
         .iter()
-        .map(|item| item["id"].as_str().unwrap())
+        .map(|item| item[field].as_str().unwrap())
+        .collect()
+}
+
+/// The ids of the comments on a page of the moderation queue, in its order.
+pub fn queued_ids(queue: &Value) -> Vec<&str> {
+    queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["comment"]["id"].as_str().unwrap())
         .collect()
 }
 

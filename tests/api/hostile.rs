@@ -49,10 +49,9 @@ async fn a_moderation_note_may_have_several_lines_like_a_flag_note() {
     app.put_recent_article("h1", None).await;
     let id = app.comment("h1", "u1", "Hallo").await;
     let (status, flag) = app
-        .call(
-            Method::POST,
+        .post_json(
             &format!("/api/v1/comments/{id}/flags"),
-            Some(json!({"reporter": {"id": "u2"}, "reason": "other", "note": "Zeile 1\nZeile 2"})),
+            json!({"reporter": {"id": "u2"}, "reason": "other", "note": "Zeile 1\nZeile 2"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{flag}");
@@ -63,9 +62,7 @@ async fn a_moderation_note_may_have_several_lines_like_a_flag_note() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{decided}");
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     assert_eq!(
         log["entries"][0]["note"], "Beleidigung.\nSiehe Meldung.",
         "{log}"
@@ -92,12 +89,7 @@ async fn a_malformed_request_header_is_logged_as_a_warning_not_an_error() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let client = crate::helpers::http_client();
-    let base = format!("http://127.0.0.1:{port}");
-    eventually("the server to answer /healthz", || async {
-        client.get(format!("{base}/healthz")).send().await.ok()
-    })
-    .await;
+    crate::helpers::client_when_healthy(port).await;
 
     // Each question sends one malformed request (actix-http may skip its log line when the
     // client is already gone), then reads the log.

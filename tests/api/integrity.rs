@@ -1268,7 +1268,7 @@ async fn check_threads(run: &Run<'_>) -> Result<(), String> {
                 .map(|c| format!("/api/v1/comments/{}/replies?limit=100", c.id)),
         );
         for path in paths {
-            let (status, body) = app.call(Method::GET, &path, None).await;
+            let (status, body) = app.get(&path).await;
             if status != 200 {
                 problems.push(format!("[{on:?}] GET {path} answered {status} {body}"));
                 continue;

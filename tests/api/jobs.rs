@@ -280,12 +280,7 @@ async fn sigterm_during_a_request_lets_it_finish_and_exits_zero() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let client = crate::helpers::http_client();
-    let base = format!("http://127.0.0.1:{port}");
-    eventually("the server to answer /healthz", || async {
-        client.get(format!("{base}/healthz")).send().await.ok()
-    })
-    .await;
+    let (client, base) = crate::helpers::client_when_healthy(port).await;
     client
         .put(format!("{base}/api/v1/articles/a1"))
         .bearer_auth(crate::helpers::SERVICE_TOKEN)

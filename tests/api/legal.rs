@@ -9,8 +9,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Db, MODERATOR_TOKEN, SERVICE_TOKEN, TestApp, assert_error, json_of, spawn_app, spawn_app_on,
-    spawn_app_with,
+    Db, MODERATOR_TOKEN, SERVICE_TOKEN, TestApp, assert_error, json_of, queued_ids, spawn_app_on,
+    spawn_app_with, spawn_app_with_article,
 };
 use crate::on_both_databases;
 use crate::smtp_server::{ReceivedMail, TestSmtpServer};
@@ -34,11 +34,7 @@ const BERND_TOKEN: &str = "test-moderator-bernd";
 async fn all_sent(app: &TestApp) {
     crate::helpers::eventually("every notification marked sent", || async {
         let (_, pending) = app
-            .call_as_moderator(
-                Method::GET,
-                "/api/v1/moderation/notifications?status=pending",
-                None,
-            )
+            .get_as_moderator("/api/v1/moderation/notifications?status=pending")
             .await;
         (pending["notifications"] == json!([])).then_some(())
     })
@@ -50,12 +46,8 @@ fn wire(t: DateTime<Utc>) -> String {
 }
 
 async fn flag(app: &TestApp, comment: &str, body: Value) -> (StatusCode, Value) {
-    app.call(
-        Method::POST,
-        &format!("/api/v1/comments/{comment}/flags"),
-        Some(body),
-    )
-    .await
+    app.post_json(&format!("/api/v1/comments/{comment}/flags"), body)
+        .await
 }
 
 fn notice(reporter: &str) -> Value {
@@ -64,47 +56,28 @@ fn notice(reporter: &str) -> Value {
 }
 
 async fn statement(app: &TestApp, comment: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::GET,
-        &format!("/api/v1/comments/{comment}/decision"),
-        None,
-    )
-    .await
+    app.get(&format!("/api/v1/comments/{comment}/decision"))
+        .await
 }
 
 async fn appeal(app: &TestApp, comment: &str, author: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::POST,
+    app.post_json(
         &format!("/api/v1/comments/{comment}/appeal"),
-        Some(json!({"author_id": author, "text": "Das war Satire, keine Beleidigung."})),
+        json!({"author_id": author, "text": "Das war Satire, keine Beleidigung."}),
     )
     .await
 }
 
 async fn queue(app: &TestApp, kind: &str) -> Value {
     let (status, body) = app
-        .call_as_moderator(
-            Method::GET,
-            &format!("/api/v1/moderation/queue?kind={kind}"),
-            None,
-        )
+        .get_as_moderator(&format!("/api/v1/moderation/queue?kind={kind}"))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
 
-fn queued(queue: &Value) -> Vec<&str> {
-    queue["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["comment"]["id"].as_str().unwrap())
-        .collect()
-}
-
 async fn hide_and_delete_need_a_statement_of_reasons_and_approve_none(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let id = app.comment("a1", "u-1", "Text").await;
     for (body, fields) in [
         (json!({"action": "hide"}), vec!["category", "ground"]),
@@ -141,8 +114,7 @@ async fn hide_and_delete_need_a_statement_of_reasons_and_approve_none(db: Db) {
 }
 
 async fn the_author_is_told_why_and_until_when_to_appeal(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let id = app.comment("a1", "u-1", "Du bist ein Trottel").await;
     let (status, body) = statement(&app, &id).await;
     assert_error(status, &body, 404, "not_found");
@@ -171,13 +143,11 @@ async fn the_author_is_told_why_and_until_when_to_appeal(db: Db) {
 }
 
 async fn an_automated_hold_is_stated_as_automated(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let (status, _) = app
-        .call_as_moderator(
-            Method::PUT,
+        .put_json_as_moderator(
             "/api/v1/moderation/rules",
-            Some(json!({"suspect_words": ["depp"]})),
+            json!({"suspect_words": ["depp"]}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -211,8 +181,7 @@ async fn an_automated_hold_is_stated_as_automated(db: Db) {
 }
 
 async fn a_reporter_learns_what_became_of_the_flag(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let id = app.comment("a1", "u-1", "Werbung: billig kaufen").await;
     let (status, created) = flag(
         &app,
@@ -223,7 +192,7 @@ async fn a_reporter_learns_what_became_of_the_flag(db: Db) {
     assert_eq!(status, StatusCode::CREATED);
     let flag_id = created["id"].as_str().unwrap();
     let path = format!("/api/v1/flags/{flag_id}");
-    let (status, body) = app.call(Method::GET, &path, None).await;
+    let (status, body) = app.get(&path).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "open");
     assert_eq!(body["decision"], Value::Null);
@@ -236,14 +205,14 @@ async fn a_reporter_learns_what_became_of_the_flag(db: Db) {
         .await;
     assert_eq!(status, StatusCode::OK);
     let decided_at = app.clock.now();
-    let (_, body) = app.call(Method::GET, &path, None).await;
+    let (_, body) = app.get(&path).await;
     assert_eq!(body["status"], "decided");
     assert_eq!(
         body["decision"],
         json!({"action": "hide", "ground": "terms", "category": "spam", "decided_at": wire(decided_at)})
     );
     for missing in ["/api/v1/flags/999999", "/api/v1/flags/abc"] {
-        let (status, body) = app.call(Method::GET, missing, None).await;
+        let (status, body) = app.get(missing).await;
         assert_error(status, &body, 404, "not_found");
     }
 }
@@ -291,11 +260,18 @@ async fn a_notice_of_illegal_content_is_urgent_and_first_in_the_queue(db: Db) {
     let due = flagged_at + Duration::hours(24);
 
     let all = queue(&app, "all").await;
-    assert_eq!(queued(&all), [illegal.as_str(), popular.as_str()], "{all}");
+    assert_eq!(
+        queued_ids(&all),
+        [illegal.as_str(), popular.as_str()],
+        "{all}"
+    );
     assert_eq!(all["items"][0]["due_at"], wire(due));
     assert_eq!(all["items"][0]["reasons"], json!(["flagged", "illegal"]));
     assert_eq!(all["items"][1]["due_at"], Value::Null);
-    assert_eq!(queued(&queue(&app, "illegal").await), [illegal.as_str()]);
+    assert_eq!(
+        queued_ids(&queue(&app, "illegal").await),
+        [illegal.as_str()]
+    );
 
     // The first mail (abuse, popular) is not urgent; the notice's is.
     let mails = smtp.wait_for(2, WAIT).await;
@@ -323,7 +299,10 @@ async fn a_notice_of_illegal_content_is_urgent_and_first_in_the_queue(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(queued(&queue(&app, "illegal").await), Vec::<&str>::new());
+    assert_eq!(
+        queued_ids(&queue(&app, "illegal").await),
+        Vec::<&str>::new()
+    );
 }
 
 async fn one_reminder_goes_out_two_hours_before_an_undecided_deadline(db: Db) {
@@ -399,7 +378,7 @@ async fn one_reminder_goes_out_two_hours_before_an_undecided_deadline(db: Db) {
     // nothing is left to send.
     all_sent(&app).await;
     let (_, outbox) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/notifications", None)
+        .get_as_moderator("/api/v1/moderation/notifications")
         .await;
     assert_eq!(
         outbox["notifications"].as_array().unwrap().len(),
@@ -428,10 +407,9 @@ async fn an_appeal_is_decided_by_another_moderator_once_within_six_months(db: Db
     let (status, body) = appeal(&app, &id, "u-2").await;
     assert_error(status, &body, 403, "forbidden");
     let (status, body) = app
-        .call(
-            Method::POST,
+        .post_json(
             &format!("/api/v1/comments/{id}/appeal"),
-            Some(json!({"author_id": "u-1", "text": "  "})),
+            json!({"author_id": "u-1", "text": "  "}),
         )
         .await;
     assert_error(status, &body, 422, "validation_failed");
@@ -445,7 +423,7 @@ async fn an_appeal_is_decided_by_another_moderator_once_within_six_months(db: Db
     assert_eq!(body["error"]["details"]["current"], "open");
 
     let appeals = queue(&app, "appeal").await;
-    assert_eq!(queued(&appeals), [id.as_str()]);
+    assert_eq!(queued_ids(&appeals), [id.as_str()]);
     assert_eq!(appeals["items"][0]["reasons"], json!(["appeal"]));
     let (_, body) = statement(&app, &id).await;
     assert_eq!(body["appeal"]["status"], "open");
@@ -468,7 +446,7 @@ async fn an_appeal_is_decided_by_another_moderator_once_within_six_months(db: Db
     assert_eq!(body["status"], "visible");
     let (_, body) = statement(&app, &id).await;
     assert_eq!(body["appeal"]["status"], "reversed");
-    assert_eq!(queued(&queue(&app, "appeal").await), Vec::<&str>::new());
+    assert_eq!(queued_ids(&queue(&app, "appeal").await), Vec::<&str>::new());
 
     // A later decision can be appealed again, but not after six months.
     let (status, _) = app

@@ -4,12 +4,13 @@ use std::time::Duration;
 use comment_service::domain::states::NotificationStatus;
 use comment_service::entity::notification;
 use comment_service::jobs::JobName;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Db, TestApp, assert_error, eventually, spawn_app, spawn_app_on, spawn_app_with,
+    Db, TestApp, assert_error, eventually, queued_ids, spawn_app_on, spawn_app_with,
+    spawn_app_with_article, strings_of,
 };
 use crate::on_both_databases;
 use crate::smtp_server::{ReceivedMail, TestSmtpServer};
@@ -51,10 +52,9 @@ async fn flag(
     reason: &str,
     note: Option<&str>,
 ) -> (StatusCode, Value) {
-    app.call(
-        Method::POST,
+    app.post_json(
         &format!("/api/v1/comments/{comment}/flags"),
-        Some(json!({"reporter": {"id": reporter}, "reason": reason, "note": note})),
+        json!({"reporter": {"id": reporter}, "reason": reason, "note": note}),
     )
     .await
 }
@@ -184,9 +184,7 @@ async fn flags_email_the_team_once_at_each_threshold_in_one_thread(db: Db) {
     let comment = comment_as_moderator(&app, &id).await;
     assert_eq!(comment["status"], "pending_review");
     assert_eq!(comment["flag_count"], 3);
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
     assert_eq!(
         page["comments"],
         json!([]),
@@ -219,11 +217,7 @@ async fn a_flag_while_the_mail_server_is_down_arrives_exactly_once_after_a_resta
     assert_eq!(attempted.status, NotificationStatus::Pending);
     assert!(attempted.last_error.is_some());
     let (_, listed) = app
-        .call_as_moderator(
-            Method::GET,
-            "/api/v1/moderation/notifications?status=pending",
-            None,
-        )
+        .get_as_moderator("/api/v1/moderation/notifications?status=pending")
         .await;
     assert_eq!(listed["notifications"][0]["kind"], "flagged");
     assert!(listed["notifications"][0]["last_error"].is_string());
@@ -339,9 +333,7 @@ async fn email_action_links_show_a_page_on_get_and_act_once_on_post(db: Db) {
     let comment = comment_as_moderator(&app, &id).await;
     assert_eq!(comment["status"], "hidden");
     assert_eq!(comment["flag_count"], 0);
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     assert_eq!(log["entries"][0]["action"], "hide");
     assert_eq!(log["entries"][0]["via"], "email");
     assert_eq!(log["entries"][0]["comment_id"], id.as_str());
@@ -392,9 +384,7 @@ async fn email_action_links_show_a_page_on_get_and_act_once_on_post(db: Db) {
         comment["status"], "visible",
         "refused links changed nothing"
     );
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     assert_eq!(log["entries"].as_array().unwrap().len(), 1);
     smtp.stop().await;
 }
@@ -432,9 +422,7 @@ async fn a_confirmation_post_without_the_pages_form_is_refused_and_acts_on_nothi
         assert_eq!(comment["status"], "visible", "{what} acted");
         assert_eq!(comment["flag_count"], 1, "{what} acted");
     }
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     assert_eq!(log["entries"], json!([]), "nothing was decided");
     // The link still works with the page's own form.
     let (status, page) = confirm(&app, &link, "AB").await;
@@ -445,8 +433,7 @@ async fn a_confirmation_post_without_the_pages_form_is_refused_and_acts_on_nothi
 
 async fn a_queue_cursor_out_of_range_is_a_bad_request(db: Db) {
     use base64::Engine as _;
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     for i in 0..3 {
         let id = app.comment("a1", &format!("autor-{i}"), "Text").await;
         flag(&app, &id, "leser", "spam", None).await;
@@ -459,12 +446,8 @@ async fn a_queue_cursor_out_of_range_is_a_bad_request(db: Db) {
     let page = |cursor: String| {
         let app = &app;
         async move {
-            app.call_as_moderator(
-                Method::GET,
-                &format!("/api/v1/moderation/queue?limit=1&cursor={cursor}"),
-                None,
-            )
-            .await
+            app.get_as_moderator(&format!("/api/v1/moderation/queue?limit=1&cursor={cursor}"))
+                .await
         }
     };
     // What a page gives out works.
@@ -502,8 +485,7 @@ async fn a_queue_cursor_out_of_range_is_a_bad_request(db: Db) {
 }
 
 async fn flags_follow_the_rules_of_the_contract(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     app.put_article("alt", None, "2019-01-01T00:00:00Z").await;
     let id = app.comment("a1", "autor", "Text").await;
     let (status, err) = flag(&app, &id, "autor", "spam", None).await;
@@ -532,7 +514,7 @@ async fn flags_follow_the_rules_of_the_contract(db: Db) {
     assert_eq!(comment["flag_count"], 1);
 
     // Closed discussions can still be flagged (the comment is from before the closure).
-    let (_, article) = app.call(Method::GET, "/api/v1/articles/alt", None).await;
+    let (_, article) = app.get("/api/v1/articles/alt").await;
     assert_eq!(article["discussion"]["status"], "closed");
     app.moderate_discussion("a1", json!({"action": "close", "reason": "Test"}))
         .await;
@@ -541,8 +523,7 @@ async fn flags_follow_the_rules_of_the_contract(db: Db) {
 }
 
 async fn the_queue_puts_most_flags_first_and_a_decision_resolves_them(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let a = app.comment("a1", "autor-a", "A").await;
     let b = app.comment("a1", "autor-b", "B").await;
     let c = app.comment("a1", "autor-c", "C").await;
@@ -551,13 +532,9 @@ async fn the_queue_puts_most_flags_first_and_a_decision_resolves_them(db: Db) {
     for (i, reason) in ["abuse", "abuse", "spam"].iter().enumerate() {
         flag(&app, &b, &format!("l{i}"), reason, Some("schlimm")).await;
     }
-    let (status, err) = app
-        .call(Method::GET, "/api/v1/moderation/queue", None)
-        .await;
+    let (status, err) = app.get("/api/v1/moderation/queue").await;
     assert_error(status, &err, 403, "forbidden");
-    let (status, queue) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
-        .await;
+    let (status, queue) = app.get_as_moderator("/api/v1/moderation/queue").await;
     assert_eq!(status, StatusCode::OK);
     let order = queued_ids(&queue);
     assert_eq!(order, vec![b.as_str(), a.as_str(), c.as_str()]);
@@ -572,7 +549,7 @@ async fn the_queue_puts_most_flags_first_and_a_decision_resolves_them(db: Db) {
     let mut walked = Vec::new();
     let mut path = "/api/v1/moderation/queue?limit=1".to_string();
     loop {
-        let (_, page) = app.call_as_moderator(Method::GET, &path, None).await;
+        let (_, page) = app.get_as_moderator(&path).await;
         walked.push(
             page["items"][0]["comment"]["id"]
                 .as_str()
@@ -603,20 +580,11 @@ async fn the_queue_puts_most_flags_first_and_a_decision_resolves_them(db: Db) {
     assert_error(status, &err, 422, "validation_failed");
     let (_, deleted) = decide(a.clone(), "delete").await;
     assert_eq!(deleted["status"], "deleted");
-    let (_, queue) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
-        .await;
+    let (_, queue) = app.get_as_moderator("/api/v1/moderation/queue").await;
     let order = queued_ids(&queue);
     assert_eq!(order, vec![c.as_str()]);
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
-    let actions: Vec<&str> = log["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
+    let actions: Vec<&str> = strings_of(&log["entries"], "action");
     assert_eq!(
         actions,
         vec!["delete", "approve"],
@@ -625,9 +593,7 @@ async fn the_queue_puts_most_flags_first_and_a_decision_resolves_them(db: Db) {
     assert_eq!(log["entries"][1]["moderator"], "anna");
     assert_eq!(log["entries"][1]["note"], "geprüft");
     assert_eq!(log["entries"][1]["via"], "api");
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
     assert_eq!(
         page["article"]["comment_count"], 2,
         "b approved again, a deleted"
@@ -640,19 +606,14 @@ async fn the_queue_puts_most_flags_first_and_a_decision_resolves_them(db: Db) {
 }
 
 async fn the_outbox_and_the_log_are_listed_newest_first(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     for i in 0..3 {
         let id = app.comment("a1", &format!("autor-{i}"), "Text").await;
         flag(&app, &id, "leser", "spam", None).await;
     }
     wait_until_all_sent(&app).await;
     let (status, all) = app
-        .call_as_moderator(
-            Method::GET,
-            "/api/v1/moderation/notifications?limit=2",
-            None,
-        )
+        .get_as_moderator("/api/v1/moderation/notifications?limit=2")
         .await;
     assert_eq!(status, StatusCode::OK);
     let list = all["notifications"].as_array().unwrap();
@@ -664,19 +625,11 @@ async fn the_outbox_and_the_log_are_listed_newest_first(db: Db) {
     assert_eq!(list[0]["status"], "sent", "written to the mail directory");
     assert!(all["next_cursor"].is_string());
     let (_, pending) = app
-        .call_as_moderator(
-            Method::GET,
-            "/api/v1/moderation/notifications?status=pending",
-            None,
-        )
+        .get_as_moderator("/api/v1/moderation/notifications?status=pending")
         .await;
     assert_eq!(pending["notifications"], json!([]));
     let (status, err) = app
-        .call_as_moderator(
-            Method::GET,
-            "/api/v1/moderation/notifications?status=lost",
-            None,
-        )
+        .get_as_moderator("/api/v1/moderation/notifications?status=lost")
         .await;
     assert_error(status, &err, 422, "validation_failed");
     let eml: Vec<_> = std::fs::read_dir(app.mail_dir.path()).unwrap().collect();
@@ -700,20 +653,10 @@ async fn confirm(app: &TestApp, link: &str, kuerzel: &str) -> (StatusCode, Strin
     (status, response.text().await.unwrap())
 }
 
-/// The ids of the comments on a page of the moderation queue, in its order.
-fn queued_ids(queue: &Value) -> Vec<&str> {
-    queue["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["comment"]["id"].as_str().unwrap())
-        .collect()
-}
-
 /// A comment as moderators see it.
 async fn comment_as_moderator(app: &TestApp, id: &str) -> Value {
     let (_, comment) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
+        .get_as_moderator(&format!("/api/v1/comments/{id}"))
         .await;
     comment
 }
@@ -723,9 +666,7 @@ async fn status_of(app: &TestApp, id: &str) -> Value {
 }
 
 async fn log_entries(app: &TestApp) -> Vec<Value> {
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     log["entries"].as_array().unwrap().clone()
 }
 
@@ -801,10 +742,9 @@ async fn a_comment_its_author_deleted_can_never_be_restored(db: Db) {
         flagged_by_mail(db, "Der Text des Autors", "leser").await;
     let local = |link: &str| link.replace("https://kommentare.example.at", &app.address);
     let (status, _) = app
-        .call(
-            Method::DELETE,
+        .delete_json(
             &format!("/api/v1/comments/{id}"),
-            Some(json!({"author_id": "autor"})),
+            json!({"author_id": "autor"}),
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -823,9 +763,7 @@ async fn a_comment_its_author_deleted_can_never_be_restored(db: Db) {
         assert_eq!(err["error"]["details"]["current"], "deleted", "{err}");
     }
     assert_eq!(status_of(&app, &id).await, "deleted");
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
     assert_eq!(page["article"]["comment_count"], 0);
 
     // Deleting it again is harmless: through the link (its flag is resolved) and the API.

@@ -9,14 +9,12 @@ async fn metrics_count_requests_by_route_template_and_report_the_outbox_and_pool
     let app = spawn_app(Db::Sqlite).await;
     app.put_recent_article("m1", None).await;
     let id = app.comment("m1", "u1", "Hallo").await;
-    app.call(
-        Method::POST,
+    app.post_json(
         &format!("/api/v1/comments/{id}/flags"),
-        Some(serde_json::json!({"reporter": {"id": "u2"}, "reason": "spam"})),
+        serde_json::json!({"reporter": {"id": "u2"}, "reason": "spam"}),
     )
     .await;
-    app.call(Method::GET, "/api/v1/articles/m1/comments", None)
-        .await;
+    app.get("/api/v1/articles/m1/comments").await;
     let response = app.request(Method::GET, "/metrics", None, None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
@@ -107,11 +105,7 @@ async fn the_generator_fills_a_database_whose_counts_add_up(db: Db) {
         .chain(["gen-big".to_string()])
         .collect();
     let (status, body) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/articles?ids={}", ids.join(",")),
-            None,
-        )
+        .get(&format!("/api/v1/articles?ids={}", ids.join(",")))
         .await;
     assert_eq!(status, StatusCode::OK);
     let total: i64 = body["articles"]
@@ -140,17 +134,11 @@ async fn the_generator_fills_a_database_whose_counts_add_up(db: Db) {
         body["articles"][9]["discussion"]["status"], "closed",
         "every tenth is past the age limit"
     );
-    let (_, page) = app
-        .call(
-            Method::GET,
-            "/api/v1/articles/gen-0/comments?limit=100",
-            None,
-        )
-        .await;
+    let (_, page) = app.get("/api/v1/articles/gen-0/comments?limit=100").await;
     let comments = page["comments"].as_array().unwrap();
     let author_id = comments[0]["author"]["id"].as_str().unwrap();
     let (status, author) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/authors/{author_id}"), None)
+        .get_as_moderator(&format!("/api/v1/authors/{author_id}"))
         .await;
     assert_eq!(status, StatusCode::OK, "{author}");
     assert!(

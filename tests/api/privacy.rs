@@ -8,26 +8,13 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value a
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Db, MODERATOR_TOKEN, SERVICE_TOKEN, TestApp, assert_error, free_port, json_of, spawn_app_on,
-    spawn_app_with,
+    Db, MODERATOR_TOKEN, SERVICE_TOKEN, TestApp, app_with_events, assert_error, json_of,
+    spawn_app_on, spawn_app_with,
 };
 use crate::on_both_databases;
 
 const AUTHOR: &str = "u-erase-7f3a";
 const NAME: &str = "Zora Quintessa";
-
-/// An app that records webhook events (to a receiver that is not there: they stay in the outbox).
-async fn app_with_events(db: Db) -> TestApp {
-    let url = format!("http://127.0.0.1:{}/hook", free_port());
-    spawn_app_with(
-        db,
-        &[
-            ("WEBHOOK_URL", url),
-            ("WEBHOOK_SECRET", "test-webhook-secret-0123".to_owned()),
-        ],
-    )
-    .await
-}
 
 async fn post_as(
     app: &TestApp,
@@ -38,12 +25,9 @@ async fn post_as(
     parent: Option<&str>,
 ) -> Value {
     let (status, value) = app
-        .call(
-            Method::POST,
+        .post_json(
             &format!("/api/v1/articles/{article}/comments"),
-            Some(
-                json!({"author": {"id": author, "name": name}, "body": body, "parent_id": parent}),
-            ),
+            json!({"author": {"id": author, "name": name}, "body": body, "parent_id": parent}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{value}");
@@ -52,10 +36,9 @@ async fn post_as(
 
 async fn flag(app: &TestApp, comment: &str, reporter: &str, note: &str) {
     let (status, body) = app
-        .call(
-            Method::POST,
+        .post_json(
             &format!("/api/v1/comments/{comment}/flags"),
-            Some(json!({"reporter": {"id": reporter}, "reason": "abuse", "note": note})),
+            json!({"reporter": {"id": reporter}, "reason": "abuse", "note": note}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -63,7 +46,7 @@ async fn flag(app: &TestApp, comment: &str, reporter: &str, note: &str) {
 
 async fn set_status(app: &TestApp, author: &str, body: Value) {
     let path = format!("/api/v1/authors/{author}/status");
-    let (status, value) = app.call_as_moderator(Method::PUT, &path, Some(body)).await;
+    let (status, value) = app.put_json_as_moderator(&path, body).await;
     assert_eq!(status, StatusCode::OK, "{value}");
 }
 
@@ -289,14 +272,10 @@ async fn the_export_holds_everything_stored_about_the_author(db: Db) {
     assert_eq!(body["comments"], json!([]));
     assert_eq!(body["flags_filed"].as_array().unwrap().len(), 1);
 
-    let (status, body) = app
-        .call(Method::GET, "/api/v1/authors/u-unknown/export", None)
-        .await;
+    let (status, body) = app.get("/api/v1/authors/u-unknown/export").await;
     assert_error(status, &body, 404, "not_found");
     let long = "x".repeat(129);
-    let (status, body) = app
-        .call(Method::GET, &format!("/api/v1/authors/{long}/export"), None)
-        .await;
+    let (status, body) = app.get(&format!("/api/v1/authors/{long}/export")).await;
     assert_error(status, &body, 422, "validation_failed");
     let response = app
         .request(Method::GET, "/api/v1/authors/u-1/export", None, None)
@@ -366,9 +345,7 @@ async fn after_erasure_no_table_holds_the_authors_id_name_or_texts(db: Db) {
     // Visible: Yvonne's comment, Zora's first, Yvonne's reply, Zora's reply.
     assert_eq!(article_counts(&app, "a1", &first).await, (4, 1));
 
-    let (status, body) = app
-        .call(Method::DELETE, &format!("/api/v1/authors/{AUTHOR}"), None)
-        .await;
+    let (status, body) = app.delete(&format!("/api/v1/authors/{AUTHOR}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"comments": 3, "flags": 1}));
 
@@ -379,13 +356,7 @@ async fn after_erasure_no_table_holds_the_authors_id_name_or_texts(db: Db) {
 
     // Threads keep their shape: the reply is listed, the erased parent shows as removed.
     assert_eq!(article_counts(&app, "a1", &first).await, (2, 1));
-    let (status, page) = app
-        .call(
-            Method::GET,
-            "/api/v1/articles/a1/comments?order=oldest",
-            None,
-        )
-        .await;
+    let (status, page) = app.get("/api/v1/articles/a1/comments?order=oldest").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let items = page["items"].as_array().or(page["comments"].as_array());
     let items = items.unwrap_or_else(|| panic!("a list in {page}"));
@@ -396,21 +367,13 @@ async fn after_erasure_no_table_holds_the_authors_id_name_or_texts(db: Db) {
     assert_eq!(parent["status"], "removed");
     assert_eq!(parent["body"], Value::Null);
     assert_eq!(parent["author"], Value::Null);
-    let (status, replies) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/comments/{first}/replies"),
-            None,
-        )
-        .await;
+    let (status, replies) = app.get(&format!("/api/v1/comments/{first}/replies")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(replies.to_string().contains(&reply), "{replies}");
     assert!(replies.to_string().contains("Yvonne antwortet Zora"));
 
     // The audit log keeps the status changes under the pseudonym, and logs the erasure.
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     let entries = log["entries"].as_array().or(log["items"].as_array());
     let entries = entries.unwrap_or_else(|| panic!("a list in {log}"));
     let erased = entries
@@ -427,9 +390,7 @@ async fn after_erasure_no_table_holds_the_authors_id_name_or_texts(db: Db) {
     assert_eq!(about.len(), 3, "{log}");
 
     // The website hears `author.erased` with only the pseudonym.
-    let (_, events) = app
-        .call_as_moderator(Method::GET, "/api/v1/events?limit=100", None)
-        .await;
+    let (_, events) = app.get_as_moderator("/api/v1/events?limit=100").await;
     let event = events["events"]
         .as_array()
         .unwrap()
@@ -439,21 +400,13 @@ async fn after_erasure_no_table_holds_the_authors_id_name_or_texts(db: Db) {
     assert_eq!(event["data"], json!({"author_id": pseudonym}));
 
     // Nothing is left to export or to see; a second erasure changes nothing.
-    let (status, body) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/authors/{AUTHOR}/export"),
-            None,
-        )
-        .await;
+    let (status, body) = app.get(&format!("/api/v1/authors/{AUTHOR}/export")).await;
     assert_error(status, &body, 404, "not_found");
     let (status, body) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/authors/{AUTHOR}"), None)
+        .get_as_moderator(&format!("/api/v1/authors/{AUTHOR}"))
         .await;
     assert_error(status, &body, 404, "not_found");
-    let (status, body) = app
-        .call(Method::DELETE, &format!("/api/v1/authors/{AUTHOR}"), None)
-        .await;
+    let (status, body) = app.delete(&format!("/api/v1/authors/{AUTHOR}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"comments": 0, "flags": 0}));
     let erasures = count(
@@ -473,17 +426,13 @@ async fn the_pseudonym_is_the_same_for_every_erasure_of_an_id_across_restarts(db
     let app = spawn_app_with(db, &[]).await;
     app.put_recent_article("a1", None).await;
     post_as(&app, "a1", AUTHOR, NAME, "Vor dem Neustart", None).await;
-    let (status, body) = app
-        .call(Method::DELETE, &format!("/api/v1/authors/{AUTHOR}"), None)
-        .await;
+    let (status, body) = app.delete(&format!("/api/v1/authors/{AUTHOR}")).await;
     assert_eq!(body, json!({"comments": 1, "flags": 0}), "{status}");
     app.stop().await;
 
     let restarted = spawn_app_on(app.database.share(), &[], None).await;
     post_as(&restarted, "a1", AUTHOR, NAME, "Nach dem Neustart", None).await;
-    let (_, body) = restarted
-        .call(Method::DELETE, &format!("/api/v1/authors/{AUTHOR}"), None)
-        .await;
+    let (_, body) = restarted.delete(&format!("/api/v1/authors/{AUTHOR}")).await;
     assert_eq!(body, json!({"comments": 1, "flags": 0}));
     let sql = "SELECT COUNT(DISTINCT author_id) AS n FROM moderation_log \
                WHERE action = 'author_erased'";
@@ -496,13 +445,9 @@ async fn the_pseudonym_is_the_same_for_every_erasure_of_an_id_across_restarts(db
 
     // An id that is no author id at all is refused; an unknown one has nothing to erase.
     let long = "x".repeat(129);
-    let (status, body) = restarted
-        .call(Method::DELETE, &format!("/api/v1/authors/{long}"), None)
-        .await;
+    let (status, body) = restarted.delete(&format!("/api/v1/authors/{long}")).await;
     assert_error(status, &body, 422, "validation_failed");
-    let (status, body) = restarted
-        .call(Method::DELETE, "/api/v1/authors/u-never-seen", None)
-        .await;
+    let (status, body) = restarted.delete("/api/v1/authors/u-never-seen").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"comments": 0, "flags": 0}));
 }

@@ -7,12 +7,12 @@ use comment_service::store::articles;
 use comment_service::store::comments::Order;
 use comment_service::store::pages::{self, PageRequest, PageSource, SqliteReader};
 use comment_service::views::dto;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use serde_json::json;
 
 use crate::articles::published_for_closing_at;
-use crate::helpers::{Db, spawn_app};
+use crate::helpers::{Db, spawn_app, spawn_app_with_article};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -66,8 +66,7 @@ async fn a_page_reader_connection_ended_by_postgres_is_replaced() {
     let Some(db) = Db::postgres("a_page_reader_connection_ended_by_postgres_is_replaced") else {
         return;
     };
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let first = app.comment("a1", "u1", "Erster").await;
     // A reader of its own, whose connections carry a name no other test's do.
     let name = format!("pages-{}", std::process::id());
@@ -120,13 +119,11 @@ async fn a_page_reader_connection_ended_by_postgres_is_replaced() {
 /// the same JSON the comment's own view gives, in order, filtered for the caller, with the next
 /// page's cursor exactly when more follow.
 async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     app.put_recent_article("empty", None).await;
-    app.call_as_moderator(
-        Method::PUT,
+    app.put_json_as_moderator(
         "/api/v1/moderation/rules",
-        Some(json!({"suspect_words": ["depp"]})),
+        json!({"suspect_words": ["depp"]}),
     )
     .await;
     app.comment("a1", "u1", "Sichtbar \"zitiert\" – Ä").await;
@@ -139,10 +136,9 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
     app.decide(&deleted, json!({"action": "delete"})).await;
     let edited = app.comment("a1", "u5", "Tippfeler").await;
     let (status, _) = app
-        .call(
-            Method::PATCH,
+        .patch_json(
             &format!("/api/v1/comments/{edited}"),
-            Some(json!({"author_id": "u5", "body": "Tippfehler"})),
+            json!({"author_id": "u5", "body": "Tippfehler"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -285,37 +281,34 @@ async fn lists_are_planned_once_and_other_statements_for_their_values(db: Db) {
 }
 
 async fn a_write_is_visible_to_the_very_next_read_on_the_same_process(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     let path = "/api/v1/articles/a1/comments";
-    let (_, empty) = app.call(Method::GET, path, None).await;
+    let (_, empty) = app.get(path).await;
     assert_eq!(empty["comments"].as_array().unwrap().len(), 0);
     let id = app.comment("a1", "u1", "Erster").await;
-    let (_, page) = app.call(Method::GET, path, None).await;
+    let (_, page) = app.get(path).await;
     assert_eq!(
         page["comments"][0]["id"],
         id.as_str(),
         "the post shows at once"
     );
     assert_eq!(page["article"]["comment_count"], 1);
-    app.call(
-        Method::PATCH,
+    app.patch_json(
         &format!("/api/v1/comments/{id}"),
-        Some(serde_json::json!({"author_id": "u1", "body": "Geändert"})),
+        serde_json::json!({"author_id": "u1", "body": "Geändert"}),
     )
     .await;
-    let (_, page) = app.call(Method::GET, path, None).await;
+    let (_, page) = app.get(path).await;
     assert_eq!(
         page["comments"][0]["body"], "Geändert",
         "the edit shows at once"
     );
-    app.call(
-        Method::DELETE,
+    app.delete_json(
         &format!("/api/v1/comments/{id}"),
-        Some(serde_json::json!({"author_id": "u1"})),
+        serde_json::json!({"author_id": "u1"}),
     )
     .await;
-    let (_, page) = app.call(Method::GET, path, None).await;
+    let (_, page) = app.get(path).await;
     assert_eq!(
         page["comments"].as_array().unwrap().len(),
         0,
@@ -335,16 +328,16 @@ async fn a_cached_page_still_turns_closed_at_closes_at(db: Db) {
     .await;
     app.comment("bald", "u1", "Hallo").await;
     let path = "/api/v1/articles/bald/comments";
-    let (status, page) = app.call(Method::GET, path, None).await;
+    let (status, page) = app.get(path).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["article"]["discussion"]["status"], "open");
     // The page stays in the cache (it is fresh for a second of real time) while the clock
     // crosses closes_at: the read just before finds it open, the read at the instant closed.
     app.clock.set(closes_at - chrono::Duration::microseconds(1));
-    let (_, page) = app.call(Method::GET, path, None).await;
+    let (_, page) = app.get(path).await;
     assert_eq!(page["article"]["discussion"]["status"], "open");
     app.clock.set(closes_at);
-    let (_, page) = app.call(Method::GET, path, None).await;
+    let (_, page) = app.get(path).await;
     assert_eq!(
         page["article"]["discussion"]["status"], "closed",
         "closed from closes_at on, cached page or not"

@@ -36,9 +36,7 @@ fn report_path(from: &str, to: &str) -> String {
 }
 
 async fn report(app: &TestApp, from: &str, to: &str) -> Value {
-    let (status, body) = app
-        .call_as_moderator(Method::GET, &report_path(from, to), None)
-        .await;
+    let (status, body) = app.get_as_moderator(&report_path(from, to)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
@@ -62,11 +60,10 @@ async fn csv(app: &TestApp, from: &str, to: &str) -> (String, String) {
 
 async fn flag(app: &TestApp, comment: &str, reporter: &str, reason: &str) {
     let (status, body) = app
-        .call(
-            Method::POST,
+        .post_json(
             &format!("/api/v1/comments/{comment}/flags"),
-            Some(json!({"reporter": {"id": reporter}, "reason": reason,
-                        "note": "Das ist Verhetzung nach § 283 StGB"})),
+            json!({"reporter": {"id": reporter}, "reason": reason,
+                        "note": "Das ist Verhetzung nach § 283 StGB"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -79,11 +76,7 @@ async fn set_status(app: &TestApp, author: &str, status: &str) {
         _ => json!({"status": status, "reason": "wiederholt"}),
     };
     let (code, body) = app
-        .call_as_moderator(
-            Method::PUT,
-            &format!("/api/v1/authors/{author}/status"),
-            Some(body),
-        )
+        .put_json_as_moderator(&format!("/api/v1/authors/{author}/status"), body)
         .await;
     assert_eq!(code, StatusCode::OK, "{body}");
 }
@@ -442,9 +435,7 @@ async fn bad_periods_are_refused_with_the_fields_named(db: Db) {
             json!({"to": "must be at most 2 years after `from`"}),
         ),
     ] {
-        let (status, body) = app
-            .call_as_moderator(Method::GET, &format!("{base}{query}"), None)
-            .await;
+        let (status, body) = app.get_as_moderator(&format!("{base}{query}")).await;
         assert_error(status, &body, 422, "validation_failed");
         let got = body["error"]["details"]["fields"].as_object().unwrap();
         let want = fields.as_object().unwrap();
@@ -463,13 +454,9 @@ async fn bad_periods_are_refused_with_the_fields_named(db: Db) {
     report(&app, "2024-01-01T00:00:00Z", "2026-01-01T00:00:00Z").await;
     report(&app, "9999-06-01T00:00:00Z", "9999-12-01T00:00:00Z").await;
     let (status, body) = app
-        .call_as_moderator(
-            Method::GET,
-            &format!(
-                "{base}?from=2026-01-01T00:00:00Z&from=2026-01-02T00:00:00Z&to=2026-02-01T00:00:00Z"
-            ),
-            None,
-        )
+        .get_as_moderator(&format!(
+            "{base}?from=2026-01-01T00:00:00Z&from=2026-01-02T00:00:00Z&to=2026-02-01T00:00:00Z"
+        ))
         .await;
     assert_error(status, &body, 400, "bad_request");
 }

@@ -4,10 +4,13 @@
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, TestApp, assert_error, ids_of, spawn_app, spawn_app_on, spawn_app_with};
+use crate::helpers::{
+    Db, TestApp, assert_error, ids_of, spawn_app, spawn_app_on, spawn_app_with,
+    spawn_app_with_article,
+};
 use crate::on_both_databases;
 use crate::smtp_server::TestSmtpServer;
 
@@ -31,7 +34,7 @@ on_both_databases!(
 const WAIT: StdDuration = StdDuration::from_secs(20);
 
 async fn put_rules(app: &TestApp, rules: Value) -> (StatusCode, Value) {
-    app.call_as_moderator(Method::PUT, "/api/v1/moderation/rules", Some(rules))
+    app.put_json_as_moderator("/api/v1/moderation/rules", rules)
         .await
 }
 
@@ -43,6 +46,18 @@ async fn set_rules(app: &TestApp, rules: Value) {
 fn assert_rejected(status: StatusCode, body: &Value, rule: &str) {
     assert_error(status, body, 422, "comment_rejected");
     assert_eq!(body["error"]["details"]["rule"], rule, "{body}");
+}
+
+/// Posts each of `texts` to `a1`, by the authors `{prefix}-0`, `{prefix}-1`, ... in turn, and
+/// asserts that the rule `rule` rejects it; returns the answers.
+async fn each_rejected(app: &TestApp, prefix: &str, texts: &[&str], rule: &str) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let (status, body) = app.post_comment("a1", &format!("{prefix}-{i}"), text).await;
+        assert_rejected(status, &body, rule);
+        answers.push(body);
+    }
+    answers
 }
 
 async fn held(app: &TestApp, article: &str, author: &str, text: &str) -> String {
@@ -62,24 +77,20 @@ async fn published(app: &TestApp, article: &str, author: &str, text: &str) -> St
 /// The comment as a moderator sees it.
 async fn moderator_view(app: &TestApp, id: &str) -> Value {
     let (status, body) = app
-        .call_as_moderator(Method::GET, &format!("/api/v1/comments/{id}"), None)
+        .get_as_moderator(&format!("/api/v1/comments/{id}"))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
 
 async fn comment_count(app: &TestApp) -> u64 {
-    let (_, page) = app
-        .call_as_moderator(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = app.get_as_moderator("/api/v1/articles/a1/comments").await;
     page["comments"].as_array().unwrap().len() as u64
 }
 
 async fn the_rules_start_as_the_defaults_and_are_replaced_as_a_whole(db: Db) {
     let app = spawn_app(db).await;
-    let (status, rules) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/rules", None)
-        .await;
+    let (status, rules) = app.get_as_moderator("/api/v1/moderation/rules").await;
     assert_eq!(status, StatusCode::OK, "{rules}");
     assert_eq!(
         rules,
@@ -106,18 +117,12 @@ async fn the_rules_start_as_the_defaults_and_are_replaced_as_a_whole(db: Db) {
     assert_eq!(rules["banned_words"], json!([]));
     assert_eq!(rules["links"], "allow");
     assert_eq!(rules["version"], 2);
-    let (_, got) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/rules", None)
-        .await;
+    let (_, got) = app.get_as_moderator("/api/v1/moderation/rules").await;
     assert_eq!(got, rules);
 
-    let (status, body) = app
-        .call(Method::GET, "/api/v1/moderation/rules", None)
-        .await;
+    let (status, body) = app.get("/api/v1/moderation/rules").await;
     assert_error(status, &body, 403, "forbidden");
-    let (status, body) = app
-        .call(Method::PUT, "/api/v1/moderation/rules", Some(json!({})))
-        .await;
+    let (status, body) = app.put_json("/api/v1/moderation/rules", json!({})).await;
     assert_error(status, &body, 403, "forbidden");
 }
 
@@ -159,9 +164,7 @@ async fn bad_rules_are_refused_with_field_errors(db: Db) {
         let (status, body) = put_rules(&app, rules).await;
         assert_error(status, &body, 400, "bad_request");
     }
-    let (_, rules) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/rules", None)
-        .await;
+    let (_, rules) = app.get_as_moderator("/api/v1/moderation/rules").await;
     assert_eq!(rules["version"], 0, "nothing was stored");
 
     // Full lists are fine (they need more than the API's usual 64 KiB).
@@ -190,9 +193,7 @@ async fn a_rules_change_is_audit_logged_with_what_changed(db: Db) {
         json!({"banned_words": ["idiot", "trottel"], "links": "reject"}),
     )
     .await;
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     let newest = &log["entries"][0];
     assert_eq!(newest["action"], "rules_changed", "{log}");
     assert_eq!(newest["moderator"], "anna");
@@ -224,9 +225,7 @@ async fn a_large_rules_change_is_audit_logged_as_counts(db: Db) {
         json!({"banned_words": replaced, "links": "premod", "history": {"window_days": 14}}),
     )
     .await;
-    let (_, log) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/log", None)
-        .await;
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     let newest = &log["entries"][0];
     assert_eq!(newest["action"], "rules_changed", "{log}");
     assert_eq!(
@@ -251,10 +250,9 @@ async fn a_large_rules_change_is_audit_logged_as_counts(db: Db) {
 }
 
 async fn a_banned_word_is_refused_even_when_disguised(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     set_rules(&app, json!({"banned_words": ["idiot", "*trottel*"]})).await;
-    for (i, text) in [
+    let disguised = [
         "Du Idiot!",
         "Du I.d.i.o.t",
         "Du 1d10t",
@@ -262,12 +260,8 @@ async fn a_banned_word_is_refused_even_when_disguised(db: Db) {
         "Du ＩＤＩＯＴ",
         "Du іdіоt",
         "So ein Volltrottel",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let (status, body) = app.post_comment("a1", &format!("u-{i}"), text).await;
-        assert_rejected(status, &body, "banned_word");
+    ];
+    for body in each_rejected(&app, "u", &disguised, "banned_word").await {
         let message = body["error"]["message"].as_str().unwrap().to_lowercase();
         assert!(
             !message.contains("idiot") && !message.contains("trottel"),
@@ -292,9 +286,7 @@ async fn a_suspect_word_holds_the_comment_and_emails_the_team_with_the_detection
         view["detections"],
         json!([{"rule": "suspect_word", "match": "*dumm*"}])
     );
-    let (_, queue) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
-        .await;
+    let (_, queue) = app.get_as_moderator("/api/v1/moderation/queue").await;
     assert_eq!(queue["items"][0]["comment"]["id"], id.as_str());
     assert_eq!(queue["items"][0]["reasons"], json!(["suspect_word"]));
     assert_eq!(queue["items"][0]["flags"]["total"], 0);
@@ -315,19 +307,14 @@ async fn a_suspect_word_holds_the_comment_and_emails_the_team_with_the_detection
     // Approving it from the API makes it visible.
     let (status, body) = app.decide(&id, json!({"action": "approve"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
     assert_eq!(ids_of(&page["comments"]), [id.as_str()]);
-    let (_, queue) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/queue", None)
-        .await;
+    let (_, queue) = app.get_as_moderator("/api/v1/moderation/queue").await;
     assert_eq!(queue["items"], json!([]));
 }
 
 async fn links_are_allowed_held_or_refused_and_the_allowlist_never_counts(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     published(&app, "a1", "u-0", "Siehe https://evil.example/x").await;
 
     set_rules(
@@ -335,26 +322,19 @@ async fn links_are_allowed_held_or_refused_and_the_allowlist_never_counts(db: Db
         json!({"links": "reject", "link_allowlist": ["krone.at"]}),
     )
     .await;
-    for (i, text) in [
+    let elsewhere = [
         "Siehe https://evil.example/x",
         "Siehe www.evil.example",
         "Siehe evil.example/pfad",
         "Siehe https://krone.at.evil.example/",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let (status, body) = app.post_comment("a1", &format!("r-{i}"), text).await;
-        assert_rejected(status, &body, "links");
-    }
-    for (i, text) in [
+    ];
+    each_rejected(&app, "r", &elsewhere, "links").await;
+    let allowed = [
         "Siehe https://www.krone.at/1912345",
         "Siehe krone.at/sport",
         "Schreiben Sie an forum@krone.at oder leser@evil.example",
-    ]
-    .iter()
-    .enumerate()
-    {
+    ];
+    for (i, text) in allowed.iter().enumerate() {
         published(&app, "a1", &format!("k-{i}"), text).await;
     }
 
@@ -367,8 +347,7 @@ async fn links_are_allowed_held_or_refused_and_the_allowlist_never_counts(db: Db
 }
 
 async fn the_same_text_twice_within_the_window_is_a_repeat_post(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     app.put_recent_article("a2", None).await;
     published(&app, "a1", "u-1", "Das ist  meine Meinung").await;
     app.clock.advance(Duration::minutes(9));
@@ -408,7 +387,7 @@ async fn a_new_authors_comments_are_held_until_one_was_approved(db: Db) {
     );
 
     let (_, outbox) = app
-        .call_as_moderator(Method::GET, "/api/v1/moderation/notifications", None)
+        .get_as_moderator("/api/v1/moderation/notifications")
         .await;
     assert_eq!(
         outbox["notifications"],
@@ -432,20 +411,11 @@ async fn an_author_whose_comments_were_often_removed_is_held(db: Db) {
         published(&app, "a1", "u-h", "zwei").await,
         published(&app, "a1", "u-h", "drei").await,
     ];
-    assert_eq!(
-        app.decide(&ids[0], json!({"action": "hide"})).await.0,
-        StatusCode::OK
-    );
+    app.decide_ok(&ids[0], json!({"action": "hide"})).await;
     // One of three removed: not more than half.
     published(&app, "a1", "u-h", "vier").await;
-    assert_eq!(
-        app.decide(&ids[1], json!({"action": "delete"})).await.0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.decide(&ids[2], json!({"action": "hide"})).await.0,
-        StatusCode::OK
-    );
+    app.decide_ok(&ids[1], json!({"action": "delete"})).await;
+    app.decide_ok(&ids[2], json!({"action": "hide"})).await;
     // Three of four removed.
     let id = held(&app, "a1", "u-h", "fünf").await;
     assert_eq!(
@@ -465,8 +435,7 @@ async fn an_author_whose_comments_were_often_removed_is_held(db: Db) {
 }
 
 async fn an_edit_passes_the_same_rules(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     set_rules(
         &app,
         json!({"banned_words": ["idiot"], "suspect_words": ["depp"]}),
@@ -477,10 +446,9 @@ async fn an_edit_passes_the_same_rules(db: Db) {
         let app = &app;
         let id = id.clone();
         async move {
-            app.call(
-                Method::PATCH,
+            app.patch_json(
                 &format!("/api/v1/comments/{id}"),
-                Some(json!({"author_id": "u-1", "body": body})),
+                json!({"author_id": "u-1", "body": body}),
             )
             .await
         }
@@ -498,41 +466,26 @@ async fn an_edit_passes_the_same_rules(db: Db) {
         view["detections"],
         json!([{"rule": "suspect_word", "match": "depp"}])
     );
-    let (_, page) = app
-        .call(Method::GET, "/api/v1/articles/a1/comments", None)
-        .await;
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
     assert_eq!(page["comments"], json!([]), "held after the edit");
     assert_eq!(page["article"]["comment_count"], 0);
 }
 
 async fn service_views_never_show_detections(db: Db) {
-    let app = spawn_app(db).await;
-    app.put_recent_article("a1", None).await;
+    let app = spawn_app_with_article(db).await;
     set_rules(&app, json!({"suspect_words": ["depp"]})).await;
     let parent = published(&app, "a1", "u-1", "Ein Anfang").await;
     let (status, body) = app
-        .call(
-            Method::POST,
-            "/api/v1/articles/a1/comments",
-            Some(json!({"author": {"id": "u-2", "name": "Zwei"}, "body": "Du Depp", "parent_id": parent})),
-        )
+        .post_json("/api/v1/articles/a1/comments", json!({"author": {"id": "u-2", "name": "Zwei"}, "body": "Du Depp", "parent_id": parent}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(body.get("detections").is_none(), "{body}");
     let id = body["id"].as_str().unwrap().to_string();
-    let (_, service) = app
-        .call(Method::GET, &format!("/api/v1/comments/{id}"), None)
-        .await;
+    let (_, service) = app.get(&format!("/api/v1/comments/{id}")).await;
     assert_eq!(service["status"], "removed");
     assert_eq!(service["body"], Value::Null);
     assert!(service.get("detections").is_none(), "{service}");
-    let (_, replies) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/comments/{parent}/replies"),
-            None,
-        )
-        .await;
+    let (_, replies) = app.get(&format!("/api/v1/comments/{parent}/replies")).await;
     assert_eq!(replies["comments"], json!([]));
     let text = replies.to_string();
     assert!(
@@ -540,11 +493,7 @@ async fn service_views_never_show_detections(db: Db) {
         "{text}"
     );
     let (_, moderator) = app
-        .call_as_moderator(
-            Method::GET,
-            &format!("/api/v1/comments/{parent}/replies"),
-            None,
-        )
+        .get_as_moderator(&format!("/api/v1/comments/{parent}/replies"))
         .await;
     assert_eq!(
         moderator["comments"][0]["detections"],
@@ -576,9 +525,7 @@ async fn a_second_instance_applies_a_change_within_a_second(db: Db) {
 /// Waits until `app` has rules version `version` in force.
 async fn version_in_force(app: &TestApp, version: i64) {
     crate::helpers::eventually("the new rules in force", || async {
-        let (_, rules) = app
-            .call_as_moderator(Method::GET, "/api/v1/moderation/rules", None)
-            .await;
+        let (_, rules) = app.get_as_moderator("/api/v1/moderation/rules").await;
         (rules["version"] == version).then_some(())
     })
     .await;
@@ -599,9 +546,7 @@ async fn a_second_instance_serves_the_rules_in_force_while_it_compiles_a_large_c
     // The second instance's next check finds the change: the request that finds it and the
     // ones after it are served the rules in force until the new ones are compiled.
     second.clock.advance(Duration::seconds(1));
-    let (status, rules) = second
-        .call_as_moderator(Method::GET, "/api/v1/moderation/rules", None)
-        .await;
+    let (status, rules) = second.get_as_moderator("/api/v1/moderation/rules").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         rules["version"], 0,

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use comment_service::clock::Clock;
 use comment_service::jobs::JobName;
 use hmac::{Hmac, Mac};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -151,6 +151,15 @@ async fn deliver(app: &TestApp) -> u64 {
     .await
 }
 
+/// Waits until the events list `path` (of sent events) holds `count` of them.
+async fn all_sent(app: &TestApp, path: &str, count: usize) {
+    crate::helpers::eventually("every event delivered", || async {
+        let (_, sent) = app.get_as_moderator(path).await;
+        (sent["events"].as_array().unwrap().len() == count).then_some(())
+    })
+    .await;
+}
+
 async fn close(app: &TestApp, article: &str) {
     let (status, _) = app
         .moderate_discussion(article, json!({"action": "close", "reason": "Test"}))
@@ -185,9 +194,7 @@ async fn a_closure_reaches_the_website_signed_and_a_failed_delivery_is_retried_a
     })
     .await;
     assert_eq!(deliver(&app).await, 0, "not due before the backoff");
-    let (_, pending) = app
-        .call_as_moderator(Method::GET, "/api/v1/events?status=pending", None)
-        .await;
+    let (_, pending) = app.get_as_moderator("/api/v1/events?status=pending").await;
     assert_eq!(pending["events"][0]["type"], "discussion.closed");
     assert_eq!(pending["events"][0]["attempts"], 1);
     assert!(
@@ -209,12 +216,10 @@ async fn a_closure_reaches_the_website_signed_and_a_failed_delivery_is_retried_a
     assert_eq!(body["type"], "discussion.closed");
     assert_eq!(body["data"]["article_id"], "bald");
     assert_eq!(body["data"]["reason"], "expired");
-    let (_, sent) = app
-        .call_as_moderator(Method::GET, "/api/v1/events?status=sent", None)
-        .await;
+    let (_, sent) = app.get_as_moderator("/api/v1/events?status=sent").await;
     assert_eq!(sent["events"].as_array().unwrap().len(), 1);
     assert!(sent["events"][0]["delivered_at"].is_string());
-    let (status, _) = app.call(Method::GET, "/api/v1/events", None).await;
+    let (status, _) = app.get("/api/v1/events").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "moderators only");
     receiver.handle.stop(false).await;
 }
@@ -294,13 +299,7 @@ async fn two_replicas_deliver_each_event_once(db: Db) {
         close(if i % 2 == 0 { &one } else { &two }, &format!("a{i}")).await;
     }
     let (a, b) = tokio::join!(deliver(&one), deliver(&two));
-    crate::helpers::eventually("every event delivered", || async {
-        let (_, sent) = one
-            .call_as_moderator(Method::GET, "/api/v1/events?status=sent&limit=100", None)
-            .await;
-        (sent["events"].as_array().unwrap().len() == 12).then_some(())
-    })
-    .await;
+    all_sent(&one, "/api/v1/events?status=sent&limit=100", 12).await;
     let received = receiver.received();
     let mut ids: Vec<&str> = received.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
@@ -314,23 +313,28 @@ async fn two_replicas_deliver_each_event_once(db: Db) {
     receiver.handle.stop(false).await;
 }
 
-async fn events_recorded_before_a_restart_are_delivered_once_after_it(db: Db) {
-    let receiver = Receiver::start().await;
-    let vars = webhook_vars(&receiver);
-    let app = spawn_app_with(db, &vars).await;
+/// Closes the discussions `a0`, `a1` and `a2` while the website is down for the first send of
+/// each (three events of three streams, one attempt each), then runs a delivery.
+async fn close_three_with_refused_sends(app: &TestApp, receiver: &Receiver) {
     for i in 0..3 {
         app.put_recent_article(&format!("a{i}"), None).await;
     }
-    // The website is down for the first sends of all three.
     receiver.answer_next(&[503, 503, 503]);
     for i in 0..3 {
-        close(&app, &format!("a{i}")).await;
+        close(app, &format!("a{i}")).await;
     }
     crate::helpers::eventually("three refused sends", || async {
         (receiver.received().len() >= 3).then_some(())
     })
     .await;
-    deliver(&app).await;
+    deliver(app).await;
+}
+
+async fn events_recorded_before_a_restart_are_delivered_once_after_it(db: Db) {
+    let receiver = Receiver::start().await;
+    let vars = webhook_vars(&receiver);
+    let app = spawn_app_with(db, &vars).await;
+    close_three_with_refused_sends(&app, &receiver).await;
     // The stopped app keeps the database (its temporary directory) alive.
     app.stop().await;
     let database = app.database.share();
@@ -340,13 +344,7 @@ async fn events_recorded_before_a_restart_are_delivered_once_after_it(db: Db) {
     let restarted = spawn_app_on(database, &vars, None).await;
     clock.advance(chrono::Duration::minutes(1));
     deliver(&restarted).await;
-    crate::helpers::eventually("every event delivered", || async {
-        let (_, sent) = restarted
-            .call_as_moderator(Method::GET, "/api/v1/events?status=sent", None)
-            .await;
-        (sent["events"].as_array().unwrap().len() == 3).then_some(())
-    })
-    .await;
+    all_sent(&restarted, "/api/v1/events?status=sent", 3).await;
     let received = receiver.received();
     let delivered: Vec<&Received> = received.iter().skip(3).collect();
     assert_eq!(delivered.len(), 3, "each once after the restart");
@@ -370,10 +368,9 @@ async fn flags_and_decisions_tell_the_website_what_readers_see(db: Db) {
     // Three flags reach the hide threshold: the comment is held.
     for reader in ["l1", "l2", "l3"] {
         let (status, _) = app
-            .call(
-                Method::POST,
+            .post_json(
                 &format!("/api/v1/comments/{id}/flags"),
-                Some(json!({"reporter": {"id": reader}, "reason": "abuse"})),
+                json!({"reporter": {"id": reader}, "reason": "abuse"}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED);
@@ -416,23 +413,9 @@ async fn flags_and_decisions_tell_the_website_what_readers_see(db: Db) {
 async fn events_a_run_claimed_but_never_sent_have_no_attempt_counted(db: Db) {
     let receiver = Receiver::start().await;
     let app = spawn_app_with(db, &webhook_vars(&receiver)).await;
-    for i in 0..3 {
-        app.put_recent_article(&format!("a{i}"), None).await;
-    }
-    // The first send of each fails: three events of three streams, one attempt each.
-    receiver.answer_next(&[503, 503, 503]);
-    for i in 0..3 {
-        close(&app, &format!("a{i}")).await;
-    }
-    crate::helpers::eventually("three refused sends", || async {
-        (receiver.received().len() >= 3).then_some(())
-    })
-    .await;
-    deliver(&app).await;
+    close_three_with_refused_sends(&app, &receiver).await;
     let attempts = || async {
-        let (_, events) = app
-            .call_as_moderator(Method::GET, "/api/v1/events", None)
-            .await;
+        let (_, events) = app.get_as_moderator("/api/v1/events").await;
         let mut by_article: Vec<(String, String, i64)> = events["events"]
             .as_array()
             .unwrap()
