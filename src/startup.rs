@@ -79,23 +79,20 @@ impl Application {
             &lists_db,
             crate::db::POSTGRES_ACQUIRE_TIMEOUT,
         );
-        let state = web::Data::new(AppState {
-            db,
-            page_source,
-            clock,
-            settings: settings.clone(),
+        let state = web::Data::new(AppState::new(crate::state::Parts {
+            db: crate::state::Database {
+                pool: db,
+                pages: page_source,
+                write_gate: crate::db::WriteGate::for_backend(db_backend),
+            },
+            caches: crate::state::Caches::new(settings.http.page_cache_mb as usize * 1024 * 1024),
             jobs: jobs.clone(),
             signer,
-            pages: crate::cache::PageCache::new(settings.http.page_cache_mb as usize * 1024 * 1024),
+            clock,
+            settings: settings.clone(),
             metrics: crate::metrics::handle(),
-            write_gate: crate::db::WriteGate::for_backend(db_backend),
-            topic_articles: crate::cache::TopicArticles::new(crate::cache::MAX_TOPICS),
-            topic_rows: crate::cache::TopicRows::new(crate::cache::MAX_TOPICS),
-            article_rows: crate::cache::ArticleRows::new(crate::cache::MAX_ARTICLES),
-            refresh_permits: Arc::new(tokio::sync::Semaphore::new(8)),
-            rules: Default::default(),
             posts,
-        });
+        }));
         tokio::spawn(crate::service::post_batches::run(
             post_receiver,
             Arc::downgrade(&state.clone().into_inner()),
@@ -104,8 +101,8 @@ impl Application {
             Arc::downgrade(&state.clone().into_inner()),
         ));
         // The content rules are compiled before the first request needs them.
-        state.rules.get(&state.db, state.clock.now()).await?;
-        state.jobs.count_outbox().await;
+        state.rules().get(state.db(), state.clock().now()).await?;
+        state.jobs().count_outbox().await;
         let scheduler = Scheduler::start(jobs, &settings.schedules).await?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -155,9 +152,9 @@ impl Application {
         if let Some(scheduler) = self.scheduler.take() {
             scheduler.stop(SHUTDOWN_GRACE).await;
         }
-        self.state.jobs.deliver.mailer().shutdown().await;
+        self.state.jobs().deliver.mailer().shutdown().await;
         // Closing the pool lets SQLite checkpoint its write-ahead log into the database file.
-        if let Err(e) = self.state.db.close_by_ref().await {
+        if let Err(e) = self.state.db().close_by_ref().await {
             tracing::warn!(error = %e, "closing the database pool failed");
         }
         result

@@ -217,7 +217,7 @@ fn already_decided(state: &AppState, last: Option<&moderation_log::Model>) -> Ht
         Some(entry) => {
             let at = entry
                 .at
-                .with_timezone(&state.settings.lifecycle.newsroom_timezone)
+                .with_timezone(&state.settings().lifecycle.newsroom_timezone)
                 .format("%d.%m.%Y um %H:%M Uhr");
             let via = match entry.via {
                 Via::Api => "über die API",
@@ -272,7 +272,7 @@ async fn confirm_page(
 /// The mailbox the community team's emails go to: who an email decision without a Kürzel names.
 fn mailbox(state: &AppState) -> String {
     state
-        .settings
+        .settings()
         .mail
         .to
         .first()
@@ -283,7 +283,7 @@ fn mailbox(state: &AppState) -> String {
 /// The category a decision on this comment most likely names: from its most frequent flag
 /// reason, else from why the content rules held it.
 async fn likely_category(state: &AppState, comment: &comment::Model) -> Result<Category, ApiError> {
-    let summary = flags::summaries(&state.db, &[comment.id])
+    let summary = flags::summaries(state.db(), &[comment.id])
         .await?
         .remove(&comment.id)
         .unwrap_or_default();
@@ -328,7 +328,7 @@ async fn confirm_form(
     problem: Option<&str>,
     values: FormValues,
 ) -> Result<HttpResponse, ApiError> {
-    let article = articles::find(&state.db, &comment.article_id).await?;
+    let article = articles::find(state.db(), &comment.article_id).await?;
     let (title, button, _) = label(claims.action);
     let statement = claims.action != ModerationAction::Approve;
     let category = match values.category {

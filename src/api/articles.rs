@@ -79,7 +79,7 @@ async fn put_article(
     let id = parse_article_id(&path)?;
     let input = parse_article(body.into_inner())?;
     let (article, created) = service::put(&state, id, input).await?;
-    let view = article_views::article(&state, &article, state.clock.now()).await?;
+    let view = article_views::article(&state, &article, state.clock().now()).await?;
     Ok(created_or_ok(created, &view))
 }
 
@@ -130,7 +130,7 @@ async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_article_id(&path)?;
     let article = load_article(&state, id.as_str()).await?;
-    let view = article_views::article(&state, &article, state.clock.now()).await?;
+    let view = article_views::article(&state, &article, state.clock().now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -197,7 +197,7 @@ async fn list_articles(
         }
     }
     let found = article_views::find_many(&state, &ids).await?;
-    let body = article_views::articles_json(&state, &found, state.clock.now()).await?;
+    let body = article_views::articles_json(&state, &found, state.clock().now()).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
@@ -246,7 +246,7 @@ async fn change_discussion(
     let id = parse_article_id(&path)?;
     let change = parse_change(body.into_inner())?;
     let article = service::change_discussion(&state, &moderator, &id, change).await?;
-    let view = article_views::article(&state, &article, state.clock.now()).await?;
+    let view = article_views::article(&state, &article, state.clock().now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -113,7 +113,7 @@ async fn get_author(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let author = authors::load(&state, &path).await?;
-    Ok(HttpResponse::Ok().json(AuthorView::new(author, state.clock.now())))
+    Ok(HttpResponse::Ok().json(AuthorView::new(author, state.clock().now())))
 }
 
 /// A status a moderator gives an author.
@@ -191,7 +191,7 @@ async fn put_status(
         reason,
     };
     let author = authors::set_status(&state, &moderator, &id, change).await?;
-    Ok(HttpResponse::Ok().json(AuthorView::new(author, state.clock.now())))
+    Ok(HttpResponse::Ok().json(AuthorView::new(author, state.clock().now())))
 }
 
 /// One of an author's comments, with its article.

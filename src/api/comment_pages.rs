@@ -23,8 +23,8 @@ pub async fn page_body(
     order: Order,
     key: PageKey,
 ) -> Result<Bytes, ApiError> {
-    let now = state.clock.now();
-    let page = match state.pages.lookup(article_id, &key, now) {
+    let now = state.clock().now();
+    let page = match state.caches().pages.lookup(article_id, &key, now) {
         Lookup::Fresh(page) => page,
         Lookup::Refresh(page, stamp) => {
             refresh_in_background(state, article_id, order, key, stamp, &page);
@@ -50,7 +50,7 @@ fn refresh_in_background(
     stamp: Stamp,
     page: &CachedPage,
 ) {
-    let Ok(permit) = state.refresh_permits.clone().try_acquire_owned() else {
+    let Ok(permit) = state.caches().refresh_permits.clone().try_acquire_owned() else {
         page.refresh_declined();
         return;
     };
@@ -87,11 +87,11 @@ async fn load_page(
         limit: key.limit,
         moderator: key.moderator,
     };
-    let now = state.clock.now();
-    let (cached, rows_stamp) = state.article_rows.get_one(article_id, now);
+    let now = state.clock().now();
+    let (cached, rows_stamp) = state.caches().article_rows.get_one(article_id, now);
     let (row, read_at, comments) = match cached {
         Some((Some(row), read_at)) if now - read_at < ROW_FOR_PAGES => {
-            let comments = state.page_source.comments_page(request).await?;
+            let comments = state.page_source().comments_page(request).await?;
             (row, read_at, comments)
         }
         // Not cached, cached as missing (the database says whether the article exists), or too
@@ -102,12 +102,12 @@ async fn load_page(
                 comments_json,
                 more_after,
             } = state
-                .page_source
+                .page_source()
                 .article_page(request)
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
             let row = Arc::new(ArticleRow::new(article));
-            state.article_rows.put(
+            state.caches().article_rows.put(
                 rows_stamp,
                 now,
                 [(article_id.to_string(), Some(row.clone()))],
@@ -127,6 +127,7 @@ async fn load_page(
         next_cursor.as_deref(),
     );
     Ok(state
+        .caches()
         .pages
         .put(article_id, key, stamp, read_at, row.row.clone(), body))
 }

@@ -163,7 +163,7 @@ async fn post_comment(
         idempotency_key(&req)?.map(|key| KeyedRequest::new(&caller.name, key, req.path(), &raw));
     let input = parse_new_comment(
         parse_json(&raw)?,
-        state.settings.moderation.comment_max_chars,
+        state.settings().moderation.comment_max_chars,
     )?;
     let response = comments::post(&state, &caller, &article_id, input, keyed).await?;
     respond(response)
@@ -255,7 +255,7 @@ async fn list_replies(
     let moderator = caller.is_moderator();
     let (after, limit) = (page.before, page.limit + 1);
     let rows = store::replies(
-        &state.db,
+        state.db(),
         parent.id,
         Order::Oldest,
         after,
@@ -343,7 +343,7 @@ async fn edit_comment(
     let text = required(&mut errors, "body", input.body).and_then(|b| {
         errors.check(
             "body",
-            CommentBody::parse(&b, state.settings.moderation.comment_max_chars),
+            CommentBody::parse(&b, state.settings().moderation.comment_max_chars),
         )
     });
     errors.into_result()?;

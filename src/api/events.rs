@@ -111,7 +111,7 @@ async fn list_events(
 ) -> Result<HttpResponse, ApiError> {
     let status = pagination::delivery_status::<EventStatus>(query.status.as_deref())?;
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "e")?;
-    let rows = events::list(&state.db, status, page.before, page.limit + 1).await?;
+    let rows = events::list(state.db(), status, page.before, page.limit + 1).await?;
     let (rows, next_cursor) = page.finish(rows, |e| e.id);
     Ok(HttpResponse::Ok().json(EventPage {
         events: rows.into_iter().map(EventView::from).collect(),

@@ -89,10 +89,10 @@ async fn get_decision(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = comment_id(&path)?;
-    let decision = decisions::latest_restricting(&state.db, id.0)
+    let decision = decisions::latest_restricting(state.db(), id.0)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no decision restricted comment `{}`", id.0)))?;
-    let appeal = decisions::appeal_of(&state.db, decision.id).await?;
+    let appeal = decisions::appeal_of(state.db(), decision.id).await?;
     Ok(HttpResponse::Ok().json(decision_view(decision, appeal)))
 }
 
@@ -163,11 +163,11 @@ async fn get_flag(
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::NotFound(format!("no flag `{}`", path.as_str()));
     let id = CommentId::parse(&path).ok_or_else(not_found)?;
-    let flag = crate::store::flags::find(&state.db, id.0)
+    let flag = crate::store::flags::find(state.db(), id.0)
         .await?
         .ok_or_else(not_found)?;
     let decision = match flag.decision_id {
-        Some(d) => decisions::find(&state.db, d).await?,
+        Some(d) => decisions::find(state.db(), d).await?,
         None => None,
     };
     let decided = flag.resolved_at.is_some();

@@ -126,7 +126,7 @@ async fn queue(
     };
     let limit = pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?;
     let after = query.cursor.as_deref().map(queue_position).transpose()?;
-    let rows = moderation::queue(&state.db, kind, after, limit + 1).await?;
+    let rows = moderation::queue(state.db(), kind, after, limit + 1).await?;
     let (rows, more) = pagination::split(rows, limit);
     let next_cursor = if more {
         rows.last().map(|c| {
@@ -186,13 +186,13 @@ async fn queue_items(
     let mut article_ids: Vec<String> = rows.iter().map(|c| c.article_id.clone()).collect();
     article_ids.sort();
     article_ids.dedup();
-    let articles: HashMap<String, _> = articles::find_many(&state.db, &article_ids)
+    let articles: HashMap<String, _> = articles::find_many(state.db(), &article_ids)
         .await?
         .into_iter()
         .map(|a| (a.id.clone(), a))
         .collect();
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
-    let mut summaries = flags::summaries(&state.db, &ids).await?;
+    let mut summaries = flags::summaries(state.db(), &ids).await?;
     Ok(rows
         .iter()
         .map(|c| {
@@ -387,7 +387,7 @@ async fn log(
     query: web::Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "l")?;
-    let rows = audit::list(&state.db, page.before, page.limit + 1).await?;
+    let rows = audit::list(state.db(), page.before, page.limit + 1).await?;
     let (rows, next_cursor) = page.finish(rows, |e| e.id);
     let entries = rows
         .into_iter()
@@ -478,7 +478,7 @@ async fn notifications(
 ) -> Result<HttpResponse, ApiError> {
     let status = pagination::delivery_status::<NotificationStatus>(query.status.as_deref())?;
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "m")?;
-    let rows = outbox::list(&state.db, status, page.before, page.limit + 1).await?;
+    let rows = outbox::list(state.db(), status, page.before, page.limit + 1).await?;
     let (rows, next_cursor) = page.finish(rows, |n| n.id);
     let notifications = rows
         .into_iter()

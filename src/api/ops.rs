@@ -26,13 +26,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     // Nothing here asks the database (anyone may scrape): the outbox gauges are set by the
     // deliver job; the pools and the cache report what they hold in memory.
-    let (size, idle) = crate::db::pool_stats(&state.db);
+    let (size, idle) = crate::db::pool_stats(state.db());
     crate::metrics::set_pool(size, idle);
-    let reader_idle = state.page_source.idle_connections();
-    crate::metrics::set_page_cache(state.pages.bytes(), reader_idle);
+    let reader_idle = state.page_source().idle_connections();
+    crate::metrics::set_page_cache(state.caches().pages.bytes(), reader_idle);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(state.metrics().render())
 }
 
 /// The process is up
@@ -58,7 +58,7 @@ async fn healthz() -> HttpResponse {
     ),
 )]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if crate::db::ping(&state.db).await {
+    if crate::db::ping(state.db()).await {
         HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))
     } else {
         HttpResponse::ServiceUnavailable()

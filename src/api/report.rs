@@ -321,7 +321,7 @@ async fn transparency_report(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (from, to) = period(&query)?;
-    let figures = report::report(&state.db, from, to).await?;
+    let figures = report::report(state.db(), from, to).await?;
     let body = TransparencyReport::new(from, to, &figures);
     let mut response = HttpResponse::Ok();
     response.insert_header((header::VARY, "Accept"));

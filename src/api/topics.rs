@@ -125,9 +125,10 @@ async fn get_topic(
 ) -> Result<HttpResponse, ApiError> {
     let slug = parse_slug(&path)?;
     let limit = pagination::limit(query.limit.as_deref(), service::DEFAULT_CURRENT_ARTICLES)?;
-    let topic = topics::find(&state.db, slug.as_str())
+    let topic = topics::find(state.db(), slug.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no topic `{}`", slug.as_str())))?;
-    let current = articles::open_in_topic(&state.db, &topic.slug, state.clock.now(), limit).await?;
+    let current =
+        articles::open_in_topic(state.db(), &topic.slug, state.clock().now(), limit).await?;
     Ok(HttpResponse::Ok().json(topic_view(topic, current)))
 }

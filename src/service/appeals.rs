@@ -26,8 +26,8 @@ pub async fn appeal(
     if read.author_id != author_id.trim() {
         return Err(not_theirs());
     }
-    let now = state.clock.now();
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let now = state.clock().now();
+    let txn = state.begin_write().await?;
     // Everything the appeal depends on is read again in its transaction (and on PostgreSQL the
     // comment's row is locked): a decision or an erasure since the read above is seen.
     let comment = moderation::lock(&*txn, read.id)

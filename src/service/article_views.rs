@@ -28,9 +28,12 @@ pub async fn article(
 /// The articles among `ids` that exist, in the order asked for: rows up to a second old from
 /// this process's cache, the rest in one query.
 pub async fn find_many(state: &AppState, ids: &[String]) -> Result<Vec<Arc<ArticleRow>>, DbErr> {
-    let rows = read_through(state, &state.article_rows, ids, |misses| async move {
-        read_rows(state, &misses).await
-    })
+    let rows = read_through(
+        state,
+        &state.caches().article_rows,
+        ids,
+        |misses| async move { read_rows(state, &misses).await },
+    )
     .await?;
     Ok(ids
         .iter()
@@ -56,9 +59,9 @@ where
         mut hits,
         misses,
         stamp,
-    } = cache.get_many(keys, state.clock.now());
+    } = cache.get_many(keys, state.clock().now());
     if !misses.is_empty() {
-        let read_at = state.clock.now();
+        let read_at = state.clock().now();
         let read = read(misses).await?;
         cache.put(
             stamp,
@@ -81,7 +84,7 @@ fn found<V>(keys: &[String], rows: impl IntoIterator<Item = (String, V)>) -> Row
 
 /// The article rows of `ids`, as the cache keeps them.
 async fn read_rows(state: &AppState, ids: &[String]) -> Result<Rows<ArticleRow>, DbErr> {
-    let rows = articles::find_many(&state.db, ids).await?;
+    let rows = articles::find_many(state.db(), ids).await?;
     Ok(found(
         ids,
         rows.into_iter().map(|r| (r.id.clone(), ArticleRow::new(r))),
@@ -138,11 +141,11 @@ pub async fn refresh_article_rows(state: std::sync::Weak<AppState>) {
     loop {
         tick.tick().await;
         let Some(state) = state.upgrade() else { return };
-        let (due, stamp) = state.article_rows.take_due();
+        let (due, stamp) = state.caches().article_rows.take_due();
         for chunk in due.chunks(500) {
-            let read_at = state.clock.now();
+            let read_at = state.clock().now();
             match read_rows(&state, chunk).await {
-                Ok(read) => state.article_rows.put(stamp, read_at, read),
+                Ok(read) => state.caches().article_rows.put(stamp, read_at, read),
                 Err(e) => tracing::warn!(error = %e, "refreshing cached article rows failed"),
             }
         }
@@ -157,7 +160,7 @@ pub async fn articles_view<A: Borrow<article::Model>>(
     list: &[A],
     now: DateTime<Utc>,
 ) -> Result<Vec<dto::Article>, DbErr> {
-    let db = &state.db;
+    let db = state.db();
     let states: Vec<DiscussionState> = list.iter().map(|a| state_of(a.borrow(), now)).collect();
     let mut closed_topics: Vec<String> = list
         .iter()
@@ -170,7 +173,7 @@ pub async fn articles_view<A: Borrow<article::Model>>(
 
     let topic_rows = read_through(
         state,
-        &state.topic_rows,
+        &state.caches().topic_rows,
         &closed_topics,
         |slugs| async move {
             let rows = crate::store::find_by_keys::<topic::Entity>(db, topic::Column::Slug, &slugs)
@@ -183,13 +186,18 @@ pub async fn articles_view<A: Borrow<article::Model>>(
     for topic in &closed_topics {
         // The newest open articles of the topic; each notice keeps those newer than its article
         // and still open now (the cached list may be up to a second old).
-        let open = match state.topic_articles.get(topic, state.clock.now()) {
+        let open = match state
+            .caches()
+            .topic_articles
+            .get(topic, state.clock().now())
+        {
             Some(open) => open,
             None => {
-                let stamp = state.topic_articles.stamp();
-                let read_at = state.clock.now();
+                let stamp = state.caches().topic_articles.stamp();
+                let read_at = state.clock().now();
                 let open = articles::open_in_topic(db, topic, now, NOTICE_ARTICLES + 2).await?;
                 state
+                    .caches()
                     .topic_articles
                     .put_one(stamp, read_at, topic, Arc::new(open))
             }
@@ -215,7 +223,7 @@ pub async fn articles_view<A: Borrow<article::Model>>(
                         topic
                             .and_then(|t| newest_open.get(t))
                             .map(|open| open.as_slice()),
-                        &state.settings,
+                        state.settings(),
                         now,
                     ))
                 }

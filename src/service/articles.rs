@@ -3,7 +3,6 @@
 use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::auth::Caller;
-use crate::db;
 use crate::domain::ids::{ArticleId, TopicSlug};
 use crate::domain::lifecycle;
 use crate::domain::states::{
@@ -33,7 +32,7 @@ pub async fn put(
     input: ArticleInput,
 ) -> Result<(article::Model, bool), ApiError> {
     if let Some(slug) = &input.topic
-        && topics::find(&state.db, slug.as_str()).await?.is_none()
+        && topics::find(state.db(), slug.as_str()).await?.is_none()
     {
         return Err(ApiError::field(
             "topic",
@@ -41,13 +40,13 @@ pub async fn put(
         ));
     }
     let published_at = input.published_at.trunc_subsecs(6);
-    let settings = &state.settings;
+    let settings = state.settings();
     let closes_at = lifecycle::closes_at(
         published_at,
         settings.lifecycle.close_after_months,
         settings.lifecycle.newsroom_timezone,
     );
-    let now = state.clock.now();
+    let now = state.clock().now();
     let row = articles::ArticleInput {
         id: id.into_string(),
         title: input.title,
@@ -57,8 +56,8 @@ pub async fn put(
         closes_at,
     };
     let (article, created) = {
-        let _turn = state.write_gate.turn().await;
-        articles::upsert(&state.db, row, now).await?
+        let _turn = state.write_gate().turn().await;
+        articles::upsert(state.db(), row, now).await?
     };
     state.article_changed(&article.id);
     Ok((article, created))
@@ -81,7 +80,7 @@ pub async fn change_discussion(
     id: &ArticleId,
     change: DiscussionChange,
 ) -> Result<article::Model, ApiError> {
-    let now = state.clock.now();
+    let now = state.clock().now();
     let article = load_article(state, id.as_str()).await?;
     let closed_now = match change.action {
         DiscussionAction::Close => close(state, moderator, &article, change.reason, now).await?,
@@ -95,7 +94,7 @@ pub async fn change_discussion(
             .increment(1);
     }
     state.article_changed(&article.id);
-    state.jobs.events.wake();
+    state.jobs().events.wake();
     load_article(state, id.as_str()).await
 }
 
@@ -109,7 +108,7 @@ async fn close(
     if !views::articles::state_of(article, now).is_open() {
         return Ok(false);
     }
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let txn = state.begin_write().await?;
     let changed = articles::close_by_moderator(&*txn, &article.id, now).await? > 0;
     if changed {
         audit::write(
@@ -150,8 +149,8 @@ async fn reopen(
 ) -> Result<(), ApiError> {
     let age_limit = lifecycle::closes_at(
         article.published_at,
-        state.settings.lifecycle.close_after_months,
-        state.settings.lifecycle.newsroom_timezone,
+        state.settings().lifecycle.close_after_months,
+        state.settings().lifecycle.newsroom_timezone,
     );
     let closes_at = match until {
         Some(t) if t <= now => return Err(ApiError::field("until", "must be in the future")),
@@ -168,7 +167,7 @@ async fn reopen(
     if was_open && closes_at == article.closes_at {
         return Ok(());
     }
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let txn = state.begin_write().await?;
     articles::reopen(&*txn, &article.id, closes_at, now).await?;
     let note = reason.unwrap_or_else(|| format!("open until {}", views::dto::format_ts(closes_at)));
     audit::write(

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::Caller;
-use crate::db;
 use crate::domain::states::{AuthorStatus, EventType, Via};
 use crate::entity::{article, author, comment};
 use crate::error::ApiError;
@@ -13,7 +12,7 @@ use crate::store::{articles, audit, authors};
 
 /// Loads an author record or answers 404.
 pub async fn load(state: &AppState, id: &str) -> Result<author::Model, ApiError> {
-    authors::find(&state.db, id)
+    authors::find(state.db(), id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no author `{id}`")))
 }
@@ -35,7 +34,7 @@ pub async fn set_status(
     id: &str,
     change: StatusChange,
 ) -> Result<author::Model, ApiError> {
-    let now = state.clock.now();
+    let now = state.clock().now();
     let until = match change.status {
         AuthorStatus::Suspended => match change.until {
             Some(until) if until > now => Some(until),
@@ -55,7 +54,7 @@ pub async fn set_status(
             format!("is required for `{}`", change.status),
         ));
     }
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let txn = state.begin_write().await?;
     authors::set_status(&*txn, id, change.status, until, reason.as_deref(), now).await?;
     audit::write(
         &*txn,
@@ -91,7 +90,7 @@ pub async fn set_status(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no author `{id}`")))?;
     txn.commit().await?;
-    state.jobs.events.wake();
+    state.jobs().events.wake();
     tracing::info!(author = id, status = %change.status, moderator = %moderator.name, "author status changed");
     Ok(author)
 }
@@ -104,9 +103,9 @@ pub async fn comments(
     limit: u64,
 ) -> Result<Vec<(comment::Model, article::Model)>, ApiError> {
     load(state, id).await?;
-    let page = authors::comments(&state.db, id, before, limit).await?;
+    let page = authors::comments(state.db(), id, before, limit).await?;
     let ids: Vec<String> = page.iter().map(|c| c.article_id.clone()).collect();
-    let found = articles::find_many(&state.db, &ids).await?;
+    let found = articles::find_many(state.db(), &ids).await?;
     Ok(page
         .into_iter()
         .filter_map(|c| {

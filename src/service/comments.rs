@@ -3,7 +3,6 @@
 use chrono::Duration;
 
 use crate::auth::Caller;
-use crate::db;
 use crate::domain::comment::CommentBody;
 use crate::domain::ids::{ArticleId, CommentId};
 use crate::domain::states::CommentStatus;
@@ -20,18 +19,20 @@ use crate::store::{articles, authors, comments};
 pub async fn load(state: &AppState, raw_id: &str) -> Result<comment::Model, ApiError> {
     let not_found = || ApiError::NotFound(format!("no comment `{raw_id}`"));
     let id = CommentId::parse(raw_id).ok_or_else(not_found)?;
-    comments::find(&state.db, id.0).await?.ok_or_else(not_found)
+    comments::find(state.db(), id.0)
+        .await?
+        .ok_or_else(not_found)
 }
 
 /// Loads an article or answers 404.
 pub async fn load_article(state: &AppState, id: &str) -> Result<article::Model, ApiError> {
-    articles::find(&state.db, id)
+    articles::find(state.db(), id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no article `{id}`")))
 }
 
 async fn article_of(state: &AppState, c: &comment::Model) -> Result<article::Model, ApiError> {
-    articles::find(&state.db, &c.article_id)
+    articles::find(state.db(), &c.article_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))
 }
@@ -56,23 +57,24 @@ pub async fn post(
     keyed: Option<KeyedRequest>,
 ) -> Result<StoredResponse, ApiError> {
     if let Some(keyed) = &keyed
-        && let Some(stored) = idempotency::replay(&state.db, keyed).await?
+        && let Some(stored) = idempotency::replay(state.db(), keyed).await?
     {
         return Ok(stored);
     }
-    let now = state.clock.now();
+    let now = state.clock().now();
     // Before the write transaction, to keep it short: the article with the author's record (in
     // one statement; their status changes rarely) and the text's words and links (the costly
     // part).
-    let (article, author) = articles::find_for_post(&state.db, article_id.as_str(), &new.author_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
+    let (article, author) =
+        articles::find_for_post(state.db(), article_id.as_str(), &new.author_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
     ensure_open(state, &article, now).await?;
     if let Some(parent) = new.parent_id {
         check_parent(state, &article, parent).await?;
     }
     screening::ensure_may_write(author.as_ref(), now)?;
-    let rules = state.rules.get(&state.db, state.clock.now()).await?;
+    let rules = state.rules().get(state.db(), state.clock().now()).await?;
     let findings = rules.compiled.inspect(new.body.as_str());
     let post = Post {
         row: comments::NewComment {
@@ -94,15 +96,15 @@ pub async fn post(
     };
     // The post goes with the next batch (see `post_batches`); with an Idempotency-Key its
     // response is stored in the same transaction.
-    let created = match state.posts.write(post).await? {
+    let created = match state.posts().write(post).await? {
         Written::Created(created) => created,
         Written::Answered(stored) => return Ok(stored),
     };
     if created.status == CommentStatus::Visible {
         state.invalidate_article(&created.article_id);
     } else {
-        state.jobs.deliver.wake();
-        state.jobs.events.wake();
+        state.jobs().deliver.wake();
+        state.jobs().events.wake();
     }
     ::metrics::counter!(crate::metrics::COMMENTS_POSTED).increment(1);
     created_response(&created, caller.is_moderator())
@@ -113,7 +115,7 @@ async fn check_parent(
     article: &article::Model,
     parent: CommentId,
 ) -> Result<(), ApiError> {
-    match comments::find(&state.db, parent.0).await? {
+    match comments::find(state.db(), parent.0).await? {
         Some(p) if p.article_id == article.id && p.status == CommentStatus::Visible => Ok(()),
         Some(p) if p.article_id == article.id => Err(ApiError::field(
             "parent_id",
@@ -151,7 +153,7 @@ fn not_theirs_to_change(comment: &comment::Model, what: &str) -> ApiError {
 
 /// The comment as it is now, for the conflict a concurrent change caused.
 async fn conflict_now(state: &AppState, id: i64, what: &str) -> Result<ApiError, ApiError> {
-    let now = comments::find(&state.db, id)
+    let now = comments::find(state.db(), id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no comment `{id}`")))?;
     Ok(not_theirs_to_change(&now, what))
@@ -170,21 +172,21 @@ pub async fn edit(
 ) -> Result<comment::Model, ApiError> {
     let existing = load(state, raw_id).await?;
     ensure_author(&existing, author_id)?;
-    let now = state.clock.now();
+    let now = state.clock().now();
     let article = article_of(state, &existing).await?;
     ensure_open(state, &article, now).await?;
     if existing.status != CommentStatus::Visible || existing.deleted_by_author {
         return Err(not_theirs_to_change(&existing, "edit"));
     }
-    let minutes = state.settings.moderation.comment_edit_minutes;
+    let minutes = state.settings().moderation.comment_edit_minutes;
     if now >= existing.created_at + Duration::minutes(minutes) {
         return Err(ApiError::Forbidden(format!(
             "comments can be edited for {minutes} minutes after posting"
         )));
     }
-    let rules = state.rules.get(&state.db, state.clock.now()).await?;
+    let rules = state.rules().get(state.db(), state.clock().now()).await?;
     let findings = rules.compiled.inspect(body.as_str());
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let txn = state.begin_write().await?;
     rate_limit::take_turn(&txn, &existing.author_id).await?;
     let author = authors::find(&*txn, &existing.author_id).await?;
     screening::ensure_may_write(author.as_ref(), now)?;
@@ -216,8 +218,8 @@ pub async fn edit(
     txn.commit().await?;
     state.invalidate_article(&updated.article_id);
     if updated.status == CommentStatus::PendingReview {
-        state.jobs.deliver.wake();
-        state.jobs.events.wake();
+        state.jobs().deliver.wake();
+        state.jobs().events.wake();
     }
     Ok(updated)
 }
@@ -229,7 +231,7 @@ pub async fn edit(
 pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(), ApiError> {
     let existing = load(state, raw_id).await?;
     ensure_author(&existing, author_id)?;
-    let now = state.clock.now();
+    let now = state.clock().now();
     let article = article_of(state, &existing).await?;
     ensure_open(state, &article, now).await?;
     if existing.deleted_by_author {
@@ -238,7 +240,7 @@ pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(
     if existing.status != CommentStatus::Visible {
         return Err(not_theirs_to_change(&existing, "delete"));
     }
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let txn = state.begin_write().await?;
     let deleted = CommentState {
         status: CommentStatus::Deleted,
         approved: existing.approved,
@@ -246,7 +248,7 @@ pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(
     };
     if !comments::change_state(&*txn, &existing, deleted).await? {
         drop(txn);
-        let now = comments::find(&state.db, existing.id).await?;
+        let now = comments::find(state.db(), existing.id).await?;
         return match now {
             // The author's own concurrent delete: the same outcome.
             Some(c) if c.deleted_by_author => Ok(()),

@@ -38,9 +38,9 @@ const FLAGS_HOLD_EXPLANATION: &str = "Der Kommentar wurde nach mehreren Meldunge
 
 /// Which email, if any, the `count`th open flag triggers.
 fn notification_for(state: &AppState, count: u32) -> Option<NotificationKind> {
-    if count == state.settings.moderation.flag_hide_threshold {
+    if count == state.settings().moderation.flag_hide_threshold {
         Some(NotificationKind::PendingReview)
-    } else if count == state.settings.moderation.flag_notify_threshold {
+    } else if count == state.settings().moderation.flag_notify_threshold {
         Some(NotificationKind::Flagged)
     } else {
         None
@@ -64,15 +64,15 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
             comment.id
         )));
     }
-    if let Some(existing) = flags::open_flag_of(&state.db, comment.id, &new.reporter_id).await? {
+    if let Some(existing) = flags::open_flag_of(state.db(), comment.id, &new.reporter_id).await? {
         return Ok(Flagged {
             flag: existing,
             created: false,
         });
     }
 
-    let now = state.clock.now();
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let now = state.clock().now();
+    let txn = state.begin_write().await?;
     let inserted = flags::insert(
         &*txn,
         flags::NewFlag {
@@ -91,7 +91,7 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
         Err(e) if db::is_unique_violation(&e) => {
             // The same reader flagged concurrently: answer with that flag.
             drop(txn);
-            let existing = flags::open_flag_of(&state.db, comment.id, &new.reporter_id)
+            let existing = flags::open_flag_of(state.db(), comment.id, &new.reporter_id)
                 .await?
                 .ok_or_else(|| ApiError::internal(e))?;
             return Ok(Flagged {
@@ -106,7 +106,7 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
     // The first notice of illegal content on a comment starts its deadline, and its email goes
     // out at once, urgent.
     let notice = new.reason == FlagReason::Illegal && {
-        let hours = state.settings.moderation.illegal_review_hours;
+        let hours = state.settings().moderation.illegal_review_hours;
         flags::start_deadline(&*txn, comment.id, now + Duration::hours(hours)).await?
     };
     // Reaching the hide threshold hides the comment pending review; reaching the notify threshold
@@ -152,13 +152,13 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
         let article = articles::find(&*txn, &comment.article_id)
             .await?
             .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
-        crate::notifications::queue(&*txn, &state.settings, kind, &current, &article, now).await?;
+        crate::notifications::queue(&*txn, state.settings(), kind, &current, &article, now).await?;
     }
     txn.commit().await?;
     if kind.is_some() {
         state.invalidate_article(&comment.article_id);
-        state.jobs.deliver.wake();
-        state.jobs.events.wake();
+        state.jobs().deliver.wake();
+        state.jobs().events.wake();
     }
     tracing::info!(
         comment = comment.id,

@@ -96,8 +96,8 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
             ),
         ])));
     }
-    let now = state.clock.now();
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let now = state.clock().now();
+    let txn = state.begin_write().await?;
     let Some(current) = moderation::lock(&*txn, decision.comment_id).await? else {
         return Ok(Decided::CommentGone);
     };
@@ -118,7 +118,7 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
             used_at: Set(now),
             // Kept until the link expires (the purge job); it is refused anyway afterwards.
             expires_at: Set(state
-                .signer
+                .signer()
                 .verify(link.token, now)
                 .ok()
                 .map(|c| c.expires_at)),
@@ -147,7 +147,7 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
     }
     txn.commit().await?;
     if applied.is_some() {
-        state.jobs.events.wake();
+        state.jobs().events.wake();
         state.invalidate_article(&current.article_id);
         tracing::info!(
             comment = current.id,
@@ -157,7 +157,7 @@ pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided,
             "moderation decision"
         );
     }
-    let after = comments::find(&state.db, decision.comment_id).await?;
+    let after = comments::find(state.db(), decision.comment_id).await?;
     Ok(after.map_or(Decided::CommentGone, Decided::Done))
 }
 
@@ -228,7 +228,7 @@ async fn ensure_another_moderator(
 /// The newest decision on a comment, read outside the refused decision's transaction.
 async fn already_decided(state: &AppState, comment_id: i64) -> Result<Decided, ApiError> {
     Ok(Decided::AlreadyDecided(
-        audit::last_decision(&state.db, comment_id).await?,
+        audit::last_decision(state.db(), comment_id).await?,
     ))
 }
 
@@ -249,15 +249,15 @@ pub enum LinkCheck {
 /// Checks an action link without acting: authentic, not expired, not used, its round not over,
 /// and not restoring what the author deleted.
 pub async fn check_link(state: &AppState, token: &str) -> Result<LinkCheck, ApiError> {
-    let claims = match state.signer.verify(token, state.clock.now()) {
+    let claims = match state.signer().verify(token, state.clock().now()) {
         Ok(c) => c,
         Err(ActionLinkError::Expired) => return Ok(LinkCheck::Expired),
         Err(_) => return Ok(LinkCheck::Invalid),
     };
     let used = used_action_token::Entity::find_by_id(token_fingerprint(token))
-        .one(&state.db)
+        .one(state.db())
         .await?;
-    let Some(comment) = comments::find(&state.db, claims.comment_id).await? else {
+    let Some(comment) = comments::find(state.db(), claims.comment_id).await? else {
         return Ok(LinkCheck::CommentGone);
     };
     let refused = if used.is_some() {
@@ -267,7 +267,7 @@ pub async fn check_link(state: &AppState, token: &str) -> Result<LinkCheck, ApiE
     };
     Ok(match refused {
         Some(Refusal::AlreadyDecided) => {
-            LinkCheck::AlreadyDecided(audit::last_decision(&state.db, comment.id).await?)
+            LinkCheck::AlreadyDecided(audit::last_decision(state.db(), comment.id).await?)
         }
         Some(Refusal::DeletedByAuthor) => LinkCheck::DeletedByAuthor(comment),
         None => LinkCheck::Valid(claims, comment),

@@ -17,7 +17,6 @@ use std::sync::Weak;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseTransaction;
 
-use crate::db;
 use crate::domain::states::CommentStatus;
 use crate::entity::comment;
 use crate::error::ApiError;
@@ -150,11 +149,11 @@ async fn recent_of(
 /// the insert.
 async fn write_one(state: &AppState, post: &Post) -> Result<Written, ApiError> {
     if let Some(keyed) = &post.keyed
-        && let Some(stored) = idempotency::replay(&state.db, keyed).await?
+        && let Some(stored) = idempotency::replay(state.db(), keyed).await?
     {
         return Ok(Written::Answered(stored));
     }
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let txn = state.begin_write().await?;
     rate_limit::take_turn(&txn, &post.row.author_id).await?;
     let mut recent = recent_of(&txn, &[post])
         .await?
@@ -166,7 +165,7 @@ async fn write_one(state: &AppState, post: &Post) -> Result<Written, ApiError> {
         Err(e @ (ApiError::RateLimited { .. } | ApiError::CommentRejected(_))) => {
             drop(txn);
             return match &post.keyed {
-                Some(keyed) => match idempotency::replay(&state.db, keyed).await? {
+                Some(keyed) => match idempotency::replay(state.db(), keyed).await? {
                     Some(stored) => Ok(Written::Answered(stored)),
                     None => Err(e),
                 },
@@ -183,7 +182,7 @@ async fn write_one(state: &AppState, post: &Post) -> Result<Written, ApiError> {
             idempotency::record(&*txn, keyed, &response, &created.author_id, post.now).await
         {
             drop(txn);
-            let answer = idempotency::answer_after_failed_record(&state.db, keyed, e).await?;
+            let answer = idempotency::answer_after_failed_record(state.db(), keyed, e).await?;
             return Ok(Written::Answered(answer));
         }
     }
@@ -201,7 +200,7 @@ async fn try_batch(
     state: &AppState,
     jobs: &[Queued],
 ) -> Result<Vec<Option<Result<Written, ApiError>>>, ApiError> {
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let txn = state.begin_write().await?;
     let author_ids: Vec<&str> = jobs.iter().map(|j| j.post.row.author_id.as_str()).collect();
     rate_limit::take_turns(&txn, &author_ids).await?;
     let posts: Vec<&Post> = jobs.iter().map(|j| &j.post).collect();

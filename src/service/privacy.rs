@@ -7,7 +7,6 @@ use sea_orm::{DatabaseConnection, DbErr};
 use sha2::Sha256;
 
 use crate::auth::Caller;
-use crate::db;
 use crate::domain::states::{AppealStatus, CommentStatus, EventType, LogAction, Via};
 use crate::entity::{appeal, author, comment, decision, flag, moderation_log};
 use crate::error::ApiError;
@@ -130,15 +129,15 @@ impl Export {
 
 /// Starts the export of everything stored about `author_id`; 404 when nothing is.
 pub async fn export(state: &AppState, author_id: &str) -> Result<Export, ApiError> {
-    if !store::anything_stored(&state.db, author_id).await? {
+    if !store::anything_stored(state.db(), author_id).await? {
         return Err(ApiError::NotFound(format!(
             "nothing is stored about the author `{author_id}`"
         )));
     }
     Ok(Export {
-        db: state.db.clone(),
+        db: state.db().clone(),
         author_id: author_id.to_string(),
-        exported_at: state.clock.now(),
+        exported_at: state.clock().now(),
         step: Step::Author,
         after: 0,
     })
@@ -165,8 +164,8 @@ pub async fn erase(
     caller: &Caller,
     author_id: &str,
 ) -> Result<Erasure, ApiError> {
-    let now = state.clock.now();
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let now = state.clock().now();
+    let txn = state.begin_write().await?;
     let generated: [u8; 32] = rand::random();
     let secret = secrets::get_or_insert(&*txn, PSEUDONYM_SECRET, &generated, now).await?;
     let pseudonym = pseudonym(&secret, author_id);
@@ -206,7 +205,7 @@ pub async fn erase(
         state.invalidate_article(article);
     }
     if erased.anything {
-        state.jobs.events.wake();
+        state.jobs().events.wake();
         tracing::info!(
             author = %pseudonym,
             comments = erased.comments,

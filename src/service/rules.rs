@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use crate::auth::Caller;
-use crate::db;
 use crate::domain::states::{LogAction, Via};
 use crate::error::ApiError;
 use crate::moderation::live::Loaded;
@@ -13,7 +12,7 @@ use crate::store::{audit, rules};
 
 /// The rules in force.
 pub async fn current(state: &AppState) -> Result<Arc<Loaded>, ApiError> {
-    Ok(state.rules.get(&state.db, state.clock.now()).await?)
+    Ok(state.rules().get(state.db(), state.clock().now()).await?)
 }
 
 /// Replaces the rules: validated and compiled first, then stored as the next version with an
@@ -30,8 +29,8 @@ pub async fn replace(
         .map_err(ApiError::internal)?
         .map_err(|invalid| ApiError::Validation(invalid.fields))?;
     let json = serde_json::to_string(compiled.rules()).map_err(ApiError::internal)?;
-    let now = state.clock.now();
-    let txn = db::begin_write(&state.db, &state.write_gate).await?;
+    let now = state.clock().now();
+    let txn = state.begin_write().await?;
     let before = match rules::lock(&*txn).await? {
         Some(row) => serde_json::from_str::<Rules>(&row.rules).unwrap_or_default(),
         None => Rules::default(),
@@ -56,11 +55,11 @@ pub async fn replace(
     .await?;
     txn.commit().await?;
     tracing::info!(version, moderator = %moderator.name, change = %note, "content rules changed");
-    state.rules.install(Loaded {
+    state.rules().install(Loaded {
         version,
         compiled,
         updated_at: Some(now),
         updated_by: Some(moderator.name.clone()),
     });
-    Ok(state.rules.current())
+    Ok(state.rules().current())
 }

@@ -97,7 +97,7 @@ pub async fn screen(
     subject: Subject<'_>,
     now: DateTime<Utc>,
 ) -> Result<Screened, ApiError> {
-    let limit = state.settings.moderation.comment_rate_limit;
+    let limit = state.settings().moderation.comment_rate_limit;
     let recent = if reads_recent(rules, findings, &subject) {
         authors::recent(
             db,
@@ -145,7 +145,7 @@ pub async fn screen_with_recent(
     let repeat_window = config.repeat_post_window();
     let mut facts = AuthorFacts::default();
     if reads_recent(rules, findings, &subject) {
-        let limit = state.settings.moderation.comment_rate_limit;
+        let limit = state.settings().moderation.comment_rate_limit;
         if rate_limited {
             rate_limit::check(recent.iter().map(|(at, _)| *at), limit, now)?;
         }
@@ -264,7 +264,7 @@ pub async fn held(
     if screened.needs_email() {
         crate::notifications::queue(
             db,
-            &state.settings,
+            state.settings(),
             NotificationKind::Held,
             comment,
             article,

@@ -16,13 +16,13 @@ pub async fn put(
     name: &str,
     overview_url: &str,
 ) -> Result<(topic::Model, Vec<article::Model>, bool), ApiError> {
-    let now = state.clock.now();
+    let now = state.clock().now();
     let (topic, created) = {
-        let _turn = state.write_gate.turn().await;
-        topics::upsert(&state.db, slug.as_str(), name, overview_url, now).await?
+        let _turn = state.write_gate().turn().await;
+        topics::upsert(state.db(), slug.as_str(), name, overview_url, now).await?
     };
     state.invalidate_topics();
     let current =
-        articles::open_in_topic(&state.db, &topic.slug, now, DEFAULT_CURRENT_ARTICLES).await?;
+        articles::open_in_topic(state.db(), &topic.slug, now, DEFAULT_CURRENT_ARTICLES).await?;
     Ok((topic, current, created))
 }

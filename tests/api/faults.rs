@@ -113,7 +113,7 @@ async fn two_replicas_and_a_slow_mail_server_send_each_message_once(db: Db) {
         }
     });
     let keep_sending = |app: &TestApp| {
-        let (jobs, stop) = (app.state.jobs.clone(), stop.clone());
+        let (jobs, stop) = (app.state.jobs().clone(), stop.clone());
         tokio::spawn(async move {
             while !stop.load(Ordering::SeqCst) {
                 jobs.run(JobName::DeliverNotifications).await.unwrap();
@@ -284,7 +284,7 @@ async fn no_working_action_link_is_stored(db: Db) {
     app.clock.advance(Span::days(8));
     // A run the wake-up started may still be going on: run once it has finished.
     eventually("a run of deliver-notifications", || async {
-        let outcome = app.state.jobs.run(JobName::DeliverNotifications).await;
+        let outcome = app.state.jobs().run(JobName::DeliverNotifications).await;
         matches!(outcome, Ok(comment_service::jobs::RunOutcome::Done(_))).then_some(())
     })
     .await;
@@ -344,7 +344,7 @@ async fn a_large_purge_runs_in_batches_until_nothing_is_left(db: Db) {
         .await
         .unwrap();
     }
-    let outcome = app.state.jobs.run(JobName::Purge).await.unwrap();
+    let outcome = app.state.jobs().run(JobName::Purge).await.unwrap();
     assert_eq!(outcome, comment_service::jobs::RunOutcome::Done(total));
     assert!(flag::Entity::find().all(&app.db).await.unwrap().is_empty());
 }
@@ -393,7 +393,7 @@ async fn the_purge_job_removes_what_is_past_retention_and_keeps_the_rest(db: Db)
     })
     .await;
 
-    let purge = || async { app.state.jobs.run(JobName::Purge).await.unwrap() };
+    let purge = || async { app.state.jobs().run(JobName::Purge).await.unwrap() };
     let counts = || async {
         (
             flag::Entity::find().all(&app.db).await.unwrap().len(),

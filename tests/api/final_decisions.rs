@@ -109,8 +109,8 @@ async fn hold(app: &TestApp, author: &str) -> Held {
             Held::Advisory(txn)
         }
         _ => {
-            let guard = app.state.write_gate.turn().await;
-            let pending = app.state.write_gate.pending();
+            let guard = app.state.write_gate().turn().await;
+            let pending = app.state.write_gate().pending();
             Held::Gate(guard, pending)
         }
     }
@@ -122,7 +122,7 @@ impl Held {
         match self {
             Held::Gate(_, pending) => {
                 eventually("the write waits for its turn", || async {
-                    (app.state.write_gate.pending() > *pending).then_some(())
+                    (app.state.write_gate().pending() > *pending).then_some(())
                 })
                 .await
             }
@@ -527,7 +527,7 @@ async fn a_short_review_deadline_sends_its_reminder_on_the_first_run(db: Db) {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        let jobs = app.state.jobs.clone();
+        let jobs = app.state.jobs().clone();
         assert_eq!(
             jobs.run(JobName::SendReminders).await.unwrap(),
             RunOutcome::Done(1),

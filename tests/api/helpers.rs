@@ -296,7 +296,7 @@ pub async fn spawn_app_on(
     let port = app.port();
     let state = app.state();
     let handle = app.handle();
-    let db = state.db.clone();
+    let db = state.db().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),

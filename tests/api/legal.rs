@@ -324,7 +324,7 @@ async fn one_reminder_goes_out_two_hours_before_an_undecided_deadline(db: Db) {
     // flight makes its lease look expired, and the mail would go out twice.
     all_sent(&app).await;
     let run = |app: &TestApp| {
-        let jobs = app.state.jobs.clone();
+        let jobs = app.state.jobs().clone();
         async move { jobs.run(JobName::SendReminders).await.unwrap() }
     };
 

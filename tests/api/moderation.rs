@@ -166,7 +166,7 @@ async fn flags_email_the_team_once_at_each_threshold_in_one_thread(db: Db) {
     let (status, _) = flag(&app, &id, "leser-2", "spam", None).await;
     assert_eq!(status, StatusCode::CREATED);
     app.state
-        .jobs
+        .jobs()
         .run(JobName::DeliverNotifications)
         .await
         .unwrap();
@@ -243,7 +243,7 @@ async fn a_flag_while_the_mail_server_is_down_arrives_exactly_once_after_a_resta
     for _ in 0..3 {
         restarted
             .state
-            .jobs
+            .jobs()
             .run(JobName::DeliverNotifications)
             .await
             .unwrap();
@@ -281,8 +281,8 @@ async fn two_instances_sharing_a_database_send_every_notification_exactly_once(d
     // Both instances keep running their schedules: nothing is sent twice.
     for _ in 0..3 {
         let (a, b) = tokio::join!(
-            one.state.jobs.run(JobName::DeliverNotifications),
-            two.state.jobs.run(JobName::DeliverNotifications)
+            one.state.jobs().run(JobName::DeliverNotifications),
+            two.state.jobs().run(JobName::DeliverNotifications)
         );
         a.unwrap();
         b.unwrap();

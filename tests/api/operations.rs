@@ -94,7 +94,7 @@ async fn the_generator_fills_a_database_whose_counts_add_up(db: Db) {
         big: 1000,
         flags: 0,
     };
-    let settings = &app.state.settings;
+    let settings = app.state.settings();
     let done = comment_service::generate::run(&app.db, settings, plan, chrono::Utc::now())
         .await
         .unwrap();

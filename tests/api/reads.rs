@@ -37,7 +37,7 @@ async fn a_page_is_read_through_the_pool_when_reading_sqlite_directly_fails() {
     };
     let state = &app.state;
     let direct = state
-        .page_source
+        .page_source()
         .article_page(request)
         .await
         .unwrap()
@@ -158,13 +158,13 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
     // The process's own source (direct on SQLite, its own connections on PostgreSQL), and the
     // pool.
     let pool = PageSource::Pool(app.db.clone());
-    match (&state.page_source, app.db.get_database_backend()) {
+    match (&state.page_source(), app.db.get_database_backend()) {
         (PageSource::Sqlite { .. }, DbBackend::Sqlite)
         | (PageSource::Postgres(_), DbBackend::Postgres) => {}
         _ => panic!("the process reads pages from the wrong source"),
     }
     let mut checked = 0;
-    for (direct, source) in [(false, &pool), (true, &state.page_source)] {
+    for (direct, source) in [(false, &pool), (true, state.page_source())] {
         for moderator in [false, true] {
             for order in [Order::Newest, Order::Oldest] {
                 let mut shown: Vec<&comment::Model> = stored
@@ -233,7 +233,7 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
     }
     assert!(checked >= 12);
     // The direct reads kept their connection for the next ones.
-    assert!(state.page_source.idle_connections() >= 1);
+    assert!(state.page_source().idle_connections() >= 1);
 }
 
 /// Pages are read with the lists pool's settings: on PostgreSQL its connections keep one

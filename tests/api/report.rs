@@ -504,7 +504,7 @@ async fn the_report_of_generated_data_agrees_with_the_rows(db: Db) {
         big: 0,
         flags: 600,
     };
-    let done = comment_service::generate::run(&app.db, &app.state.settings, plan, now)
+    let done = comment_service::generate::run(&app.db, app.state.settings(), plan, now)
         .await
         .unwrap();
     let generated = done.flags.unwrap();

@@ -143,7 +143,7 @@ fn assert_signed(r: &Received) {
 /// One run of deliver-events in this app (after a run the wake-up started, if one is going on).
 async fn deliver(app: &TestApp) -> u64 {
     crate::helpers::eventually("a run of deliver-events", || async {
-        match app.state.jobs.run(JobName::DeliverEvents).await.unwrap() {
+        match app.state.jobs().run(JobName::DeliverEvents).await.unwrap() {
             comment_service::jobs::RunOutcome::Done(n) => Some(n),
             comment_service::jobs::RunOutcome::Busy => None,
         }
@@ -186,7 +186,7 @@ async fn a_closure_reaches_the_website_signed_and_a_failed_delivery_is_retried_a
     app.put_article("bald", None, &published.to_rfc3339()).await;
     receiver.answer_next(&[500]);
     app.clock.set(closes_at);
-    app.state.jobs.run(JobName::CloseExpired).await.unwrap();
+    app.state.jobs().run(JobName::CloseExpired).await.unwrap();
 
     // The website answers 500 the first time: the event waits for its backoff (2 s).
     crate::helpers::eventually("the first delivery attempt", || async {
