@@ -239,7 +239,7 @@ fn build_jobs(
     signer: crate::domain::action_link::ActionLinkSigner,
     lease_owner: Option<String>,
 ) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
-    let mailer = crate::mail::Mailer::from_settings(&mail_settings(&settings))?;
+    let mailer = crate::mail::Mailer::from_settings(&settings.mail)?;
     tracing::info!(mail = %mailer.describe(), to = ?settings.mail.to, "notifications to the community team");
     let mut deliverer =
         crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.clone(), signer);
@@ -265,16 +265,6 @@ fn build_jobs(
 /// one is installed already.
 pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// The settings of the process's one Mailer.
-pub fn mail_settings(settings: &Settings) -> crate::mail::MailSettings {
-    crate::mail::MailSettings {
-        smtp_url: settings.mail.smtp_url.clone(),
-        mail_dir: settings.mail.mail_dir.clone(),
-        from: settings.mail.from.clone(),
-        to: settings.mail.to.clone(),
-    }
 }
 
 /// Sends new notifications and events right away instead of at the next scheduled run.

@@ -71,15 +71,19 @@ pub struct HttpSettings {
     pub page_cache_mb: u32,
 }
 
+/// Where and as whom mail goes out: the settings the process's one
+/// [`Mailer`](crate::mail::Mailer) is built from. `Debug` shows the SMTP URL without credentials.
 #[derive(Clone, Debug)]
 pub struct MailSettings {
-    /// `SMTP_URL`; `None` writes mail to `mail_dir`.
+    /// `SMTP_URL`: `smtp://host:port`, `smtp://user:pass@host:587?tls=required`, `smtps://...`.
+    /// `None` writes mail to `mail_dir` instead.
     pub smtp_url: Option<SecretUrl>,
-    /// `MAIL_DIR`.
+    /// `MAIL_DIR`: used when `smtp_url` is `None`, one `.eml` file per mail.
     pub mail_dir: PathBuf,
-    /// `MODERATION_EMAIL_TO`.
+    /// `MODERATION_EMAIL_TO`, e.g. `["forum@krone.at"]`; an entry may itself be a
+    /// comma-separated list.
     pub to: Vec<String>,
-    /// `MODERATION_EMAIL_FROM`.
+    /// `MODERATION_EMAIL_FROM`, e.g. `Kommentare <noreply@krone.at>`.
     pub from: String,
     /// `MAIL_MAX_ATTEMPTS`.
     pub max_attempts: u32,
