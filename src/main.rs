@@ -1,8 +1,11 @@
 //! `comment-service [serve|migrate|jobs run NAME]`.
 
+use std::ffi::OsStr;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{Parser, Subcommand, ValueEnum};
 use comment_service::config::Settings;
 use comment_service::jobs::{JobName, RunOutcome};
 
@@ -53,9 +56,42 @@ enum Command {
 enum JobsCommand {
     /// Run one job once and print a one-line summary.
     Run {
-        /// close-expired, deliver-notifications or purge
-        name: String,
+        /// The job to run.
+        #[arg(value_parser = JobNameParser)]
+        name: JobName,
     },
+}
+
+/// clap's parser of [`JobName`], which refuses an unknown name with the names of all jobs.
+#[derive(Clone)]
+struct JobNameParser;
+
+impl TypedValueParser for JobNameParser {
+    type Value = JobName;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<JobName, clap::Error> {
+        EnumValueParser::<JobName>::new()
+            .parse_ref(cmd, arg, value)
+            .map_err(|_| {
+                let names: Vec<&str> = JobName::ALL.iter().map(|j| j.as_str()).collect();
+                let message = format!(
+                    "unknown job `{}`; jobs are {}\n",
+                    value.to_string_lossy(),
+                    names.join(", ")
+                );
+                clap::Error::raw(ErrorKind::InvalidValue, message).with_cmd(cmd)
+            })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let names = JobName::value_variants().iter();
+        Some(Box::new(names.filter_map(ValueEnum::to_possible_value)))
+    }
 }
 
 #[tokio::main]
@@ -74,7 +110,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(settings).await,
         Command::Jobs {
             action: JobsCommand::Run { name },
-        } => run_job(settings, &name).await,
+        } => run_job(settings, name).await,
         Command::Generate {
             articles,
             comments,
@@ -164,11 +200,7 @@ async fn generate(
     Ok(())
 }
 
-async fn run_job(settings: Settings, name: &str) -> Result<(), AnyError> {
-    let job = JobName::parse(name).ok_or_else(|| {
-        let names: Vec<&str> = JobName::ALL.iter().map(|j| j.as_str()).collect();
-        format!("unknown job `{name}`; jobs are {}", names.join(", "))
-    })?;
+async fn run_job(settings: Settings, job: JobName) -> Result<(), AnyError> {
     let db = comment_service::db::connect(&settings).await?;
     comment_service::db::migrate(&db).await?;
     let jobs = comment_service::startup::jobs_for(db.clone(), settings).await?;
