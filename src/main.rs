@@ -26,25 +26,6 @@ enum Command {
     Serve,
     /// Run pending migrations and exit.
     Migrate,
-    /// Fill the database with generated articles and comments (for benchmarks).
-    Generate {
-        /// Number of articles.
-        #[arg(long, default_value_t = 10_000)]
-        articles: u64,
-        /// Number of comments, spread evenly over the articles.
-        #[arg(long, default_value_t = 1_000_000)]
-        comments: u64,
-        /// Number of topics.
-        #[arg(long, default_value_t = 20)]
-        topics: u64,
-        /// Comments of one extra article `gen-big` (taken from --comments), for deep pages.
-        #[arg(long, default_value_t = 0)]
-        big: u64,
-        /// Flags spread over the last year on the generated comments, with decisions, appeals
-        /// and audit-log entries (for the transparency report).
-        #[arg(long, default_value_t = 0)]
-        flags: u64,
-    },
     /// Scheduled jobs.
     Jobs {
         #[command(subcommand)]
@@ -111,19 +92,6 @@ async fn main() -> ExitCode {
         Command::Jobs {
             action: JobsCommand::Run { name },
         } => run_job(settings, name).await,
-        Command::Generate {
-            articles,
-            comments,
-            topics,
-            big,
-            flags,
-        } => {
-            generate(
-                settings,
-                comments_service_plan(articles, comments, topics, big, flags),
-            )
-            .await
-        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -148,55 +116,6 @@ async fn migrate(settings: Settings) -> Result<(), AnyError> {
     comment_service::db::migrate(&db).await?;
     db.close().await?;
     println!("migrations applied");
-    Ok(())
-}
-
-fn comments_service_plan(
-    articles: u64,
-    comments: u64,
-    topics: u64,
-    big: u64,
-    flags: u64,
-) -> comment_service::generate::Plan {
-    comment_service::generate::Plan {
-        articles,
-        comments,
-        topics,
-        big,
-        flags,
-    }
-}
-
-async fn generate(
-    settings: Settings,
-    plan: comment_service::generate::Plan,
-) -> Result<(), AnyError> {
-    let db = comment_service::db::connect(&settings).await?;
-    comment_service::db::migrate(&db).await?;
-    let started = std::time::Instant::now();
-    let done = comment_service::generate::run(
-        &db,
-        &settings,
-        plan,
-        comment_service::clock::Clock::system().now(),
-    )
-    .await?;
-    db.close().await?;
-    println!(
-        "generated {} articles and {} comments in {:.1} s",
-        done.articles,
-        done.comments,
-        started.elapsed().as_secs_f64()
-    );
-    if let Some(f) = done.flags {
-        println!(
-            "generated {} flags, {} decisions, {} appeals and {} audit-log entries",
-            f.flags, f.decisions, f.appeals, f.log_entries
-        );
-    }
-    if let Some(cursor) = done.deep_cursor {
-        println!("deep cursor (10,000 pages into gen-big): {cursor}");
-    }
     Ok(())
 }
 
