@@ -78,14 +78,11 @@ impl TypedValueParser for JobNameParser {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("comment-service: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let _log_guard = comment_service::telemetry::init(settings.log_format);
+    let (settings, _log_guard) =
+        match comment_service::startup::settings_and_logs("comment-service") {
+            Ok(started) => started,
+            Err(code) => return code,
+        };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(settings).await,

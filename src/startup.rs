@@ -261,6 +261,30 @@ fn build_jobs(
     ))
 }
 
+/// What a command-line program starts with: the settings from the environment and the logs they
+/// ask for (the guard flushes the logs when dropped). A bad setting is printed as
+/// `{program}: {error}` and ends the program with exit code 2.
+pub fn settings_and_logs(
+    program: &str,
+) -> Result<
+    (
+        Settings,
+        Option<tracing_appender::non_blocking::WorkerGuard>,
+    ),
+    std::process::ExitCode,
+> {
+    match Settings::from_env() {
+        Ok(settings) => {
+            let guard = crate::telemetry::init(settings.log_format);
+            Ok((settings, guard))
+        }
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            Err(std::process::ExitCode::from(2))
+        }
+    }
+}
+
 /// Makes ring the process's TLS provider for HTTP clients (the one lettre uses); harmless when
 /// one is installed already.
 pub fn install_tls_provider() {

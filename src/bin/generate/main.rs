@@ -39,14 +39,10 @@ type AnyError = Box<dyn std::error::Error + Send + Sync>;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("generate: {e}");
-            return ExitCode::from(2);
-        }
+    let (settings, _log_guard) = match comment_service::startup::settings_and_logs("generate") {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    let _log_guard = comment_service::telemetry::init(settings.log_format);
     let plan = articles::Plan {
         articles: cli.articles,
         comments: cli.comments,
