@@ -10,7 +10,9 @@
 //! article link would otherwise carry it to the website), `Cache-Control: no-store`, and a
 //! `Content-Security-Policy` that allows no script at all.
 
+use crate::api::routes::Documented;
 use std::sync::LazyLock;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -32,12 +34,11 @@ use crate::service::moderation::{self as decisions, Decided, Decision, Link, Lin
 use crate::state::AppState;
 use crate::store::{articles, flags};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
-        web::resource("/moderation/actions/{token}")
-            .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
-            .route(web::get().to(confirm_page))
-            .route(web::post().to(carry_out)),
+        Documented::route(__path_confirm_page, confirm_page)
+            .and(__path_carry_out, carry_out)
+            .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES)),
     );
 }
 
