@@ -106,15 +106,16 @@ impl Application {
         let scheduler = Scheduler::start(jobs, &settings.schedules).await?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
-            App::new()
-                .wrap(
-                    actix_web::middleware::ErrorHandlers::new()
-                        .default_handler(crate::api::error_shape),
-                )
-                .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
-                .app_data(app_state.clone())
-                .app_data(tokens.clone())
-                .configure(crate::api::configure)
+            crate::api::app(
+                App::new()
+                    .app_data(app_state.clone())
+                    .app_data(tokens.clone()),
+            )
+            .wrap(
+                actix_web::middleware::ErrorHandlers::new()
+                    .default_handler(crate::api::error_shape),
+            )
+            .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
         })
         .listen(listener)?
         .disable_signals()
