@@ -5,6 +5,7 @@ pub mod articles;
 pub mod authors;
 pub mod comment_pages;
 pub mod comments;
+pub mod error;
 pub mod events;
 pub mod flags;
 pub mod legal;
