@@ -9,6 +9,7 @@ pub mod events;
 pub mod flags;
 pub mod legal;
 pub mod moderation;
+pub mod notes;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(report::configure)
                 .configure(rules::configure)
                 .configure(authors::configure)
+                .configure(notes::configure)
                 .configure(privacy::configure)
                 .configure(events::configure),
         )

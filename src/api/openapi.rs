@@ -15,8 +15,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::Config;
 
 use crate::api::{
-    actions, articles, authors, comments, events, flags, legal, moderation, ops, privacy, report,
-    rules, topics,
+    actions, articles, authors, comments, events, flags, legal, moderation, notes, ops, privacy,
+    report, rules, topics,
 };
 use crate::views::dto;
 
@@ -70,6 +70,8 @@ page's `next_cursor`. Errors always have the shape \
         authors::get_author,
         authors::put_status,
         authors::author_comments,
+        notes::list_notes,
+        notes::add_note,
         privacy::export_author,
         privacy::erase_author,
         events::list_events,
@@ -141,6 +143,9 @@ page's `next_cursor`. Errors always have the shape \
         authors::StatusBody,
         authors::AuthorComment,
         authors::AuthorCommentPage,
+        notes::NoteBody,
+        notes::NoteView,
+        notes::NotePage,
         privacy::AuthorExport,
         privacy::ExportAuthor,
         privacy::ExportComment,

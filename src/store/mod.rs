@@ -10,6 +10,7 @@ pub mod events;
 pub mod flags;
 pub mod idempotency;
 pub mod moderation;
+pub mod notes;
 pub mod outbox;
 pub mod pages;
 pub mod privacy;
