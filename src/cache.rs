@@ -588,6 +588,9 @@ mod tests {
             comment_count: 0,
             created_at: now,
             updated_at: now,
+            premod: false,
+            link_policy: crate::domain::states::ArticleLinkPolicy::Inherit,
+            settings_message: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! HTTP handlers, one file per resource; each exposes `configure` to register its routes.
 
 pub mod actions;
+pub mod article_settings;
 pub mod articles;
 pub mod authors;
 pub mod comment_pages;
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(comments::configure)
                 .configure(articles::configure)
+                .configure(article_settings::configure)
                 .configure(topics::configure)
                 .configure(flags::configure)
                 .configure(legal::configure)

@@ -15,8 +15,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::Config;
 
 use crate::api::{
-    actions, articles, authors, comments, events, flags, legal, moderation, notes, ops, privacy,
-    report, rules, topics,
+    actions, article_settings, articles, authors, comments, events, flags, legal, moderation,
+    notes, ops, privacy, report, rules, topics,
 };
 use crate::views::dto;
 
@@ -50,6 +50,7 @@ page's `next_cursor`. Errors always have the shape \
         articles::put_article,
         articles::get_article,
         articles::change_discussion,
+        article_settings::put_settings,
         comments::post_comment,
         comments::list_comments,
         comments::list_replies,
@@ -95,6 +96,9 @@ page's `next_cursor`. Errors always have the shape \
         dto::Notice,
         dto::Discussion,
         dto::Article,
+        dto::ArticleSettings,
+        article_settings::SettingsBody,
+        crate::domain::states::ArticleLinkPolicy,
         dto::Topic,
         dto::Author,
         dto::Comment,

@@ -125,7 +125,7 @@ wire_enums! {
     RejectRule "rejection rule" { BannedWord = "banned_word", RepeatPost = "repeat_post", Links = "links" }
 
     /// Why a new or edited comment is held for review (a detection's `rule`).
-    HoldReason "hold reason" { SuspectWord = "suspect_word", Links = "links", PremodAuthor = "premod_author", NewAuthor = "new_author", History = "history" }
+    HoldReason "hold reason" { SuspectWord = "suspect_word", Links = "links", PremodArticle = "premod_article", PremodAuthor = "premod_author", NewAuthor = "new_author", History = "history" }
 
     /// What moderation lets an author do: post (`active`), post into review (`premod`), nothing
     /// until `until` (`suspended`), or nothing (`banned`).

@@ -4,12 +4,16 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, TestApp, assert_error, spawn_app};
+use crate::helpers::{Db, TestApp, assert_error, spawn_app, spawn_app_with_article};
 use crate::on_both_databases;
 
 on_both_databases!(
     moderators_note_authors_newest_first_and_every_note_is_audit_logged,
     notes_are_checked_and_only_for_moderators,
+    an_articles_settings_default_change_and_show_at_once_in_every_view,
+    an_article_in_premod_holds_every_new_comment,
+    an_articles_link_rule_takes_the_place_of_the_content_rules,
+    article_settings_are_checked_and_only_for_moderators,
 );
 
 fn notes_path(author: &str) -> String {
@@ -117,4 +121,200 @@ async fn notes_are_checked_and_only_for_moderators(db: Db) {
         .filter(|e| e["action"] == "author_note")
         .count();
     assert_eq!(notes, 1, "refused notes log nothing");
+}
+
+fn settings_path(article: &str) -> String {
+    format!("/api/v1/articles/{article}/settings")
+}
+
+async fn put_settings(app: &TestApp, article: &str, settings: Value) -> Value {
+    let (status, body) = app
+        .put_json_as_moderator(&settings_path(article), settings)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+async fn an_articles_settings_default_change_and_show_at_once_in_every_view(db: Db) {
+    let app = spawn_app_with_article(db).await;
+    app.comment("a1", "u-1", "Ein erster Beitrag").await;
+    let defaults = json!({"premod": false, "links": "inherit", "message": null});
+    let (_, article) = app.get("/api/v1/articles/a1").await;
+    assert_eq!(article["settings"], defaults, "{article}");
+    // The page and the front page are cached now.
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
+    assert_eq!(page["article"]["settings"], defaults);
+    let (_, list) = app.get("/api/v1/articles?ids=a1").await;
+    assert_eq!(list["articles"][0]["settings"], defaults);
+
+    let settings =
+        json!({"premod": true, "links": "reject", "message": "  Bitte sachlich bleiben.  "});
+    let changed = put_settings(&app, "a1", settings).await;
+    let expected = json!({"premod": true, "links": "reject", "message": "Bitte sachlich bleiben."});
+    assert_eq!(changed["settings"], expected, "{changed}");
+    assert_eq!(changed["id"], "a1");
+    assert_eq!(changed["discussion"]["status"], "open");
+    // Without moving the clock: the cached page and rows show the change at once.
+    let (_, article) = app.get("/api/v1/articles/a1").await;
+    assert_eq!(article["settings"], expected);
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
+    assert_eq!(page["article"]["settings"], expected, "{page}");
+    assert_eq!(page["comments"].as_array().unwrap().len(), 1);
+    let (_, list) = app.get("/api/v1/articles?ids=a1").await;
+    assert_eq!(list["articles"][0]["settings"], expected);
+
+    // Omitted fields take their defaults; the change is audit-logged.
+    let back = put_settings(&app, "a1", json!({})).await;
+    assert_eq!(back["settings"], defaults);
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
+    assert_eq!(page["article"]["settings"], defaults);
+    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
+    let entries: Vec<&Value> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "article_settings")
+        .collect();
+    assert_eq!(entries.len(), 2, "{log}");
+    assert_eq!(entries[1]["article_id"], "a1");
+    assert_eq!(entries[1]["moderator"], "anna");
+    assert_eq!(entries[1]["details"]["from"], defaults);
+    assert_eq!(entries[1]["details"]["to"], expected);
+    // Registering the article again keeps its settings.
+    put_settings(&app, "a1", json!({"premod": true})).await;
+    app.put_recent_article("a1", None).await;
+    let (_, article) = app.get("/api/v1/articles/a1").await;
+    assert_eq!(article["settings"]["premod"], true);
+}
+
+async fn an_article_in_premod_holds_every_new_comment(db: Db) {
+    let app = spawn_app_with_article(db).await;
+    app.put_recent_article("a2", None).await;
+    let before = app.comment("a1", "u-1", "Vor der Vorab-Prüfung").await;
+    put_settings(&app, "a1", json!({"premod": true})).await;
+    let (status, held) = app.post_comment("a1", "u-2", "Danach").await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    assert_eq!(held["status"], "pending_review");
+    let (_, seen) = app
+        .get_as_moderator(&format!(
+            "/api/v1/comments/{}",
+            held["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        seen["detections"],
+        json!([{"rule": "premod_article"}]),
+        "{seen}"
+    );
+    // Another article is not held; the earlier comment stays visible.
+    let (_, other) = app.post_comment("a2", "u-2", "Anderswo").await;
+    assert_eq!(other["status"], "visible");
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
+    let ids: Vec<&str> = page["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [before.as_str()], "{page}");
+    assert_eq!(page["article"]["comment_count"], 1);
+    // The held comment is in the queue.
+    let (_, queue) = app
+        .get_as_moderator("/api/v1/moderation/queue?kind=held")
+        .await;
+    assert_eq!(
+        crate::helpers::queued_ids(&queue),
+        [held["id"].as_str().unwrap()]
+    );
+    put_settings(&app, "a1", json!({"premod": false})).await;
+    let (_, visible) = app.post_comment("a1", "u-3", "Wieder frei").await;
+    assert_eq!(visible["status"], "visible");
+}
+
+async fn an_articles_link_rule_takes_the_place_of_the_content_rules(db: Db) {
+    let app = spawn_app_with_article(db).await;
+    let link = |n: u32| format!("Mehr dazu auf evil.example/{n}");
+    let post = |author: &'static str, body: String| {
+        let app = &app;
+        async move { app.post_comment("a1", author, &body).await }
+    };
+    // The content rules allow links (the default).
+    put_settings(&app, "a1", json!({"links": "reject"})).await;
+    let (status, error) = post("u-1", link(1)).await;
+    assert_error(status, &error, 422, "comment_rejected");
+    assert_eq!(error["error"]["details"]["rule"], "links");
+    let (_, clean) = post("u-1", "Ohne Link".into()).await;
+    assert_eq!(clean["status"], "visible");
+
+    put_settings(&app, "a1", json!({"links": "premod"})).await;
+    let (status, held) = post("u-2", link(2)).await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    assert_eq!(held["status"], "pending_review");
+
+    put_settings(&app, "a1", json!({"links": "inherit"})).await;
+    let (_, allowed) = post("u-3", link(3)).await;
+    assert_eq!(allowed["status"], "visible");
+
+    // The content rules refuse links: `allow` lets them in on this article, `inherit` does not.
+    let (status, _) = app
+        .put_json_as_moderator(
+            "/api/v1/moderation/rules",
+            json!({"links": "reject", "banned_words": ["idiot"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, error) = post("u-4", link(4)).await;
+    assert_error(status, &error, 422, "comment_rejected");
+    put_settings(&app, "a1", json!({"links": "allow"})).await;
+    let (_, allowed) = post("u-4", link(5)).await;
+    assert_eq!(allowed["status"], "visible", "{allowed}");
+    // Banned words come first, whatever the article's link rule.
+    let (status, error) = post("u-5", format!("Idiot! {}", link(6))).await;
+    assert_error(status, &error, 422, "comment_rejected");
+    assert_eq!(error["error"]["details"]["rule"], "banned_word");
+    // Edits follow the article's rule too.
+    put_settings(&app, "a1", json!({"links": "reject"})).await;
+    let id = clean["id"].as_str().unwrap();
+    let (status, error) = app
+        .patch_json(
+            &format!("/api/v1/comments/{id}"),
+            json!({"author_id": "u-1", "body": link(7)}),
+        )
+        .await;
+    assert_error(status, &error, 422, "comment_rejected");
+}
+
+async fn article_settings_are_checked_and_only_for_moderators(db: Db) {
+    let app = spawn_app_with_article(db).await;
+    let bad = [
+        (json!({"links": "sometimes"}), "links"),
+        (json!({"links": ""}), "links"),
+        (json!({"message": "x".repeat(1001)}), "message"),
+    ];
+    for (body, field) in bad {
+        let (status, error) = app
+            .put_json_as_moderator(&settings_path("a1"), body.clone())
+            .await;
+        assert_error(status, &error, 422, "validation_failed");
+        assert!(
+            error["error"]["details"]["fields"][field].is_string(),
+            "{body}: {error}"
+        );
+    }
+    let (status, error) = app
+        .put_json_as_moderator(&settings_path("a1"), json!({"premod": "yes"}))
+        .await;
+    assert_error(status, &error, 400, "bad_request");
+    let long = put_settings(&app, "a1", json!({"message": "x".repeat(1000)})).await;
+    assert_eq!(long["settings"]["message"].as_str().unwrap().len(), 1000);
+    let (status, error) = app
+        .put_json_as_moderator(&settings_path("nope"), json!({}))
+        .await;
+    assert_error(status, &error, 404, "not_found");
+    let (status, error) = app
+        .put_json(&settings_path("a1"), json!({"premod": true}))
+        .await;
+    assert_error(status, &error, 403, "forbidden");
+    let (_, article) = app.get("/api/v1/articles/a1").await;
+    assert_eq!(article["settings"]["premod"], false);
 }
