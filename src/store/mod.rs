@@ -8,6 +8,7 @@ pub mod comments;
 pub mod decisions;
 pub mod events;
 pub mod flags;
+pub mod hide_existing;
 pub mod idempotency;
 pub mod moderation;
 pub mod notes;

@@ -4,7 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, TestApp, assert_error, spawn_app, spawn_app_with_article};
+use crate::helpers::{
+    Db, TestApp, app_with_events, assert_error, spawn_app, spawn_app_with_article,
+};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -14,6 +16,8 @@ on_both_databases!(
     an_article_in_premod_holds_every_new_comment,
     an_articles_link_rule_takes_the_place_of_the_content_rules,
     article_settings_are_checked_and_only_for_moderators,
+    banning_with_hide_existing_hides_exactly_the_authors_visible_comments,
+    a_suspension_can_hide_existing_comments_too,
 );
 
 fn notes_path(author: &str) -> String {
@@ -317,4 +321,211 @@ async fn article_settings_are_checked_and_only_for_moderators(db: Db) {
     assert_error(status, &error, 403, "forbidden");
     let (_, article) = app.get("/api/v1/articles/a1").await;
     assert_eq!(article["settings"]["premod"], false);
+}
+
+fn status_path(author: &str) -> String {
+    format!("/api/v1/authors/{author}/status")
+}
+
+async fn status_of(app: &TestApp, comment: &str) -> String {
+    let (_, c) = app
+        .get_as_moderator(&format!("/api/v1/comments/{comment}"))
+        .await;
+    c["status"].as_str().unwrap().to_string()
+}
+
+async fn banning_with_hide_existing_hides_exactly_the_authors_visible_comments(db: Db) {
+    let app = app_with_events(db).await;
+    app.put_recent_article("a1", None).await;
+    app.put_recent_article("a2", None).await;
+    let troll = "u-troll";
+    // A held comment (the author was in premod), then visible ones on two articles, one of them
+    // flagged, one hidden by a moderator before; and another author's comment.
+    let (status, _) = app
+        .put_json_as_moderator(&status_path(troll), json!({"status": "premod"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let held = app.comment("a1", troll, "Zurückgehalten").await;
+    let (status, _) = app
+        .put_json_as_moderator(&status_path(troll), json!({"status": "active"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let first = app.comment("a1", troll, "Erster sichtbarer").await;
+    let second = app.comment("a2", troll, "Zweiter sichtbarer").await;
+    let flagged = app.comment("a1", troll, "Gemeldeter").await;
+    app.clock.advance(chrono::Duration::minutes(2));
+    let decided = app.comment("a1", troll, "Schon ausgeblendet").await;
+    app.decide_ok(&decided, json!({"action": "hide"})).await;
+    let other = app.comment("a1", "u-other", "Von jemand anderem").await;
+    let (status, flag) = app
+        .post_json(
+            &format!("/api/v1/comments/{flagged}/flags"),
+            json!({"reporter": {"id": "r-1"}, "reason": "abuse"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{flag}");
+    assert_eq!(status_of(&app, &held).await, "pending_review");
+    // The page is cached now.
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
+    assert_eq!(page["comments"].as_array().unwrap().len(), 3, "{page}");
+
+    // A ground and a category are required, and only with a ban or a suspension.
+    let refused = [
+        json!({"status": "banned", "reason": "Troll", "hide_existing": true}),
+        json!({"status": "banned", "reason": "Troll", "hide_existing": true, "ground": "terms"}),
+        json!({"status": "banned", "reason": "Troll", "hide_existing": true, "ground": "illegal", "category": "hate"}),
+        json!({"status": "premod", "hide_existing": true, "ground": "terms", "category": "insult"}),
+    ];
+    for body in refused {
+        let (status, error) = app
+            .put_json_as_moderator(&status_path(troll), body.clone())
+            .await;
+        assert_error(status, &error, 422, "validation_failed");
+    }
+    assert_eq!(
+        status_of(&app, &first).await,
+        "visible",
+        "a refused ban changes nothing"
+    );
+    let (_, author) = app
+        .get_as_moderator(&format!("/api/v1/authors/{troll}"))
+        .await;
+    assert_eq!(author["status"], "active");
+
+    let ban = json!({"status": "banned", "reason": "Troll", "hide_existing": true,
+                     "ground": "terms", "category": "insult", "explanation": "Wiederholte Beleidigungen"});
+    let (status, author) = app
+        .put_json_as_moderator(&status_path(troll), ban.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{author}");
+    assert_eq!(author["status"], "banned");
+    assert_eq!(author["stats"]["visible"], 0, "{author}");
+    assert_eq!(author["stats"]["hidden"], 4, "{author}");
+    assert_eq!(author["stats"]["held"], 1, "{author}");
+    for id in [&first, &second, &flagged, &decided] {
+        assert_eq!(status_of(&app, id).await, "hidden", "{id}");
+    }
+    assert_eq!(status_of(&app, &held).await, "pending_review");
+    assert_eq!(status_of(&app, &other).await, "visible");
+
+    // Each hidden comment has the statement of reasons; the flag is decided by it.
+    for id in [&first, &second, &flagged] {
+        let (status, decision) = app.get(&format!("/api/v1/comments/{id}/decision")).await;
+        assert_eq!(status, StatusCode::OK, "{decision}");
+        assert_eq!(decision["action"], "hide");
+        assert_eq!(decision["ground"], "terms");
+        assert_eq!(decision["category"], "insult");
+        assert_eq!(decision["explanation"], "Wiederholte Beleidigungen");
+        assert_eq!(decision["automated"], false);
+    }
+    let (_, flag) = app
+        .get(&format!("/api/v1/flags/{}", flag["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(flag["status"], "decided", "{flag}");
+    assert_eq!(flag["decision"]["action"], "hide");
+    assert_eq!(flag["decision"]["category"], "insult");
+    let (_, queue) = app
+        .get_as_moderator("/api/v1/moderation/queue?kind=flagged")
+        .await;
+    assert!(crate::helpers::queued_ids(&queue).is_empty(), "{queue}");
+
+    // The events: `comment.hidden` for each, `flag.decided` for the flag.
+    let (_, events) = app.get_as_moderator("/api/v1/events?limit=100").await;
+    let events = events["events"].as_array().unwrap();
+    let hidden: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "comment.hidden")
+        .map(|e| e["data"]["comment_id"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![
+        decided.as_str(),
+        first.as_str(),
+        second.as_str(),
+        flagged.as_str(),
+    ];
+    let mut seen = hidden.clone();
+    expected.sort_unstable();
+    seen.sort_unstable();
+    assert_eq!(seen, expected);
+    let second_event = events
+        .iter()
+        .find(|e| e["type"] == "comment.hidden" && e["data"]["comment_id"] == second.as_str())
+        .unwrap();
+    assert_eq!(second_event["data"]["article_id"], "a2");
+    assert_eq!(second_event["data"]["status"], "hidden");
+    let decided_flags = events
+        .iter()
+        .filter(|e| e["type"] == "flag.decided")
+        .count();
+    assert_eq!(decided_flags, 1);
+
+    // The audit log: a `hide` for each, and the ban.
+    let (_, log) = app
+        .get_as_moderator("/api/v1/moderation/log?limit=100")
+        .await;
+    let entries = log["entries"].as_array().unwrap();
+    let hides: Vec<&str> = entries
+        .iter()
+        .filter(|e| e["action"] == "hide" && e["comment_id"] != decided.as_str())
+        .map(|e| e["comment_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(hides.len(), 3, "{log}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "author_banned" && e["author_id"] == troll)
+    );
+
+    // This process's cached page shows it at once.
+    let (_, page) = app.get("/api/v1/articles/a1/comments").await;
+    let ids: Vec<&str> = page["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [other.as_str()], "{page}");
+    assert_eq!(page["article"]["comment_count"], 1);
+
+    // Again: nothing is left to hide, nothing more is recorded.
+    let (status, _) = app.put_json_as_moderator(&status_path(troll), ban).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, log) = app
+        .get_as_moderator("/api/v1/moderation/log?limit=100")
+        .await;
+    let hides = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "hide")
+        .count();
+    assert_eq!(hides, 4, "{log}");
+}
+
+async fn a_suspension_can_hide_existing_comments_too(db: Db) {
+    let app = spawn_app_with_article(db).await;
+    let id = app.comment("a1", "u-1", "Sichtbar").await;
+    let until = (app.clock.now() + chrono::Duration::days(3)).to_rfc3339();
+    let (status, author) = app
+        .put_json_as_moderator(
+            &status_path("u-1"),
+            json!({"status": "suspended", "until": until, "reason": "Pause", "hide_existing": true,
+                   "ground": "illegal", "category": "threat", "legal_reference": "§ 107 StGB"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{author}");
+    assert_eq!(status_of(&app, &id).await, "hidden");
+    let (_, decision) = app.get(&format!("/api/v1/comments/{id}/decision")).await;
+    assert_eq!(decision["ground"], "illegal");
+    assert_eq!(decision["legal_reference"], "§ 107 StGB");
+    // Without `hide_existing` a ban leaves the comments as they are.
+    let kept = app.comment("a1", "u-2", "Bleibt").await;
+    let (status, _) = app
+        .put_json_as_moderator(
+            &status_path("u-2"),
+            json!({"status": "banned", "reason": "x", "hide_existing": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status_of(&app, &kept).await, "visible");
 }
