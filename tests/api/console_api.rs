@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Db, TestApp, app_with_events, assert_error, spawn_app, spawn_app_with_article,
+    Db, TestApp, app_with_events, assert_error, ids_of, spawn_app, spawn_app_with_article,
 };
 use crate::on_both_databases;
 
@@ -19,6 +19,21 @@ on_both_databases!(
     banning_with_hide_existing_hides_exactly_the_authors_visible_comments,
     a_suspension_can_hide_existing_comments_too,
 );
+
+/// The audit-log entries of `action`, newest first.
+async fn logged(app: &TestApp, action: &str) -> Vec<Value> {
+    let (status, log) = app
+        .get_as_moderator("/api/v1/moderation/log?limit=100")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == action)
+        .cloned()
+        .collect()
+}
 
 fn notes_path(author: &str) -> String {
     format!("/api/v1/authors/{author}/notes")
@@ -67,18 +82,12 @@ async fn moderators_note_authors_newest_first_and_every_note_is_audit_logged(db:
     assert_eq!(page["notes"], json!([]));
 
     // Each note is in the audit log, naming the author and the note, not its text.
-    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
-    let entries: Vec<&Value> = log["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "author_note")
-        .collect();
-    assert_eq!(entries.len(), 3, "{log}");
+    let entries = logged(&app, "author_note").await;
+    assert_eq!(entries.len(), 3, "{entries:?}");
     assert_eq!(entries[2]["author_id"], "u-1");
     assert_eq!(entries[2]["moderator"], "anna");
     assert_eq!(entries[2]["via"], "api");
-    assert!(!log.to_string().contains("mehreren Namen"), "{log}");
+    assert!(!format!("{entries:?}").contains("mehreren Namen"));
 }
 
 async fn notes_are_checked_and_only_for_moderators(db: Db) {
@@ -117,14 +126,8 @@ async fn notes_are_checked_and_only_for_moderators(db: Db) {
     assert_error(status, &error, 403, "forbidden");
     let (_, page) = app.get_as_moderator(&notes_path("u-1")).await;
     assert_eq!(page["notes"].as_array().unwrap().len(), 1);
-    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
-    let notes = log["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "author_note")
-        .count();
-    assert_eq!(notes, 1, "refused notes log nothing");
+    let notes = logged(&app, "author_note").await;
+    assert_eq!(notes.len(), 1, "refused notes log nothing");
 }
 
 fn settings_path(article: &str) -> String {
@@ -172,14 +175,8 @@ async fn an_articles_settings_default_change_and_show_at_once_in_every_view(db: 
     assert_eq!(back["settings"], defaults);
     let (_, page) = app.get("/api/v1/articles/a1/comments").await;
     assert_eq!(page["article"]["settings"], defaults);
-    let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
-    let entries: Vec<&Value> = log["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "article_settings")
-        .collect();
-    assert_eq!(entries.len(), 2, "{log}");
+    let entries = logged(&app, "article_settings").await;
+    assert_eq!(entries.len(), 2, "{entries:?}");
     assert_eq!(entries[1]["article_id"], "a1");
     assert_eq!(entries[1]["moderator"], "anna");
     assert_eq!(entries[1]["details"]["from"], defaults);
@@ -214,12 +211,7 @@ async fn an_article_in_premod_holds_every_new_comment(db: Db) {
     let (_, other) = app.post_comment("a2", "u-2", "Anderswo").await;
     assert_eq!(other["status"], "visible");
     let (_, page) = app.get("/api/v1/articles/a1/comments").await;
-    let ids: Vec<&str> = page["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let ids = ids_of(&page["comments"]);
     assert_eq!(ids, [before.as_str()], "{page}");
     assert_eq!(page["article"]["comment_count"], 1);
     // The held comment is in the queue.
@@ -460,46 +452,43 @@ async fn banning_with_hide_existing_hides_exactly_the_authors_visible_comments(d
     assert_eq!(decided_flags, 1);
 
     // The audit log: a `hide` for each, and the ban.
-    let (_, log) = app
-        .get_as_moderator("/api/v1/moderation/log?limit=100")
-        .await;
-    let entries = log["entries"].as_array().unwrap();
-    let hides: Vec<&str> = entries
+    let hides = logged(&app, "hide").await;
+    let by_ban: Vec<&Value> = hides
         .iter()
-        .filter(|e| e["action"] == "hide" && e["comment_id"] != decided.as_str())
+        .filter(|e| e["comment_id"] != decided.as_str())
+        .collect();
+    let mut hidden_ids: Vec<&str> = by_ban
+        .iter()
         .map(|e| e["comment_id"].as_str().unwrap())
         .collect();
-    assert_eq!(hides.len(), 3, "{log}");
+    hidden_ids.sort_unstable();
+    let mut visible_before = vec![first.as_str(), second.as_str(), flagged.as_str()];
+    visible_before.sort_unstable();
+    assert_eq!(hidden_ids, visible_before, "{hides:?}");
     assert!(
-        entries
+        by_ban
             .iter()
-            .any(|e| e["action"] == "author_banned" && e["author_id"] == troll)
+            .all(|e| e["moderator"] == "anna" && e["note"] == "Troll"),
+        "{by_ban:?}"
     );
+    let bans = logged(&app, "author_banned").await;
+    assert_eq!(bans[0]["author_id"], troll);
+    assert_eq!(bans[0]["details"], json!({"hidden": 3}));
 
     // This process's cached page shows it at once.
     let (_, page) = app.get("/api/v1/articles/a1/comments").await;
-    let ids: Vec<&str> = page["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let ids = ids_of(&page["comments"]);
     assert_eq!(ids, [other.as_str()], "{page}");
     assert_eq!(page["article"]["comment_count"], 1);
 
     // Again: nothing is left to hide, nothing more is recorded.
     let (status, _) = app.put_json_as_moderator(&status_path(troll), ban).await;
     assert_eq!(status, StatusCode::OK);
-    let (_, log) = app
-        .get_as_moderator("/api/v1/moderation/log?limit=100")
-        .await;
-    let hides = log["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "hide")
-        .count();
-    assert_eq!(hides, 4, "{log}");
+    assert_eq!(logged(&app, "hide").await.len(), 4);
+    assert_eq!(
+        logged(&app, "author_banned").await[0]["details"],
+        json!({"hidden": 0})
+    );
 }
 
 async fn a_suspension_can_hide_existing_comments_too(db: Db) {
