@@ -12,7 +12,8 @@ use crate::api::openapi::{ErrorBody, ForModerators, JsonBody};
 use crate::api::pagination::{self, IdPage};
 use crate::auth::Moderator;
 use crate::domain::comment::parse_line;
-use crate::domain::states::AuthorStatus;
+use crate::domain::statement::{Statement, StatementInput};
+use crate::domain::states::{AuthorStatus, Category, Ground, ModerationAction};
 use crate::entity::author;
 use crate::error::{ApiError, FieldErrors};
 use crate::service::authors::{self, StatusChange};
@@ -128,6 +129,22 @@ pub(crate) struct StatusBody {
     /// Required for `suspended` and `banned`; up to 500 characters.
     #[schema(max_length = 500)]
     reason: Option<String>,
+    /// With `banned` or `suspended`: hide every visible comment of the author in the same step,
+    /// each with the statement of reasons below (`ground` and `category` are then required).
+    #[serde(default)]
+    hide_existing: bool,
+    /// With `hide_existing`, required: on what the hides rest.
+    #[schema(value_type = Option<Ground>)]
+    ground: Option<String>,
+    /// With `hide_existing`, required: what kind of content it is.
+    #[schema(value_type = Option<Category>)]
+    category: Option<String>,
+    /// With `hide_existing`: why, in words the author is shown (up to 2000 characters).
+    #[schema(max_length = 2000)]
+    explanation: Option<String>,
+    /// With `hide_existing`, required when `ground` is `illegal`: the law (`§ 111 StGB`).
+    #[schema(max_length = 200)]
+    legal_reference: Option<String>,
 }
 
 /// Set an author's status
@@ -135,7 +152,10 @@ pub(crate) struct StatusBody {
 /// `premod` holds every comment of the author for review; `suspended` refuses their comments and
 /// edits until `until` (it ends by itself then); `banned` refuses them for good; `active` lifts
 /// all of this. An author id the service has not seen gets a record, so a known troll can be
-/// stopped before posting. Audit-logged (`author_<status>`).
+/// stopped before posting. Audit-logged (`author_<status>`). A ban or a suspension with
+/// `hide_existing: true` also hides every visible comment of the author in the same step, each
+/// with a `hide` decision carrying the one statement of reasons (held, hidden and deleted
+/// comments stay as they are).
 #[utoipa::path(
     put,
     path = "/authors/{id}/status",
@@ -146,7 +166,7 @@ pub(crate) struct StatusBody {
         (status = 200, description = "The author with the new status.", body = AuthorView),
         JsonBody,
         ForModerators,
-        (status = 422, description = "`validation_failed`: a bad status, a missing or past `until`, a missing reason, or a bad author id.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad status, a missing or past `until`, a missing reason, a bad author id, or `hide_existing` without a ground and category or with another status than `banned` or `suspended`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -178,6 +198,25 @@ async fn put_status(
         Some(r) if !r.is_empty() => errors.check("reason", parse_line(r, 500)),
         _ => None,
     };
+    let hide_existing = if input.hide_existing {
+        let statement = StatementInput {
+            ground: input.ground.as_deref(),
+            category: input.category.as_deref(),
+            explanation: input.explanation.as_deref(),
+            legal_reference: input.legal_reference.as_deref(),
+        };
+        match Statement::parse(ModerationAction::Hide, statement) {
+            Ok(statement) => statement,
+            Err(fields) => {
+                for (field, reason) in fields {
+                    errors.add(&field, reason);
+                }
+                None
+            }
+        }
+    } else {
+        None
+    };
     errors.into_result()?;
     let (Some(id), Some(status)) = (id, status) else {
         return Err(ApiError::BadRequest("incomplete status".into()));
@@ -186,6 +225,7 @@ async fn put_status(
         status,
         until,
         reason,
+        hide_existing,
     };
     let author = authors::set_status(&state, &moderator, &id, change).await?;
     Ok(HttpResponse::Ok().json(AuthorView::new(author, state.clock().now())))

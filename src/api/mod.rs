@@ -1,6 +1,7 @@
 //! HTTP handlers, one file per resource; each exposes `configure` to register its routes.
 
 pub mod actions;
+pub mod article_settings;
 pub mod articles;
 pub mod authors;
 pub mod comment_pages;
@@ -10,6 +11,7 @@ pub mod events;
 pub mod flags;
 pub mod legal;
 pub mod moderation;
+pub mod notes;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
@@ -62,6 +64,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             utoipa_actix_web::scope("/api/v1")
                 .configure(comments::configure)
                 .configure(articles::configure)
+                .configure(article_settings::configure)
                 .configure(topics::configure)
                 .configure(flags::configure)
                 .configure(legal::configure)
@@ -69,6 +72,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(report::configure)
                 .configure(rules::configure)
                 .configure(authors::configure)
+                .configure(notes::configure)
                 .configure(privacy::configure)
                 .configure(events::configure),
         )

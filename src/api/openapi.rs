@@ -19,7 +19,8 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::Config;
 
 use crate::api::{
-    articles, authors, comments, flags, legal, moderation, privacy, report, rules, topics,
+    article_settings, articles, authors, comments, flags, legal, moderation, notes, privacy,
+    report, rules, topics,
 };
 use crate::views::dto;
 
@@ -57,6 +58,9 @@ page's `next_cursor`. Errors always have the shape \
         dto::Notice,
         dto::Discussion,
         dto::Article,
+        dto::ArticleSettings,
+        article_settings::SettingsBody,
+        crate::domain::states::ArticleLinkPolicy,
         dto::Topic,
         dto::Author,
         dto::Comment,
@@ -105,6 +109,9 @@ page's `next_cursor`. Errors always have the shape \
         authors::StatusBody,
         authors::AuthorComment,
         authors::AuthorCommentPage,
+        notes::NoteBody,
+        notes::NoteView,
+        notes::NotePage,
         privacy::AuthorExport,
         privacy::ExportAuthor,
         privacy::ExportComment,

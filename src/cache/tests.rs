@@ -26,6 +26,9 @@ fn article(id: &str) -> article::Model {
         comment_count: 0,
         created_at: now,
         updated_at: now,
+        premod: false,
+        link_policy: crate::domain::states::ArticleLinkPolicy::Inherit,
+        settings_message: None,
     }
 }
 

@@ -86,7 +86,7 @@ wire_enums! {
     ModerationAction "moderation action" { Approve = "approve", Hide = "hide", Delete = "delete" }
 
     /// What a moderator did, as the audit log records it.
-    LogAction "logged action" { Approve = "approve", Hide = "hide", Delete = "delete", CloseDiscussion = "close_discussion", ReopenDiscussion = "reopen_discussion", AuthorActive = "author_active", AuthorPremod = "author_premod", AuthorSuspended = "author_suspended", AuthorBanned = "author_banned", RulesChanged = "rules_changed", AuthorErased = "author_erased" }
+    LogAction "logged action" { Approve = "approve", Hide = "hide", Delete = "delete", CloseDiscussion = "close_discussion", ReopenDiscussion = "reopen_discussion", AuthorActive = "author_active", AuthorPremod = "author_premod", AuthorSuspended = "author_suspended", AuthorBanned = "author_banned", RulesChanged = "rules_changed", AuthorErased = "author_erased", AuthorNote = "author_note", ArticleSettings = "article_settings" }
 
     /// How a moderator acted: through the API or an emailed action link.
     Via "way of acting" { Api = "api", Email = "email" }
@@ -117,11 +117,15 @@ wire_enums! {
     /// hold it for review (`premod`) or refuse it (`reject`).
     LinkPolicy "link policy" { Allow = "allow", Premod = "premod", Reject = "reject" }
 
+    /// What a link does to a comment of one article: what the content rules say (`inherit`), or
+    /// for this article `allow`, `premod` (held for review) or `reject`.
+    ArticleLinkPolicy "article link policy" { Inherit = "inherit", Allow = "allow", Premod = "premod", Reject = "reject" }
+
     /// Why the content rules refuse a comment (`details.rule` of `comment_rejected`).
     RejectRule "rejection rule" { BannedWord = "banned_word", RepeatPost = "repeat_post", Links = "links" }
 
     /// Why a new or edited comment is held for review (a detection's `rule`).
-    HoldReason "hold reason" { SuspectWord = "suspect_word", Links = "links", PremodAuthor = "premod_author", NewAuthor = "new_author", History = "history" }
+    HoldReason "hold reason" { SuspectWord = "suspect_word", Links = "links", PremodArticle = "premod_article", PremodAuthor = "premod_author", NewAuthor = "new_author", History = "history" }
 
     /// What moderation lets an author do: post (`active`), post into review (`premod`), nothing
     /// until `until` (`suspended`), or nothing (`banned`).
@@ -189,6 +193,18 @@ impl From<ModerationAction> for DecidedAction {
     }
 }
 
+impl ArticleLinkPolicy {
+    /// The link rule this article puts in place of the content rules' (none for `inherit`).
+    pub fn overriding(self) -> Option<LinkPolicy> {
+        match self {
+            ArticleLinkPolicy::Inherit => None,
+            ArticleLinkPolicy::Allow => Some(LinkPolicy::Allow),
+            ArticleLinkPolicy::Premod => Some(LinkPolicy::Premod),
+            ArticleLinkPolicy::Reject => Some(LinkPolicy::Reject),
+        }
+    }
+}
+
 impl From<AuthorStatus> for LogAction {
     fn from(status: AuthorStatus) -> LogAction {
         match status {
@@ -241,7 +257,7 @@ mod tests {
             NotificationStatus
         );
         each!(CommentOrder, DiscussionAction, EventType, EventStatus);
-        each!(LinkPolicy, RejectRule, HoldReason);
+        each!(LinkPolicy, ArticleLinkPolicy, RejectRule, HoldReason);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::domain::states::ClosedReason;
+use crate::domain::states::{ArticleLinkPolicy, ClosedReason};
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -21,6 +21,12 @@ pub struct Model {
     pub comment_count: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Every new comment (and edit) is held for review.
+    pub premod: bool,
+    /// What a link does to a comment of this article (`inherit`: the content rules' link rule).
+    pub link_policy: ArticleLinkPolicy,
+    /// What the discussion's readers are told (set by moderators), or null.
+    pub settings_message: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

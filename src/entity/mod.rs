@@ -3,6 +3,7 @@
 pub mod appeal;
 pub mod article;
 pub mod author;
+pub mod author_note;
 pub mod comment;
 pub mod decision;
 pub mod event;

@@ -11,7 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{Value, json};
 
-use crate::domain::states::{ClosedReason, DiscussionStatus, EventType};
+use crate::domain::states::{ClosedReason, CommentStatus, DiscussionStatus, EventType};
 use crate::store::events::{self, NewEvent};
 
 /// The stream an event belongs to: a stream's events are sent in the order they happened.
@@ -127,6 +127,30 @@ impl Events {
             now,
         )
         .await
+    }
+
+    /// `comment.hidden` for each of `comments` (id and article), in one statement per 500.
+    pub async fn comments_hidden(
+        self,
+        db: &impl ConnectionTrait,
+        comments: &[(i64, &str)],
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        if !self.enabled {
+            return Ok(());
+        }
+        for chunk in comments.chunks(500) {
+            let new = chunk
+                .iter()
+                .map(|(id, article_id)| {
+                    let data = json!({"comment_id": id.to_string(), "article_id": article_id,
+                                      "status": CommentStatus::Hidden});
+                    new_event(EventType::CommentHidden, Stream::Comment(*id), &data, now)
+                })
+                .collect();
+            events::enqueue_many(db, new, now).await?;
+        }
+        Ok(())
     }
 
     /// `discussion.closed` for each of `articles`, in one statement per 500.

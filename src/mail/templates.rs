@@ -82,6 +82,7 @@ pub fn hold_reason_label(reason: HoldReason) -> &'static str {
     match reason {
         HoldReason::SuspectWord => "Verdächtiges Wort",
         HoldReason::Links => "Link",
+        HoldReason::PremodArticle => "Artikel unter Vorab-Prüfung",
         HoldReason::PremodAuthor => "Verfasser unter Vorab-Prüfung",
         HoldReason::NewAuthor => "Neuer Verfasser",
         HoldReason::History => "Auffällige Vorgeschichte (viele entfernte Kommentare)",

@@ -12,8 +12,10 @@
 //! 3. facts.repeat_post                    -> 422 repeat_post   (the service asks the database
 //!                                            for the author's comments since now - window with
 //!                                            the same repeat_post_key)
-//! 4. links per policy                     -> 422 links, or held
-//! 5. suspect words, links (premod), premod author, new author, history -> held with detections
+//! 4. links per policy (the article's, if  -> 422 links, or held
+//!    it sets one: `inspect_in`)
+//! 5. suspect words, links (premod), premod article, premod author, new author, history
+//!    -> held with detections
 //! let verdict = compiled.decide(&findings, &facts);
 //! ```
 //!
@@ -21,18 +23,18 @@
 //! The service fetches the [`AuthorFacts`] only when needed ([`Findings::is_banned`] settles
 //! the comment first).
 
+mod diff;
 pub mod links;
 pub mod live;
 pub mod words;
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::domain::states::{HoldReason, LinkPolicy, RejectRule};
+pub use diff::{ListChange, RulesDiff, diff};
 pub use links::{Allowlist, link_hosts};
 pub use words::{Normalized, WordMatcher};
 
@@ -245,12 +247,19 @@ pub struct Findings {
     pub suspect_words: Vec<String>,
     /// Hosts of the links that count (not allowlisted), each once; empty when links are allowed.
     pub link_hosts: Vec<String>,
+    /// The link rule of the text's article, in place of the rules' own (none: `inherit`).
+    pub links: Option<LinkPolicy>,
 }
 
 impl Findings {
     /// A banned word settles the comment before anything that needs the database.
     pub fn is_banned(&self) -> bool {
         !self.banned_words.is_empty()
+    }
+
+    /// The link rule in force for the text: its article's, else the rules'.
+    pub fn link_policy(&self, rules: &Rules) -> LinkPolicy {
+        self.links.unwrap_or(rules.links)
     }
 }
 
@@ -259,6 +268,8 @@ impl Findings {
 pub struct AuthorFacts {
     /// The author's status is `premod`.
     pub premod: bool,
+    /// The comment's article holds every comment for review (its settings' `premod`).
+    pub premod_article: bool,
     /// The author posted the same [`repeat_post_key`] within [`Rules::repeat_post_window`].
     pub repeat_post: bool,
     /// The author's comments that are visible or were approved.
@@ -313,7 +324,16 @@ impl CompiledRules {
 
     /// The words and links of a text.
     pub fn inspect(&self, text: &str) -> Findings {
-        let mut findings = Findings::default();
+        self.inspect_in(text, None)
+    }
+
+    /// The words and links of a text whose article puts `article_links` in place of the rules'
+    /// link rule (none: the rules' own).
+    pub fn inspect_in(&self, text: &str, article_links: Option<LinkPolicy>) -> Findings {
+        let mut findings = Findings {
+            links: article_links,
+            ..Findings::default()
+        };
         if !self.banned.is_empty() || !self.suspect.is_empty() {
             let normalized = Normalized::new(text);
             let entries = |m: &WordMatcher| -> Vec<String> {
@@ -325,7 +345,7 @@ impl CompiledRules {
             findings.banned_words = entries(&self.banned);
             findings.suspect_words = entries(&self.suspect);
         }
-        if self.rules.links != LinkPolicy::Allow {
+        if findings.link_policy(&self.rules) != LinkPolicy::Allow {
             for host in link_hosts(text) {
                 if !self.allowlist.allows(&host) && !findings.link_hosts.contains(&host) {
                     findings.link_hosts.push(host);
@@ -344,7 +364,8 @@ impl CompiledRules {
             return Verdict::Reject(RejectRule::RepeatPost);
         }
         let has_links = !findings.link_hosts.is_empty();
-        if has_links && self.rules.links == LinkPolicy::Reject {
+        let links = findings.link_policy(&self.rules);
+        if has_links && links == LinkPolicy::Reject {
             return Verdict::Reject(RejectRule::Links);
         }
         let mut held: Vec<Detection> = findings
@@ -352,13 +373,16 @@ impl CompiledRules {
             .iter()
             .map(|w| Detection::new(HoldReason::SuspectWord, Some(w.clone())))
             .collect();
-        if has_links && self.rules.links == LinkPolicy::Premod {
+        if has_links && links == LinkPolicy::Premod {
             held.extend(
                 findings
                     .link_hosts
                     .iter()
                     .map(|h| Detection::new(HoldReason::Links, Some(h.clone()))),
             );
+        }
+        if author.premod_article {
+            held.push(Detection::new(HoldReason::PremodArticle, None));
         }
         if author.premod {
             held.push(Detection::new(HoldReason::PremodAuthor, None));
@@ -384,109 +408,6 @@ impl CompiledRules {
     /// The content rules alone: [`decide`](Self::decide) with no author facts.
     pub fn check(&self, text: &str) -> Verdict {
         self.decide(&self.inspect(text), &AuthorFacts::default())
-    }
-}
-
-/// How many entries were added to and removed from one list (not the entries: a list holds up
-/// to 10,000 of them, and the audit log and the service's log get a summary).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ListChange {
-    pub added: usize,
-    pub removed: usize,
-}
-
-/// What a rules change changed, summarised for the audit log.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct RulesDiff {
-    /// Per list (`banned_words`, `suspect_words`, `link_allowlist`) that changed.
-    pub lists: BTreeMap<&'static str, ListChange>,
-    /// Per other field that changed (`links`, `history.window_days`, ...): `{"from", "to"}`.
-    pub fields: BTreeMap<&'static str, Value>,
-}
-
-impl RulesDiff {
-    pub fn is_empty(&self) -> bool {
-        self.lists.is_empty() && self.fields.is_empty()
-    }
-}
-
-/// The difference between two versions of the rules (lists compared as sets).
-pub fn diff(old: &Rules, new: &Rules) -> RulesDiff {
-    let mut out = RulesDiff::default();
-    let lists: [(&'static str, &[String], &[String]); 3] = [
-        ("banned_words", &old.banned_words, &new.banned_words),
-        ("suspect_words", &old.suspect_words, &new.suspect_words),
-        ("link_allowlist", &old.link_allowlist, &new.link_allowlist),
-    ];
-    for (name, before, after) in lists {
-        let was: HashSet<&String> = before.iter().collect();
-        let is: HashSet<&String> = after.iter().collect();
-        let change = ListChange {
-            added: is.iter().filter(|e| !was.contains(*e)).count(),
-            removed: was.iter().filter(|e| !is.contains(*e)).count(),
-        };
-        if change.added > 0 || change.removed > 0 {
-            out.lists.insert(name, change);
-        }
-    }
-    let fields: [(&'static str, Value, Value); 6] = [
-        ("links", json!(old.links), json!(new.links)),
-        (
-            "repeat_post_minutes",
-            json!(old.repeat_post_minutes),
-            json!(new.repeat_post_minutes),
-        ),
-        (
-            "new_author_premod",
-            json!(old.new_author_premod),
-            json!(new.new_author_premod),
-        ),
-        (
-            "history.window_days",
-            json!(old.history.window_days),
-            json!(new.history.window_days),
-        ),
-        (
-            "history.min_comments",
-            json!(old.history.min_comments),
-            json!(new.history.min_comments),
-        ),
-        (
-            "history.max_rejected_ratio",
-            json!(old.history.max_rejected_ratio),
-            json!(new.history.max_rejected_ratio),
-        ),
-    ];
-    for (name, from, to) in fields {
-        if from != to {
-            out.fields.insert(name, json!({"from": from, "to": to}));
-        }
-    }
-    out
-}
-
-/// One line for the audit log's note: `banned_words +2 -1; links allow → premod`.
-impl fmt::Display for RulesDiff {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_empty() {
-            return f.write_str("no change");
-        }
-        let mut parts = Vec::new();
-        for (name, change) in &self.lists {
-            parts.push(format!("{name} +{} -{}", change.added, change.removed));
-        }
-        for (name, change) in &self.fields {
-            let show = |v: &Value| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            parts.push(format!(
-                "{name} {} → {}",
-                show(&change["from"]),
-                show(&change["to"])
-            ));
-        }
-        f.write_str(&parts.join("; "))
     }
 }
 

@@ -1,4 +1,4 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
 
@@ -150,6 +150,44 @@ fn links_follow_the_policy_and_the_allowlist() {
 }
 
 #[test]
+fn an_articles_link_rule_takes_the_place_of_the_rules_and_its_premod_holds() {
+    let text = "siehe evil.example/x und krone.at/y";
+    let allow = compiled(json!({"link_allowlist": ["krone.at"]}));
+    let reject = compiled(json!({"links": "reject"}));
+    let in_article = |rules: &CompiledRules, links| rules.inspect_in(text, Some(links));
+    let facts = AuthorFacts::default();
+    let verdict = |rules: &CompiledRules, links| rules.decide(&in_article(rules, links), &facts);
+    assert_eq!(
+        verdict(&allow, LinkPolicy::Reject),
+        Verdict::Reject(RejectRule::Links)
+    );
+    assert_eq!(
+        verdict(&allow, LinkPolicy::Premod),
+        Verdict::Hold(vec![held(HoldReason::Links, Some("evil.example"))])
+    );
+    assert_eq!(verdict(&reject, LinkPolicy::Allow), Verdict::Publish);
+    assert_eq!(
+        reject.decide(&reject.inspect_in(text, None), &facts),
+        Verdict::Reject(RejectRule::Links)
+    );
+    // A banned word comes first; the article's premod holds what passes.
+    let banned = compiled(json!({"banned_words": ["idiot"]}));
+    let premod = AuthorFacts {
+        premod_article: true,
+        ..AuthorFacts::default()
+    };
+    let idiot = banned.inspect_in("Idiot evil.example/x", Some(LinkPolicy::Reject));
+    assert_eq!(
+        banned.decide(&idiot, &premod),
+        Verdict::Reject(RejectRule::BannedWord)
+    );
+    assert_eq!(
+        banned.decide(&banned.inspect("Guter Artikel"), &premod),
+        Verdict::Hold(vec![held(HoldReason::PremodArticle, None)])
+    );
+}
+
+#[test]
 fn decide_applies_the_contracts_order_and_records_every_hold_reason() {
     let rules = compiled(json!({
         "banned_words": ["idiot"], "suspect_words": ["depp"], "links": "reject",
@@ -183,6 +221,7 @@ fn decide_applies_the_contracts_order_and_records_every_hold_reason() {
     let suspect = rules.inspect("Du Depp");
     let everything = AuthorFacts {
         premod: true,
+        premod_article: false,
         repeat_post: false,
         approved_or_visible: 2,
         recent_comments: 4,

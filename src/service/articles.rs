@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::domain::ids::{ArticleId, TopicSlug};
 use crate::domain::lifecycle;
 use crate::domain::states::{
-    ClosedReason, DiscussionAction, DiscussionStatus, EventType, LogAction, Via,
+    ArticleLinkPolicy, ClosedReason, DiscussionAction, DiscussionStatus, EventType, LogAction, Via,
 };
 use crate::entity::article;
 use crate::error::ApiError;
@@ -198,4 +198,52 @@ async fn reopen(
         .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// How a moderator sets up an article's discussion, parsed.
+pub struct SettingsChange {
+    pub premod: bool,
+    pub links: ArticleLinkPolicy,
+    pub message: Option<String>,
+}
+
+/// Stores the settings of an article's discussion in one transaction with its audit-log entry
+/// (`article_settings`, with the settings before and after); they are in force for the next
+/// comment at once, and this process's cached rows and pages of the article show them at once.
+pub async fn set_settings(
+    state: &AppState,
+    moderator: &Caller,
+    id: &ArticleId,
+    change: SettingsChange,
+) -> Result<article::Model, ApiError> {
+    let now = state.clock().now();
+    let txn = state.begin_write().await?;
+    let Some(before) = articles::find(&*txn, id.as_str()).await? else {
+        return Err(ApiError::NotFound(format!("no article `{id}`")));
+    };
+    let message = change.message.as_deref();
+    articles::set_settings(&*txn, &before.id, change.premod, change.links, message, now).await?;
+    let details = serde_json::json!({
+        "from": views::dto::ArticleSettings::from(&before),
+        "to": {"premod": change.premod, "links": change.links, "message": message},
+    });
+    audit::write(
+        &*txn,
+        audit::Entry {
+            moderator: &moderator.name,
+            action: LogAction::ArticleSettings,
+            comment_id: None,
+            article_id: Some(&before.id),
+            note: None,
+            via: Via::Api,
+            author_id: None,
+            details: Some(details.to_string()),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    state.article_changed(&before.id);
+    tracing::info!(article = %before.id, premod = change.premod, links = %change.links, moderator = %moderator.name, "article settings changed");
+    load_article(state, id.as_str()).await
 }

@@ -3,12 +3,13 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::Caller;
+use crate::domain::statement::Statement;
 use crate::domain::states::{AuthorStatus, EventType, Via};
 use crate::entity::{article, author, comment};
 use crate::error::ApiError;
 use crate::events::Stream;
 use crate::state::AppState;
-use crate::store::{articles, audit, authors};
+use crate::store::{articles, audit, authors, hide_existing};
 
 /// Loads an author record or answers 404.
 pub async fn load(state: &AppState, id: &str) -> Result<author::Model, ApiError> {
@@ -24,10 +25,17 @@ pub struct StatusChange {
     pub until: Option<DateTime<Utc>>,
     /// Required for `suspended` and `banned`.
     pub reason: Option<String>,
+    /// With `banned` or `suspended`: hide every visible comment of the author in the same step,
+    /// each as a moderator's `hide` with this statement of reasons.
+    pub hide_existing: Option<Statement>,
 }
 
 /// Gives an author a status (an author id not seen yet gets a record), audit-logged with the
-/// moderator's name, and tells the website (`author.status_changed`).
+/// moderator's name, and tells the website (`author.status_changed`). With `hide_existing` (a ban
+/// or a suspension only) every visible comment of the author is hidden in the same transaction,
+/// set-based (see `store::hide_existing`): each gets a `hide` decision with the one statement of
+/// reasons, its flags resolved, its `comment.hidden` (and `flag.decided`) events and its audit-log
+/// entry; the status entry's details say how many; the articles' cached pages are dropped.
 pub async fn set_status(
     state: &AppState,
     moderator: &Caller,
@@ -43,6 +51,17 @@ pub async fn set_status(
         },
         _ => None,
     };
+    if change.hide_existing.is_some()
+        && !matches!(
+            change.status,
+            AuthorStatus::Suspended | AuthorStatus::Banned
+        )
+    {
+        return Err(ApiError::field(
+            "hide_existing",
+            "is only for `banned` and `suspended`",
+        ));
+    }
     let reason = change.reason.filter(|r| !r.is_empty());
     if matches!(
         change.status,
@@ -56,6 +75,17 @@ pub async fn set_status(
     }
     let txn = state.begin_write().await?;
     authors::set_status(&*txn, id, change.status, until, reason.as_deref(), now).await?;
+    let hidden = match &change.hide_existing {
+        Some(statement) => {
+            let by = moderator.name.as_str();
+            hide_existing::hide_visible_of(&*txn, id, statement, by, reason.as_deref(), now).await?
+        }
+        None => Vec::new(),
+    };
+    let details = change
+        .hide_existing
+        .is_some()
+        .then(|| serde_json::json!({"hidden": hidden.len()}).to_string());
     audit::write(
         &*txn,
         audit::Entry {
@@ -66,7 +96,7 @@ pub async fn set_status(
             note: reason.as_deref(),
             via: Via::Api,
             author_id: Some(id),
-            details: None,
+            details,
         },
         now,
     )
@@ -86,13 +116,42 @@ pub async fn set_status(
             now,
         )
         .await?;
+    record_hidden(state, &*txn, &hidden, now).await?;
     let author = authors::find(&*txn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no author `{id}`")))?;
     txn.commit().await?;
     state.jobs().events.wake();
-    tracing::info!(author = id, status = %change.status, moderator = %moderator.name, "author status changed");
+    let mut articles: Vec<&str> = hidden.iter().map(|h| h.article_id.as_str()).collect();
+    articles.sort_unstable();
+    articles.dedup();
+    for article in articles {
+        state.invalidate_article(article);
+    }
+    tracing::info!(author = id, status = %change.status, hidden = hidden.len(), moderator = %moderator.name, "author status changed");
     Ok(author)
+}
+
+/// Tells the website about the comments a status change hid: `comment.hidden` for each,
+/// `flag.decided` for each flag their decisions resolved.
+async fn record_hidden(
+    state: &AppState,
+    txn: &impl sea_orm::ConnectionTrait,
+    hidden: &[hide_existing::Hidden],
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let events = state.events();
+    let comments: Vec<(i64, &str)> = hidden
+        .iter()
+        .map(|h| (h.comment_id, h.article_id.as_str()))
+        .collect();
+    events.comments_hidden(txn, &comments, now).await?;
+    for h in hidden.iter().filter(|h| h.resolved_flags) {
+        events
+            .flags_decided(txn, h.comment_id, &h.decision, now)
+            .await?;
+    }
+    Ok(())
 }
 
 /// One page of an author's comments, newest first, any status, each with its article.

@@ -75,7 +75,8 @@ pub async fn post(
     }
     screening::ensure_may_write(author.as_ref(), now)?;
     let rules = state.rules().get(state.db(), state.clock().now()).await?;
-    let findings = rules.compiled.inspect(new.body.as_str());
+    let article_links = article.link_policy.overriding();
+    let findings = rules.compiled.inspect_in(new.body.as_str(), article_links);
     let post = Post {
         row: comments::NewComment {
             article_id: article.id.clone(),
@@ -185,7 +186,8 @@ pub async fn edit(
         )));
     }
     let rules = state.rules().get(state.db(), state.clock().now()).await?;
-    let findings = rules.compiled.inspect(body.as_str());
+    let article_links = article.link_policy.overriding();
+    let findings = rules.compiled.inspect_in(body.as_str(), article_links);
     let txn = state.begin_write().await?;
     rate_limit::take_turn(&txn, &existing.author_id).await?;
     let author = authors::find(&*txn, &existing.author_id).await?;
@@ -194,6 +196,7 @@ pub async fn edit(
         author_id: &existing.author_id,
         author: author.as_ref(),
         text: body.as_str(),
+        article_premod: article.premod,
         editing: Some(existing.id),
     };
     let screened = screening::screen(&*txn, state, &rules, &findings, subject, now).await?;

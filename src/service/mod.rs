@@ -10,6 +10,7 @@ pub mod comments;
 pub mod flags;
 pub mod idempotency;
 pub mod moderation;
+pub mod notes;
 pub mod post_batches;
 pub mod post_queue;
 pub mod privacy;

@@ -272,6 +272,7 @@ fn subject(post: &Post) -> screening::Subject<'_> {
         author_id: &post.row.author_id,
         author: post.author.as_ref(),
         text: &post.row.body,
+        article_premod: post.article.premod,
         editing: None,
     }
 }

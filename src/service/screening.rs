@@ -66,7 +66,8 @@ impl Screened {
     }
 
     /// The community team gets an email for a comment held for what it says or for the author's
-    /// history, not for who wrote it (`new_author`, `premod_author` would flood the mailbox).
+    /// history, not for who wrote it or where (`new_author`, `premod_author`, `premod_article` would
+    /// flood the mailbox).
     pub fn needs_email(&self) -> bool {
         self.detections.iter().any(|d| {
             matches!(
@@ -82,6 +83,8 @@ pub struct Subject<'a> {
     pub author_id: &'a str,
     pub author: Option<&'a author::Model>,
     pub text: &'a str,
+    /// The comment's article holds every comment for review (its settings' `premod`).
+    pub article_premod: bool,
     /// The comment being edited (it is not its own repeat).
     pub editing: Option<i64>,
 }
@@ -143,7 +146,10 @@ pub async fn screen_with_recent(
     let config = rules.rules();
     let rate_limited = subject.editing.is_none();
     let repeat_window = config.repeat_post_window();
-    let mut facts = AuthorFacts::default();
+    let mut facts = AuthorFacts {
+        premod_article: subject.article_premod,
+        ..AuthorFacts::default()
+    };
     if reads_recent(rules, findings, &subject) {
         let limit = state.settings().moderation.comment_rate_limit;
         if rate_limited {
@@ -202,6 +208,9 @@ pub fn hold_statement(detections: &[Detection]) -> (Category, String) {
         let reason = match d.rule {
             HoldReason::SuspectWord => "ein Wort, das geprüft wird",
             HoldReason::Links => "ein Link",
+            HoldReason::PremodArticle => {
+                "Kommentare zu diesem Artikel werden vor der Veröffentlichung geprüft"
+            }
             HoldReason::PremodAuthor | HoldReason::NewAuthor => {
                 "Kommentare dieses Kontos werden vor der Veröffentlichung geprüft"
             }

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::Inserted;
 use crate::db::stmt;
-use crate::domain::states::ClosedReason;
+use crate::domain::states::{ArticleLinkPolicy, ClosedReason};
 use crate::entity::{article, author};
 
 /// An article's comment count: the count folded into its row plus what the database counted
@@ -34,6 +34,9 @@ fn select() -> Select<article::Entity> {
             C::ClosedReason,
             C::CreatedAt,
             C::UpdatedAt,
+            C::Premod,
+            C::LinkPolicy,
+            C::SettingsMessage,
         ])
         .column_as(Expr::cust(COMMENT_COUNT), "comment_count")
 }
@@ -136,6 +139,9 @@ pub async fn upsert(
         comment_count: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
+        premod: Set(false),
+        link_policy: Set(ArticleLinkPolicy::Inherit),
+        settings_message: Set(None),
     }
     .insert(db)
     .await;
@@ -203,6 +209,31 @@ pub async fn close_by_moderator(
         "UPDATE articles SET closed_at = $1, closed_reason = $3, updated_at = $1 \
          WHERE id = $2 AND closed_at IS NULL",
         [now.into(), id.into(), ClosedReason::Moderator.into()],
+    )
+    .await
+}
+
+/// Stores the settings of an article's discussion; returns how many rows changed (0: no such
+/// article).
+pub async fn set_settings(
+    db: &impl ConnectionTrait,
+    id: &str,
+    premod: bool,
+    link_policy: ArticleLinkPolicy,
+    message: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    crate::db::execute(
+        db,
+        "UPDATE articles SET premod = $1, link_policy = $2, settings_message = $3, updated_at = $4 \
+         WHERE id = $5",
+        [
+            premod.into(),
+            link_policy.into(),
+            message.into(),
+            now.into(),
+            id.into(),
+        ],
     )
     .await
 }

@@ -42,6 +42,20 @@ pub struct Tally {
     pub approved_or_visible: i64,
 }
 
+impl std::ops::AddAssign for Tally {
+    fn add_assign(&mut self, other: Tally) {
+        self.comments += other.comments;
+        self.visible += other.visible;
+        self.approved += other.approved;
+        self.hidden += other.hidden;
+        self.deleted_by_moderator += other.deleted_by_moderator;
+        self.deleted_by_author += other.deleted_by_author;
+        self.flags_received += other.flags_received;
+        self.held += other.held;
+        self.approved_or_visible += other.approved_or_visible;
+    }
+}
+
 impl Tally {
     /// What one comment in `state` adds to its author's counts.
     pub fn of(state: CommentState) -> Tally {

@@ -422,8 +422,9 @@ pub async fn erase(
     )
     .await?;
 
-    // The record moderation kept about them.
+    // The record moderation kept about them, and the moderators' notes about them.
     changed += execute(db, "DELETE FROM authors WHERE id = $1", [author_id.into()]).await?;
+    changed += crate::store::notes::erase(db, author_id).await?;
 
     Ok(Erased {
         comments,

@@ -46,6 +46,7 @@ pub fn view_of(
             closed_reason,
             notice,
         },
+        settings: dto::ArticleSettings::from(a),
     }
 }
 

@@ -4,7 +4,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
 
-use crate::domain::states::{ClosedReason, CommentStatus, DiscussionStatus, ShownStatus};
+use crate::domain::states::{
+    ArticleLinkPolicy, ClosedReason, CommentStatus, DiscussionStatus, ShownStatus,
+};
 use crate::entity::{article, comment};
 use crate::moderation::Detection;
 
@@ -118,6 +120,31 @@ pub struct Article {
     #[serde(flatten)]
     pub summary: ArticleSummary,
     pub discussion: Discussion,
+    pub settings: ArticleSettings,
+}
+
+/// How moderators set up an article's discussion.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, ToSchema)]
+#[schema(example = json!({"premod": false, "links": "inherit", "message": null}))]
+pub struct ArticleSettings {
+    /// Every new comment (and edit) is held for review.
+    pub premod: bool,
+    /// What a link does to a comment of this article: the content rules' link rule (`inherit`),
+    /// or `allow`, `premod` (held) or `reject` for this article.
+    pub links: ArticleLinkPolicy,
+    /// What the discussion's readers are told, or null.
+    #[schema(required, max_length = 1000)]
+    pub message: Option<String>,
+}
+
+impl From<&article::Model> for ArticleSettings {
+    fn from(a: &article::Model) -> Self {
+        ArticleSettings {
+            premod: a.premod,
+            links: a.link_policy,
+            message: a.settings_message.clone(),
+        }
+    }
 }
 
 /// A topic ("Themenübersicht") with its current articles.

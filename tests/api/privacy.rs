@@ -309,6 +309,7 @@ async fn after_erasure_no_table_holds_the_authors_id_name_or_texts(db: Db) {
         "Antwort von Zora auf Yvonne",
         "Zoras Einspruch gegen die Entscheidung",
         "Zoras Meldungsnotiz zu Yvonnes Beitrag",
+        "Notiz der Moderation zu Zora",
     ];
     let other = app.comment("a1", "u-yvonne", "Yvonnes Beitrag").await;
     // The first post with an Idempotency-Key: the stored answer holds the comment.
@@ -337,6 +338,14 @@ async fn after_erasure_no_table_holds_the_authors_id_name_or_texts(db: Db) {
     set_status(&app, AUTHOR, json!({"status": "active"})).await;
     post_as(&app, "a1", AUTHOR, NAME, texts[2], Some(&other)).await;
     decision_and_appeal(&app, &first, AUTHOR, texts[3]).await;
+    // A moderator's note about Zora goes with her data.
+    let (status, note) = app
+        .post_json_as_moderator(
+            &format!("/api/v1/authors/{AUTHOR}/notes"),
+            json!({"text": texts[5]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{note}");
     let needles: Vec<&str> = [AUTHOR, NAME].iter().chain(texts.iter()).copied().collect();
     assert!(
         !occurrences(&app.db, AUTHOR).await.is_empty(),
@@ -372,7 +381,8 @@ async fn after_erasure_no_table_holds_the_authors_id_name_or_texts(db: Db) {
     assert!(replies.to_string().contains(&reply), "{replies}");
     assert!(replies.to_string().contains("Yvonne antwortet Zora"));
 
-    // The audit log keeps the status changes under the pseudonym, and logs the erasure.
+    // The audit log keeps the status changes and the note's entry under the pseudonym, and
+    // logs the erasure.
     let (_, log) = app.get_as_moderator("/api/v1/moderation/log").await;
     let entries = log["entries"].as_array().or(log["items"].as_array());
     let entries = entries.unwrap_or_else(|| panic!("a list in {log}"));
@@ -387,7 +397,7 @@ async fn after_erasure_no_table_holds_the_authors_id_name_or_texts(db: Db) {
         .iter()
         .filter(|e| e["author_id"] == pseudonym.as_str())
         .collect();
-    assert_eq!(about.len(), 3, "{log}");
+    assert_eq!(about.len(), 4, "{log}");
 
     // The website hears `author.erased` with only the pseudonym.
     let (_, events) = app.get_as_moderator("/api/v1/events?limit=100").await;

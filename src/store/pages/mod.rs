@@ -27,7 +27,7 @@ use std::sync::LazyLock;
 
 use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 
-use crate::domain::states::{ClosedReason, CommentStatus};
+use crate::domain::states::{ArticleLinkPolicy, ClosedReason, CommentStatus};
 use crate::entity::article;
 use crate::store::articles::COMMENT_COUNT;
 use crate::store::comments::Order;
@@ -153,7 +153,8 @@ static ARTICLE_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT articles.id, articles.title, articles.url, articles.topic, articles.published_at, \
          articles.closes_at, articles.closed_at, articles.closed_reason, articles.created_at, \
-         articles.updated_at, {COMMENT_COUNT} AS comment_count FROM articles WHERE articles.id = $1"
+         articles.updated_at, {COMMENT_COUNT} AS comment_count, articles.premod, \
+         articles.link_policy, articles.settings_message FROM articles WHERE articles.id = $1"
     )
 });
 
@@ -277,5 +278,9 @@ fn comment_status(raw: &str) -> Result<CommentStatus, DbErr> {
 }
 
 fn closed_reason_of(raw: &str) -> Result<ClosedReason, DbErr> {
+    raw.parse().map_err(|e| DbErr::Type(format!("{e}")))
+}
+
+fn link_policy_of(raw: &str) -> Result<ArticleLinkPolicy, DbErr> {
     raw.parse().map_err(|e| DbErr::Type(format!("{e}")))
 }

@@ -10,7 +10,7 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 
 use super::{
     ARTICLE_SQL, ArticlePage, CommentsPage, PageRequest, PageWriter, closed_reason_of,
-    comment_status, rows_statement, start,
+    comment_status, link_policy_of, rows_statement, start,
 };
 use crate::entity::article;
 use crate::views::dto::Fields;
@@ -179,6 +179,9 @@ fn decode_article(row: &PgRow) -> Result<article::Model, DbErr> {
         created_at: row.try_get("created_at").map_err(decode)?,
         updated_at: row.try_get("updated_at").map_err(decode)?,
         comment_count: row.try_get("comment_count").map_err(decode)?,
+        premod: row.try_get("premod").map_err(decode)?,
+        link_policy: link_policy_of(row.try_get("link_policy").map_err(decode)?)?,
+        settings_message: row.try_get("settings_message").map_err(decode)?,
     })
 }
 

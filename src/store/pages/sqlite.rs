@@ -10,7 +10,7 @@ use sea_orm::{DbBackend, DbErr};
 
 use super::{
     ARTICLE_SQL, ArticlePage, CommentsPage, PageRequest, PageWriter, closed_reason_of,
-    comment_status, rows_statement, start,
+    comment_status, link_policy_of, rows_statement, start,
 };
 use crate::entity::article;
 use crate::views::dto::Fields;
@@ -175,6 +175,9 @@ fn sqlite_article(row: &rusqlite::Row<'_>) -> Result<article::Model, ReadError> 
         created_at: timestamp(row, 8)?,
         updated_at: timestamp(row, 9)?,
         comment_count: row.get(10)?,
+        premod: row.get(11)?,
+        link_policy: link_policy_of(text(row, 12)?)?,
+        settings_message: row.get(13)?,
     })
 }
 
