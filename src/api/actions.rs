@@ -222,6 +222,7 @@ fn already_decided(state: &AppState, last: Option<&moderation_log::Model>) -> Ht
             let via = match entry.via {
                 Via::Api => "über die API",
                 Via::Email => "über einen E-Mail-Link",
+                Via::Console => "in der Konsole",
             };
             format!(
                 "Über diesen Kommentar wurde bereits entschieden: {} hat ihn am {at} {via} {}. \

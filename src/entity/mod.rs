@@ -4,6 +4,7 @@ pub mod appeal;
 pub mod article;
 pub mod author;
 pub mod comment;
+pub mod console_session;
 pub mod decision;
 pub mod event;
 pub mod flag;

@@ -5,6 +5,7 @@ pub mod articles;
 pub mod audit;
 pub mod authors;
 pub mod comments;
+pub mod console_sessions;
 pub mod decisions;
 pub mod events;
 pub mod flags;
