@@ -22,14 +22,15 @@ use sha2::{Digest, Sha256};
 
 use crate::api::openapi::ErrorBody;
 use crate::domain::action_link::ActionClaims;
-use crate::domain::statement::{Statement, StatementInput, category_label, ground_label};
-use crate::domain::states::{
-    Category, FlagReason, Ground, HoldReason, LogAction, ModerationAction, Via,
+use crate::domain::statement::{
+    DEFAULT_EXPLANATION, Statement, StatementInput, category_label, ground_label,
 };
+use crate::domain::states::{Category, Ground, LogAction, ModerationAction, Via};
 use crate::entity::{comment, moderation_log};
 use crate::error::ApiError;
 use crate::service::moderation::{self as decisions, Decided, Decision, Link, LinkCheck};
 use crate::state::AppState;
+use crate::store::flags::suggested_category;
 use crate::store::{articles, flags};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -281,36 +282,17 @@ fn mailbox(state: &AppState) -> String {
         .unwrap_or_else(|| Via::Email.to_string())
 }
 
-/// The category a decision on this comment most likely names: from its most frequent flag
-/// reason, else from why the content rules held it.
+/// The category a decision on this comment most likely names (see `suggested_category`).
 async fn likely_category(state: &AppState, comment: &comment::Model) -> Result<Category, ApiError> {
     let summary = flags::summaries(state.db(), &[comment.id])
         .await?
         .remove(&comment.id)
         .unwrap_or_default();
-    let from_flags = summary
-        .reasons_by_count()
-        .first()
-        .map(|(reason, _)| match reason {
-            FlagReason::Spam => Category::Spam,
-            FlagReason::Abuse => Category::Insult,
-            FlagReason::OffTopic => Category::OffTopic,
-            FlagReason::Misinformation => Category::Misinformation,
-            FlagReason::Illegal | FlagReason::Other => Category::Other,
-        });
-    let from_rules = crate::views::dto::detections_of(comment)
-        .first()
-        .map(|d| match d.rule {
-            HoldReason::Links => Category::Spam,
-            HoldReason::SuspectWord => Category::Insult,
-            _ => Category::Other,
-        });
-    Ok(from_flags.or(from_rules).unwrap_or(Category::Other))
+    Ok(suggested_category(
+        &summary,
+        &crate::views::dto::detections_of(comment),
+    ))
 }
-
-/// The explanation the page proposes.
-const DEFAULT_EXPLANATION: &str =
-    "Der Kommentar verstößt gegen die Nutzungsbedingungen des Forums.";
 
 /// What the confirmation page's form holds (what the moderator entered, or the defaults).
 #[derive(Default)]
@@ -515,7 +497,7 @@ async fn carry_out(
 }
 
 /// What is wrong with the statement the page posted, in German.
-fn statement_problem(fields: &std::collections::BTreeMap<String, String>) -> String {
+pub(crate) fn statement_problem(fields: &std::collections::BTreeMap<String, String>) -> String {
     if fields.contains_key("legal_reference") && fields.len() == 1 {
         return "Bei rechtswidrigem Inhalt bitte die Rechtsgrundlage angeben (z. B. „§ 111 StGB“)."
             .to_string();

@@ -24,7 +24,8 @@ use crate::redact::SecretUrl;
 pub use message::OutgoingEmail;
 pub(crate) use templates::readable_html_formatter;
 pub use templates::{
-    NotificationContent, NotificationKind, NotificationView, reason_label, render_notification_in,
+    NotificationContent, NotificationKind, NotificationView, hold_reason_label, reason_label,
+    render_notification_in,
 };
 
 /// Where and as whom mail goes out (from `SMTP_URL`, `MAIL_DIR`,
