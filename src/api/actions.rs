@@ -294,6 +294,19 @@ async fn likely_category(state: &AppState, comment: &comment::Model) -> Result<C
     ))
 }
 
+/// The choices of a statement's `ground` and `category`, each with its German label.
+pub(crate) fn statement_choices() -> (Vec<minijinja::Value>, Vec<minijinja::Value>) {
+    let grounds = Ground::ALL
+        .iter()
+        .map(|g| context! { value => g.as_str(), label => ground_label(*g) })
+        .collect();
+    let categories = Category::ALL
+        .iter()
+        .map(|c| context! { value => c.as_str(), label => category_label(*c) })
+        .collect();
+    (grounds, categories)
+}
+
 /// What the confirmation page's form holds (what the moderator entered, or the defaults).
 #[derive(Default)]
 struct FormValues {
@@ -322,14 +335,7 @@ async fn confirm_form(
     let explanation = values
         .explanation
         .unwrap_or_else(|| DEFAULT_EXPLANATION.to_string());
-    let grounds: Vec<_> = Ground::ALL
-        .iter()
-        .map(|g| context! { value => g.as_str(), label => ground_label(*g) })
-        .collect();
-    let categories: Vec<_> = Category::ALL
-        .iter()
-        .map(|c| context! { value => c.as_str(), label => category_label(*c) })
-        .collect();
+    let (grounds, categories) = statement_choices();
     let status = match problem {
         Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
         None => StatusCode::OK,

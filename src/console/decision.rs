@@ -13,10 +13,8 @@ use super::ConsoleError;
 use super::pages::{message, see_other};
 use super::session::SignedIn;
 use crate::api::actions::statement_problem;
-use crate::domain::statement::{
-    DEFAULT_EXPLANATION, Statement, StatementInput, category_label, ground_label,
-};
-use crate::domain::states::{Category, FlagReason, Ground, ModerationAction, Via};
+use crate::domain::statement::{DEFAULT_EXPLANATION, Statement, StatementInput};
+use crate::domain::states::{FlagReason, Ground, ModerationAction, Via};
 use crate::entity::comment;
 use crate::mail::{hold_reason_label, reason_label};
 use crate::service::moderation::{self as decisions, Decided, Decision};
@@ -53,14 +51,7 @@ impl FormValues {
 
 /// The choices of the form and the German labels the pages show.
 pub fn labels() -> Value {
-    let grounds: Vec<_> = Ground::ALL
-        .iter()
-        .map(|g| context! { value => g.as_str(), label => ground_label(*g) })
-        .collect();
-    let categories: Vec<_> = Category::ALL
-        .iter()
-        .map(|c| context! { value => c.as_str(), label => category_label(*c) })
-        .collect();
+    let (grounds, categories) = crate::api::actions::statement_choices();
     let reasons: BTreeMap<_, _> = FlagReason::ALL
         .iter()
         .map(|r| (r.as_str(), reason_label(*r)))

@@ -455,6 +455,23 @@ async fn a_bad_ground_shows_the_form_again_with_the_input_kept(db: Db) {
     assert_eq!(comment["status"], "visible");
 }
 
+/// Behind HTTPS the session cookie is `Secure`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_cookie_is_secure_when_the_service_is_reached_over_https() {
+    let app = spawn_app_with(
+        Db::Sqlite,
+        &[(
+            "PUBLIC_BASE_URL",
+            "https://kommentare.example.at".to_string(),
+        )],
+    )
+    .await;
+    let response = sign_in(&client(), &app.address, "Anna", MODERATOR_TOKEN).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, header) = set_cookie(&response, "console_session").expect("session cookie");
+    assert!(header.contains("Secure"), "{header}");
+}
+
 /// The token is read from the form's body only: no page and no log line carries it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_moderator_token_appears_in_no_page_and_no_log_line() {

@@ -215,6 +215,11 @@ fn configured_modules(api_mod: &Source) -> Vec<(String, String)> {
         let module = target
             .strip_suffix("::configure")
             .unwrap_or_else(|| panic!("unexpected .configure({target})"));
+        // Modules outside src/api (the console's HTML pages) are not part of the document.
+        if module.starts_with("crate::") {
+            at = end;
+            continue;
+        }
         let prefix = scopes
             .iter()
             .filter(|(from, to, _)| (*from..*to).contains(&start))
