@@ -31,8 +31,9 @@ KIND=sqlite
 MARK="$OUT/generated-$KIND"
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet --bin comment-service --example static_ceiling
+cargo build --release --quiet --bin comment-service --bin generate --example static_ceiling
 BIN=${BIN:-target/release/comment-service}
+GENERATE=target/release/generate
 
 if [[ ! -f $MARK || ${FRESH:-0} == 1 ]]; then
   if [[ $KIND == sqlite ]]; then
@@ -41,7 +42,7 @@ if [[ ! -f $MARK || ${FRESH:-0} == 1 ]]; then
     base=${DATABASE_URL%/*}; name=${DATABASE_URL##*/}
     psql "$base/postgres" -q -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
   fi
-  DATABASE_URL=$DATABASE_URL RUST_LOG=warn "$BIN" generate --articles "$ARTICLES" --comments "$COMMENTS" --big "$BIG" | tee "$MARK"
+  DATABASE_URL=$DATABASE_URL RUST_LOG=warn "$GENERATE" --articles "$ARTICLES" --comments "$COMMENTS" --big "$BIG" | tee "$MARK"
 fi
 DEEP_CURSOR=$(sed -n 's/^deep cursor.*: //p' "$MARK")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Transparency report benchmark on PostgreSQL: a fresh database with 10,000 articles, 1,000,000
 # comments and FLAGS (default 1,000,000) flags spread over the last year, with their decisions,
-# automated holds, appeals and audit-log entries (`comment-service generate --flags`); then the
+# automated holds, appeals and audit-log entries (the `generate` binary's `--flags`); then the
 # report of that year (`GET /api/v1/moderation/report`), timed with curl RUNS times as JSON and as
 # CSV. PG_URL (default postgres://postgres@127.0.0.1:5432) names the server; KEEP=1 reuses the
 # database of an earlier run.
@@ -20,7 +20,7 @@ BIN=$TARGET/release/comment-service
 export DATABASE_URL="$PG_URL/$DB" RUST_LOG=warn MAIL_DIR="$OUT/mail"
 if [ -z "${KEEP:-}" ]; then
   psql "$PG_URL/postgres" -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-  "$BIN" generate --articles 10000 --comments 1000000 --flags "$FLAGS"
+  "$TARGET/release/generate" --articles 10000 --comments 1000000 --flags "$FLAGS"
   # What autovacuum would have done by the time anyone asks for a report.
   psql "$DATABASE_URL" -q -c "VACUUM ANALYZE"
 fi

@@ -15,7 +15,6 @@ pub mod domain;
 pub mod entity;
 pub mod error;
 pub mod events;
-pub mod generate;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;

@@ -106,15 +106,16 @@ impl Application {
         let scheduler = Scheduler::start(jobs, &settings.schedules).await?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
-            App::new()
-                .wrap(
-                    actix_web::middleware::ErrorHandlers::new()
-                        .default_handler(crate::api::error_shape),
-                )
-                .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
-                .app_data(app_state.clone())
-                .app_data(tokens.clone())
-                .configure(crate::api::configure)
+            crate::api::app(
+                App::new()
+                    .app_data(app_state.clone())
+                    .app_data(tokens.clone()),
+            )
+            .wrap(
+                actix_web::middleware::ErrorHandlers::new()
+                    .default_handler(crate::api::error_shape),
+            )
+            .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
         })
         .listen(listener)?
         .disable_signals()
@@ -239,7 +240,7 @@ fn build_jobs(
     signer: crate::domain::action_link::ActionLinkSigner,
     lease_owner: Option<String>,
 ) -> Result<crate::jobs::Jobs, Box<dyn std::error::Error + Send + Sync>> {
-    let mailer = crate::mail::Mailer::from_settings(&mail_settings(&settings))?;
+    let mailer = crate::mail::Mailer::from_settings(&settings.mail)?;
     tracing::info!(mail = %mailer.describe(), to = ?settings.mail.to, "notifications to the community team");
     let mut deliverer =
         crate::jobs::deliver_notifications::Deliverer::new(mailer, settings.clone(), signer);
@@ -261,20 +262,34 @@ fn build_jobs(
     ))
 }
 
+/// What a command-line program starts with: the settings from the environment and the logs they
+/// ask for (the guard flushes the logs when dropped). A bad setting is printed as
+/// `{program}: {error}` and ends the program with exit code 2.
+pub fn settings_and_logs(
+    program: &str,
+) -> Result<
+    (
+        Settings,
+        Option<tracing_appender::non_blocking::WorkerGuard>,
+    ),
+    std::process::ExitCode,
+> {
+    match Settings::from_env() {
+        Ok(settings) => {
+            let guard = crate::telemetry::init(settings.log_format);
+            Ok((settings, guard))
+        }
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            Err(std::process::ExitCode::from(2))
+        }
+    }
+}
+
 /// Makes ring the process's TLS provider for HTTP clients (the one lettre uses); harmless when
 /// one is installed already.
 pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// The settings of the process's one Mailer.
-pub fn mail_settings(settings: &Settings) -> crate::mail::MailSettings {
-    crate::mail::MailSettings {
-        smtp_url: settings.mail.smtp_url.clone(),
-        mail_dir: settings.mail.mail_dir.clone(),
-        from: settings.mail.from.clone(),
-        to: settings.mail.to.clone(),
-    }
 }
 
 /// Sends new notifications and events right away instead of at the next scheduled run.

@@ -376,6 +376,7 @@ async fn the_mailer_delivers_threaded_notifications_through_smtp() {
         mail_dir: std::env::temp_dir().join("unused-by-smtp"),
         from: "Kommentare <noreply@krone.at>".to_owned(),
         to: vec!["forum@krone.at".to_owned(), "chef@krone.at".to_owned()],
+        max_attempts: 8,
     })
     .unwrap();
     assert_eq!(mailer.describe(), server.url());

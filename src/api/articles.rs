@@ -1,10 +1,12 @@
 //! Articles and their discussion: register, read (one or many), and a moderator's close/reopen.
 
+use crate::api::routes::Documented;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api::openapi::ErrorBody;
+use crate::api::openapi::{ErrorBody, ForModerators, JsonBody};
 use crate::api::{created_or_ok, required};
 use crate::auth::{Moderator, ServiceCaller};
 use crate::domain::comment::parse_line;
@@ -17,16 +19,15 @@ use crate::service::comments::load_article;
 use crate::state::AppState;
 use crate::views::dto;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/articles").route(web::get().to(list_articles)))
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(Documented::route(__path_list_articles, list_articles))
         .service(
-            web::resource("/articles/{id}")
-                .route(web::put().to(put_article))
-                .route(web::get().to(get_article)),
+            Documented::route(__path_put_article, put_article).and(__path_get_article, get_article),
         )
-        .service(
-            web::resource("/articles/{id}/discussion").route(web::post().to(change_discussion)),
-        );
+        .service(Documented::route(
+            __path_change_discussion,
+            change_discussion,
+        ));
 }
 
 pub fn parse_article_id(raw: &str) -> Result<ArticleId, ApiError> {
@@ -55,18 +56,15 @@ pub struct ArticleBody {
 /// discussion's `closes_at`.
 #[utoipa::path(
     put,
-    path = "/api/v1/articles/{id}",
+    path = "/articles/{id}",
     tag = "articles",
     params(("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
     request_body = ArticleBody,
     responses(
         (status = 200, description = "The article was updated.", body = dto::Article),
         (status = 201, description = "The article was registered.", body = dto::Article),
-        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        JsonBody,
         (status = 422, description = "`validation_failed`: a bad id, title, url, published_at, or a topic that is not registered.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -111,15 +109,13 @@ fn parse_article(body: ArticleBody) -> Result<ArticleInput, ApiError> {
 /// An article with its discussion
 #[utoipa::path(
     get,
-    path = "/api/v1/articles/{id}",
+    path = "/articles/{id}",
     tag = "articles",
     params(("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
     responses(
         (status = 200, description = "The article.", body = dto::Article),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a malformed id.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -152,15 +148,13 @@ const MAX_IDS: usize = 100;
 /// What a front page needs for comment counts.
 #[utoipa::path(
     get,
-    path = "/api/v1/articles",
+    path = "/articles",
     tag = "articles",
     params(IdsQuery),
     responses(
         (status = 200, description = "The known articles, in the order asked for.", body = dto::ArticleList),
         (status = 400, description = "`bad_request`: a query parameter given twice.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: `ids` is missing, has a malformed id or more than 100 ids.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -221,19 +215,16 @@ pub struct DiscussionBody {
 /// transaction as the change.
 #[utoipa::path(
     post,
-    path = "/api/v1/articles/{id}/discussion",
+    path = "/articles/{id}/discussion",
     tag = "articles",
     params(("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
     request_body = DiscussionBody,
     responses(
         (status = 200, description = "The article after the change (closing a closed or reopening an open discussion changes nothing).", body = dto::Article),
-        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        JsonBody,
+        ForModerators,
         (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad action, reason or until (past, or missing for an article past its age limit).", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

@@ -1,11 +1,14 @@
 //! Authors (moderator): what moderation knows about an author id, their status, their comments.
 
+use crate::api::privacy;
+use crate::api::routes::Documented;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api::openapi::ErrorBody;
+use crate::api::openapi::{ErrorBody, ForModerators, JsonBody};
 use crate::api::pagination::{self, IdPage};
 use crate::auth::Moderator;
 use crate::domain::comment::parse_line;
@@ -17,16 +20,15 @@ use crate::service::screening::effective_status;
 use crate::state::AppState;
 use crate::views::dto::{self, ts, ts_opt};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     // `DELETE` (the erasure) is on the same resource: two resources with one path would shadow
     // each other.
     cfg.service(
-        web::resource("/authors/{id}")
-            .route(web::get().to(get_author))
-            .route(web::delete().to(crate::api::privacy::erase_author)),
+        Documented::route(__path_get_author, get_author)
+            .and(privacy::__path_erase_author, privacy::erase_author),
     )
-    .service(web::resource("/authors/{id}/status").route(web::put().to(put_status)))
-    .service(web::resource("/authors/{id}/comments").route(web::get().to(author_comments)));
+    .service(Documented::route(__path_put_status, put_status))
+    .service(Documented::route(__path_author_comments, author_comments));
 }
 
 /// An author's comments by what happened to them (kept up to date with every write).
@@ -95,15 +97,13 @@ impl AuthorView {
 /// An author
 #[utoipa::path(
     get,
-    path = "/api/v1/authors/{id}",
+    path = "/authors/{id}",
     tag = "authors",
     params(("id" = String, Path, description = "The author id the website uses.")),
     responses(
         (status = 200, description = "The author.", body = AuthorView),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        ForModerators,
         (status = 404, description = "`not_found`: the service has not seen this author id.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -138,18 +138,15 @@ pub(crate) struct StatusBody {
 /// stopped before posting. Audit-logged (`author_<status>`).
 #[utoipa::path(
     put,
-    path = "/api/v1/authors/{id}/status",
+    path = "/authors/{id}/status",
     tag = "authors",
     params(("id" = String, Path, description = "The author id the website uses.")),
     request_body = StatusBody,
     responses(
         (status = 200, description = "The author with the new status.", body = AuthorView),
-        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        JsonBody,
+        ForModerators,
         (status = 422, description = "`validation_failed`: a bad status, a missing or past `until`, a missing reason, or a bad author id.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -213,17 +210,15 @@ pub(crate) struct AuthorCommentPage {
 /// An author's comments, newest first, any status
 #[utoipa::path(
     get,
-    path = "/api/v1/authors/{id}/comments",
+    path = "/authors/{id}/comments",
     tag = "authors",
     params(("id" = String, Path, description = "The author id the website uses."), pagination::PageQuery),
     responses(
         (status = 200, description = "A page of the author's comments.", body = AuthorCommentPage),
         (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        ForModerators,
         (status = 404, description = "`not_found`: the service has not seen this author id.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

@@ -1,12 +1,14 @@
 //! Comments: post (idempotent, rate-limited), list, replies, get, edit, delete.
 
+use crate::api::routes::Documented;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::articles::parse_article_id;
-use crate::api::openapi::ErrorBody;
+use crate::api::openapi::{ErrorBody, JsonBody};
 use crate::api::pagination::IdPage;
 use crate::api::{comment_pages, pagination, parse_json, read_body, required};
 use crate::auth::ServiceCaller;
@@ -21,18 +23,16 @@ use crate::state::AppState;
 use crate::store::comments::{self as store, Order};
 use crate::views::dto;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
-        web::resource("/articles/{id}/comments")
-            .route(web::post().to(post_comment))
-            .route(web::get().to(list_comments)),
+        Documented::route(__path_post_comment, post_comment)
+            .and(__path_list_comments, list_comments),
     )
-    .service(web::resource("/comments/{id}/replies").route(web::get().to(list_replies)))
+    .service(Documented::route(__path_list_replies, list_replies))
     .service(
-        web::resource("/comments/{id}")
-            .route(web::get().to(get_comment))
-            .route(web::patch().to(edit_comment))
-            .route(web::delete().to(delete_comment)),
+        Documented::route(__path_get_comment, get_comment)
+            .and(__path_edit_comment, edit_comment)
+            .and(__path_delete_comment, delete_comment),
     );
 }
 
@@ -127,7 +127,7 @@ fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComme
 /// More than `COMMENT_RATE_LIMIT` (default 5) comments by one author per minute: 429.
 #[utoipa::path(
     post,
-    path = "/api/v1/articles/{id}/comments",
+    path = "/articles/{id}/comments",
     tag = "comments",
     params(
         ("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`."),
@@ -138,7 +138,6 @@ fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComme
         (status = 201, description = "The comment (also when an idempotent request is replayed; then with `Idempotent-Replayed: true`).", body = dto::Comment,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored response of an earlier request with the same key."))),
         (status = 400, description = "`bad_request`: the body is not JSON of this shape, or a bad `Idempotency-Key`.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 403, description = "`discussion_closed`: the discussion is closed; `details.notice` holds the Notice.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
         (status = 409, description = "`idempotency_conflict`: the `Idempotency-Key` was used with another body.", body = ErrorBody),
@@ -146,7 +145,6 @@ fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComme
         (status = 422, description = "`validation_failed`: a bad article id, author, body or parent_id.", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many comments by this author.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -186,16 +184,14 @@ pub(crate) struct ListQuery {
 /// With the article (and its discussion state). Replies are listed per comment.
 #[utoipa::path(
     get,
-    path = "/api/v1/articles/{id}/comments",
+    path = "/articles/{id}/comments",
     tag = "comments",
     params(("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`."), ListQuery),
     responses(
         (status = 200, description = "A page of top-level comments.", body = dto::CommentPage),
         (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad article id, order or limit.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -231,16 +227,14 @@ async fn list_comments(
 /// A comment's replies, oldest first
 #[utoipa::path(
     get,
-    path = "/api/v1/comments/{id}/replies",
+    path = "/comments/{id}/replies",
     tag = "comments",
     params(("id" = String, Path, description = "The comment id."), pagination::PageQuery),
     responses(
         (status = 200, description = "A page of replies.", body = dto::ReplyPage),
         (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -276,14 +270,12 @@ async fn list_replies(
 /// One comment
 #[utoipa::path(
     get,
-    path = "/api/v1/comments/{id}",
+    path = "/comments/{id}",
     tag = "comments",
     params(("id" = String, Path, description = "The comment id.")),
     responses(
         (status = 200, description = "The comment.", body = dto::Comment),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -314,20 +306,17 @@ pub(crate) struct EditBody {
 /// discussion is open.
 #[utoipa::path(
     patch,
-    path = "/api/v1/comments/{id}",
+    path = "/comments/{id}",
     tag = "comments",
     params(("id" = String, Path, description = "The comment id.")),
     request_body = EditBody,
     responses(
         (status = 200, description = "The edited comment.", body = dto::Comment),
-        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        JsonBody,
         (status = 403, description = "`forbidden`: not the author, or the edit window has passed; `discussion_closed`: the discussion is closed (`details.notice`).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
         (status = 409, description = "`state_conflict`: the comment is no longer the author's visible comment (held, hidden or deleted, perhaps by a decision made while the edit was on its way); `details.current` is its status. Nothing changed.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a missing author_id or a bad body.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -368,20 +357,17 @@ pub(crate) struct DeleteBody {
 /// Their visible comment, while the discussion is open. Deleting it again changes nothing.
 #[utoipa::path(
     delete,
-    path = "/api/v1/comments/{id}",
+    path = "/comments/{id}",
     tag = "comments",
     params(("id" = String, Path, description = "The comment id.")),
     request_body = DeleteBody,
     responses(
         (status = 204, description = "The comment is deleted."),
-        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        JsonBody,
         (status = 403, description = "`forbidden`: not the author; `discussion_closed`: the discussion is closed (`details.notice`).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
         (status = 409, description = "`state_conflict`: the comment is held, hidden or deleted by a moderator (perhaps by a decision made while the delete was on its way); `details.current` is its status. Nothing changed.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: `author_id` is missing.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

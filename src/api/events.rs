@@ -1,11 +1,13 @@
 //! `GET /api/v1/events`: the webhook outbox, for moderators.
 
+use crate::api::routes::Documented;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api::openapi::ErrorBody;
+use crate::api::openapi::{ErrorBody, ForModerators};
 use crate::api::pagination::{self, IdPage};
 use crate::auth::Moderator;
 use crate::domain::states::{EventStatus, EventType};
@@ -15,8 +17,8 @@ use crate::state::AppState;
 use crate::store::events;
 use crate::views::dto::{ts, ts_opt};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/events").route(web::get().to(list_events)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(Documented::route(__path_list_events, list_events));
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -91,16 +93,14 @@ pub(crate) struct EventPage {
 /// The events sent to the website, newest first
 #[utoipa::path(
     get,
-    path = "/api/v1/events",
+    path = "/events",
     tag = "moderation",
     params(EventQuery),
     responses(
         (status = 200, description = "A page of the webhook outbox.", body = EventPage),
         (status = 400, description = "`bad_request`: a cursor this list did not give out.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        ForModerators,
         (status = 422, description = "`validation_failed`: a bad status or limit.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

@@ -1,12 +1,14 @@
 //! `POST /api/v1/comments/{id}/flags`: readers flag a comment; thresholds queue emails to the
 //! community team in the same transaction.
 
+use crate::api::routes::Documented;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api::openapi::ErrorBody;
+use crate::api::openapi::{ErrorBody, JsonBody};
 use crate::api::required;
 use crate::auth::ServiceCaller;
 use crate::domain::comment::{parse_author_id, parse_flag_note, parse_line, parse_reporter_email};
@@ -17,8 +19,8 @@ use crate::service::flags::{self, NewFlag};
 use crate::state::AppState;
 use crate::views::dto::ts;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/comments/{id}/flags").route(web::post().to(flag_comment)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(Documented::route(__path_flag_comment, flag_comment));
 }
 
 /// The reader who flags.
@@ -77,19 +79,16 @@ impl From<&flag::Model> for FlagView {
 /// becomes `pending_review` and another email says so.
 #[utoipa::path(
     post,
-    path = "/api/v1/comments/{id}/flags",
+    path = "/comments/{id}/flags",
     tag = "flags",
     params(("id" = String, Path, description = "The comment id.")),
     request_body = FlagBody,
     responses(
         (status = 200, description = "This reader had already flagged the comment: the first flag; nothing changed.", body = FlagView),
         (status = 201, description = "The flag was recorded.", body = FlagView),
-        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        JsonBody,
         (status = 404, description = "`not_found`: no such comment, or it is hidden or deleted.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad reporter, reason or note, or the reporter is the comment's author.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

@@ -1,12 +1,14 @@
 //! What the website tells authors and reporters (EU Digital Services Act): the statement of
 //! reasons for a comment, what became of a flag, and the author's appeal.
 
+use crate::api::routes::Documented;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api::openapi::ErrorBody;
+use crate::api::openapi::{ErrorBody, JsonBody};
 use crate::api::required;
 use crate::auth::ServiceCaller;
 use crate::domain::comment::{CommentBody, parse_author_id};
@@ -22,10 +24,10 @@ use crate::state::AppState;
 use crate::store::decisions;
 use crate::views::dto::{ts, ts_opt};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/comments/{id}/decision").route(web::get().to(get_decision)))
-        .service(web::resource("/comments/{id}/appeal").route(web::post().to(post_appeal)))
-        .service(web::resource("/flags/{id}").route(web::get().to(get_flag)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(Documented::route(__path_get_decision, get_decision))
+        .service(Documented::route(__path_post_appeal, post_appeal))
+        .service(Documented::route(__path_get_flag, get_flag));
 }
 
 /// Whether and until when the author may appeal, and how an appeal stands.
@@ -72,14 +74,12 @@ fn comment_id(raw: &str) -> Result<CommentId, ApiError> {
 /// The latest decision that hid, deleted or held the comment: what the website shows its author.
 #[utoipa::path(
     get,
-    path = "/api/v1/comments/{id}/decision",
+    path = "/comments/{id}/decision",
     tag = "legal",
     params(("id" = String, Path, description = "The comment id.")),
     responses(
         (status = 200, description = "The statement of reasons.", body = DecisionView),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment, or no decision restricted it.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -145,14 +145,12 @@ pub(crate) struct FlagStatusView {
 /// category.
 #[utoipa::path(
     get,
-    path = "/api/v1/flags/{id}",
+    path = "/flags/{id}",
     tag = "legal",
     params(("id" = String, Path, description = "The flag id.")),
     responses(
         (status = 200, description = "The flag.", body = FlagStatusView),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such flag.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -222,20 +220,17 @@ pub(crate) struct AppealView {
 /// the one who decided answers it (`approve` reverses, `hide`/`delete` upholds).
 #[utoipa::path(
     post,
-    path = "/api/v1/comments/{id}/appeal",
+    path = "/comments/{id}/appeal",
     tag = "legal",
     params(("id" = String, Path, description = "The comment id.")),
     request_body = AppealBody,
     responses(
         (status = 201, description = "The appeal was filed.", body = AppealView),
-        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
+        JsonBody,
         (status = 403, description = "`forbidden`: not the comment's author.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
         (status = 409, description = "`state_conflict`: nothing to appeal (no moderator's decision hid or deleted it), already appealed, or the six months are over; `details.current` says which.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a missing or bad author id or text.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

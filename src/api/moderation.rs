@@ -1,13 +1,15 @@
 //! The moderation API: the queue, decisions on comments, the audit log and the outbox.
 
+use crate::api::routes::Documented;
 use std::collections::{BTreeMap, HashMap};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::openapi::ErrorBody;
+use crate::api::openapi::{ErrorBody, ForModerators, JsonBody};
 use crate::api::pagination::{self, IdPage};
 use crate::auth::Moderator;
 use crate::domain::comment::CommentBody;
@@ -23,11 +25,11 @@ use crate::state::AppState;
 use crate::store::{articles, audit, flags, moderation, outbox};
 use crate::views::dto::{self, ts, ts_opt};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/moderation/queue").route(web::get().to(queue)))
-        .service(web::resource("/moderation/log").route(web::get().to(log)))
-        .service(web::resource("/moderation/notifications").route(web::get().to(notifications)))
-        .service(web::resource("/comments/{id}/moderation").route(web::post().to(decide)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(Documented::route(__path_queue, queue))
+        .service(Documented::route(__path_log, log))
+        .service(Documented::route(__path_notifications, notifications))
+        .service(Documented::route(__path_decide, decide));
 }
 
 /// The unresolved flags of a comment.
@@ -97,16 +99,14 @@ pub(crate) struct QueuePage {
 /// (held comments without flags by their creation); three queries per page whatever its size.
 #[utoipa::path(
     get,
-    path = "/api/v1/moderation/queue",
+    path = "/moderation/queue",
     tag = "moderation",
     params(QueueQuery),
     responses(
         (status = 200, description = "A page of the queue.", body = QueuePage),
         (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        ForModerators,
         (status = 422, description = "`validation_failed`: a bad kind or limit.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -263,20 +263,17 @@ pub(crate) struct DecisionBody {
 /// same decision is harmless; a comment its author deleted cannot be restored.
 #[utoipa::path(
     post,
-    path = "/api/v1/comments/{id}/moderation",
+    path = "/comments/{id}/moderation",
     tag = "moderation",
     params(("id" = String, Path, description = "The comment id.")),
     request_body = DecisionBody,
     responses(
         (status = 200, description = "The comment after the decision.", body = dto::Comment),
-        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        JsonBody,
+        ForModerators,
         (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
         (status = 409, description = "`state_conflict`: the author deleted the comment, so it cannot be approved or hidden; `details.current` is its status.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad action or note.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -371,16 +368,14 @@ pub(crate) struct LogPage {
 /// The moderation audit log, newest first
 #[utoipa::path(
     get,
-    path = "/api/v1/moderation/log",
+    path = "/moderation/log",
     tag = "moderation",
     params(pagination::PageQuery),
     responses(
         (status = 200, description = "A page of the audit log.", body = LogPage),
         (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        ForModerators,
         (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -461,16 +456,14 @@ pub(crate) struct NotificationPage {
 /// The notification outbox, newest first
 #[utoipa::path(
     get,
-    path = "/api/v1/moderation/notifications",
+    path = "/moderation/notifications",
     tag = "moderation",
     params(NotificationQuery),
     responses(
         (status = 200, description = "A page of the outbox.", body = NotificationPage),
         (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        ForModerators,
         (status = 422, description = "`validation_failed`: a bad status or limit.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

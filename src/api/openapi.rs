@@ -3,20 +3,23 @@
 //! whose files are compiled into the binary: the page loads nothing from another origin, and a
 //! `Content-Security-Policy` holds it to that).
 
+use crate::api::routes::Documented;
 use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
+use utoipa_actix_web::service_config::ServiceConfig;
 
+use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, web};
+use actix_web::{App, HttpResponse, web};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{self, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::Config;
 
 use crate::api::{
-    actions, articles, authors, comments, events, flags, legal, moderation, ops, privacy, report,
-    rules, topics,
+    articles, authors, comments, flags, legal, moderation, privacy, report, rules, topics,
 };
 use crate::views::dto;
 
@@ -42,45 +45,6 @@ page's `next_cursor`. Errors always have the shape \
         version = env!("CARGO_PKG_VERSION"),
         description = DESCRIPTION,
         license(name = "MIT", identifier = "MIT"),
-    ),
-    paths(
-        topics::put_topic,
-        topics::get_topic,
-        articles::list_articles,
-        articles::put_article,
-        articles::get_article,
-        articles::change_discussion,
-        comments::post_comment,
-        comments::list_comments,
-        comments::list_replies,
-        comments::get_comment,
-        comments::edit_comment,
-        comments::delete_comment,
-        flags::flag_comment,
-        legal::get_decision,
-        legal::get_flag,
-        legal::post_appeal,
-        moderation::queue,
-        moderation::decide,
-        moderation::log,
-        moderation::notifications,
-        report::transparency_report,
-        rules::get_rules,
-        rules::put_rules,
-        authors::get_author,
-        authors::put_status,
-        authors::author_comments,
-        privacy::export_author,
-        privacy::erase_author,
-        events::list_events,
-        ops::healthz,
-        ops::readyz,
-        ops::metrics,
-        actions::confirm_page,
-        actions::carry_out,
-        openapi_json,
-        docs,
-        docs_file,
     ),
     components(schemas(
         ErrorBody,
@@ -187,12 +151,105 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document as JSON, built once.
-static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_json()
-        .expect("the OpenAPI document serializes to JSON")
-});
+/// Registers the routes on `app` (`api::configure`) and collects the document from them: each
+/// route's operation comes from its handler's `#[utoipa::path]`.
+pub fn collect<T>(app: App<T>) -> (App<T>, openapi::OpenApi)
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    let (app, mut document) = app
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::api::configure)
+        .split_for_parts();
+    SharedResponses.modify(&mut document);
+    (app, document)
+}
+
+/// The document of the routes `api::configure` registers.
+pub fn document() -> openapi::OpenApi {
+    collect(App::new()).1
+}
+
+/// The document as JSON, served by `GET /openapi.json`.
+pub struct DocumentJson(web::Bytes);
+
+impl DocumentJson {
+    pub fn new(document: &openapi::OpenApi) -> DocumentJson {
+        let json = document
+            .to_json()
+            .expect("the OpenAPI document serializes to JSON");
+        DocumentJson(json.into())
+    }
+}
+
+/// The answers every operation that needs a token can give, whatever it does.
+const SECURED_RESPONSES: [(&str, &str); 2] = [
+    ("401", "`unauthorized`: no or an unknown token."),
+    ("500", "`internal`."),
+];
+
+/// Adds [`SECURED_RESPONSES`] to every operation with a security requirement.
+struct SharedResponses;
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if operation.security.as_ref().is_none_or(Vec::is_empty) {
+                    continue;
+                }
+                for (status, description) in SECURED_RESPONSES {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error_response(description));
+                }
+            }
+        }
+    }
+}
+
+/// A response with an [`ErrorBody`].
+fn error_response(description: &str) -> RefOr<openapi::Response> {
+    openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            openapi::Content::new(Some(openapi::Ref::from_schema_name("ErrorBody"))),
+        )
+        .build()
+        .into()
+}
+
+/// `403 forbidden` of the operations that need a moderator token.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only documentation
+pub enum ForModerators {
+    /// `forbidden`: not a moderator token.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+}
+
+/// `413 payload_too_large` of the operations that read a JSON body of the usual size.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only documentation
+pub enum JsonBody {
+    /// `bad_request`: the body is not JSON of this shape.
+    #[response(status = 400)]
+    NotThisShape(ErrorBody),
+    /// `payload_too_large`: the body is over 64 KiB.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+}
 
 /// The docs page: Swagger UI's files, all served from this binary under `/docs/`. The paths are
 /// relative, so the page also works behind a proxy that adds a prefix.
@@ -223,10 +280,10 @@ const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'sel
      form-action 'self'; frame-ancestors 'none'";
 
 /// Registers `GET /openapi.json`, `GET /docs` and its files (no token needed).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/openapi.json").route(web::get().to(openapi_json)))
-        .service(web::resource("/docs").route(web::get().to(docs)))
-        .service(web::resource("/docs/{file}").route(web::get().to(docs_file)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(Documented::route(__path_openapi_json, openapi_json))
+        .service(Documented::route(__path_docs, docs))
+        .service(Documented::route(__path_docs_file, docs_file));
 }
 
 /// The OpenAPI document of this service.
@@ -239,10 +296,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 200, description = "The OpenAPI 3.1 document of this service.", content_type = "application/json", body = Object),
     )
 )]
-async fn openapi_json() -> HttpResponse {
+async fn openapi_json(document: web::Data<DocumentJson>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(OPENAPI_JSON.as_str())
+        .body(document.0.clone())
 }
 
 /// Interactive API documentation (Swagger UI)

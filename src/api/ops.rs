@@ -1,15 +1,17 @@
 //! `/healthz` (the process is up) and `/readyz` (the database answers).
 
+use crate::api::routes::Documented;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::openapi::{Health, Readiness};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").route(web::get().to(healthz)))
-        .service(web::resource("/readyz").route(web::get().to(readyz)))
-        .service(web::resource("/metrics").route(web::get().to(metrics)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(Documented::route(__path_healthz, healthz))
+        .service(Documented::route(__path_readyz, readyz))
+        .service(Documented::route(__path_metrics, metrics));
 }
 
 /// Prometheus metrics

@@ -1,12 +1,14 @@
 //! Personal data (GDPR Art. 15, 17, 20): an author's export, streamed, and their erasure.
 //! `DELETE /authors/{id}` shares its resource with `GET /authors/{id}` (`api::authors`).
 
+use crate::api::routes::Documented;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::openapi::ErrorBody;
 use crate::auth::ServiceCaller;
@@ -22,8 +24,8 @@ use crate::service::privacy::{self, Export, Part};
 use crate::state::AppState;
 use crate::views::dto::{self, ts, ts_opt};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/authors/{id}/export").route(web::get().to(export_author)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(Documented::route(__path_export_author, export_author));
 }
 
 /// The author id of the path, or 422.
@@ -375,15 +377,13 @@ fn file_name(author_id: &str) -> String {
 /// cut, so a truncated document is never mistaken for a whole one.
 #[utoipa::path(
     get,
-    path = "/api/v1/authors/{id}/export",
+    path = "/authors/{id}/export",
     tag = "personal data",
     params(("id" = String, Path, description = "The author id the website uses.")),
     responses(
         (status = 200, description = "The document, as an attachment `author-<id>.json`.", body = AuthorExport),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: nothing is stored about this author id.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: not an author id (1 to 128 characters).", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -440,14 +440,12 @@ pub(crate) struct ErasureView {
 /// `author.erased` with only the pseudonym. Idempotent: a repeated call answers zero counts.
 #[utoipa::path(
     delete,
-    path = "/api/v1/authors/{id}",
+    path = "/authors/{id}",
     tag = "personal data",
     params(("id" = String, Path, description = "The author id the website uses.")),
     responses(
         (status = 200, description = "What was erased.", body = ErasureView),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: not an author id (1 to 128 characters).", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

@@ -1,14 +1,16 @@
 //! `GET /api/v1/moderation/report`: the transparency figures of a period (EU Digital Services
 //! Act, Art. 15), as JSON or, with `Accept: text/csv`, as CSV rows `section,key,value`.
 
+use crate::api::routes::Documented;
 use actix_web::http::header::{self, Header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Months, Utc};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api::openapi::ErrorBody;
+use crate::api::openapi::{ErrorBody, ForModerators};
 use crate::auth::Moderator;
 use crate::domain::states::FlagReason;
 use crate::error::{ApiError, FieldErrors};
@@ -19,8 +21,11 @@ use crate::views::dto::{format_ts, parse_ts, ts};
 /// The longest period one report covers.
 const MAX_PERIOD_MONTHS: u32 = 24;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/moderation/report").route(web::get().to(transparency_report)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(Documented::route(
+        __path_transparency_report,
+        transparency_report,
+    ));
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -298,7 +303,7 @@ fn wants_csv(req: &HttpRequest) -> bool {
 /// an empty value is null).
 #[utoipa::path(
     get,
-    path = "/api/v1/moderation/report",
+    path = "/moderation/report",
     tag = "moderation",
     params(ReportQuery),
     responses(
@@ -307,10 +312,8 @@ fn wants_csv(req: &HttpRequest) -> bool {
             (String = "text/csv", example = "section,key,value\r\nperiod,from,2026-01-01T00:00:00Z\r\nperiod,to,2027-01-01T00:00:00Z\r\nflags,total,227\r\nflags,notices,9\r\nflags.by_reason,spam,120\r\n…"),
         )),
         (status = 400, description = "`bad_request`: a query parameter given twice.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        ForModerators,
         (status = 422, description = "`validation_failed`: `from` or `to` missing or not RFC 3339, `to` not after `from`, or more than 2 years after it; `details.fields` names them.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

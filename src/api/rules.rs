@@ -1,11 +1,13 @@
 //! The content rules (moderator): read them, replace them.
 
+use crate::api::routes::Documented;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api::openapi::ErrorBody;
+use crate::api::openapi::{ErrorBody, ForModerators};
 use crate::auth::Moderator;
 use crate::error::ApiError;
 use crate::moderation::Rules;
@@ -14,13 +16,12 @@ use crate::service::rules;
 use crate::state::AppState;
 use crate::views::dto::ts_opt;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
-        web::resource("/moderation/rules")
+        Documented::route(__path_get_rules, get_rules)
+            .and(__path_put_rules, put_rules)
             // Three lists of up to 10,000 entries do not fit the API's usual 64 KiB.
-            .app_data(crate::api::json_config(RULES_MAX_BODY_BYTES))
-            .route(web::get().to(get_rules))
-            .route(web::put().to(put_rules)),
+            .app_data(crate::api::json_config(RULES_MAX_BODY_BYTES)),
     );
 }
 
@@ -56,13 +57,11 @@ impl From<&Loaded> for RulesView {
 /// The content rules in force
 #[utoipa::path(
     get,
-    path = "/api/v1/moderation/rules",
+    path = "/moderation/rules",
     tag = "moderation",
     responses(
         (status = 200, description = "The rules in force.", body = RulesView),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
+        ForModerators,
     ),
     security(("bearer" = [])),
 )]
@@ -81,17 +80,15 @@ async fn get_rules(
 /// what changed (`details`: per list how many entries were added and removed, fields from and to).
 #[utoipa::path(
     put,
-    path = "/api/v1/moderation/rules",
+    path = "/moderation/rules",
     tag = "moderation",
     request_body = Rules,
     responses(
         (status = 200, description = "The rules now in force.", body = RulesView),
         (status = 400, description = "`bad_request`: the body is not JSON of this shape (a list that is not a list of strings, an unknown `links` value, a number that is not one).", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: not a moderator token.", body = ErrorBody),
+        ForModerators,
         (status = 413, description = "`payload_too_large`: the body is over 4 MiB (this route's limit; three full lists do not fit the API's usual 64 KiB).", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a list over 10,000 entries, an entry that is empty or only `*`, a bad domain, a number out of range.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

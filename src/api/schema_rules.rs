@@ -206,8 +206,7 @@ mod tests {
 
     #[test]
     fn the_ids_parameter_of_the_document_has_the_ids_pattern() {
-        use utoipa::OpenApi as _;
-        let doc = serde_json::to_value(crate::api::openapi::ApiDoc::openapi()).expect("json");
+        let doc = serde_json::to_value(crate::api::openapi::document()).expect("json");
         let param = &doc["paths"]["/api/v1/articles"]["get"]["parameters"][0];
         assert_eq!(param["name"], "ids");
         assert_eq!(param["required"], true);

@@ -1,10 +1,12 @@
 //! `PUT/GET /api/v1/topics/{slug}`.
 
+use crate::api::routes::Documented;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api::openapi::ErrorBody;
+use crate::api::openapi::{ErrorBody, JsonBody};
 use crate::api::{created_or_ok, pagination, required};
 use crate::auth::ServiceCaller;
 use crate::domain::comment::parse_line;
@@ -15,12 +17,8 @@ use crate::state::AppState;
 use crate::store::{articles, topics};
 use crate::views::dto;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/topics/{slug}")
-            .route(web::put().to(put_topic))
-            .route(web::get().to(get_topic)),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(Documented::route(__path_put_topic, put_topic).and(__path_get_topic, get_topic));
 }
 
 /// A topic to create or update.
@@ -43,18 +41,15 @@ fn parse_slug(raw: &str) -> Result<TopicSlug, ApiError> {
 /// Needs a service (or moderator) token. 201 when the topic is new, 200 when it was updated.
 #[utoipa::path(
     put,
-    path = "/api/v1/topics/{slug}",
+    path = "/topics/{slug}",
     tag = "topics",
     params(("slug" = String, Path, pattern = "^[a-z0-9][a-z0-9-]{0,63}$", min_length = 1, max_length = 64, description = "The topic's slug: `^[a-z0-9][a-z0-9-]{0,63}$`.")),
     request_body = TopicBody,
     responses(
         (status = 200, description = "The topic was updated.", body = dto::Topic),
         (status = 201, description = "The topic was created.", body = dto::Topic),
-        (status = 400, description = "`bad_request`: the body is not JSON of this shape.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        JsonBody,
         (status = 422, description = "`validation_failed`: a bad slug, name or overview_url.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -104,16 +99,14 @@ pub struct TopicQuery {
 /// The newest articles of the topic whose discussion is open, newest first.
 #[utoipa::path(
     get,
-    path = "/api/v1/topics/{slug}",
+    path = "/topics/{slug}",
     tag = "topics",
     params(("slug" = String, Path, pattern = "^[a-z0-9][a-z0-9-]{0,63}$", min_length = 1, max_length = 64, description = "The topic's slug: `^[a-z0-9][a-z0-9-]{0,63}$`."), TopicQuery),
     responses(
         (status = 200, description = "The topic.", body = dto::Topic),
         (status = 400, description = "`bad_request`: a query parameter given twice.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no or an unknown token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such topic.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad slug or limit.", body = ErrorBody),
-        (status = 500, description = "`internal`.", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

@@ -22,30 +22,34 @@ pub use pages::ConsoleError;
 /// The largest form the console reads.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/console")
-            .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
-            .service(
-                web::resource("/login")
-                    .route(web::get().to(login::page))
-                    .route(web::post().to(login::sign_in)),
-            )
-            .service(web::resource("/logout").route(web::post().to(login::sign_out)))
-            .service(web::resource("/queue").route(web::get().to(queue::page)))
-            .service(web::resource("/counts").route(web::get().to(queue::counts)))
-            .service(web::resource("/comments/{id}").route(web::get().to(comment::page)))
-            .service(
-                web::resource("/comments/{id}/decision").route(web::post().to(decision::decide)),
-            )
-            .service(web::resource("/log").route(web::get().to(records::log)))
-            .service(web::resource("/deliveries").route(web::get().to(records::deliveries)))
-            .service(web::resource("/static/console.css").route(web::get().to(style_sheet)))
-            .service(web::resource("/static/console.js").route(web::get().to(script)))
-            .service(web::resource("").route(web::get().to(home)))
-            .service(web::resource("/").route(web::get().to(home)))
-            .default_service(web::to(pages::not_found)),
-    );
+/// Registers the console's routes (HTML pages: not part of the OpenAPI document).
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(
+            web::scope("/console")
+                .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
+                .service(
+                    web::resource("/login")
+                        .route(web::get().to(login::page))
+                        .route(web::post().to(login::sign_in)),
+                )
+                .service(web::resource("/logout").route(web::post().to(login::sign_out)))
+                .service(web::resource("/queue").route(web::get().to(queue::page)))
+                .service(web::resource("/counts").route(web::get().to(queue::counts)))
+                .service(web::resource("/comments/{id}").route(web::get().to(comment::page)))
+                .service(
+                    web::resource("/comments/{id}/decision")
+                        .route(web::post().to(decision::decide)),
+                )
+                .service(web::resource("/log").route(web::get().to(records::log)))
+                .service(web::resource("/deliveries").route(web::get().to(records::deliveries)))
+                .service(web::resource("/static/console.css").route(web::get().to(style_sheet)))
+                .service(web::resource("/static/console.js").route(web::get().to(script)))
+                .service(web::resource("").route(web::get().to(home)))
+                .service(web::resource("/").route(web::get().to(home)))
+                .default_service(web::to(pages::not_found)),
+        )
+    });
 }
 
 const STYLE_SHEET: &str = include_str!("static/console.css");

@@ -21,8 +21,9 @@ use crate::clock::Clock;
 use crate::config::{ScheduleSettings, Settings};
 use crate::db::stmt;
 
-/// The jobs this service runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The jobs this service runs. On the command line (`jobs run NAME`) clap parses a name into its
+/// job; the names are those of [`JobName::as_str`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum JobName {
     CloseExpired,
     DeliverNotifications,
@@ -48,10 +49,6 @@ impl JobName {
             JobName::Purge => "purge",
             JobName::SendReminders => "send-reminders",
         }
-    }
-
-    pub fn parse(raw: &str) -> Option<JobName> {
-        JobName::ALL.into_iter().find(|job| job.as_str() == raw)
     }
 
     /// The job's schedule.
@@ -233,5 +230,21 @@ impl Scheduler {
         if !self.jobs.drain(timeout).await {
             tracing::warn!("a job was still running when the shutdown grace period ended");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::JobName;
+
+    #[test]
+    fn clap_parses_every_job_by_its_name() {
+        assert_eq!(JobName::value_variants(), JobName::ALL);
+        for job in JobName::ALL {
+            assert_eq!(JobName::from_str(job.as_str(), false), Ok(job));
+        }
+        assert!(JobName::from_str("nonsense", false).is_err());
     }
 }

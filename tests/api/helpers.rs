@@ -183,6 +183,45 @@ pub async fn client_when_healthy(port: u16) -> (Client, String) {
     (client, base)
 }
 
+/// What the `generate` binary says it wrote.
+pub struct Generated {
+    pub articles: u64,
+    pub comments: u64,
+    pub flags: Option<u64>,
+    pub decisions: Option<u64>,
+}
+
+/// Runs the `generate` binary (the benchmark data generator) on the test's database with `args`
+/// (`--articles 20`, ...) and reads its summary.
+pub async fn generate(database: &TestDatabase, args: &[&str]) -> Generated {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_generate"))
+        .args(args)
+        .env("DATABASE_URL", &database.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("run generate");
+    assert!(out.status.success(), "{out:?}");
+    let summary = String::from_utf8(out.stdout).expect("a summary in UTF-8");
+    let words: Vec<&str> = summary
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(','))
+        .collect();
+    // The number before `what`: `generated 21 articles and 1300 comments`.
+    let count = |what: &str| {
+        words
+            .windows(2)
+            .find(|w| w[1] == what)
+            .map(|w| w[0].parse::<u64>().expect("a count"))
+    };
+    Generated {
+        articles: count("articles").expect("{summary}"),
+        comments: count("comments").expect("{summary}"),
+        flags: count("flags"),
+        decisions: count("decisions"),
+    }
+}
+
 /// An HTTP client for talking to the app (TLS through the provider the service installs).
 pub fn http_client() -> Client {
     comment_service::startup::install_tls_provider();

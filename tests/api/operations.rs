@@ -2,7 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{Db, SERVICE_TOKEN, spawn_app};
+use crate::helpers::{Db, SERVICE_TOKEN, generate, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_by_route_template_and_report_the_outbox_and_pool() {
@@ -87,17 +87,22 @@ crate::on_both_databases!(the_generator_fills_a_database_whose_counts_add_up);
 
 async fn the_generator_fills_a_database_whose_counts_add_up(db: Db) {
     let app = spawn_app(db).await;
-    let plan = comment_service::generate::Plan {
-        articles: 20,
-        comments: 1300,
-        topics: 3,
-        big: 1000,
-        flags: 0,
-    };
-    let settings = app.state.settings();
-    let done = comment_service::generate::run(&app.db, settings, plan, chrono::Utc::now())
-        .await
-        .unwrap();
+    let done = generate(
+        &app.database,
+        &[
+            "--articles",
+            "20",
+            "--comments",
+            "1300",
+            "--topics",
+            "3",
+            "--big",
+            "1000",
+            "--flags",
+            "0",
+        ],
+    )
+    .await;
     assert_eq!(done.articles, 21);
     assert_eq!(done.comments, 1300);
     let ids: Vec<String> = (0..20)

@@ -1,6 +1,6 @@
 //! The transparency report: `GET /api/v1/moderation/report?from=&to=`.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use comment_service::domain::states::{AppealStatus, Category, DecidedAction, Ground, Via};
 use comment_service::entity::{appeal, decision};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -8,7 +8,9 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, MODERATOR_TOKEN, SERVICE_TOKEN, TestApp, assert_error, spawn_app};
+use crate::helpers::{
+    Db, MODERATOR_TOKEN, SERVICE_TOKEN, TestApp, assert_error, generate, spawn_app,
+};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -496,25 +498,34 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
 
 async fn the_report_of_generated_data_agrees_with_the_rows(db: Db) {
     let app = spawn_app(db).await;
-    let now = app.clock.now();
-    let plan = comment_service::generate::Plan {
-        articles: 5,
-        comments: 400,
-        topics: 1,
-        big: 0,
-        flags: 600,
-    };
-    let done = comment_service::generate::run(&app.db, app.state.settings(), plan, now)
-        .await
-        .unwrap();
-    let generated = done.flags.unwrap();
-    assert_eq!(generated.flags, 600);
+    let done = generate(
+        &app.database,
+        &[
+            "--articles",
+            "5",
+            "--comments",
+            "400",
+            "--topics",
+            "1",
+            "--big",
+            "0",
+            "--flags",
+            "600",
+        ],
+    )
+    .await;
+    // The generator wrote as of the system's time: the app's clock moves on to the next whole
+    // second after it.
+    let now = (Utc::now() + Duration::seconds(1)).trunc_subsecs(0);
+    app.clock.set(now);
+    let generated = (done.flags.unwrap(), done.decisions.unwrap());
+    assert_eq!(generated.0, 600);
     let from = (now - Duration::days(366)).to_rfc3339();
     let to = (now + Duration::seconds(1)).to_rfc3339();
     let body = report(&app, &from, &to).await;
     assert_eq!(body["flags"]["total"], 600);
     assert!(body["flags"]["notices"].as_u64().unwrap() > 0, "{body}");
-    assert_eq!(body["decisions"]["total"], generated.decisions);
+    assert_eq!(body["decisions"]["total"], generated.1);
     assert!(
         body["decisions"]["automated"].as_u64().unwrap() > 0,
         "{body}"
