@@ -14,6 +14,7 @@ mod m20261128_000011_report_indexes;
 mod m20261128_000012_author_counts;
 mod m20261128_000013_count_shards;
 mod m20261203_000014_idempotency_author;
+mod m20261203_000015_console_sessions;
 mod m20261203_000016_notes_article_settings;
 mod util;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000012_author_counts::Migration),
             Box::new(m20261128_000013_count_shards::Migration),
             Box::new(m20261203_000014_idempotency_author::Migration),
+            Box::new(m20261203_000015_console_sessions::Migration),
             Box::new(m20261203_000016_notes_article_settings::Migration),
         ]
     }

@@ -78,6 +78,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         )
         .configure(openapi::configure)
         .configure(actions::configure)
+        .configure(crate::console::configure)
         .default_service(web::to(not_found));
 }
 
@@ -132,6 +133,7 @@ pub fn error_shape<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandler
     if is_json
         || !(status.is_client_error() || status.is_server_error())
         || res.request().path().starts_with("/moderation/actions")
+        || res.request().path().starts_with("/console")
     {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

@@ -129,24 +129,27 @@ async fn queue(
     let rows = moderation::queue(state.db(), kind, after, limit + 1).await?;
     let (rows, more) = pagination::split(rows, limit);
     let next_cursor = if more {
-        rows.last().map(|c| {
-            let p = moderation::QueuePosition::of(c);
-            pagination::encode(
-                "q",
-                &[
-                    p.tier,
-                    p.due_at.timestamp_micros(),
-                    p.flag_count,
-                    p.queued_at.timestamp_micros(),
-                    p.id,
-                ],
-            )
-        })
+        rows.last().map(queue_cursor)
     } else {
         None
     };
     let items = queue_items(&state, rows).await?;
     Ok(HttpResponse::Ok().json(QueuePage { items, next_cursor }))
+}
+
+/// The cursor of the queue page that follows the comment `c`.
+pub(crate) fn queue_cursor(c: &crate::entity::comment::Model) -> String {
+    let p = moderation::QueuePosition::of(c);
+    pagination::encode(
+        "q",
+        &[
+            p.tier,
+            p.due_at.timestamp_micros(),
+            p.flag_count,
+            p.queued_at.timestamp_micros(),
+            p.id,
+        ],
+    )
 }
 
 /// The latest instant a queue cursor may hold (the end of year 9999): later ones no database
@@ -156,7 +159,7 @@ const LATEST_CURSOR_MICROS: i64 = 253_402_300_799_999_999;
 /// Where the previous queue page ended. Every number must lie in the range a page gives out
 /// (a tier of 0 to 2, a flag count and an id of 0 or more, instants from 1970 to 9999), so the
 /// keyset query neither overflows nor hands a database a time it cannot store.
-fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, ApiError> {
+pub(crate) fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, ApiError> {
     let bad = || ApiError::BadRequest("the cursor is not one this list gave out".into());
     let p = pagination::decode(cursor, "q", 5)?;
     let time = |micros: i64| {
@@ -179,7 +182,7 @@ fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, ApiError> {
 }
 
 /// The queue items of a page: two more queries (articles, flags) whatever its size.
-async fn queue_items(
+pub(crate) async fn queue_items(
     state: &AppState,
     rows: Vec<crate::entity::comment::Model>,
 ) -> Result<Vec<QueueItem>, ApiError> {

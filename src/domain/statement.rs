@@ -38,6 +38,10 @@ pub struct StatementInput<'a> {
     pub legal_reference: Option<&'a str>,
 }
 
+/// The explanation a decision form proposes.
+pub const DEFAULT_EXPLANATION: &str =
+    "Der Kommentar verstößt gegen die Nutzungsbedingungen des Forums.";
+
 /// The longest explanation.
 pub const MAX_EXPLANATION_CHARS: usize = 2000;
 /// The longest legal reference.

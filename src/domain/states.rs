@@ -88,8 +88,8 @@ wire_enums! {
     /// What a moderator did, as the audit log records it.
     LogAction "logged action" { Approve = "approve", Hide = "hide", Delete = "delete", CloseDiscussion = "close_discussion", ReopenDiscussion = "reopen_discussion", AuthorActive = "author_active", AuthorPremod = "author_premod", AuthorSuspended = "author_suspended", AuthorBanned = "author_banned", RulesChanged = "rules_changed", AuthorErased = "author_erased", AuthorNote = "author_note", ArticleSettings = "article_settings" }
 
-    /// How a moderator acted: through the API or an emailed action link.
-    Via "way of acting" { Api = "api", Email = "email" }
+    /// How a moderator acted: through the API, an emailed action link or the console.
+    Via "way of acting" { Api = "api", Email = "email", Console = "console" }
 
     /// Which email the community team gets: `flagged` when the unresolved flags reached
     /// `FLAG_NOTIFY_THRESHOLD` (the comment is still visible); `pending_review` when they reached

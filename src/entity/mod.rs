@@ -5,6 +5,7 @@ pub mod article;
 pub mod author;
 pub mod author_note;
 pub mod comment;
+pub mod console_session;
 pub mod decision;
 pub mod event;
 pub mod flag;

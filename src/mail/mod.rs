@@ -25,7 +25,8 @@ pub use crate::config::MailSettings;
 pub use message::OutgoingEmail;
 pub(crate) use templates::readable_html_formatter;
 pub use templates::{
-    NotificationContent, NotificationKind, NotificationView, reason_label, render_notification_in,
+    NotificationContent, NotificationKind, NotificationView, hold_reason_label, reason_label,
+    render_notification_in,
 };
 
 /// Why mail could not be configured, built or sent. Never contains a password.

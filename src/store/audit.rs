@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::domain::states::{LogAction, ModerationAction, Via};
-use crate::entity::moderation_log;
+use crate::entity::{comment, moderation_log};
 
 pub struct Entry<'a> {
     pub moderator: &'a str,
@@ -49,8 +49,54 @@ pub async fn list(
     before: Option<i64>,
     limit: u64,
 ) -> Result<Vec<moderation_log::Model>, DbErr> {
-    let query = moderation_log::Entity::find();
-    super::newest_first(db, query, moderation_log::Column::Id, before, limit).await
+    list_where(db, &Filter::default(), before, limit).await
+}
+
+/// Which entries of the log a list shows (all without conditions).
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub moderator: Option<String>,
+    pub action: Option<LogAction>,
+    pub article_id: Option<String>,
+    pub author_id: Option<String>,
+    pub comment_id: Option<i64>,
+}
+
+/// One page of the entries `filter` selects, newest first, before the entry `before`.
+pub async fn list_where(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<moderation_log::Model>, DbErr> {
+    use moderation_log::Column;
+    let mut query = moderation_log::Entity::find();
+    if let Some(m) = &filter.moderator {
+        query = query.filter(Column::Moderator.eq(m.as_str()));
+    }
+    if let Some(a) = filter.action {
+        query = query.filter(Column::Action.eq(a));
+    }
+    if let Some(a) = &filter.article_id {
+        query = query.filter(Column::ArticleId.eq(a.as_str()));
+    }
+    if let Some(a) = &filter.author_id {
+        // Entries about the author, and decisions on the author's comments.
+        let comments_of = sea_orm::sea_query::Query::select()
+            .column(comment::Column::Id)
+            .from(comment::Entity)
+            .and_where(comment::Column::AuthorId.eq(a.as_str()))
+            .to_owned();
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(Column::AuthorId.eq(a.as_str()))
+                .add(Column::CommentId.in_subquery(comments_of)),
+        );
+    }
+    if let Some(c) = filter.comment_id {
+        query = query.filter(Column::CommentId.eq(c));
+    }
+    super::newest_first(db, query, Column::Id, before, limit).await
 }
 
 /// The newest decision on a comment (approve, hide or delete): who decided what, when, and how.

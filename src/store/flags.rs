@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::db::stmt;
-use crate::domain::states::FlagReason;
+use crate::domain::states::{Category, FlagReason, HoldReason};
 use crate::entity::flag;
 
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<flag::Model>, DbErr> {
@@ -176,6 +176,30 @@ impl FlagSummary {
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         reasons
     }
+}
+
+/// The category a decision on a comment most likely names: from its most frequent open flag
+/// reason, else from why the content rules held it.
+pub fn suggested_category(
+    summary: &FlagSummary,
+    detections: &[crate::moderation::Detection],
+) -> Category {
+    let from_flags = summary
+        .reasons_by_count()
+        .first()
+        .map(|(reason, _)| match reason {
+            FlagReason::Spam => Category::Spam,
+            FlagReason::Abuse => Category::Insult,
+            FlagReason::OffTopic => Category::OffTopic,
+            FlagReason::Misinformation => Category::Misinformation,
+            FlagReason::Illegal | FlagReason::Other => Category::Other,
+        });
+    let from_rules = detections.first().map(|d| match d.rule {
+        HoldReason::Links => Category::Spam,
+        HoldReason::SuspectWord => Category::Insult,
+        _ => Category::Other,
+    });
+    from_flags.or(from_rules).unwrap_or(Category::Other)
 }
 
 /// `$1, $2, …` for `n` values.

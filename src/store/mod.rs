@@ -4,7 +4,9 @@
 pub mod articles;
 pub mod audit;
 pub mod authors;
+pub mod comment_history;
 pub mod comments;
+pub mod console_sessions;
 pub mod decisions;
 pub mod events;
 pub mod flags;

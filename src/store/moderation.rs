@@ -169,6 +169,53 @@ impl QueuePosition {
     }
 }
 
+/// The condition of a queue kind, with $1 true and $2 the held status.
+fn queue_filter(kind: QueueKind) -> &'static str {
+    match kind {
+        QueueKind::All => {
+            "(flag_count > 0 OR status = $2 OR due_at IS NOT NULL OR appeal_open = $1)"
+        }
+        QueueKind::Flagged => "flag_count > 0",
+        QueueKind::Held => "status = $2",
+        QueueKind::Illegal => "due_at IS NOT NULL",
+        QueueKind::Appeal => "appeal_open = $1",
+    }
+}
+
+/// How many comments each of `kinds` lists, in one statement.
+pub async fn queue_counts(
+    db: &impl ConnectionTrait,
+    kinds: &[QueueKind],
+) -> Result<Vec<i64>, DbErr> {
+    let sums: Vec<String> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            format!(
+                "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS n{i}",
+                queue_filter(*k)
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM comments WHERE {}",
+        sums.join(", "),
+        queue_filter(QueueKind::All)
+    );
+    let values: Vec<Value> = vec![true.into(), CommentStatus::PendingReview.as_str().into()];
+    let row = db.query_one_raw(stmt(db, &sql, values)).await?;
+    (0..kinds.len())
+        .map(|i| {
+            Ok(match &row {
+                Some(row) => row
+                    .try_get::<Option<i64>>("", &format!("n{i}"))?
+                    .unwrap_or(0),
+                None => 0,
+            })
+        })
+        .collect()
+}
+
 /// Comments waiting for a decision, of one kind: notices of illegal content first (the nearest
 /// deadline first), then appeals, then the rest with most flags first, then the oldest first flag
 /// (held comments without flags by `created_at`). Keyset-paginated on that order.
@@ -184,15 +231,7 @@ pub async fn queue(
         CommentStatus::PendingReview.as_str().into(),
         DateTime::<Utc>::UNIX_EPOCH.into(),
     ];
-    let filter = match kind {
-        QueueKind::All => {
-            "(flag_count > 0 OR status = $2 OR due_at IS NOT NULL OR appeal_open = $1)"
-        }
-        QueueKind::Flagged => "flag_count > 0",
-        QueueKind::Held => "status = $2",
-        QueueKind::Illegal => "due_at IS NOT NULL",
-        QueueKind::Appeal => "appeal_open = $1",
-    };
+    let filter = queue_filter(kind);
     let key = "(CASE WHEN due_at IS NOT NULL THEN 0 WHEN appeal_open = $1 THEN 1 ELSE 2 END), \
                COALESCE(due_at, $3), -flag_count, COALESCE(first_flag_at, created_at), id";
     let keyset = match after {

@@ -7,11 +7,12 @@ use serde::Deserialize;
 
 use super::page::{label, message, page};
 use crate::domain::action_link::ActionClaims;
-use crate::domain::statement::{category_label, ground_label};
-use crate::domain::states::{Category, FlagReason, Ground, HoldReason, ModerationAction, Via};
+use crate::domain::statement::{DEFAULT_EXPLANATION, category_label, ground_label};
+use crate::domain::states::{Category, Ground, ModerationAction, Via};
 use crate::entity::comment;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::flags::suggested_category;
 use crate::store::{articles, flags};
 
 /// The mailbox the community team's emails go to: who an email decision without a Kürzel names.
@@ -25,8 +26,7 @@ fn mailbox(state: &AppState) -> String {
         .unwrap_or_else(|| Via::Email.to_string())
 }
 
-/// The category a decision on this comment most likely names: from its most frequent flag
-/// reason, else from why the content rules held it.
+/// The category a decision on this comment most likely names (see `suggested_category`).
 pub(super) async fn likely_category(
     state: &AppState,
     comment: &comment::Model,
@@ -35,29 +35,24 @@ pub(super) async fn likely_category(
         .await?
         .remove(&comment.id)
         .unwrap_or_default();
-    let from_flags = summary
-        .reasons_by_count()
-        .first()
-        .map(|(reason, _)| match reason {
-            FlagReason::Spam => Category::Spam,
-            FlagReason::Abuse => Category::Insult,
-            FlagReason::OffTopic => Category::OffTopic,
-            FlagReason::Misinformation => Category::Misinformation,
-            FlagReason::Illegal | FlagReason::Other => Category::Other,
-        });
-    let from_rules = crate::views::dto::detections_of(comment)
-        .first()
-        .map(|d| match d.rule {
-            HoldReason::Links => Category::Spam,
-            HoldReason::SuspectWord => Category::Insult,
-            _ => Category::Other,
-        });
-    Ok(from_flags.or(from_rules).unwrap_or(Category::Other))
+    Ok(suggested_category(
+        &summary,
+        &crate::views::dto::detections_of(comment),
+    ))
 }
 
-/// The explanation the page proposes.
-pub(super) const DEFAULT_EXPLANATION: &str =
-    "Der Kommentar verstößt gegen die Nutzungsbedingungen des Forums.";
+/// The choices of a statement's `ground` and `category`, each with its German label.
+pub(crate) fn statement_choices() -> (Vec<minijinja::Value>, Vec<minijinja::Value>) {
+    let grounds = Ground::ALL
+        .iter()
+        .map(|g| context! { value => g.as_str(), label => ground_label(*g) })
+        .collect();
+    let categories = Category::ALL
+        .iter()
+        .map(|c| context! { value => c.as_str(), label => category_label(*c) })
+        .collect();
+    (grounds, categories)
+}
 
 /// What the confirmation page's form holds (what the moderator entered, or the defaults).
 #[derive(Default)]
@@ -87,14 +82,7 @@ pub(super) async fn confirm_form(
     let explanation = values
         .explanation
         .unwrap_or_else(|| DEFAULT_EXPLANATION.to_string());
-    let grounds: Vec<_> = Ground::ALL
-        .iter()
-        .map(|g| context! { value => g.as_str(), label => ground_label(*g) })
-        .collect();
-    let categories: Vec<_> = Category::ALL
-        .iter()
-        .map(|c| context! { value => c.as_str(), label => category_label(*c) })
-        .collect();
+    let (grounds, categories) = statement_choices();
     let status = match problem {
         Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
         None => StatusCode::OK,
@@ -177,7 +165,7 @@ pub(super) fn email_moderator(state: &AppState, kuerzel: &str) -> Result<String,
 }
 
 /// What is wrong with the statement the page posted, in German.
-pub(super) fn statement_problem(fields: &std::collections::BTreeMap<String, String>) -> String {
+pub(crate) fn statement_problem(fields: &std::collections::BTreeMap<String, String>) -> String {
     if fields.contains_key("legal_reference") && fields.len() == 1 {
         return "Bei rechtswidrigem Inhalt bitte die Rechtsgrundlage angeben (z. B. „§ 111 StGB“)."
             .to_string();

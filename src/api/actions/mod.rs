@@ -27,10 +27,9 @@ use crate::state::AppState;
 mod form;
 mod page;
 
-use form::{
-    ConfirmForm, DEFAULT_EXPLANATION, FormValues, bad_form, confirm_form, email_moderator,
-    likely_category, statement_problem,
-};
+use crate::domain::statement::DEFAULT_EXPLANATION;
+use form::{ConfirmForm, FormValues, bad_form, confirm_form, email_moderator, likely_category};
+pub(crate) use form::{statement_choices, statement_problem};
 use page::{already_decided, comment_gone, deleted_by_author, label, message};
 
 pub fn configure(cfg: &mut ServiceConfig) {

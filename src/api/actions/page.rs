@@ -170,6 +170,7 @@ pub(super) fn already_decided(
             let via = match entry.via {
                 Via::Api => "über die API",
                 Via::Email => "über einen E-Mail-Link",
+                Via::Console => "in der Konsole",
             };
             format!(
                 "Über diesen Kommentar wurde bereits entschieden: {} hat ihn am {at} {via} {}. \
