@@ -12,6 +12,7 @@ use crate::auth::{Moderator, ServiceCaller};
 use crate::domain::comment::parse_line;
 use crate::domain::ids::{ArticleId, TopicSlug, parse_http_url};
 use crate::domain::states::DiscussionAction;
+use crate::entity::article;
 use crate::error::{ApiError, FieldErrors};
 use crate::service::article_views;
 use crate::service::articles::{self as service, ArticleInput, DiscussionChange};
@@ -32,6 +33,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 pub fn parse_article_id(raw: &str) -> Result<ArticleId, ApiError> {
     ArticleId::parse(raw).map_err(|reason| ApiError::field("id", reason))
+}
+
+/// The article's view as a `200` JSON answer.
+async fn article_ok(state: &AppState, article: &article::Model) -> Result<HttpResponse, ApiError> {
+    let view = article_views::article(state, article, state.clock().now()).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// An article to register or update.
@@ -66,7 +73,6 @@ pub struct ArticleBody {
         JsonBody,
         (status = 422, description = "`validation_failed`: a bad id, title, url, published_at, or a topic that is not registered.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn put_article(
     _caller: ServiceCaller,
@@ -114,10 +120,9 @@ fn parse_article(body: ArticleBody) -> Result<ArticleInput, ApiError> {
     params(("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`.")),
     responses(
         (status = 200, description = "The article.", body = dto::Article),
-        (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
+        crate::api::openapi::NoSuchArticle,
         (status = 422, description = "`validation_failed`: a malformed id.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn get_article(
     _caller: ServiceCaller,
@@ -126,8 +131,7 @@ async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_article_id(&path)?;
     let article = load_article(&state, id.as_str()).await?;
-    let view = article_views::article(&state, &article, state.clock().now()).await?;
-    Ok(HttpResponse::Ok().json(view))
+    article_ok(&state, &article).await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -156,7 +160,6 @@ const MAX_IDS: usize = 100;
         (status = 400, description = "`bad_request`: a query parameter given twice.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: `ids` is missing, has a malformed id or more than 100 ids.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn list_articles(
     _caller: ServiceCaller,
@@ -223,10 +226,9 @@ pub struct DiscussionBody {
         (status = 200, description = "The article after the change (closing a closed or reopening an open discussion changes nothing).", body = dto::Article),
         JsonBody,
         ForModerators,
-        (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
+        crate::api::openapi::NoSuchArticle,
         (status = 422, description = "`validation_failed`: a bad action, reason or until (past, or missing for an article past its age limit).", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn change_discussion(
     Moderator(moderator): Moderator,
@@ -237,8 +239,7 @@ async fn change_discussion(
     let id = parse_article_id(&path)?;
     let change = parse_change(body.into_inner())?;
     let article = service::change_discussion(&state, &moderator, &id, change).await?;
-    let view = article_views::article(&state, &article, state.clock().now()).await?;
-    Ok(HttpResponse::Ok().json(view))
+    article_ok(&state, &article).await
 }
 
 /// Parses a moderator's change to a discussion.

@@ -106,7 +106,6 @@ impl AuthorView {
         ForModerators,
         (status = 404, description = "`not_found`: the service has not seen this author id.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn get_author(
     _moderator: Moderator,
@@ -168,7 +167,6 @@ pub(crate) struct StatusBody {
         ForModerators,
         (status = 422, description = "`validation_failed`: a bad status, a missing or past `until`, a missing reason, a bad author id, or `hide_existing` without a ground and category or with another status than `banned` or `suspended`.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn put_status(
     Moderator(moderator): Moderator,
@@ -255,12 +253,11 @@ pub(crate) struct AuthorCommentPage {
     params(("id" = String, Path, description = "The author id the website uses."), pagination::PageQuery),
     responses(
         (status = 200, description = "A page of the author's comments.", body = AuthorCommentPage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
+        crate::api::openapi::ListQuery,
         ForModerators,
         (status = 404, description = "`not_found`: the service has not seen this author id.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn author_comments(
     _moderator: Moderator,

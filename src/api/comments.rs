@@ -139,14 +139,13 @@ fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComme
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored response of an earlier request with the same key."))),
         (status = 400, description = "`bad_request`: the body is not JSON of this shape, or a bad `Idempotency-Key`.", body = ErrorBody),
         (status = 403, description = "`discussion_closed`: the discussion is closed; `details.notice` holds the Notice.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
+        crate::api::openapi::NoSuchArticle,
         (status = 409, description = "`idempotency_conflict`: the `Idempotency-Key` was used with another body.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad article id, author, body or parent_id.", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many comments by this author.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
     ),
-    security(("bearer" = [])),
 )]
 async fn post_comment(
     ServiceCaller(caller): ServiceCaller,
@@ -189,11 +188,10 @@ pub(crate) struct ListQuery {
     params(("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id chosen by the website: `^[A-Za-z0-9._:-]{1,128}$`."), ListQuery),
     responses(
         (status = 200, description = "A page of top-level comments.", body = dto::CommentPage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such article.", body = ErrorBody),
+        crate::api::openapi::ListQuery,
+        crate::api::openapi::NoSuchArticle,
         (status = 422, description = "`validation_failed`: a bad article id, order or limit.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn list_comments(
     ServiceCaller(caller): ServiceCaller,
@@ -232,11 +230,10 @@ async fn list_comments(
     params(("id" = String, Path, description = "The comment id."), pagination::PageQuery),
     responses(
         (status = 200, description = "A page of replies.", body = dto::ReplyPage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        crate::api::openapi::ListQuery,
+        crate::api::openapi::NoSuchComment,
         (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn list_replies(
     ServiceCaller(caller): ServiceCaller,
@@ -275,9 +272,8 @@ async fn list_replies(
     params(("id" = String, Path, description = "The comment id.")),
     responses(
         (status = 200, description = "The comment.", body = dto::Comment),
-        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        crate::api::openapi::NoSuchComment,
     ),
-    security(("bearer" = [])),
 )]
 async fn get_comment(
     ServiceCaller(caller): ServiceCaller,
@@ -314,11 +310,10 @@ pub(crate) struct EditBody {
         (status = 200, description = "The edited comment.", body = dto::Comment),
         JsonBody,
         (status = 403, description = "`forbidden`: not the author, or the edit window has passed; `discussion_closed`: the discussion is closed (`details.notice`).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        crate::api::openapi::NoSuchComment,
         (status = 409, description = "`state_conflict`: the comment is no longer the author's visible comment (held, hidden or deleted, perhaps by a decision made while the edit was on its way); `details.current` is its status. Nothing changed.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a missing author_id or a bad body.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn edit_comment(
     ServiceCaller(caller): ServiceCaller,
@@ -365,11 +360,10 @@ pub(crate) struct DeleteBody {
         (status = 204, description = "The comment is deleted."),
         JsonBody,
         (status = 403, description = "`forbidden`: not the author; `discussion_closed`: the discussion is closed (`details.notice`).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        crate::api::openapi::NoSuchComment,
         (status = 409, description = "`state_conflict`: the comment is held, hidden or deleted by a moderator (perhaps by a decision made while the delete was on its way); `details.current` is its status. Nothing changed.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: `author_id` is missing.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn delete_comment(
     _caller: ServiceCaller,

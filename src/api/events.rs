@@ -102,7 +102,6 @@ pub(crate) struct EventPage {
         ForModerators,
         (status = 422, description = "`validation_failed`: a bad status or limit.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn list_events(
     _moderator: Moderator,

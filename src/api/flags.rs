@@ -90,7 +90,6 @@ impl From<&flag::Model> for FlagView {
         (status = 404, description = "`not_found`: no such comment, or it is hidden or deleted.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad reporter, reason or note, or the reporter is the comment's author.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn flag_comment(
     _caller: ServiceCaller,

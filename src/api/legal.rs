@@ -81,7 +81,6 @@ fn comment_id(raw: &str) -> Result<CommentId, ApiError> {
         (status = 200, description = "The statement of reasons.", body = DecisionView),
         (status = 404, description = "`not_found`: no such comment, or no decision restricted it.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn get_decision(
     _caller: ServiceCaller,
@@ -152,7 +151,6 @@ pub(crate) struct FlagStatusView {
         (status = 200, description = "The flag.", body = FlagStatusView),
         (status = 404, description = "`not_found`: no such flag.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn get_flag(
     _caller: ServiceCaller,
@@ -228,11 +226,10 @@ pub(crate) struct AppealView {
         (status = 201, description = "The appeal was filed.", body = AppealView),
         JsonBody,
         (status = 403, description = "`forbidden`: not the comment's author.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        crate::api::openapi::NoSuchComment,
         (status = 409, description = "`state_conflict`: nothing to appeal (no moderator's decision hid or deleted it), already appealed, or the six months are over; `details.current` says which.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a missing or bad author id or text.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn post_appeal(
     _caller: ServiceCaller,

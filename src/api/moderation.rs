@@ -104,11 +104,10 @@ pub(crate) struct QueuePage {
     params(QueueQuery),
     responses(
         (status = 200, description = "A page of the queue.", body = QueuePage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
+        crate::api::openapi::ListQuery,
         ForModerators,
         (status = 422, description = "`validation_failed`: a bad kind or limit.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn queue(
     _moderator: Moderator,
@@ -271,11 +270,10 @@ pub(crate) struct DecisionBody {
         (status = 200, description = "The comment after the decision.", body = dto::Comment),
         JsonBody,
         ForModerators,
-        (status = 404, description = "`not_found`: no such comment.", body = ErrorBody),
+        crate::api::openapi::NoSuchComment,
         (status = 409, description = "`state_conflict`: the author deleted the comment, so it cannot be approved or hidden; `details.current` is its status.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad action or note.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn decide(
     Moderator(moderator): Moderator,
@@ -373,11 +371,10 @@ pub(crate) struct LogPage {
     params(pagination::PageQuery),
     responses(
         (status = 200, description = "A page of the audit log.", body = LogPage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
+        crate::api::openapi::ListQuery,
         ForModerators,
         (status = 422, description = "`validation_failed`: a bad limit.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn log(
     _moderator: Moderator,
@@ -461,11 +458,10 @@ pub(crate) struct NotificationPage {
     params(NotificationQuery),
     responses(
         (status = 200, description = "A page of the outbox.", body = NotificationPage),
-        (status = 400, description = "`bad_request`: a cursor this list did not give out, or a query parameter given twice.", body = ErrorBody),
+        crate::api::openapi::ListQuery,
         ForModerators,
         (status = 422, description = "`validation_failed`: a bad status or limit.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn notifications(
     _moderator: Moderator,

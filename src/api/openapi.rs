@@ -12,7 +12,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{App, HttpResponse, web};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{self, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_actix_web::AppExt;
@@ -196,12 +196,14 @@ const SECURED_RESPONSES: [(&str, &str); 2] = [
     ("500", "`internal`."),
 ];
 
-/// Adds [`SECURED_RESPONSES`] to every operation with a security requirement.
+/// Gives every `/api/v1` operation the `bearer` security requirement (unless it names its own),
+/// then adds [`SECURED_RESPONSES`] to every operation with a security requirement.
 struct SharedResponses;
 
 impl Modify for SharedResponses {
     fn modify(&self, openapi: &mut openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let secured = path.starts_with("/api/v1");
             let operations = [
                 &mut item.get,
                 &mut item.put,
@@ -210,6 +212,12 @@ impl Modify for SharedResponses {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
+                if secured && operation.security.is_none() {
+                    operation.security = Some(vec![SecurityRequirement::new(
+                        "bearer",
+                        Vec::<String>::new(),
+                    )]);
+                }
                 if operation.security.as_ref().is_none_or(Vec::is_empty) {
                     continue;
                 }
@@ -256,6 +264,33 @@ pub enum JsonBody {
     /// `payload_too_large`: the body is over 64 KiB.
     #[response(status = 413)]
     TooLarge(ErrorBody),
+}
+
+/// `404 not_found` of the operations on one comment.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only documentation
+pub enum NoSuchComment {
+    /// `not_found`: no such comment.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
+/// `404 not_found` of the operations on one article.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only documentation
+pub enum NoSuchArticle {
+    /// `not_found`: no such article.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
+/// `400 bad_request` of the paginated lists.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only documentation
+pub enum ListQuery {
+    /// `bad_request`: a cursor this list did not give out, or a query parameter given twice.
+    #[response(status = 400)]
+    BadQuery(ErrorBody),
 }
 
 /// The docs page: Swagger UI's files, all served from this binary under `/docs/`. The paths are

@@ -385,7 +385,6 @@ fn file_name(author_id: &str) -> String {
         (status = 404, description = "`not_found`: nothing is stored about this author id.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: not an author id (1 to 128 characters).", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn export_author(
     ServiceCaller(caller): ServiceCaller,
@@ -447,7 +446,6 @@ pub(crate) struct ErasureView {
         (status = 200, description = "What was erased.", body = ErasureView),
         (status = 422, description = "`validation_failed`: not an author id (1 to 128 characters).", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 pub(crate) async fn erase_author(
     ServiceCaller(caller): ServiceCaller,

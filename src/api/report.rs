@@ -315,7 +315,6 @@ fn wants_csv(req: &HttpRequest) -> bool {
         ForModerators,
         (status = 422, description = "`validation_failed`: `from` or `to` missing or not RFC 3339, `to` not after `from`, or more than 2 years after it; `details.fields` names them.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn transparency_report(
     _moderator: Moderator,

@@ -63,7 +63,6 @@ impl From<&Loaded> for RulesView {
         (status = 200, description = "The rules in force.", body = RulesView),
         ForModerators,
     ),
-    security(("bearer" = [])),
 )]
 async fn get_rules(
     _moderator: Moderator,
@@ -90,7 +89,6 @@ async fn get_rules(
         (status = 413, description = "`payload_too_large`: the body is over 4 MiB (this route's limit; three full lists do not fit the API's usual 64 KiB).", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a list over 10,000 entries, an entry that is empty or only `*`, a bad domain, a number out of range.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn put_rules(
     Moderator(moderator): Moderator,

@@ -51,7 +51,6 @@ fn parse_slug(raw: &str) -> Result<TopicSlug, ApiError> {
         JsonBody,
         (status = 422, description = "`validation_failed`: a bad slug, name or overview_url.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn put_topic(
     _caller: ServiceCaller,
@@ -108,7 +107,6 @@ pub struct TopicQuery {
         (status = 404, description = "`not_found`: no such topic.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad slug or limit.", body = ErrorBody),
     ),
-    security(("bearer" = [])),
 )]
 async fn get_topic(
     _caller: ServiceCaller,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
 };
 
 use crate::domain::states::CommentStatus;
@@ -164,16 +164,9 @@ pub async fn edit_body(
     if held {
         update = update.col_expr(comment::Column::Detections, Expr::value(detections.clone()));
     }
-    let result = update
-        .filter(comment::Column::Id.eq(existing.id))
-        .filter(comment::Column::Status.eq(from.status))
-        .filter(comment::Column::DeletedByAuthor.eq(from.deleted_by_author))
-        .exec(db)
-        .await?;
-    if result.rows_affected == 0 {
+    if !set_if_unchanged(db, update, &existing, from, to).await? {
         return Ok(None);
     }
-    authors::count(db, &existing.author_id, Tally::change(from, to)).await?;
     Ok(Some(comment::Model {
         body,
         edited_at: Some(now),
@@ -213,13 +206,26 @@ pub async fn change_state(
     if from == to {
         return Ok(true);
     }
-    let result = comment::Entity::update_many()
+    let update = comment::Entity::update_many()
         .col_expr(comment::Column::Status, Expr::value(to.status))
         .col_expr(comment::Column::Approved, Expr::value(to.approved))
         .col_expr(
             comment::Column::DeletedByAuthor,
             Expr::value(to.deleted_by_author),
-        )
+        );
+    set_if_unchanged(db, update, existing, from, to).await
+}
+
+/// Runs `update` on the comment only while it is still in state `from` (a compare-and-set) and
+/// counts the change from `from` to `to` on its author; false when the comment had changed.
+async fn set_if_unchanged(
+    db: &impl ConnectionTrait,
+    update: UpdateMany<comment::Entity>,
+    existing: &comment::Model,
+    from: CommentState,
+    to: CommentState,
+) -> Result<bool, DbErr> {
+    let result = update
         .filter(comment::Column::Id.eq(existing.id))
         .filter(comment::Column::Status.eq(from.status))
         .filter(comment::Column::DeletedByAuthor.eq(from.deleted_by_author))

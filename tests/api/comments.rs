@@ -346,6 +346,17 @@ async fn a_retry_with_the_same_idempotency_key_returns_the_first_response_even_a
     );
 }
 
+/// The author `eilig` posts "Nummer 6" to `a1`.
+async fn post_sixth(app: &crate::helpers::TestApp) -> reqwest::Response {
+    app.request(
+        Method::POST,
+        "/api/v1/articles/a1/comments",
+        Some(SERVICE_TOKEN),
+        Some(json!({"author": {"id": "eilig", "name": "E"}, "body": "Nummer 6"})),
+    )
+    .await
+}
+
 async fn an_author_posting_too_fast_is_rate_limited_with_retry_after(db: Db) {
     let app = spawn_app_with_article(db).await;
     for i in 0..5 {
@@ -354,14 +365,7 @@ async fn an_author_posting_too_fast_is_rate_limited_with_retry_after(db: Db) {
             .await;
         assert_eq!(status, StatusCode::CREATED);
     }
-    let response = app
-        .request(
-            Method::POST,
-            "/api/v1/articles/a1/comments",
-            Some(SERVICE_TOKEN),
-            Some(json!({"author": {"id": "eilig", "name": "E"}, "body": "Nummer 6"})),
-        )
-        .await;
+    let response = post_sixth(&app).await;
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -375,14 +379,7 @@ async fn an_author_posting_too_fast_is_rate_limited_with_retry_after(db: Db) {
     assert_eq!(status, StatusCode::CREATED);
     // 45 s later the wait is 15 s; once the minute has passed, the author may post again.
     app.clock.advance(chrono::Duration::seconds(45));
-    let response = app
-        .request(
-            Method::POST,
-            "/api/v1/articles/a1/comments",
-            Some(SERVICE_TOKEN),
-            Some(json!({"author": {"id": "eilig", "name": "E"}, "body": "Nummer 6"})),
-        )
-        .await;
+    let response = post_sixth(&app).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(response.headers()["retry-after"], "15");
     app.clock.advance(chrono::Duration::seconds(15));
