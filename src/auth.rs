@@ -7,7 +7,7 @@ use actix_web::{FromRequest, HttpRequest, http::header, web};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// The role a bearer token grants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,17 +91,17 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+fn authenticate(req: &HttpRequest) -> Result<Caller, ServiceError> {
     let tokens = req
         .app_data::<web::Data<Tokens>>()
-        .ok_or_else(|| ApiError::Internal("the token table is missing".into()))?;
+        .ok_or_else(|| ServiceError::Internal("the token table is missing".into()))?;
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_token)
-        .ok_or(ApiError::Unauthorized)?;
-    tokens.find(presented).ok_or(ApiError::Unauthorized)
+        .ok_or(ServiceError::Unauthorized)?;
+    tokens.find(presented).ok_or(ServiceError::Unauthorized)
 }
 
 /// The token of an `Authorization: Bearer <token>` value. The scheme is case-insensitive
@@ -121,7 +121,7 @@ pub struct ServiceCaller(pub Caller);
 macro_rules! caller_extractor {
     ($extractor:ident, $accept:expr) => {
         impl FromRequest for $extractor {
-            type Error = ApiError;
+            type Error = ServiceError;
             type Future = Ready<Result<Self, Self::Error>>;
 
             fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
@@ -141,7 +141,9 @@ caller_extractor!(Moderator, |caller: Caller| {
     if caller.is_moderator() {
         Ok(Moderator(caller))
     } else {
-        Err(ApiError::Forbidden("this needs a moderator token".into()))
+        Err(ServiceError::Forbidden(
+            "this needs a moderator token".into(),
+        ))
     }
 });
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub enum ServiceError {
     #[error("{0}")]
     BadRequest(String),
     #[error("a valid bearer token is required")]
@@ -42,14 +42,14 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl ApiError {
+impl ServiceError {
     /// One field broke a rule.
-    pub fn field(name: &str, reason: impl Into<String>) -> ApiError {
-        ApiError::Validation(BTreeMap::from([(name.to_string(), reason.into())]))
+    pub fn field(name: &str, reason: impl Into<String>) -> ServiceError {
+        ServiceError::Validation(BTreeMap::from([(name.to_string(), reason.into())]))
     }
 
-    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
-        ApiError::Internal(Box::new(e))
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ServiceError {
+        ServiceError::Internal(Box::new(e))
     }
 }
 
@@ -90,24 +90,25 @@ impl FieldErrors {
         self.0.insert(name.to_string(), reason.into());
     }
 
-    pub fn into_result(self) -> Result<(), ApiError> {
+    pub fn into_result(self) -> Result<(), ServiceError> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Validation(self.0))
+            Err(ServiceError::Validation(self.0))
         }
     }
 }
 
-impl From<sea_orm::DbErr> for ApiError {
+impl From<sea_orm::DbErr> for ServiceError {
     fn from(e: sea_orm::DbErr) -> Self {
-        ApiError::Internal(Box::new(e))
+        ServiceError::Internal(Box::new(e))
     }
 }
 
-impl<E: std::error::Error + Send + Sync + 'static> From<sea_orm::TransactionError<E>> for ApiError
+impl<E: std::error::Error + Send + Sync + 'static> From<sea_orm::TransactionError<E>>
+    for ServiceError
 where
-    ApiError: From<E>,
+    ServiceError: From<E>,
 {
     fn from(e: sea_orm::TransactionError<E>) -> Self {
         match e {

@@ -11,7 +11,7 @@ use crate::api::routes::Documented;
 use crate::auth::Moderator;
 use crate::domain::comment::CommentBody;
 use crate::domain::states::ArticleLinkPolicy;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{FieldErrors, ServiceError};
 use crate::service::article_views;
 use crate::service::articles::{self as service, SettingsChange};
 use crate::state::AppState;
@@ -66,7 +66,7 @@ async fn put_settings(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<SettingsBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let id = parse_article_id(&path)?;
     let body = body.into_inner();
     let mut errors = FieldErrors::new();
@@ -86,7 +86,7 @@ async fn put_settings(
     };
     errors.into_result()?;
     let Some(links) = links else {
-        return Err(ApiError::BadRequest("incomplete settings".into()));
+        return Err(ServiceError::BadRequest("incomplete settings".into()));
     };
     let change = SettingsChange {
         premod: body.premod,

@@ -13,7 +13,7 @@ use crate::domain::comment::parse_line;
 use crate::domain::ids::{ArticleId, TopicSlug, parse_http_url};
 use crate::domain::states::DiscussionAction;
 use crate::entity::article;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{FieldErrors, ServiceError};
 use crate::service::article_views;
 use crate::service::articles::{self as service, ArticleInput, DiscussionChange};
 use crate::service::comments::load_article;
@@ -31,12 +31,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         ));
 }
 
-pub fn parse_article_id(raw: &str) -> Result<ArticleId, ApiError> {
-    ArticleId::parse(raw).map_err(|reason| ApiError::field("id", reason))
+pub fn parse_article_id(raw: &str) -> Result<ArticleId, ServiceError> {
+    ArticleId::parse(raw).map_err(|reason| ServiceError::field("id", reason))
 }
 
 /// The article's view as a `200` JSON answer.
-async fn article_ok(state: &AppState, article: &article::Model) -> Result<HttpResponse, ApiError> {
+async fn article_ok(
+    state: &AppState,
+    article: &article::Model,
+) -> Result<HttpResponse, ServiceError> {
     let view = article_views::article(state, article, state.clock().now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -79,7 +82,7 @@ async fn put_article(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<ArticleBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let id = parse_article_id(&path)?;
     let input = parse_article(body.into_inner())?;
     let (article, created) = service::put(&state, id, input).await?;
@@ -88,7 +91,7 @@ async fn put_article(
 }
 
 /// Parses an article's fields, reporting every bad one at once.
-fn parse_article(body: ArticleBody) -> Result<ArticleInput, ApiError> {
+fn parse_article(body: ArticleBody) -> Result<ArticleInput, ServiceError> {
     let mut errors = FieldErrors::new();
     let title = required(&mut errors, "title", body.title)
         .and_then(|t| errors.check("title", parse_line(&t, 500)));
@@ -108,7 +111,7 @@ fn parse_article(body: ArticleBody) -> Result<ArticleInput, ApiError> {
             topic,
             published_at,
         }),
-        _ => Err(ApiError::BadRequest("incomplete article".into())),
+        _ => Err(ServiceError::BadRequest("incomplete article".into())),
     }
 }
 
@@ -128,7 +131,7 @@ async fn get_article(
     _caller: ServiceCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let id = parse_article_id(&path)?;
     let article = load_article(&state, id.as_str()).await?;
     article_ok(&state, &article).await
@@ -165,10 +168,10 @@ async fn list_articles(
     _caller: ServiceCaller,
     state: web::Data<AppState>,
     query: web::Query<IdsQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let raw = query.ids.as_deref().unwrap_or("").trim();
     if raw.is_empty() {
-        return Err(ApiError::field(
+        return Err(ServiceError::field(
             "ids",
             "is required: a comma-separated list of article ids",
         ));
@@ -182,13 +185,13 @@ async fn list_articles(
         .take(MAX_IDS + 1)
         .collect();
     if parts.len() > MAX_IDS {
-        return Err(ApiError::field("ids", "at most 100 ids at once"));
+        return Err(ServiceError::field("ids", "at most 100 ids at once"));
     }
     let mut seen = std::collections::HashSet::with_capacity(parts.len());
     let mut ids: Vec<String> = Vec::with_capacity(parts.len());
     for part in parts {
         let id = ArticleId::parse(part)
-            .map_err(|reason| ApiError::field("ids", format!("`{part}` {reason}")))?;
+            .map_err(|reason| ServiceError::field("ids", format!("`{part}` {reason}")))?;
         if seen.insert(part) {
             ids.push(id.into_string());
         }
@@ -235,7 +238,7 @@ async fn change_discussion(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<DiscussionBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let id = parse_article_id(&path)?;
     let change = parse_change(body.into_inner())?;
     let article = service::change_discussion(&state, &moderator, &id, change).await?;
@@ -243,10 +246,10 @@ async fn change_discussion(
 }
 
 /// Parses a moderator's change to a discussion.
-fn parse_change(body: DiscussionBody) -> Result<DiscussionChange, ApiError> {
+fn parse_change(body: DiscussionBody) -> Result<DiscussionChange, ServiceError> {
     let reason = match body.reason.as_deref().map(str::trim) {
         Some(r) if !r.is_empty() => {
-            Some(parse_line(r, 500).map_err(|e| ApiError::field("reason", e))?)
+            Some(parse_line(r, 500).map_err(|e| ServiceError::field("reason", e))?)
         }
         _ => None,
     };
@@ -254,10 +257,10 @@ fn parse_change(body: DiscussionBody) -> Result<DiscussionChange, ApiError> {
         .action
         .as_deref()
         .and_then(|a| a.parse::<DiscussionAction>().ok())
-        .ok_or_else(|| ApiError::field("action", "must be `close` or `reopen`"))?;
+        .ok_or_else(|| ServiceError::field("action", "must be `close` or `reopen`"))?;
     let until = match (action, body.until.as_deref()) {
         (DiscussionAction::Reopen, Some(raw)) => {
-            Some(dto::parse_ts(raw).map_err(|e| ApiError::field("until", e))?)
+            Some(dto::parse_ts(raw).map_err(|e| ServiceError::field("until", e))?)
         }
         _ => None,
     };

@@ -15,7 +15,7 @@ use crate::domain::comment::parse_line;
 use crate::domain::statement::{Statement, StatementInput};
 use crate::domain::states::{AuthorStatus, Category, Ground, ModerationAction};
 use crate::entity::author;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{FieldErrors, ServiceError};
 use crate::service::authors::{self, StatusChange};
 use crate::service::screening::effective_status;
 use crate::state::AppState;
@@ -111,7 +111,7 @@ async fn get_author(
     _moderator: Moderator,
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let author = authors::load(&state, &path).await?;
     Ok(HttpResponse::Ok().json(AuthorView::new(author, state.clock().now())))
 }
@@ -173,7 +173,7 @@ async fn put_status(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<StatusBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let input = body.into_inner();
     let mut errors = FieldErrors::new();
     let id = errors.check("id", crate::domain::comment::parse_known_author_id(&path));
@@ -217,7 +217,7 @@ async fn put_status(
     };
     errors.into_result()?;
     let (Some(id), Some(status)) = (id, status) else {
-        return Err(ApiError::BadRequest("incomplete status".into()));
+        return Err(ServiceError::BadRequest("incomplete status".into()));
     };
     let change = StatusChange {
         status,
@@ -264,7 +264,7 @@ async fn author_comments(
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<pagination::PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "a")?;
     let rows = authors::comments(&state, &path, page.before, page.limit + 1).await?;
     let (rows, next_cursor) = page.finish(rows, |(c, _)| c.id);

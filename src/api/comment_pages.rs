@@ -8,7 +8,7 @@ use actix_web::web::{self, Bytes};
 
 use crate::api::pagination;
 use crate::cache::{ArticleRow, CachedPage, Lookup, PageBody, PageKey, Stamp};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::comments::Order;
 use crate::store::pages;
@@ -22,7 +22,7 @@ pub async fn page_body(
     article_id: &str,
     order: Order,
     key: PageKey,
-) -> Result<Bytes, ApiError> {
+) -> Result<Bytes, ServiceError> {
     let now = state.clock().now();
     let page = match state.caches().pages.lookup(article_id, &key, now) {
         Lookup::Fresh(page) => page,
@@ -36,7 +36,7 @@ pub async fn page_body(
         return Ok(page.body.open());
     }
     let article = service::article_views::article(state, &page.article, now).await?;
-    let article_json = serde_json::to_string(&article).map_err(ApiError::internal)?;
+    let article_json = serde_json::to_string(&article).map_err(ServiceError::internal)?;
     Ok(page.body.with_article(&article_json))
 }
 
@@ -79,7 +79,7 @@ async fn load_page(
     order: Order,
     key: PageKey,
     stamp: Stamp,
-) -> Result<Arc<CachedPage>, ApiError> {
+) -> Result<Arc<CachedPage>, ServiceError> {
     let request = pages::PageRequest {
         article_id,
         order,
@@ -105,7 +105,7 @@ async fn load_page(
                 .page_source()
                 .article_page(request)
                 .await?
-                .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
+                .ok_or_else(|| ServiceError::NotFound(format!("no article `{article_id}`")))?;
             let row = Arc::new(ArticleRow::new(article));
             state.caches().article_rows.put(
                 rows_stamp,

@@ -16,7 +16,7 @@ use crate::cache::PageKey;
 use crate::domain::comment::{CommentBody, parse_author_id, parse_author_name};
 use crate::domain::ids::CommentId;
 use crate::domain::states::CommentOrder;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{FieldErrors, ServiceError};
 use crate::service::comments::{self, NewComment};
 use crate::service::idempotency::{KeyedRequest, StoredResponse};
 use crate::state::AppState;
@@ -59,7 +59,7 @@ pub(crate) struct NewCommentBody {
 
 const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ServiceError> {
     let Some(value) = req.headers().get(IDEMPOTENCY_HEADER) else {
         return Ok(None);
     };
@@ -69,13 +69,15 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 255)
         .ok_or_else(|| {
-            ApiError::BadRequest("Idempotency-Key must be 1 to 255 visible ASCII characters".into())
+            ServiceError::BadRequest(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+            )
         })?;
     Ok(Some(key.to_string()))
 }
 
-fn respond(response: StoredResponse) -> Result<HttpResponse, ApiError> {
-    let status = StatusCode::from_u16(response.status).map_err(ApiError::internal)?;
+fn respond(response: StoredResponse) -> Result<HttpResponse, ServiceError> {
+    let status = StatusCode::from_u16(response.status).map_err(ServiceError::internal)?;
     let mut builder = HttpResponse::build(status);
     builder.content_type("application/json");
     if response.replayed {
@@ -85,7 +87,7 @@ fn respond(response: StoredResponse) -> Result<HttpResponse, ApiError> {
 }
 
 /// Parses a new comment's fields, reporting every bad one at once.
-fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComment, ApiError> {
+fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComment, ServiceError> {
     let mut errors = FieldErrors::new();
     let author = required(&mut errors, "author", input.author);
     let (author_id, author_name) = match author {
@@ -117,7 +119,7 @@ fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComme
             body,
             parent_id,
         }),
-        _ => Err(ApiError::BadRequest("incomplete comment".into())),
+        _ => Err(ServiceError::BadRequest("incomplete comment".into())),
     }
 }
 
@@ -153,7 +155,7 @@ async fn post_comment(
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let article_id = parse_article_id(&path)?;
     let raw = read_body(payload).await?;
     let keyed =
@@ -198,13 +200,13 @@ async fn list_comments(
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let article_id = parse_article_id(&path)?;
     let order = match query.order.as_deref() {
         None => CommentOrder::Newest,
         Some(raw) => raw
             .parse::<CommentOrder>()
-            .map_err(|_| ApiError::field("order", "must be `newest` or `oldest`"))?,
+            .map_err(|_| ServiceError::field("order", "must be `newest` or `oldest`"))?,
     };
     let (order, tag) = match order {
         CommentOrder::Newest => (Order::Newest, "n"),
@@ -240,7 +242,7 @@ async fn list_replies(
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<pagination::PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let parent = comments::load(&state, &path).await?;
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "r")?;
     let moderator = caller.is_moderator();
@@ -279,7 +281,7 @@ async fn get_comment(
     ServiceCaller(caller): ServiceCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let comment = comments::load(&state, &path).await?;
     Ok(HttpResponse::Ok().json(dto::Comment::view(&comment, caller.is_moderator())))
 }
@@ -320,7 +322,7 @@ async fn edit_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<EditBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let input = body.into_inner();
     let mut errors = FieldErrors::new();
     let author_id = required(&mut errors, "author_id", input.author_id);
@@ -332,7 +334,7 @@ async fn edit_comment(
     });
     errors.into_result()?;
     let (Some(author_id), Some(text)) = (author_id, text) else {
-        return Err(ApiError::BadRequest("incomplete edit".into()));
+        return Err(ServiceError::BadRequest("incomplete edit".into()));
     };
     let updated = comments::edit(&state, &path, &author_id, text).await?;
     Ok(HttpResponse::Ok().json(dto::Comment::own(&updated, caller.is_moderator())))
@@ -370,7 +372,7 @@ async fn delete_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
     payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let raw = read_body(payload).await?;
     let input: DeleteBody = if raw.is_empty() {
         DeleteBody { author_id: None }
@@ -378,7 +380,7 @@ async fn delete_comment(
         parse_json(&raw)?
     };
     let Some(author_id) = input.author_id else {
-        return Err(ApiError::field("author_id", "is required"));
+        return Err(ServiceError::field("author_id", "is required"));
     };
     comments::delete(&state, &path, &author_id).await?;
     Ok(HttpResponse::NoContent().finish())

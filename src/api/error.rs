@@ -1,4 +1,4 @@
-//! How the services' outcomes answer over HTTP: each [`ApiError`] as its status and the
+//! How the services' outcomes answer over HTTP: each [`ServiceError`] as its status and the
 //! contract's one error shape, `{"error": {"code": "...", "message": "...", "details": {...}}}`.
 
 use actix_web::http::StatusCode;
@@ -6,43 +6,43 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
-impl ApiError {
+impl ServiceError {
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest(_) => "bad_request",
-            ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::DiscussionClosed(_) => "discussion_closed",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::AuthorBlocked {
+            ServiceError::BadRequest(_) => "bad_request",
+            ServiceError::Unauthorized => "unauthorized",
+            ServiceError::Forbidden(_) => "forbidden",
+            ServiceError::DiscussionClosed(_) => "discussion_closed",
+            ServiceError::NotFound(_) => "not_found",
+            ServiceError::AuthorBlocked {
                 suspended: false, ..
             } => "author_banned",
-            ApiError::AuthorBlocked { .. } => "author_suspended",
-            ApiError::CommentRejected(_) => "comment_rejected",
-            ApiError::IdempotencyConflict => "idempotency_conflict",
-            ApiError::StateConflict { .. } => "state_conflict",
-            ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::Validation(_) => "validation_failed",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Internal(_) => "internal",
+            ServiceError::AuthorBlocked { .. } => "author_suspended",
+            ServiceError::CommentRejected(_) => "comment_rejected",
+            ServiceError::IdempotencyConflict => "idempotency_conflict",
+            ServiceError::StateConflict { .. } => "state_conflict",
+            ServiceError::PayloadTooLarge(_) => "payload_too_large",
+            ServiceError::Validation(_) => "validation_failed",
+            ServiceError::RateLimited { .. } => "rate_limited",
+            ServiceError::Internal(_) => "internal",
         }
     }
 
     fn details(&self) -> Value {
         match self {
-            ApiError::DiscussionClosed(notice) => json!({ "notice": notice }),
-            ApiError::Validation(fields) => json!({ "fields": fields }),
-            ApiError::RateLimited { retry_after_secs } => {
+            ServiceError::DiscussionClosed(notice) => json!({ "notice": notice }),
+            ServiceError::Validation(fields) => json!({ "fields": fields }),
+            ServiceError::RateLimited { retry_after_secs } => {
                 json!({ "retry_after_seconds": retry_after_secs })
             }
-            ApiError::PayloadTooLarge(limit) => json!({ "limit_bytes": limit }),
-            ApiError::StateConflict { current, .. } => json!({ "current": current }),
-            ApiError::AuthorBlocked { until, .. } => {
+            ServiceError::PayloadTooLarge(limit) => json!({ "limit_bytes": limit }),
+            ServiceError::StateConflict { current, .. } => json!({ "current": current }),
+            ServiceError::AuthorBlocked { until, .. } => {
                 json!({ "until": until.map(crate::views::dto::format_ts) })
             }
-            ApiError::CommentRejected(rule) => json!({ "rule": rule }),
+            ServiceError::CommentRejected(rule) => json!({ "rule": rule }),
             _ => json!({}),
         }
     }
@@ -52,27 +52,29 @@ impl ApiError {
     }
 }
 
-impl ResponseError for ApiError {
+impl ResponseError for ServiceError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_)
-            | ApiError::DiscussionClosed(_)
-            | ApiError::AuthorBlocked { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::IdempotencyConflict | ApiError::StateConflict { .. } => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Validation(_) | ApiError::CommentRejected(_) => {
+            ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServiceError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ServiceError::Forbidden(_)
+            | ServiceError::DiscussionClosed(_)
+            | ServiceError::AuthorBlocked { .. } => StatusCode::FORBIDDEN,
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::IdempotencyConflict | ServiceError::StateConflict { .. } => {
+                StatusCode::CONFLICT
+            }
+            ServiceError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServiceError::Validation(_) | ServiceError::CommentRejected(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(cause) = self {
+        if let ServiceError::Internal(cause) = self {
             let mut chain = cause.to_string();
             let mut source = cause.source();
             while let Some(s) = source {
@@ -84,10 +86,10 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         match self {
-            ApiError::RateLimited { retry_after_secs } => {
+            ServiceError::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
-            ApiError::Unauthorized => {
+            ServiceError::Unauthorized => {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }

@@ -12,7 +12,7 @@ use crate::api::pagination::{self, IdPage};
 use crate::auth::Moderator;
 use crate::domain::states::{EventStatus, EventType};
 use crate::entity::event;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::events;
 use crate::views::dto::{ts, ts_opt};
@@ -107,7 +107,7 @@ async fn list_events(
     _moderator: Moderator,
     state: web::Data<AppState>,
     query: web::Query<EventQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let status = pagination::delivery_status::<EventStatus>(query.status.as_deref())?;
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "e")?;
     let rows = events::list(state.db(), status, page.before, page.limit + 1).await?;

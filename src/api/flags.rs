@@ -14,7 +14,7 @@ use crate::auth::ServiceCaller;
 use crate::domain::comment::{parse_author_id, parse_flag_note, parse_line, parse_reporter_email};
 use crate::domain::states::FlagReason;
 use crate::entity::flag;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{FieldErrors, ServiceError};
 use crate::service::flags::{self, NewFlag};
 use crate::state::AppState;
 use crate::views::dto::ts;
@@ -96,7 +96,7 @@ async fn flag_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<FlagBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let input = parse_flag(body.into_inner())?;
     let flagged = flags::flag(&state, &path, input).await?;
     let view = FlagView::from(&flagged.flag);
@@ -108,7 +108,7 @@ async fn flag_comment(
 }
 
 /// Parses a flag's fields, reporting every bad one at once.
-fn parse_flag(input: FlagBody) -> Result<NewFlag, ApiError> {
+fn parse_flag(input: FlagBody) -> Result<NewFlag, ServiceError> {
     let mut errors = FieldErrors::new();
     let (reporter, reporter_email) = match required(&mut errors, "reporter", input.reporter) {
         Some(r) => (
@@ -151,6 +151,6 @@ fn parse_flag(input: FlagBody) -> Result<NewFlag, ApiError> {
             reporter_email,
             legal_reference,
         }),
-        _ => Err(ApiError::BadRequest("incomplete flag".into())),
+        _ => Err(ServiceError::BadRequest("incomplete flag".into())),
     }
 }

@@ -18,7 +18,7 @@ use crate::domain::states::{
     AppealStatus, Category, DecidedAction, FlagReason, FlagStatus, Ground,
 };
 use crate::entity::{appeal, decision};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{FieldErrors, ServiceError};
 use crate::service::appeals::{self, MAX_APPEAL_CHARS};
 use crate::state::AppState;
 use crate::store::decisions;
@@ -65,8 +65,8 @@ pub(crate) struct DecisionView {
     appeal: AppealState,
 }
 
-fn comment_id(raw: &str) -> Result<CommentId, ApiError> {
-    CommentId::parse(raw).ok_or_else(|| ApiError::NotFound(format!("no comment `{raw}`")))
+fn comment_id(raw: &str) -> Result<CommentId, ServiceError> {
+    CommentId::parse(raw).ok_or_else(|| ServiceError::NotFound(format!("no comment `{raw}`")))
 }
 
 /// The statement of reasons for a comment
@@ -86,11 +86,13 @@ async fn get_decision(
     _caller: ServiceCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let id = comment_id(&path)?;
     let decision = decisions::latest_restricting(state.db(), id.0)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no decision restricted comment `{}`", id.0)))?;
+        .ok_or_else(|| {
+            ServiceError::NotFound(format!("no decision restricted comment `{}`", id.0))
+        })?;
     let appeal = decisions::appeal_of(state.db(), decision.id).await?;
     Ok(HttpResponse::Ok().json(decision_view(decision, appeal)))
 }
@@ -156,8 +158,8 @@ async fn get_flag(
     _caller: ServiceCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no flag `{}`", path.as_str()));
+) -> Result<HttpResponse, ServiceError> {
+    let not_found = || ServiceError::NotFound(format!("no flag `{}`", path.as_str()));
     let id = CommentId::parse(&path).ok_or_else(not_found)?;
     let flag = crate::store::flags::find(state.db(), id.0)
         .await?
@@ -236,7 +238,7 @@ async fn post_appeal(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<AppealBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let input = body.into_inner();
     let mut errors = FieldErrors::new();
     let author_id = required(&mut errors, "author_id", input.author_id)
@@ -245,7 +247,7 @@ async fn post_appeal(
         .and_then(|t| errors.check("text", CommentBody::parse(&t, MAX_APPEAL_CHARS)));
     errors.into_result()?;
     let (Some(author_id), Some(text)) = (author_id, text) else {
-        return Err(ApiError::BadRequest("incomplete appeal".into()));
+        return Err(ServiceError::BadRequest("incomplete appeal".into()));
     };
     let appeal = appeals::appeal(&state, &path, &author_id, text).await?;
     Ok(HttpResponse::Created().json(AppealView {

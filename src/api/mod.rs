@@ -29,7 +29,7 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Largest request body the API accepts.
@@ -82,8 +82,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .default_service(web::to(not_found));
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ServiceError> {
+    Err(ServiceError::NotFound(format!(
         "no route for {} {}",
         req.method(),
         req.path()
@@ -101,27 +101,28 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
 fn json_error(err: JsonPayloadError, limit: usize) -> actix_web::Error {
     match err {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::PayloadTooLarge(limit).into()
+            ServiceError::PayloadTooLarge(limit).into()
         }
         JsonPayloadError::Payload(PayloadError::Overflow) => {
-            ApiError::PayloadTooLarge(limit).into()
+            ServiceError::PayloadTooLarge(limit).into()
         }
         JsonPayloadError::Deserialize(e) => {
-            ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}")).into()
+            ServiceError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
+                .into()
         }
-        other => ApiError::BadRequest(format!("the body could not be read: {other}")).into(),
+        other => ServiceError::BadRequest(format!("the body could not be read: {other}")).into(),
     }
 }
 
 fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::BadRequest(format!("bad query string: {err}")).into()
+    ServiceError::BadRequest(format!("bad query string: {err}")).into()
 }
 
 fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::BadRequest(format!("bad path: {err}")).into()
+    ServiceError::BadRequest(format!("bad path: {err}")).into()
 }
 
-/// Gives every error response that did not come from `ApiError` (such as actix-web's own 405) the
+/// Gives every error response that did not come from `ServiceError` (such as actix-web's own 405) the
 /// contract's JSON shape.
 pub fn error_shape<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_json = res
@@ -162,14 +163,14 @@ pub fn error_shape<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandler
 
 /// Reads a raw body up to the size limit (for handlers that also need its bytes, such as
 /// idempotent ones).
-pub async fn read_body(mut payload: web::Payload) -> Result<web::Bytes, ApiError> {
+pub async fn read_body(mut payload: web::Payload) -> Result<web::Bytes, ServiceError> {
     use futures_util::StreamExt;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("the body could not be read: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| ServiceError::BadRequest(format!("the body could not be read: {e}")))?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+            return Err(ServiceError::PayloadTooLarge(MAX_BODY_BYTES));
         }
         body.extend_from_slice(&chunk);
     }
@@ -177,12 +178,12 @@ pub async fn read_body(mut payload: web::Payload) -> Result<web::Bytes, ApiError
 }
 
 /// Parses a raw JSON body.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceError> {
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+        return Err(ServiceError::PayloadTooLarge(MAX_BODY_BYTES));
     }
     serde_json::from_slice(body).map_err(|e| {
-        ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
+        ServiceError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
     })
 }
 

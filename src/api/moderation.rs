@@ -18,7 +18,7 @@ use crate::domain::states::{
     Category, FlagReason, Ground, LogAction, ModerationAction, NotificationKind,
     NotificationStatus, QueueKind, Via,
 };
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::moderation::Detection;
 use crate::service::moderation::{self as decisions, Decided, Decision};
 use crate::state::AppState;
@@ -113,11 +113,11 @@ async fn queue(
     _moderator: Moderator,
     state: web::Data<AppState>,
     query: web::Query<QueueQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let kind = match query.kind.as_deref() {
         None => QueueKind::All,
         Some(raw) => raw.parse().map_err(|_| {
-            ApiError::field(
+            ServiceError::field(
                 "kind",
                 "must be `all`, `flagged`, `held`, `illegal` or `appeal`",
             )
@@ -158,8 +158,8 @@ const LATEST_CURSOR_MICROS: i64 = 253_402_300_799_999_999;
 /// Where the previous queue page ended. Every number must lie in the range a page gives out
 /// (a tier of 0 to 2, a flag count and an id of 0 or more, instants from 1970 to 9999), so the
 /// keyset query neither overflows nor hands a database a time it cannot store.
-pub(crate) fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, ApiError> {
-    let bad = || ApiError::BadRequest("the cursor is not one this list gave out".into());
+pub(crate) fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, ServiceError> {
+    let bad = || ServiceError::BadRequest("the cursor is not one this list gave out".into());
     let p = pagination::decode(cursor, "q", 5)?;
     let time = |micros: i64| {
         (0..=LATEST_CURSOR_MICROS)
@@ -184,7 +184,7 @@ pub(crate) fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, 
 pub(crate) async fn queue_items(
     state: &AppState,
     rows: Vec<crate::entity::comment::Model>,
-) -> Result<Vec<QueueItem>, ApiError> {
+) -> Result<Vec<QueueItem>, ServiceError> {
     let mut article_ids: Vec<String> = rows.iter().map(|c| c.article_id.clone()).collect();
     article_ids.sort();
     article_ids.dedup();
@@ -280,17 +280,17 @@ async fn decide(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<DecisionBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let input = body.into_inner();
     let action = input
         .action
         .as_deref()
         .and_then(|a| a.parse::<ModerationAction>().ok())
-        .ok_or_else(|| ApiError::field("action", "must be `approve`, `hide` or `delete`"))?;
+        .ok_or_else(|| ServiceError::field("action", "must be `approve`, `hide` or `delete`"))?;
     let note = match input.note.as_deref().map(str::trim) {
         Some(n) if !n.is_empty() => {
             // Free text like a flag's note: newlines and tabs are fine.
-            let note = CommentBody::parse(n, 500).map_err(|e| ApiError::field("note", e))?;
+            let note = CommentBody::parse(n, 500).map_err(|e| ServiceError::field("note", e))?;
             Some(note.into_string())
         }
         _ => None,
@@ -304,8 +304,8 @@ async fn decide(
             legal_reference: input.legal_reference.as_deref(),
         },
     )
-    .map_err(ApiError::Validation)?;
-    let not_found = || ApiError::NotFound(format!("no comment `{}`", path.as_str()));
+    .map_err(ServiceError::Validation)?;
+    let not_found = || ServiceError::NotFound(format!("no comment `{}`", path.as_str()));
     let comment_id = crate::domain::ids::CommentId::parse(&path).ok_or_else(not_found)?;
     let decision = Decision {
         comment_id: comment_id.0,
@@ -318,7 +318,7 @@ async fn decide(
     };
     match decisions::decide(&state, decision).await? {
         Decided::Done(updated) => Ok(HttpResponse::Ok().json(dto::Comment::view(&updated, true))),
-        Decided::DeletedByAuthor(c) => Err(ApiError::StateConflict {
+        Decided::DeletedByAuthor(c) => Err(ServiceError::StateConflict {
             message: "the author deleted this comment; it cannot be restored".into(),
             current: c.status.to_string(),
         }),
@@ -380,7 +380,7 @@ async fn log(
     _moderator: Moderator,
     state: web::Data<AppState>,
     query: web::Query<pagination::PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "l")?;
     let rows = audit::list(state.db(), page.before, page.limit + 1).await?;
     let (rows, next_cursor) = page.finish(rows, |e| e.id);
@@ -467,7 +467,7 @@ async fn notifications(
     _moderator: Moderator,
     state: web::Data<AppState>,
     query: web::Query<NotificationQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let status = pagination::delivery_status::<NotificationStatus>(query.status.as_deref())?;
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "m")?;
     let rows = outbox::list(state.db(), status, page.before, page.limit + 1).await?;

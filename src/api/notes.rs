@@ -12,7 +12,7 @@ use crate::api::routes::Documented;
 use crate::auth::Moderator;
 use crate::domain::comment::{CommentBody, parse_known_author_id};
 use crate::entity::author_note;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{FieldErrors, ServiceError};
 use crate::service::notes;
 use crate::state::AppState;
 use crate::views::dto::ts;
@@ -70,8 +70,8 @@ pub(crate) struct NotePage {
     next_cursor: Option<String>,
 }
 
-fn parse_author(raw: &str) -> Result<String, ApiError> {
-    parse_known_author_id(raw).map_err(|reason| ApiError::field("id", reason))
+fn parse_author(raw: &str) -> Result<String, ServiceError> {
+    parse_known_author_id(raw).map_err(|reason| ServiceError::field("id", reason))
 }
 
 /// Notes about an author, newest first
@@ -95,7 +95,7 @@ async fn list_notes(
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<pagination::PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let author_id = parse_author(&path)?;
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "n")?;
     let rows = notes::list(&state, &author_id, page.before, page.limit + 1).await?;
@@ -127,7 +127,7 @@ async fn add_note(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<NoteBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let mut errors = FieldErrors::new();
     let author_id = errors.check("id", parse_known_author_id(&path));
     let text = match body.into_inner().text {
@@ -139,7 +139,7 @@ async fn add_note(
     };
     errors.into_result()?;
     let (Some(author_id), Some(text)) = (author_id, text) else {
-        return Err(ApiError::BadRequest("incomplete note".into()));
+        return Err(ServiceError::BadRequest("incomplete note".into()));
     };
     let note = notes::add(&state, &moderator, &author_id, text.as_str()).await?;
     Ok(HttpResponse::Created().json(NoteView::from(note)))

@@ -377,10 +377,10 @@ async fn docs() -> HttpResponse {
         (status = 500, description = "`internal`.", body = ErrorBody),
     )
 )]
-async fn docs_file(file: web::Path<String>) -> Result<HttpResponse, crate::error::ApiError> {
-    let not_found = || crate::error::ApiError::NotFound(format!("no docs file `{file}`"));
+async fn docs_file(file: web::Path<String>) -> Result<HttpResponse, crate::error::ServiceError> {
+    let not_found = || crate::error::ServiceError::NotFound(format!("no docs file `{file}`"));
     let found = utoipa_swagger_ui::serve(&file, SWAGGER_CONFIG.clone())
-        .map_err(|e| crate::error::ApiError::Internal(e.to_string().into()))?
+        .map_err(|e| crate::error::ServiceError::Internal(e.to_string().into()))?
         .ok_or_else(not_found)?;
     let mut response = HttpResponse::Ok();
     response

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 100;
@@ -21,12 +21,12 @@ pub struct PageQuery {
 }
 
 /// Parses `?limit=` (1..=100) with a default.
-pub fn limit(raw: Option<&str>, default: u64) -> Result<u64, ApiError> {
+pub fn limit(raw: Option<&str>, default: u64) -> Result<u64, ServiceError> {
     match raw {
         None => Ok(default),
         Some(raw) => match raw.parse::<u64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(ApiError::field(
+            _ => Err(ServiceError::field(
                 "limit",
                 format!("must be a whole number from 1 to {MAX_LIMIT}"),
             )),
@@ -45,8 +45,8 @@ pub fn encode(tag: &str, parts: &[i64]) -> String {
 }
 
 /// Decodes a cursor made by `encode` with the same tag and number of parts.
-pub fn decode(raw: &str, tag: &str, parts: usize) -> Result<Vec<i64>, ApiError> {
-    let bad = || ApiError::BadRequest("the cursor is not one this list gave out".into());
+pub fn decode(raw: &str, tag: &str, parts: usize) -> Result<Vec<i64>, ServiceError> {
+    let bad = || ServiceError::BadRequest("the cursor is not one this list gave out".into());
     let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| bad())?;
     let plain = String::from_utf8(bytes).map_err(|_| bad())?;
     let mut fields = plain.split('.');
@@ -64,7 +64,7 @@ pub fn decode(raw: &str, tag: &str, parts: usize) -> Result<Vec<i64>, ApiError> 
 }
 
 /// The row id in a cursor of a list ordered by id (`None` without a cursor).
-pub fn id_after(raw: Option<&str>, tag: &str) -> Result<Option<i64>, ApiError> {
+pub fn id_after(raw: Option<&str>, tag: &str) -> Result<Option<i64>, ServiceError> {
     raw.map(|c| decode(c, tag, 1).map(|parts| parts[0]))
         .transpose()
 }
@@ -93,7 +93,7 @@ impl IdPage {
         limit: Option<&str>,
         cursor: Option<&str>,
         tag: &'static str,
-    ) -> Result<IdPage, ApiError> {
+    ) -> Result<IdPage, ServiceError> {
         Ok(IdPage {
             limit: self::limit(limit, DEFAULT_LIMIT)?,
             before: id_after(cursor, tag)?,
@@ -110,10 +110,10 @@ impl IdPage {
 }
 
 /// `?status=` of an outbox (`pending`, `sent` or `failed`), when given.
-pub fn delivery_status<S: std::str::FromStr>(raw: Option<&str>) -> Result<Option<S>, ApiError> {
+pub fn delivery_status<S: std::str::FromStr>(raw: Option<&str>) -> Result<Option<S>, ServiceError> {
     raw.map(|r| {
         r.parse::<S>()
-            .map_err(|_| ApiError::field("status", "must be `pending`, `sent` or `failed`"))
+            .map_err(|_| ServiceError::field("status", "must be `pending`, `sent` or `failed`"))
     })
     .transpose()
 }

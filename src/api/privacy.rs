@@ -18,7 +18,7 @@ use crate::domain::states::{
     LogAction, Via,
 };
 use crate::entity::{appeal, author, comment, decision, flag, moderation_log};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{FieldErrors, ServiceError};
 use crate::moderation::Detection;
 use crate::service::privacy::{self, Export, Part};
 use crate::state::AppState;
@@ -29,11 +29,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// The author id of the path, or 422.
-fn author_id(raw: &str) -> Result<String, ApiError> {
+fn author_id(raw: &str) -> Result<String, ServiceError> {
     let mut errors = FieldErrors::new();
     let id = errors.check("id", parse_known_author_id(raw));
     errors.into_result()?;
-    id.ok_or_else(|| ApiError::BadRequest("no author id".into()))
+    id.ok_or_else(|| ServiceError::BadRequest("no author id".into()))
 }
 
 /// The author record as the service keeps it.
@@ -273,8 +273,8 @@ struct ExportWriter {
     closed: bool,
 }
 
-fn to_json(value: &impl Serialize) -> Result<String, ApiError> {
-    serde_json::to_string(value).map_err(|e| ApiError::Internal(e.into()))
+fn to_json(value: &impl Serialize) -> Result<String, ServiceError> {
+    serde_json::to_string(value).map_err(|e| ServiceError::Internal(e.into()))
 }
 
 impl ExportWriter {
@@ -283,7 +283,7 @@ impl ExportWriter {
         out: &mut String,
         key: &'static str,
         items: impl IntoIterator<Item = T>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ServiceError> {
         if self.open.map(|(open, _)| open) != Some(key) {
             out.push_str(if self.open.is_some() { "]," } else { "," });
             out.push_str(&to_json(&key)?);
@@ -303,7 +303,7 @@ impl ExportWriter {
     }
 
     /// The next chunk of the document; None after its end.
-    async fn next_chunk(&mut self) -> Result<Option<Bytes>, ApiError> {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, ServiceError> {
         if self.closed {
             return Ok(None);
         }
@@ -390,7 +390,7 @@ async fn export_author(
     ServiceCaller(caller): ServiceCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let id = author_id(&path)?;
     let export = privacy::export(&state, &id).await?;
     let writer = ExportWriter {
@@ -451,7 +451,7 @@ pub(crate) async fn erase_author(
     ServiceCaller(caller): ServiceCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let id = author_id(&path)?;
     let erased = privacy::erase(&state, &caller, &id).await?;
     Ok(HttpResponse::Ok().json(ErasureView {

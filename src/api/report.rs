@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::api::openapi::{ErrorBody, ForModerators};
 use crate::auth::Moderator;
 use crate::domain::states::FlagReason;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{FieldErrors, ServiceError};
 use crate::state::AppState;
 use crate::store::report::{self, Durations};
 use crate::views::dto::{format_ts, parse_ts, ts};
@@ -252,7 +252,7 @@ impl TransparencyReport {
 }
 
 /// The period of the query: both ends required, `from` before `to`, at most 2 years apart.
-fn period(query: &ReportQuery) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+fn period(query: &ReportQuery) -> Result<(DateTime<Utc>, DateTime<Utc>), ServiceError> {
     let mut errors = FieldErrors::new();
     let mut end = |name: &str, raw: Option<&str>| match raw {
         None => {
@@ -276,7 +276,7 @@ fn period(query: &ReportQuery) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiErro
     errors.into_result()?;
     match (from, to) {
         (Some(from), Some(to)) => Ok((from, to)),
-        _ => Err(ApiError::field("from", "is required")),
+        _ => Err(ServiceError::field("from", "is required")),
     }
 }
 
@@ -321,7 +321,7 @@ async fn transparency_report(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let (from, to) = period(&query)?;
     let figures = report::report(state.db(), from, to).await?;
     let body = TransparencyReport::new(from, to, &figures);

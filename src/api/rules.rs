@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::openapi::{ErrorBody, ForModerators};
 use crate::auth::Moderator;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::moderation::Rules;
 use crate::moderation::live::Loaded;
 use crate::service::rules;
@@ -67,7 +67,7 @@ impl From<&Loaded> for RulesView {
 async fn get_rules(
     _moderator: Moderator,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let loaded = rules::current(&state).await?;
     Ok(HttpResponse::Ok().json(RulesView::from(&*loaded)))
 }
@@ -94,16 +94,16 @@ async fn put_rules(
     Moderator(moderator): Moderator,
     state: web::Data<AppState>,
     body: web::Json<serde_json::Value>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     // An object only (serde would also read a list as the fields in order).
     let body = body.into_inner();
     if !body.is_object() {
-        return Err(ApiError::BadRequest(
+        return Err(ServiceError::BadRequest(
             "the rules must be a JSON object".into(),
         ));
     }
     let new: Rules = serde_json::from_value(body).map_err(|e| {
-        ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
+        ServiceError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
     })?;
     let loaded = rules::replace(&state, &moderator, new).await?;
     Ok(HttpResponse::Ok().json(RulesView::from(&*loaded)))

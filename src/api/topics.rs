@@ -11,7 +11,7 @@ use crate::api::{created_or_ok, pagination, required};
 use crate::auth::ServiceCaller;
 use crate::domain::comment::parse_line;
 use crate::domain::ids::{TopicSlug, parse_http_url};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{FieldErrors, ServiceError};
 use crate::service::topics as service;
 use crate::state::AppState;
 use crate::store::{articles, topics};
@@ -32,8 +32,8 @@ pub struct TopicBody {
     overview_url: Option<String>,
 }
 
-fn parse_slug(raw: &str) -> Result<TopicSlug, ApiError> {
-    TopicSlug::parse(raw).map_err(|reason| ApiError::field("slug", reason))
+fn parse_slug(raw: &str) -> Result<TopicSlug, ServiceError> {
+    TopicSlug::parse(raw).map_err(|reason| ServiceError::field("slug", reason))
 }
 
 /// Create or update a topic
@@ -57,7 +57,7 @@ async fn put_topic(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<TopicBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let slug = parse_slug(&path)?;
     let body = body.into_inner();
     let mut errors = FieldErrors::new();
@@ -67,7 +67,7 @@ async fn put_topic(
         .and_then(|u| errors.check("overview_url", parse_http_url(&u)));
     errors.into_result()?;
     let (Some(name), Some(url)) = (name, url) else {
-        return Err(ApiError::BadRequest("incomplete topic".into()));
+        return Err(ServiceError::BadRequest("incomplete topic".into()));
     };
     let (topic, current, created) = service::put(&state, &slug, &name, &url).await?;
     Ok(created_or_ok(created, &topic_view(topic, current)))
@@ -113,12 +113,12 @@ async fn get_topic(
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<TopicQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let slug = parse_slug(&path)?;
     let limit = pagination::limit(query.limit.as_deref(), service::DEFAULT_CURRENT_ARTICLES)?;
     let topic = topics::find(state.db(), slug.as_str())
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no topic `{}`", slug.as_str())))?;
+        .ok_or_else(|| ServiceError::NotFound(format!("no topic `{}`", slug.as_str())))?;
     let current =
         articles::open_in_topic(state.db(), &topic.slug, state.clock().now(), limit).await?;
     Ok(HttpResponse::Ok().json(topic_view(topic, current)))

@@ -133,7 +133,7 @@ pub async fn decide(
     };
     let outcome = match decisions::decide(&state, decision).await {
         Ok(outcome) => outcome,
-        Err(crate::error::ApiError::Validation(fields)) => {
+        Err(crate::error::ServiceError::Validation(fields)) => {
             let problem = fields.values().cloned().collect::<Vec<_>>().join(" ");
             return again(problem).await;
         }

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use minijinja::{AutoEscape, Environment, Value, context};
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -121,7 +121,7 @@ pub enum ConsoleError {
     #[error("not found")]
     NotFound,
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(#[from] ServiceError),
 }
 
 impl From<sea_orm::DbErr> for ConsoleError {
@@ -150,7 +150,7 @@ impl ResponseError for ConsoleError {
                  Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
             ),
             ConsoleError::NotFound => not_found_page(),
-            ConsoleError::Api(ApiError::NotFound(_)) => not_found_page(),
+            ConsoleError::Api(ServiceError::NotFound(_)) => not_found_page(),
             ConsoleError::Api(e) => {
                 let status = e.status_code();
                 if status.is_server_error() {

@@ -11,7 +11,7 @@ use super::pages::{local_time, render};
 use super::session::SignedIn;
 use crate::api::pagination::IdPage;
 use crate::domain::states::{EventStatus, LogAction, NotificationStatus};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::{audit, events, outbox};
 
@@ -43,7 +43,7 @@ pub async fn log(
     let action = match given(&query.action) {
         Some(a) => Some(
             a.parse::<LogAction>()
-                .map_err(|_| ApiError::BadRequest(format!("unknown action `{a}`")))?,
+                .map_err(|_| ServiceError::BadRequest(format!("unknown action `{a}`")))?,
         ),
         None => None,
     };

@@ -6,7 +6,7 @@ use crate::domain::comment::CommentBody;
 use crate::domain::statement::appeal_possible_until;
 use crate::domain::states::CommentStatus;
 use crate::entity::appeal;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::service::comments::load;
 use crate::state::AppState;
 use crate::store::{decisions, moderation};
@@ -20,9 +20,9 @@ pub async fn appeal(
     raw_id: &str,
     author_id: &str,
     text: CommentBody,
-) -> Result<appeal::Model, ApiError> {
+) -> Result<appeal::Model, ServiceError> {
     let read = load(state, raw_id).await?;
-    let not_theirs = || ApiError::Forbidden("only the comment's author may appeal".into());
+    let not_theirs = || ServiceError::Forbidden("only the comment's author may appeal".into());
     if read.author_id != author_id.trim() {
         return Err(not_theirs());
     }
@@ -32,11 +32,11 @@ pub async fn appeal(
     // comment's row is locked): a decision or an erasure since the read above is seen.
     let comment = moderation::lock(&*txn, read.id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no comment `{raw_id}`")))?;
+        .ok_or_else(|| ServiceError::NotFound(format!("no comment `{raw_id}`")))?;
     if comment.author_id != author_id.trim() {
         return Err(not_theirs());
     }
-    let conflict = |message: &str, current: &str| ApiError::StateConflict {
+    let conflict = |message: &str, current: &str| ServiceError::StateConflict {
         message: message.to_string(),
         current: current.to_string(),
     };

@@ -9,7 +9,7 @@ use crate::domain::states::{
     ArticleLinkPolicy, ClosedReason, DiscussionAction, DiscussionStatus, EventType, LogAction, Via,
 };
 use crate::entity::article;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::events::Stream;
 use crate::service::comments::load_article;
 use crate::state::AppState;
@@ -30,11 +30,11 @@ pub async fn put(
     state: &AppState,
     id: ArticleId,
     input: ArticleInput,
-) -> Result<(article::Model, bool), ApiError> {
+) -> Result<(article::Model, bool), ServiceError> {
     if let Some(slug) = &input.topic
         && topics::find(state.db(), slug.as_str()).await?.is_none()
     {
-        return Err(ApiError::field(
+        return Err(ServiceError::field(
             "topic",
             format!("no topic `{}` is registered", slug.as_str()),
         ));
@@ -79,7 +79,7 @@ pub async fn change_discussion(
     moderator: &Caller,
     id: &ArticleId,
     change: DiscussionChange,
-) -> Result<article::Model, ApiError> {
+) -> Result<article::Model, ServiceError> {
     let now = state.clock().now();
     let article = load_article(state, id.as_str()).await?;
     let closed_now = match change.action {
@@ -104,7 +104,7 @@ async fn close(
     article: &article::Model,
     reason: Option<String>,
     now: DateTime<Utc>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, ServiceError> {
     if !views::articles::state_of(article, now).is_open() {
         return Ok(false);
     }
@@ -146,17 +146,17 @@ async fn reopen(
     reason: Option<String>,
     until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let age_limit = lifecycle::closes_at(
         article.published_at,
         state.settings().lifecycle.close_after_months,
         state.settings().lifecycle.newsroom_timezone,
     );
     let closes_at = match until {
-        Some(t) if t <= now => return Err(ApiError::field("until", "must be in the future")),
+        Some(t) if t <= now => return Err(ServiceError::field("until", "must be in the future")),
         Some(t) => t.trunc_subsecs(6),
         None if now >= age_limit => {
-            return Err(ApiError::field(
+            return Err(ServiceError::field(
                 "until",
                 "is required: the article is past its age limit, so reopening needs an explicit future end",
             ));
@@ -215,11 +215,11 @@ pub async fn set_settings(
     moderator: &Caller,
     id: &ArticleId,
     change: SettingsChange,
-) -> Result<article::Model, ApiError> {
+) -> Result<article::Model, ServiceError> {
     let now = state.clock().now();
     let txn = state.begin_write().await?;
     let Some(before) = articles::find(&*txn, id.as_str()).await? else {
-        return Err(ApiError::NotFound(format!("no article `{id}`")));
+        return Err(ServiceError::NotFound(format!("no article `{id}`")));
     };
     let message = change.message.as_deref();
     articles::set_settings(&*txn, &before.id, change.premod, change.links, message, now).await?;

@@ -6,16 +6,16 @@ use crate::auth::Caller;
 use crate::domain::statement::Statement;
 use crate::domain::states::{AuthorStatus, EventType, Via};
 use crate::entity::{article, author, comment};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::events::Stream;
 use crate::state::AppState;
 use crate::store::{articles, audit, authors, hide_existing};
 
 /// Loads an author record or answers 404.
-pub async fn load(state: &AppState, id: &str) -> Result<author::Model, ApiError> {
+pub async fn load(state: &AppState, id: &str) -> Result<author::Model, ServiceError> {
     authors::find(state.db(), id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no author `{id}`")))
+        .ok_or_else(|| ServiceError::NotFound(format!("no author `{id}`")))
 }
 
 /// A status a moderator gives an author, parsed.
@@ -41,13 +41,13 @@ pub async fn set_status(
     moderator: &Caller,
     id: &str,
     change: StatusChange,
-) -> Result<author::Model, ApiError> {
+) -> Result<author::Model, ServiceError> {
     let now = state.clock().now();
     let until = match change.status {
         AuthorStatus::Suspended => match change.until {
             Some(until) if until > now => Some(until),
-            Some(_) => return Err(ApiError::field("until", "must be in the future")),
-            None => return Err(ApiError::field("until", "is required for `suspended`")),
+            Some(_) => return Err(ServiceError::field("until", "must be in the future")),
+            None => return Err(ServiceError::field("until", "is required for `suspended`")),
         },
         _ => None,
     };
@@ -57,7 +57,7 @@ pub async fn set_status(
             AuthorStatus::Suspended | AuthorStatus::Banned
         )
     {
-        return Err(ApiError::field(
+        return Err(ServiceError::field(
             "hide_existing",
             "is only for `banned` and `suspended`",
         ));
@@ -68,7 +68,7 @@ pub async fn set_status(
         AuthorStatus::Suspended | AuthorStatus::Banned
     ) && reason.is_none()
     {
-        return Err(ApiError::field(
+        return Err(ServiceError::field(
             "reason",
             format!("is required for `{}`", change.status),
         ));
@@ -119,7 +119,7 @@ pub async fn set_status(
     record_hidden(state, &*txn, &hidden, now).await?;
     let author = authors::find(&*txn, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no author `{id}`")))?;
+        .ok_or_else(|| ServiceError::NotFound(format!("no author `{id}`")))?;
     txn.commit().await?;
     state.jobs().events.wake();
     let mut articles: Vec<&str> = hidden.iter().map(|h| h.article_id.as_str()).collect();
@@ -160,7 +160,7 @@ pub async fn comments(
     id: &str,
     before: Option<i64>,
     limit: u64,
-) -> Result<Vec<(comment::Model, article::Model)>, ApiError> {
+) -> Result<Vec<(comment::Model, article::Model)>, ServiceError> {
     load(state, id).await?;
     let page = authors::comments(state.db(), id, before, limit).await?;
     let ids: Vec<String> = page.iter().map(|c| c.article_id.clone()).collect();

@@ -7,7 +7,7 @@ use crate::domain::comment::CommentBody;
 use crate::domain::ids::{ArticleId, CommentId};
 use crate::domain::states::CommentStatus;
 use crate::entity::{article, comment};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::service::idempotency::{self, KeyedRequest, StoredResponse};
 use crate::service::post_queue::{Post, Written, created_response};
 use crate::service::{ensure_open, rate_limit, screening};
@@ -16,8 +16,8 @@ use crate::store::authors::CommentState;
 use crate::store::{articles, authors, comments};
 
 /// Loads a comment or answers 404.
-pub async fn load(state: &AppState, raw_id: &str) -> Result<comment::Model, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no comment `{raw_id}`"));
+pub async fn load(state: &AppState, raw_id: &str) -> Result<comment::Model, ServiceError> {
+    let not_found = || ServiceError::NotFound(format!("no comment `{raw_id}`"));
     let id = CommentId::parse(raw_id).ok_or_else(not_found)?;
     comments::find(state.db(), id.0)
         .await?
@@ -25,16 +25,16 @@ pub async fn load(state: &AppState, raw_id: &str) -> Result<comment::Model, ApiE
 }
 
 /// Loads an article or answers 404.
-pub async fn load_article(state: &AppState, id: &str) -> Result<article::Model, ApiError> {
+pub async fn load_article(state: &AppState, id: &str) -> Result<article::Model, ServiceError> {
     articles::find(state.db(), id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no article `{id}`")))
+        .ok_or_else(|| ServiceError::NotFound(format!("no article `{id}`")))
 }
 
-async fn article_of(state: &AppState, c: &comment::Model) -> Result<article::Model, ApiError> {
+async fn article_of(state: &AppState, c: &comment::Model) -> Result<article::Model, ServiceError> {
     articles::find(state.db(), &c.article_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))
+        .ok_or_else(|| ServiceError::NotFound("the comment's article is gone".into()))
 }
 
 /// A new comment or reply, parsed.
@@ -55,7 +55,7 @@ pub async fn post(
     article_id: &ArticleId,
     new: NewComment,
     keyed: Option<KeyedRequest>,
-) -> Result<StoredResponse, ApiError> {
+) -> Result<StoredResponse, ServiceError> {
     if let Some(keyed) = &keyed
         && let Some(stored) = idempotency::replay(state.db(), keyed).await?
     {
@@ -68,7 +68,7 @@ pub async fn post(
     let (article, author) =
         articles::find_for_post(state.db(), article_id.as_str(), &new.author_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no article `{article_id}`")))?;
+            .ok_or_else(|| ServiceError::NotFound(format!("no article `{article_id}`")))?;
     ensure_open(state, &article, now).await?;
     if let Some(parent) = new.parent_id {
         check_parent(state, &article, parent).await?;
@@ -115,14 +115,14 @@ async fn check_parent(
     state: &AppState,
     article: &article::Model,
     parent: CommentId,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     match comments::find(state.db(), parent.0).await? {
         Some(p) if p.article_id == article.id && p.status == CommentStatus::Visible => Ok(()),
-        Some(p) if p.article_id == article.id => Err(ApiError::field(
+        Some(p) if p.article_id == article.id => Err(ServiceError::field(
             "parent_id",
             "names a comment that is no longer visible",
         )),
-        _ => Err(ApiError::field(
+        _ => Err(ServiceError::field(
             "parent_id",
             "names no comment of this article",
         )),
@@ -130,11 +130,11 @@ async fn check_parent(
 }
 
 /// Checks that the caller speaks for the comment's author.
-fn ensure_author(comment: &comment::Model, author_id: &str) -> Result<(), ApiError> {
+fn ensure_author(comment: &comment::Model, author_id: &str) -> Result<(), ServiceError> {
     if comment.author_id == author_id.trim() {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(
+        Err(ServiceError::Forbidden(
             "only the author may change this comment".into(),
         ))
     }
@@ -142,8 +142,8 @@ fn ensure_author(comment: &comment::Model, author_id: &str) -> Result<(), ApiErr
 
 /// An author's edit or delete of a comment that is no longer their visible comment (held,
 /// hidden, or deleted by a moderator or by them): 409 `state_conflict`, naming its status.
-fn not_theirs_to_change(comment: &comment::Model, what: &str) -> ApiError {
-    ApiError::StateConflict {
+fn not_theirs_to_change(comment: &comment::Model, what: &str) -> ServiceError {
+    ServiceError::StateConflict {
         message: format!(
             "this comment is {}: its author can no longer {what} it",
             comment.status
@@ -153,10 +153,10 @@ fn not_theirs_to_change(comment: &comment::Model, what: &str) -> ApiError {
 }
 
 /// The comment as it is now, for the conflict a concurrent change caused.
-async fn conflict_now(state: &AppState, id: i64, what: &str) -> Result<ApiError, ApiError> {
+async fn conflict_now(state: &AppState, id: i64, what: &str) -> Result<ServiceError, ServiceError> {
     let now = comments::find(state.db(), id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no comment `{id}`")))?;
+        .ok_or_else(|| ServiceError::NotFound(format!("no comment `{id}`")))?;
     Ok(not_theirs_to_change(&now, what))
 }
 
@@ -170,7 +170,7 @@ pub async fn edit(
     raw_id: &str,
     author_id: &str,
     body: CommentBody,
-) -> Result<comment::Model, ApiError> {
+) -> Result<comment::Model, ServiceError> {
     let existing = load(state, raw_id).await?;
     ensure_author(&existing, author_id)?;
     let now = state.clock().now();
@@ -181,7 +181,7 @@ pub async fn edit(
     }
     let minutes = state.settings().moderation.comment_edit_minutes;
     if now >= existing.created_at + Duration::minutes(minutes) {
-        return Err(ApiError::Forbidden(format!(
+        return Err(ServiceError::Forbidden(format!(
             "comments can be edited for {minutes} minutes after posting"
         )));
     }
@@ -231,7 +231,7 @@ pub async fn edit(
 /// changes nothing. A held, hidden or moderator-deleted comment stays as the decision left it
 /// (409), and keeps counting against its author. The write is a compare-and-set on the status
 /// it read: a delete racing a decision loses with 409.
-pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(), ApiError> {
+pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(), ServiceError> {
     let existing = load(state, raw_id).await?;
     ensure_author(&existing, author_id)?;
     let now = state.clock().now();
@@ -256,7 +256,7 @@ pub async fn delete(state: &AppState, raw_id: &str, author_id: &str) -> Result<(
             // The author's own concurrent delete: the same outcome.
             Some(c) if c.deleted_by_author => Ok(()),
             Some(c) => Err(not_theirs_to_change(&c, "delete")),
-            None => Err(ApiError::NotFound(format!("no comment `{raw_id}`"))),
+            None => Err(ServiceError::NotFound(format!("no comment `{raw_id}`"))),
         };
     }
     txn.commit().await?;

@@ -8,7 +8,7 @@ use crate::domain::states::{
     Category, CommentStatus, DecidedAction, EventType, FlagReason, NotificationKind,
 };
 use crate::entity::flag;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::events::Stream;
 use crate::service::comments::load;
 use crate::state::AppState;
@@ -47,10 +47,10 @@ fn notification_for(state: &AppState, count: u32) -> Option<NotificationKind> {
     }
 }
 
-pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagged, ApiError> {
+pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagged, ServiceError> {
     let comment = load(state, raw_id).await?;
     if new.reporter_id == comment.author_id {
-        return Err(ApiError::field(
+        return Err(ServiceError::field(
             "reporter.id",
             "readers cannot flag their own comment",
         ));
@@ -59,7 +59,7 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
         comment.status,
         CommentStatus::Hidden | CommentStatus::Deleted
     ) {
-        return Err(ApiError::NotFound(format!(
+        return Err(ServiceError::NotFound(format!(
             "no visible comment `{}`",
             comment.id
         )));
@@ -93,7 +93,7 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
             drop(txn);
             let existing = flags::open_flag_of(state.db(), comment.id, &new.reporter_id)
                 .await?
-                .ok_or_else(|| ApiError::internal(e))?;
+                .ok_or_else(|| ServiceError::internal(e))?;
             return Ok(Flagged {
                 flag: existing,
                 created: false,
@@ -151,7 +151,7 @@ pub async fn flag(state: &AppState, raw_id: &str, new: NewFlag) -> Result<Flagge
         }
         let article = articles::find(&*txn, &comment.article_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound("the comment's article is gone".into()))?;
+            .ok_or_else(|| ServiceError::NotFound("the comment's article is gone".into()))?;
         crate::notifications::queue(&*txn, state.settings(), kind, &current, &article, now).await?;
     }
     txn.commit().await?;

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::db;
 use crate::entity::idempotency_key;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::store::idempotency;
 
 /// A keyed request: who sent it, the key, and the fingerprint of what it asked.
@@ -40,7 +40,7 @@ pub struct StoredResponse {
 pub async fn replay(
     db: &impl ConnectionTrait,
     request: &KeyedRequest,
-) -> Result<Option<StoredResponse>, ApiError> {
+) -> Result<Option<StoredResponse>, ServiceError> {
     match idempotency::find(db, &request.caller, &request.key).await? {
         Some(stored) => answer(&stored, request).map(Some),
         None => Ok(None),
@@ -50,12 +50,12 @@ pub async fn replay(
 fn answer(
     stored: &idempotency_key::Model,
     request: &KeyedRequest,
-) -> Result<StoredResponse, ApiError> {
+) -> Result<StoredResponse, ServiceError> {
     if stored.request_hash != request.hash {
-        return Err(ApiError::IdempotencyConflict);
+        return Err(ServiceError::IdempotencyConflict);
     }
     Ok(StoredResponse {
-        status: u16::try_from(stored.status_code).map_err(ApiError::internal)?,
+        status: u16::try_from(stored.status_code).map_err(ServiceError::internal)?,
         body: stored.response_body.clone(),
         replayed: true,
     })
@@ -87,7 +87,7 @@ pub async fn answer_after_failed_record(
     db: &impl ConnectionTrait,
     request: &KeyedRequest,
     error: DbErr,
-) -> Result<StoredResponse, ApiError> {
+) -> Result<StoredResponse, ServiceError> {
     if db::is_unique_violation(&error)
         && let Some(first) = replay(db, request).await?
     {

@@ -22,7 +22,7 @@ pub mod topics;
 use chrono::{DateTime, Utc};
 
 use crate::entity::article;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::views;
 
@@ -31,12 +31,12 @@ pub async fn ensure_open(
     state: &AppState,
     article: &article::Model,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     if views::articles::state_of(article, now).is_open() {
         return Ok(());
     }
     let view = crate::service::article_views::article(state, article, now).await?;
-    Err(ApiError::DiscussionClosed(Box::new(
+    Err(ServiceError::DiscussionClosed(Box::new(
         views::articles::notice_json(&view),
     )))
 }

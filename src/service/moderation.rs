@@ -16,7 +16,7 @@ use crate::domain::action_link::{ActionClaims, ActionLinkError, token_fingerprin
 use crate::domain::statement::Statement;
 use crate::domain::states::{EventType, ModerationAction, Via};
 use crate::entity::{comment, moderation_log, used_action_token};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::events::Stream;
 use crate::state::AppState;
 use crate::store::{audit, comments, decisions, moderation};
@@ -83,9 +83,9 @@ fn refusal(
 /// Applies a decision in one transaction: the comment's status, its flags resolved, the end of its
 /// review round, the audit log, and the spent link. Repeating a decision changes nothing and logs
 /// nothing.
-pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided, ApiError> {
+pub async fn decide(state: &AppState, decision: Decision<'_>) -> Result<Decided, ServiceError> {
     if decision.action != ModerationAction::Approve && decision.statement.is_none() {
-        return Err(ApiError::Validation(BTreeMap::from([
+        return Err(ServiceError::Validation(BTreeMap::from([
             (
                 "ground".to_string(),
                 format!("is required to {} a comment", decision.action),
@@ -211,13 +211,13 @@ async fn ensure_another_moderator(
     db: &impl sea_orm::ConnectionTrait,
     comment: &comment::Model,
     moderator: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let Some(appeal) = decisions::open_appeal(db, comment.id).await? else {
         return Ok(());
     };
     let contested = decisions::find(db, appeal.decision_id).await?;
     if contested.and_then(|d| d.moderator).as_deref() == Some(moderator) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "an appeal is decided by another moderator than the one who made the contested decision"
                 .into(),
         ));
@@ -226,7 +226,7 @@ async fn ensure_another_moderator(
 }
 
 /// The newest decision on a comment, read outside the refused decision's transaction.
-async fn already_decided(state: &AppState, comment_id: i64) -> Result<Decided, ApiError> {
+async fn already_decided(state: &AppState, comment_id: i64) -> Result<Decided, ServiceError> {
     Ok(Decided::AlreadyDecided(
         audit::last_decision(state.db(), comment_id).await?,
     ))
@@ -248,7 +248,7 @@ pub enum LinkCheck {
 
 /// Checks an action link without acting: authentic, not expired, not used, its round not over,
 /// and not restoring what the author deleted.
-pub async fn check_link(state: &AppState, token: &str) -> Result<LinkCheck, ApiError> {
+pub async fn check_link(state: &AppState, token: &str) -> Result<LinkCheck, ServiceError> {
     let claims = match state.signer().verify(token, state.clock().now()) {
         Ok(c) => c,
         Err(ActionLinkError::Expired) => return Ok(LinkCheck::Expired),

@@ -4,7 +4,7 @@
 use crate::auth::Caller;
 use crate::domain::states::{LogAction, Via};
 use crate::entity::author_note;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::{audit, notes};
 
@@ -16,7 +16,7 @@ pub async fn add(
     moderator: &Caller,
     author_id: &str,
     text: &str,
-) -> Result<author_note::Model, ApiError> {
+) -> Result<author_note::Model, ServiceError> {
     let now = state.clock().now();
     let txn = state.begin_write().await?;
     let note = notes::insert(&*txn, author_id, &moderator.name, text, now).await?;
@@ -47,6 +47,6 @@ pub async fn list(
     author_id: &str,
     before: Option<i64>,
     limit: u64,
-) -> Result<Vec<author_note::Model>, ApiError> {
+) -> Result<Vec<author_note::Model>, ServiceError> {
     Ok(notes::list(state.db(), author_id, before, limit).await?)
 }

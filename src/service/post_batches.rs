@@ -19,7 +19,7 @@ use sea_orm::DatabaseTransaction;
 
 use crate::domain::states::CommentStatus;
 use crate::entity::comment;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::service::idempotency;
 use crate::service::post_queue::{Post, PostReceiver, Queued, Written, created_response};
 use crate::service::{rate_limit, screening};
@@ -82,7 +82,7 @@ async fn accept(
     state: &AppState,
     post: &Post,
     recent: &mut Recent,
-) -> Result<Accepted, ApiError> {
+) -> Result<Accepted, ServiceError> {
     let screened = screening::screen_with_recent(
         txn,
         state,
@@ -108,7 +108,7 @@ async fn inserted(
     post: &Post,
     accepted: &Accepted,
     comment: &comment::Model,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     if comment.status == CommentStatus::PendingReview {
         screening::held(
             txn,
@@ -128,7 +128,7 @@ async fn inserted(
 async fn recent_of(
     txn: &DatabaseTransaction,
     posts: &[&Post],
-) -> Result<std::collections::HashMap<String, Recent>, ApiError> {
+) -> Result<std::collections::HashMap<String, Recent>, ServiceError> {
     let readers: Vec<&str> = posts
         .iter()
         .filter(|p| screening::reads_recent(&p.rules, &p.findings, &subject(p)))
@@ -147,7 +147,7 @@ async fn recent_of(
 /// insert they allow, atomic per author (see `rate_limit`); the comment and the stored response
 /// of a keyed request commit together. The database counts a visible comment on its article in
 /// the insert.
-async fn write_one(state: &AppState, post: &Post) -> Result<Written, ApiError> {
+async fn write_one(state: &AppState, post: &Post) -> Result<Written, ServiceError> {
     if let Some(keyed) = &post.keyed
         && let Some(stored) = idempotency::replay(state.db(), keyed).await?
     {
@@ -162,7 +162,7 @@ async fn write_one(state: &AppState, post: &Post) -> Result<Written, ApiError> {
     let accepted = match accept(&txn, state, post, &mut recent).await {
         Ok(accepted) => accepted,
         // The same request, stored by another process since the check above, is a repeat.
-        Err(e @ (ApiError::RateLimited { .. } | ApiError::CommentRejected(_))) => {
+        Err(e @ (ServiceError::RateLimited { .. } | ServiceError::CommentRejected(_))) => {
             drop(txn);
             return match &post.keyed {
                 Some(keyed) => match idempotency::replay(state.db(), keyed).await? {
@@ -199,7 +199,7 @@ async fn write_one(state: &AppState, post: &Post) -> Result<Written, ApiError> {
 async fn try_batch(
     state: &AppState,
     jobs: &[Queued],
-) -> Result<Vec<Option<Result<Written, ApiError>>>, ApiError> {
+) -> Result<Vec<Option<Result<Written, ServiceError>>>, ServiceError> {
     let txn = state.begin_write().await?;
     let author_ids: Vec<&str> = jobs.iter().map(|j| j.post.row.author_id.as_str()).collect();
     rate_limit::take_turns(&txn, &author_ids).await?;
@@ -222,12 +222,12 @@ async fn try_batch(
                 accepted.push((post, ok));
                 outcomes.push(Outcome::Created);
             }
-            Err(ApiError::RateLimited { .. } | ApiError::CommentRejected(_))
+            Err(ServiceError::RateLimited { .. } | ServiceError::CommentRejected(_))
                 if post.keyed.is_some() =>
             {
                 outcomes.push(Outcome::Later);
             }
-            Err(e @ (ApiError::RateLimited { .. } | ApiError::CommentRejected(_))) => {
+            Err(e @ (ServiceError::RateLimited { .. } | ServiceError::CommentRejected(_))) => {
                 outcomes.push(Outcome::Refused(e));
             }
             Err(e) => return Err(e),
@@ -255,7 +255,7 @@ async fn try_batch(
             Outcome::Refused(e) => Some(Err(e)),
             Outcome::Later => None,
             Outcome::Created => Some(created.next().map(Written::Created).ok_or_else(|| {
-                ApiError::internal(std::io::Error::other("a batch lost a comment"))
+                ServiceError::internal(std::io::Error::other("a batch lost a comment"))
             })),
         })
         .collect())
@@ -263,7 +263,7 @@ async fn try_batch(
 
 enum Outcome {
     Created,
-    Refused(ApiError),
+    Refused(ServiceError),
     Later,
 }
 

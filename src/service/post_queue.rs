@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::entity::{article, author, comment};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::moderation::Findings;
 use crate::moderation::live::Loaded;
 use crate::service::idempotency::{KeyedRequest, StoredResponse};
@@ -40,7 +40,7 @@ pub enum Written {
 
 pub(crate) struct Queued {
     pub(crate) post: Post,
-    pub(crate) reply: oneshot::Sender<Result<Written, ApiError>>,
+    pub(crate) reply: oneshot::Sender<Result<Written, ServiceError>>,
 }
 
 /// Where requests hand their posts to the process's batch writer.
@@ -63,7 +63,7 @@ impl PostQueue {
     /// Writes the post with the next batch and answers with the stored comment (or, for a key
     /// a concurrent request recorded first, that request's answer), or why it was refused (the
     /// rate limit, the content rules).
-    pub async fn write(&self, post: Post) -> Result<Written, ApiError> {
+    pub async fn write(&self, post: Post) -> Result<Written, ServiceError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Queued { post, reply })
@@ -73,8 +73,8 @@ impl PostQueue {
     }
 }
 
-fn stopping() -> ApiError {
-    ApiError::internal(std::io::Error::other("the post writer is stopping"))
+fn stopping() -> ServiceError {
+    ServiceError::internal(std::io::Error::other("the post writer is stopping"))
 }
 
 /// The answer to a new comment (201, the comment as its author sees it), as a keyed request
@@ -82,11 +82,11 @@ fn stopping() -> ApiError {
 pub(crate) fn created_response(
     created: &comment::Model,
     moderator: bool,
-) -> Result<StoredResponse, ApiError> {
+) -> Result<StoredResponse, ServiceError> {
     Ok(StoredResponse {
         status: 201,
         body: serde_json::to_string(&dto::Comment::own(created, moderator))
-            .map_err(ApiError::internal)?,
+            .map_err(ServiceError::internal)?,
         replayed: false,
     })
 }

@@ -9,7 +9,7 @@ use sha2::Sha256;
 use crate::auth::Caller;
 use crate::domain::states::{AppealStatus, CommentStatus, EventType, LogAction, Via};
 use crate::entity::{appeal, author, comment, decision, flag, moderation_log};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::events::Stream;
 use crate::state::AppState;
 use crate::store::privacy::{self as store, EXPORT_PAGE};
@@ -128,9 +128,9 @@ impl Export {
 }
 
 /// Starts the export of everything stored about `author_id`; 404 when nothing is.
-pub async fn export(state: &AppState, author_id: &str) -> Result<Export, ApiError> {
+pub async fn export(state: &AppState, author_id: &str) -> Result<Export, ServiceError> {
     if !store::anything_stored(state.db(), author_id).await? {
-        return Err(ApiError::NotFound(format!(
+        return Err(ServiceError::NotFound(format!(
             "nothing is stored about the author `{author_id}`"
         )));
     }
@@ -163,7 +163,7 @@ pub async fn erase(
     state: &AppState,
     caller: &Caller,
     author_id: &str,
-) -> Result<Erasure, ApiError> {
+) -> Result<Erasure, ServiceError> {
     let now = state.clock().now();
     let txn = state.begin_write().await?;
     let generated: [u8; 32] = rand::random();

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 
 use crate::db::{self, WriteTxn};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// The window the limit counts in.
 pub const WINDOW: Duration = Duration::minutes(1);
@@ -23,14 +23,14 @@ const AUTHOR_LOCK_SPACE: i32 = 0x636f_6d6d;
 
 /// Takes the author's turn for the rest of the transaction: what the transaction reads of the
 /// author's comments from here on stays true until it commits.
-pub async fn take_turn(txn: &WriteTxn, author_id: &str) -> Result<(), ApiError> {
+pub async fn take_turn(txn: &WriteTxn, author_id: &str) -> Result<(), ServiceError> {
     take_turns(txn, &[author_id]).await
 }
 
 /// [`take_turn`] for several authors at once (a batch of posts), in one statement, in the order
 /// of their ids so that two batches never wait for each other's authors crosswise. A statement
 /// of its own: what follows must see every post committed before the turn.
-pub async fn take_turns(txn: &WriteTxn, author_ids: &[&str]) -> Result<(), ApiError> {
+pub async fn take_turns(txn: &WriteTxn, author_ids: &[&str]) -> Result<(), ServiceError> {
     let conn = &**txn;
     if conn.get_database_backend() != DbBackend::Postgres || author_ids.is_empty() {
         return Ok(());
@@ -39,7 +39,7 @@ pub async fn take_turns(txn: &WriteTxn, author_ids: &[&str]) -> Result<(), ApiEr
     sorted.sort_unstable();
     sorted.dedup();
     // The authors as one JSON array: one statement for any number of them.
-    let list = serde_json::to_string(&sorted).map_err(ApiError::internal)?;
+    let list = serde_json::to_string(&sorted).map_err(ServiceError::internal)?;
     let sql = "SELECT pg_advisory_xact_lock($1, hashtext(a)) FROM \
          (SELECT a FROM json_array_elements_text(CAST($2 AS json)) AS v(a) ORDER BY a) AS s";
     let values = [Value::from(AUTHOR_LOCK_SPACE), Value::from(list)];
@@ -54,7 +54,7 @@ pub fn check(
     recent: impl Iterator<Item = DateTime<Utc>>,
     limit: u32,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let in_window: Vec<DateTime<Utc>> = recent
         .filter(|t| *t > now - WINDOW)
         .take(limit as usize)
@@ -64,7 +64,7 @@ pub fn check(
     }
     let oldest = in_window.last().copied().unwrap_or(now);
     let wait = (oldest + WINDOW - now).num_milliseconds().max(0);
-    Err(ApiError::RateLimited {
+    Err(ServiceError::RateLimited {
         retry_after_secs: ((wait + 999) / 1000).max(1) as u64,
     })
 }

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use crate::auth::Caller;
 use crate::domain::states::{LogAction, Via};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::moderation::live::Loaded;
 use crate::moderation::{CompiledRules, Rules, diff};
 use crate::state::AppState;
 use crate::store::{audit, rules};
 
 /// The rules in force.
-pub async fn current(state: &AppState) -> Result<Arc<Loaded>, ApiError> {
+pub async fn current(state: &AppState) -> Result<Arc<Loaded>, ServiceError> {
     Ok(state.rules().get(state.db(), state.clock().now()).await?)
 }
 
@@ -22,13 +22,13 @@ pub async fn replace(
     state: &AppState,
     moderator: &Caller,
     new: Rules,
-) -> Result<Arc<Loaded>, ApiError> {
+) -> Result<Arc<Loaded>, ServiceError> {
     // Compiling 20,000 entries takes a while: not on a request worker.
     let compiled = tokio::task::spawn_blocking(move || CompiledRules::new(new))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|invalid| ApiError::Validation(invalid.fields))?;
-    let json = serde_json::to_string(compiled.rules()).map_err(ApiError::internal)?;
+        .map_err(ServiceError::internal)?
+        .map_err(|invalid| ServiceError::Validation(invalid.fields))?;
+    let json = serde_json::to_string(compiled.rules()).map_err(ServiceError::internal)?;
     let now = state.clock().now();
     let txn = state.begin_write().await?;
     let before = match rules::lock(&*txn).await? {
@@ -48,7 +48,7 @@ pub async fn replace(
             note: Some(&note),
             via: Via::Api,
             author_id: None,
-            details: Some(serde_json::to_string(&change).map_err(ApiError::internal)?),
+            details: Some(serde_json::to_string(&change).map_err(ServiceError::internal)?),
         },
         now,
     )

@@ -8,7 +8,7 @@ use crate::domain::states::{
     AuthorStatus, Category, CommentStatus, DecidedAction, EventType, HoldReason, NotificationKind,
 };
 use crate::entity::{article, author, comment};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::events::Stream;
 use crate::moderation::live::Loaded;
 use crate::moderation::{AuthorFacts, Detection, Findings, Verdict, repeat_post_key};
@@ -34,14 +34,14 @@ pub fn effective_status(
 pub fn ensure_may_write(
     author: Option<&author::Model>,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let Some(author) = author else { return Ok(()) };
     match effective_status(author, now) {
-        (AuthorStatus::Banned, ..) => Err(ApiError::AuthorBlocked {
+        (AuthorStatus::Banned, ..) => Err(ServiceError::AuthorBlocked {
             suspended: false,
             until: None,
         }),
-        (AuthorStatus::Suspended, until, _) => Err(ApiError::AuthorBlocked {
+        (AuthorStatus::Suspended, until, _) => Err(ServiceError::AuthorBlocked {
             suspended: true,
             until,
         }),
@@ -99,7 +99,7 @@ pub async fn screen(
     findings: &Findings,
     subject: Subject<'_>,
     now: DateTime<Utc>,
-) -> Result<Screened, ApiError> {
+) -> Result<Screened, ServiceError> {
     let limit = state.settings().moderation.comment_rate_limit;
     let recent = if reads_recent(rules, findings, &subject) {
         authors::recent(
@@ -142,7 +142,7 @@ pub async fn screen_with_recent(
     subject: Subject<'_>,
     now: DateTime<Utc>,
     recent: &[(DateTime<Utc>, String)],
-) -> Result<Screened, ApiError> {
+) -> Result<Screened, ServiceError> {
     let config = rules.rules();
     let rate_limited = subject.editing.is_none();
     let repeat_window = config.repeat_post_window();
@@ -190,7 +190,7 @@ pub async fn screen_with_recent(
             tracing::info!(author = subject.author_id, %rule, "comment rejected by the content rules");
             ::metrics::counter!(crate::metrics::COMMENTS_REJECTED, "rule" => rule.as_str())
                 .increment(1);
-            Err(ApiError::CommentRejected(rule))
+            Err(ServiceError::CommentRejected(rule))
         }
     }
 }
@@ -236,7 +236,7 @@ pub async fn held(
     comment: &comment::Model,
     article: &article::Model,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let data = serde_json::json!({
         "comment_id": comment.id.to_string(),
         "article_id": comment.article_id,

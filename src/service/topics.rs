@@ -2,7 +2,7 @@
 
 use crate::domain::ids::TopicSlug;
 use crate::entity::{article, topic};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::{articles, topics};
 
@@ -15,7 +15,7 @@ pub async fn put(
     slug: &TopicSlug,
     name: &str,
     overview_url: &str,
-) -> Result<(topic::Model, Vec<article::Model>, bool), ApiError> {
+) -> Result<(topic::Model, Vec<article::Model>, bool), ServiceError> {
     let now = state.clock().now();
     let (topic, created) = {
         let _turn = state.write_gate().turn().await;

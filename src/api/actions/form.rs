@@ -10,7 +10,7 @@ use crate::domain::action_link::ActionClaims;
 use crate::domain::statement::{DEFAULT_EXPLANATION, category_label, ground_label};
 use crate::domain::states::{Category, Ground, ModerationAction, Via};
 use crate::entity::comment;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::flags::suggested_category;
 use crate::store::{articles, flags};
@@ -30,7 +30,7 @@ fn mailbox(state: &AppState) -> String {
 pub(super) async fn likely_category(
     state: &AppState,
     comment: &comment::Model,
-) -> Result<Category, ApiError> {
+) -> Result<Category, ServiceError> {
     let summary = flags::summaries(state.db(), &[comment.id])
         .await?
         .remove(&comment.id)
@@ -70,7 +70,7 @@ pub(super) async fn confirm_form(
     (claims, comment): (ActionClaims, comment::Model),
     problem: Option<&str>,
     values: FormValues,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let article = articles::find(state.db(), &comment.article_id).await?;
     let (title, button, _) = label(claims.action);
     let statement = claims.action != ModerationAction::Approve;

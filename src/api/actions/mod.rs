@@ -20,7 +20,7 @@ use crate::domain::action_link::ActionClaims;
 use crate::domain::statement::{Statement, StatementInput};
 use crate::domain::states::{Ground, ModerationAction, Via};
 use crate::entity::comment;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::service::moderation::{self as decisions, Decided, Decision, Link, LinkCheck};
 use crate::state::AppState;
 
@@ -48,7 +48,7 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 async fn check(
     state: &AppState,
     token: &str,
-) -> Result<Result<(ActionClaims, comment::Model), HttpResponse>, ApiError> {
+) -> Result<Result<(ActionClaims, comment::Model), HttpResponse>, ServiceError> {
     Ok(match decisions::check_link(state, token).await? {
         LinkCheck::Valid(claims, comment) => Ok((claims, comment)),
         LinkCheck::Expired => Err(message(
@@ -84,7 +84,7 @@ async fn check(
 async fn confirm_page(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     match check(&state, &path).await? {
         Ok(valid) => confirm_form(&state, valid, None, FormValues::default()).await,
         Err(page) => Ok(page),
@@ -112,7 +112,7 @@ async fn carry_out(
     state: web::Data<AppState>,
     path: web::Path<String>,
     form: Result<web::Form<ConfirmForm>, actix_web::Error>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ServiceError> {
     let token = path.into_inner();
     let (claims, comment) = match check(&state, &token).await? {
         Ok(valid) => valid,
