@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use minijinja::{Value, context};
 
 use super::ConsoleError;
-use super::decision::{self, FormValues};
+use super::form::{self, FormValues};
 use super::pages::{local_time, remaining, render};
 use super::session::SignedIn;
 use crate::entity::author;
@@ -105,7 +105,7 @@ pub async fn with_form(
             form,
             problem,
             tab,
-            labels => decision::labels(),
+            labels => form::labels(),
         },
     ))
 }

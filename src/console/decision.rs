@@ -2,66 +2,19 @@
 //! links make (`service::moderation::decide`), recorded with `via: console` and the name the
 //! moderator signed in with.
 
-use std::collections::BTreeMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use minijinja::{Value, context};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::ConsoleError;
+use super::form::FormValues;
 use super::pages::{message, see_other};
 use super::session::SignedIn;
 use crate::api::actions::statement_problem;
-use crate::domain::statement::{DEFAULT_EXPLANATION, Statement, StatementInput};
-use crate::domain::states::{FlagReason, Ground, ModerationAction, Via};
-use crate::entity::comment;
-use crate::mail::{hold_reason_label, reason_label};
+use crate::domain::statement::{Statement, StatementInput};
+use crate::domain::states::{ModerationAction, Via};
 use crate::service::moderation::{self as decisions, Decided, Decision};
 use crate::state::AppState;
-use crate::store::flags::{FlagSummary, suggested_category};
-
-/// What a decision form holds: what the flags and detections suggest, or what was entered.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct FormValues {
-    pub ground: String,
-    pub category: String,
-    pub legal_reference: String,
-    pub explanation: String,
-}
-
-impl FormValues {
-    /// What the comment's open flags and the content rules' detections suggest.
-    pub fn suggested(c: &comment::Model, summary: &FlagSummary) -> FormValues {
-        let illegal = c.due_at.is_some() || summary.by_reason.contains_key(&FlagReason::Illegal);
-        let category = suggested_category(summary, &crate::views::dto::detections_of(c));
-        FormValues {
-            ground: if illegal {
-                Ground::Illegal
-            } else {
-                Ground::Terms
-            }
-            .to_string(),
-            category: category.to_string(),
-            legal_reference: String::new(),
-            explanation: DEFAULT_EXPLANATION.to_string(),
-        }
-    }
-}
-
-/// The choices of the form and the German labels the pages show.
-pub fn labels() -> Value {
-    let (grounds, categories) = crate::api::actions::statement_choices();
-    let reasons: BTreeMap<_, _> = FlagReason::ALL
-        .iter()
-        .map(|r| (r.as_str(), reason_label(*r)))
-        .collect();
-    let rules: BTreeMap<_, _> = crate::domain::states::HoldReason::ALL
-        .iter()
-        .map(|r| (r.as_str(), hold_reason_label(*r)))
-        .collect();
-    context! { grounds, categories, reasons, rules }
-}
 
 #[derive(Deserialize)]
 pub struct DecisionForm {

@@ -8,6 +8,7 @@
 
 mod comment;
 mod decision;
+mod form;
 mod login;
 mod pages;
 mod queue;

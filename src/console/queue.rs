@@ -9,7 +9,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::ConsoleError;
-use super::decision::{self, FormValues};
+use super::form::{self, FormValues};
 use super::pages::{remaining, render};
 use super::session::SignedIn;
 use crate::api::moderation::{queue_cursor, queue_items, queue_position};
@@ -133,7 +133,7 @@ pub async fn page(
             tabs,
             items,
             next_cursor,
-            labels => decision::labels(),
+            labels => form::labels(),
         },
     ))
 }
