@@ -196,24 +196,32 @@ async fn put_status(
         Some(r) if !r.is_empty() => errors.check("reason", parse_line(r, 500)),
         _ => None,
     };
-    let hide_existing = if input.hide_existing {
-        let statement = StatementInput {
-            ground: input.ground.as_deref(),
-            category: input.category.as_deref(),
-            explanation: input.explanation.as_deref(),
-            legal_reference: input.legal_reference.as_deref(),
-        };
-        match Statement::parse(ModerationAction::Hide, statement) {
-            Ok(statement) => statement,
-            Err(fields) => {
-                for (field, reason) in fields {
+    let given = [
+        ("ground", input.ground.is_some()),
+        ("category", input.category.is_some()),
+        ("explanation", input.explanation.is_some()),
+        ("legal_reference", input.legal_reference.is_some()),
+    ];
+    let statement = StatementInput {
+        ground: input.ground.as_deref(),
+        category: input.category.as_deref(),
+        explanation: input.explanation.as_deref(),
+        legal_reference: input.legal_reference.as_deref(),
+    };
+    let hide_existing = match Statement::parse(ModerationAction::Hide, statement) {
+        Ok(statement) if input.hide_existing => statement,
+        Ok(_) => None,
+        Err(fields) => {
+            // Without `hide_existing` the statement is not needed, but what is given must
+            // still be valid.
+            for (field, reason) in fields {
+                let was_given = given.iter().any(|(name, is)| *name == field && *is);
+                if input.hide_existing || (was_given && !reason.starts_with("is required")) {
                     errors.add(&field, reason);
                 }
-                None
             }
+            None
         }
-    } else {
-        None
     };
     errors.into_result()?;
     let (Some(id), Some(status)) = (id, status) else {

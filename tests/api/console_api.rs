@@ -367,6 +367,9 @@ async fn banning_with_hide_existing_hides_exactly_the_authors_visible_comments(d
         json!({"status": "banned", "reason": "Troll", "hide_existing": true, "ground": "terms"}),
         json!({"status": "banned", "reason": "Troll", "hide_existing": true, "ground": "illegal", "category": "hate"}),
         json!({"status": "premod", "hide_existing": true, "ground": "terms", "category": "insult"}),
+        // Without hide_existing the statement is not needed, but what is given must be valid.
+        json!({"status": "banned", "reason": "Troll", "ground": "nonsense"}),
+        json!({"status": "banned", "reason": "Troll", "category": "nonsense"}),
     ];
     for body in refused {
         let (status, error) = app
