@@ -516,7 +516,17 @@ async fn the_moderator_token_appears_in_no_page_and_no_log_line() {
             .unwrap();
         pages.push(html);
     }
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The process writes its log as it serves: a last request, and its line, mark the end.
+    client
+        .get(format!("{address}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::eventually("the last request's log line", || async {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        log.contains("route=\"/readyz\"").then_some(())
+    })
+    .await;
     child.kill().await.ok();
     for html in &pages {
         assert!(!html.contains(token), "{html}");
