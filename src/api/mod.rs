@@ -45,8 +45,12 @@ where
             InitError = (),
         >,
 {
+    // Every worker registers the routes (and so collects the document); the JSON served is
+    // the same for all of them and written once per process.
+    static JSON: std::sync::OnceLock<web::Data<openapi::DocumentJson>> = std::sync::OnceLock::new();
     let (app, document) = openapi::collect(app);
-    app.app_data(web::Data::new(openapi::DocumentJson::new(&document)))
+    let json = JSON.get_or_init(|| web::Data::new(openapi::DocumentJson::new(&document)));
+    app.app_data(json.clone())
 }
 
 /// Registers every route and the extractor settings that turn bad input into the error shape.

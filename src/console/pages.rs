@@ -56,21 +56,12 @@ pub fn render(status: StatusCode, template: &str, ctx: Value) -> HttpResponse {
 
 /// The headers of every console answer.
 pub fn secure_headers(response: &mut HttpResponse) {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
+    crate::api::actions::page_headers(
+        response,
         HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+        "same-origin",
     );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
+    response.headers_mut().insert(
         header::HeaderName::from_static("x-robots-tag"),
         HeaderValue::from_static("noindex"),
     );

@@ -95,6 +95,19 @@ static CONTENT_SECURITY_POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
 });
 
+/// The headers every HTML page of the service carries: its content security policy and referrer
+/// policy; never cached, never sniffed.
+pub(crate) fn page_headers(response: &mut HttpResponse, csp: HeaderValue, referrer: &'static str) {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static(referrer));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
 pub(super) fn page(status: StatusCode, template: &str, ctx: minijinja::Value) -> HttpResponse {
     let mut response = match PAGES.get_template(template).and_then(|t| t.render(ctx)) {
         Ok(html) => HttpResponse::build(status)
@@ -108,19 +121,10 @@ pub(super) fn page(status: StatusCode, template: &str, ctx: minijinja::Value) ->
                 .body("Interner Fehler")
         }
     };
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
+    page_headers(
+        &mut response,
         CONTENT_SECURITY_POLICY.clone(),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
+        "no-referrer",
     );
     response
 }
