@@ -38,6 +38,9 @@ pub enum ServiceError {
     Validation(BTreeMap<String, String>),
     #[error("too many comments; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The process cannot take this request now (it has as many live streams as it may hold).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

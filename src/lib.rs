@@ -16,6 +16,7 @@ pub mod entity;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod live;
 pub mod mail;
 pub mod metrics;
 pub mod moderation;

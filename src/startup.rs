@@ -92,7 +92,17 @@ impl Application {
             settings: settings.clone(),
             metrics: crate::metrics::handle(),
             posts,
+            live: crate::live::Live::new(settings.live.max_subscribers),
         }));
+        tokio::spawn(crate::live::pump::run(Arc::downgrade(
+            &state.clone().into_inner(),
+        )));
+        if db_backend == sea_orm::DbBackend::Postgres {
+            tokio::spawn(crate::live::listen::run(
+                state.db().clone(),
+                state.live().clone(),
+            ));
+        }
         tokio::spawn(crate::service::post_batches::run(
             post_receiver,
             Arc::downgrade(&state.clone().into_inner()),
@@ -165,9 +175,13 @@ impl Application {
     /// running job finish (bounded), stops the scheduler and returns.
     pub async fn run_until_signal(self) -> std::io::Result<()> {
         let handle = self.handle();
+        let live = self.state.live().clone();
         tokio::spawn(async move {
             wait_for_signal().await;
             tracing::info!("shutdown signal received: finishing running requests and jobs");
+            // Open live streams would hold the graceful stop to its end: they end now, and
+            // readers' browsers reconnect to another replica.
+            live.shut_down();
             handle.stop(true).await;
         });
         let result = self.run_until_stopped().await;

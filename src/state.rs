@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::db::{WriteGate, WriteTxn};
 use crate::domain::action_link::ActionLinkSigner;
 use crate::jobs::Jobs;
+use crate::live::Live;
 use crate::moderation::live::LiveRules;
 use crate::service::post_queue::PostQueue;
 use crate::store::pages::PageSource;
@@ -32,6 +33,8 @@ pub struct AppState {
     metrics: PrometheusHandle,
     /// New comments go to this process's batch writer (see `service::post_batches`).
     posts: PostQueue,
+    /// The live streams of the discussions this process's readers follow.
+    live: Arc<Live>,
 }
 
 /// The database as a process reaches it.
@@ -76,6 +79,7 @@ pub struct Parts {
     pub settings: Arc<Settings>,
     pub metrics: PrometheusHandle,
     pub posts: PostQueue,
+    pub live: Arc<Live>,
 }
 
 impl AppState {
@@ -90,6 +94,7 @@ impl AppState {
             settings: parts.settings,
             metrics: parts.metrics,
             posts: parts.posts,
+            live: parts.live,
         }
     }
 
@@ -147,11 +152,26 @@ impl AppState {
         &self.posts
     }
 
+    pub fn live(&self) -> &Arc<Live> {
+        &self.live
+    }
+
     /// Forgets what this process has cached about an article's comments (a write happened):
-    /// its pages, and its row, whose comment count the pages and `?ids=` show.
+    /// its pages, and its row, whose comment count the pages and `?ids=` show. The live
+    /// streams are told to look for the change.
     pub fn invalidate_article(&self, article_id: &str) {
+        self.forget_article(article_id, false);
+        self.live.wake();
+    }
+
+    /// Forgets what this process has cached about an article: its pages and row, and with
+    /// `listed` the topics' newest articles too (its discussion was closed or reopened).
+    pub fn forget_article(&self, article_id: &str, listed: bool) {
         self.caches.pages.invalidate(article_id);
         self.caches.article_rows.forget(article_id);
+        if listed {
+            self.caches.topic_articles.clear();
+        }
     }
 
     /// Where changes record their events for the website (nowhere without `WEBHOOK_URL`).
@@ -162,9 +182,8 @@ impl AppState {
     /// Forgets what this process has cached about an article and the topics that may list it
     /// (the article was registered, changed, closed or reopened here).
     pub fn article_changed(&self, article_id: &str) {
-        self.caches.pages.invalidate(article_id);
-        self.caches.article_rows.forget(article_id);
-        self.caches.topic_articles.clear();
+        self.forget_article(article_id, true);
+        self.live.wake();
     }
 
     /// Forgets the cached topic rows and the topics' newest articles (a topic changed here).

@@ -26,6 +26,7 @@ impl ServiceError {
             ServiceError::PayloadTooLarge(_) => "payload_too_large",
             ServiceError::Validation(_) => "validation_failed",
             ServiceError::RateLimited { .. } => "rate_limited",
+            ServiceError::Unavailable(_) => "unavailable",
             ServiceError::Internal(_) => "internal",
         }
     }
@@ -69,6 +70,7 @@ impl ResponseError for ServiceError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

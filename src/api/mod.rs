@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod flags;
 pub mod legal;
+pub mod live;
 pub mod moderation;
 pub mod notes;
 pub mod openapi;
@@ -80,6 +81,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(privacy::configure)
                 .configure(events::configure),
         )
+        .configure(live::configure)
         .configure(openapi::configure)
         .configure(actions::configure)
         .configure(crate::console::configure)

@@ -35,6 +35,7 @@ pub enum LogFormat {
 pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
+    pub live: LiveSettings,
     /// `API_TOKENS`; empty refuses every `/api/v1` call.
     pub api_tokens: Tokens,
     pub mail: MailSettings,
@@ -69,6 +70,16 @@ pub struct HttpSettings {
     pub public_base_url: String,
     /// Megabytes the comment page cache may hold (`PAGE_CACHE_MB`); 0 turns it off.
     pub page_cache_mb: u32,
+}
+
+/// The live stream of a discussion (`/live/articles/{id}`).
+#[derive(Clone, Debug)]
+pub struct LiveSettings {
+    /// `LIVE_ALLOWED_ORIGINS`: the websites whose pages may open the stream (CORS), each
+    /// `scheme://host[:port]`; none when unset.
+    pub allowed_origins: Vec<String>,
+    /// `LIVE_MAX_SUBSCRIBERS`: open streams per process; more are answered 503.
+    pub max_subscribers: usize,
 }
 
 /// Where and as whom mail goes out: the settings the process's one

@@ -35,6 +35,30 @@ pub(super) fn whole_number<const MIN: u32, const MAX: u32>(raw: &str) -> Result<
     }
 }
 
+/// Web origins, as `LIVE_ALLOWED_ORIGINS` lists them.
+#[derive(Clone, Debug)]
+pub(super) struct Origins(pub Vec<String>);
+
+/// A comma-separated list of web origins (`https://www.example.at`, no path).
+pub(super) fn origins(raw: &str) -> Result<Origins, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let rest = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains('/') => Ok(o.to_owned()),
+                _ => Err(format!(
+                    "`{o}` is not an origin like `https://www.example.at` (scheme and host, no path)"
+                )),
+            }
+        })
+        .collect::<Result<_, _>>()
+        .map(Origins)
+}
+
 pub(super) fn http_url(url: &str) -> Result<String, String> {
     if (url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len() {
         Ok(url.to_owned())

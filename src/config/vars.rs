@@ -9,9 +9,9 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use secrecy::{SecretSlice, SecretString};
 
 use super::parse::{
-    Recipients, action_link_secret, api_tokens, database_url, email, http_url, log_format,
-    public_base_url, recipients, smtp_url, socket_addr, timezone, webhook_secret, webhook_url,
-    whole_number,
+    Origins, Recipients, action_link_secret, api_tokens, database_url, email, http_url, log_format,
+    origins, public_base_url, recipients, smtp_url, socket_addr, timezone, webhook_secret,
+    webhook_url, whole_number,
 };
 use super::*;
 use crate::auth::Tokens;
@@ -35,6 +35,10 @@ struct Vars {
     public_base_url: Option<String>,
     #[arg(long, env = "PAGE_CACHE_MB", default_value = "16", value_parser = whole_number::<0, 4096>)]
     page_cache_mb: u32,
+    #[arg(long, env = "LIVE_ALLOWED_ORIGINS", value_parser = origins)]
+    live_allowed_origins: Option<Origins>,
+    #[arg(long, env = "LIVE_MAX_SUBSCRIBERS", default_value = "20000", value_parser = whole_number::<0, 1000000>)]
+    live_max_subscribers: u32,
 
     #[arg(long, env = "API_TOKENS", value_parser = api_tokens)]
     api_tokens: Option<Tokens>,
@@ -178,6 +182,10 @@ impl Settings {
                 bind_addr: v.bind_addr,
                 public_base_url,
                 page_cache_mb: v.page_cache_mb,
+            },
+            live: LiveSettings {
+                allowed_origins: v.live_allowed_origins.map(|o| o.0).unwrap_or_default(),
+                max_subscribers: v.live_max_subscribers as usize,
             },
             api_tokens: v.api_tokens.unwrap_or_default(),
             mail: MailSettings {

@@ -12,6 +12,7 @@ pub mod events;
 pub mod flags;
 pub mod hide_existing;
 pub mod idempotency;
+pub mod live;
 pub mod moderation;
 pub mod notes;
 pub mod outbox;

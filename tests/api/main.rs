@@ -16,6 +16,7 @@ mod hostile;
 mod integrity;
 mod jobs;
 mod legal;
+mod live;
 mod moderation;
 mod openapi;
 mod operations;

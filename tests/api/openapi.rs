@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::helpers::{Db, TestApp, spawn_app};
 
-const HTTP_METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+const HTTP_METHODS: [&str; 6] = ["get", "post", "put", "patch", "delete", "options"];
 
 /// Fetches the document without a token.
 async fn fetch_document(app: &TestApp) -> Value {

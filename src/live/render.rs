@@ -1,0 +1,114 @@
+//! `live_events` rows as the frames readers are sent: each comment's view as the thread's
+//! readers see it now, read for all the rows at once.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use actix_web::web::Bytes;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use serde_json::json;
+
+use super::Frame;
+use crate::domain::states::CommentStatus;
+use crate::entity::comment;
+use crate::store::live::LiveRow;
+use crate::views::dto::{CommentRef, fields_of};
+
+/// Sent instead of what a reader missed when it is no longer kept: reload the thread.
+pub fn reset_frame() -> Bytes {
+    Bytes::from_static(b"event: reset\ndata: {}\n\n")
+}
+
+/// The frames of `rows`, in their order. A `created` or `edited` row of a comment that readers
+/// may no longer see (held or hidden since) is left out: its `removed` row follows, and the
+/// stream never carries what the thread does not show. A `removed` comment is its placeholder.
+pub async fn frames(db: &impl ConnectionTrait, rows: &[LiveRow]) -> Result<Vec<Frame>, DbErr> {
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.comment_id).collect();
+    let comments: HashMap<i64, comment::Model> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        let mut found = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            for c in comment::Entity::find()
+                .filter(comment::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+            {
+                found.insert(c.id, c);
+            }
+        }
+        found
+    };
+    Ok(rows
+        .iter()
+        .filter_map(|row| frame(row, row.comment_id.and_then(|id| comments.get(&id))))
+        .collect())
+}
+
+fn frame(row: &LiveRow, comment: Option<&comment::Model>) -> Option<Frame> {
+    let (event, data) = match (row.kind.as_str(), comment) {
+        ("created" | "edited", Some(c)) if c.status == CommentStatus::Visible => (
+            if row.kind == "created" {
+                "comment.created"
+            } else {
+                "comment.edited"
+            },
+            serde_json::to_string(&CommentRef::of(fields_of(c), false)).ok()?,
+        ),
+        ("removed", Some(c)) => {
+            // The placeholder, whatever the comment is now (it may be visible again: its
+            // `created` row follows).
+            let mut fields = fields_of(c);
+            fields.status = CommentStatus::Hidden;
+            (
+                "comment.removed",
+                serde_json::to_string(&CommentRef::of(fields, false)).ok()?,
+            )
+        }
+        ("closed", _) => (
+            "discussion.closed",
+            json!({"article_id": row.article_id, "status": "closed"}).to_string(),
+        ),
+        ("reopened", _) => (
+            "discussion.reopened",
+            json!({"article_id": row.article_id, "status": "open"}).to_string(),
+        ),
+        _ => return None,
+    };
+    let mut text = String::with_capacity(data.len() + 48);
+    let _ = write!(text, "id: {}\nevent: {event}\ndata: {data}\n\n", row.id);
+    Some(Frame {
+        id: row.id,
+        bytes: Bytes::from(text),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discussion_rows_are_frames_with_their_id_and_unknown_kinds_none() {
+        let row = LiveRow {
+            id: 7,
+            article_id: "a-1".into(),
+            kind: "closed".into(),
+            comment_id: None,
+        };
+        let f = frame(&row, None).unwrap();
+        assert_eq!(f.id, 7);
+        assert_eq!(
+            std::str::from_utf8(&f.bytes).unwrap(),
+            "id: 7\nevent: discussion.closed\ndata: {\"article_id\":\"a-1\",\"status\":\"closed\"}\n\n"
+        );
+        let unknown = LiveRow {
+            kind: "created".into(),
+            comment_id: Some(1),
+            ..row
+        };
+        assert!(
+            frame(&unknown, None).is_none(),
+            "a comment that is gone is not sent"
+        );
+    }
+}
