@@ -19,6 +19,7 @@ pub const COMMENTS_HELD: &str = "comments_held_total";
 pub const COMMENTS_REJECTED: &str = "comments_rejected_total";
 pub const FLAGS: &str = "flags_total";
 pub const DISCUSSIONS_CLOSED: &str = "discussions_closed_total";
+pub const LIVE_SUBSCRIBERS: &str = "live_subscribers";
 pub const NOTIFICATIONS: &str = "notifications";
 pub const NOTIFICATIONS_SENT: &str = "notifications_sent_total";
 pub const DB_POOL_SIZE: &str = "db_pool_connections";
@@ -77,6 +78,7 @@ fn describe() {
         "Comments the content rules refused, by rule"
     );
     metrics::describe_counter!(FLAGS, "Flags by reason");
+    metrics::describe_gauge!(LIVE_SUBSCRIBERS, "Open live streams of this process");
     metrics::describe_counter!(DISCUSSIONS_CLOSED, "Discussions closed, by reason");
     metrics::describe_gauge!(NOTIFICATIONS, "Notifications in the outbox by status");
     metrics::describe_counter!(NOTIFICATIONS_SENT, "Notifications sent by this process");

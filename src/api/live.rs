@@ -41,7 +41,7 @@ const RETRY_MS: u32 = 3000;
     tag = "live",
     params(
         ("id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128, description = "The article id."),
-        ("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]{1,18}$", description = "The id of the last event received; the stream starts with what followed it."),
+        ("Last-Event-ID" = Option<String>, Header, nullable = false, pattern = "^[0-9]{1,18}$", description = "The id of the last event received; the stream starts with what followed it."),
     ),
     responses(
         (status = 200, description = "The stream (`text/event-stream`).", content_type = "text/event-stream", body = String),
@@ -146,12 +146,12 @@ fn last_event_id(req: &HttpRequest) -> Result<Option<i64>, ServiceError> {
     let Some(raw) = req.headers().get("Last-Event-ID") else {
         return Ok(None);
     };
-    let raw = raw.to_str().unwrap_or("").trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
+    // What this stream gave out: up to 18 digits (a browser sends nothing rather than an
+    // empty id).
+    let raw = raw.to_str().unwrap_or("");
+    let digits = !raw.is_empty() && raw.len() <= 18 && raw.bytes().all(|b| b.is_ascii_digit());
     match raw.parse::<i64>() {
-        Ok(id) if id >= 0 => Ok(Some(id)),
+        Ok(id) if digits => Ok(Some(id)),
         _ => Err(ServiceError::BadRequest(format!(
             "Last-Event-ID `{}` is not an event id of this stream",
             raw.chars().take(40).collect::<String>()

@@ -95,10 +95,12 @@ impl Live {
     /// A place among the subscribers of `article_id`, or `None` when the process has its
     /// `LIVE_MAX_SUBSCRIBERS` already.
     pub fn subscribe(self: &Arc<Live>, article_id: &str) -> Option<Subscription> {
-        if self.subscribers.fetch_add(1, Ordering::SeqCst) >= self.max_subscribers {
+        let before = self.subscribers.fetch_add(1, Ordering::SeqCst);
+        if before >= self.max_subscribers {
             self.subscribers.fetch_sub(1, Ordering::SeqCst);
             return None;
         }
+        ::metrics::gauge!(crate::metrics::LIVE_SUBSCRIBERS).set((before + 1) as f64);
         let receiver = {
             let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
             channels
@@ -135,7 +137,8 @@ impl Live {
     }
 
     fn leave(&self, article_id: &str) {
-        self.subscribers.fetch_sub(1, Ordering::SeqCst);
+        let before = self.subscribers.fetch_sub(1, Ordering::SeqCst);
+        ::metrics::gauge!(crate::metrics::LIVE_SUBSCRIBERS).set((before - 1) as f64);
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if channels
             .get(article_id)
