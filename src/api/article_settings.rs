@@ -10,7 +10,7 @@ use crate::api::openapi::{ErrorBody, ForModerators, JsonBody};
 use crate::api::routes::Documented;
 use crate::auth::Moderator;
 use crate::domain::comment::CommentBody;
-use crate::domain::states::ArticleLinkPolicy;
+use crate::domain::states::{ArticleLinkPolicy, Via};
 use crate::error::{FieldErrors, ServiceError};
 use crate::service::article_views;
 use crate::service::articles::{self as service, SettingsChange};
@@ -69,8 +69,20 @@ async fn put_settings(
 ) -> Result<HttpResponse, ServiceError> {
     let id = parse_article_id(&path)?;
     let body = body.into_inner();
+    let change = parse_settings(body.premod, body.links.as_deref(), body.message.as_deref())?;
+    let article = service::set_settings(&state, &moderator, Via::Api, &id, change).await?;
+    let view = article_views::article(&state, &article, state.clock().now()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Parses an article's settings (the API's and the console's): every bad field at once.
+pub(crate) fn parse_settings(
+    premod: bool,
+    links: Option<&str>,
+    message: Option<&str>,
+) -> Result<SettingsChange, ServiceError> {
     let mut errors = FieldErrors::new();
-    let links = match body.links.as_deref() {
+    let links = match links {
         None => Some(ArticleLinkPolicy::Inherit),
         Some(raw) => errors.check(
             "links",
@@ -78,7 +90,7 @@ async fn put_settings(
                 .map_err(|_| "must be `inherit`, `allow`, `premod` or `reject`"),
         ),
     };
-    let message = match body.message.as_deref() {
+    let message = match message {
         Some(raw) if !raw.trim().is_empty() => errors
             .check("message", CommentBody::parse(raw, MAX_MESSAGE_CHARS))
             .map(CommentBody::into_string),
@@ -88,12 +100,9 @@ async fn put_settings(
     let Some(links) = links else {
         return Err(ServiceError::BadRequest("incomplete settings".into()));
     };
-    let change = SettingsChange {
-        premod: body.premod,
+    Ok(SettingsChange {
+        premod,
         links,
         message,
-    };
-    let article = service::set_settings(&state, &moderator, &id, change).await?;
-    let view = article_views::article(&state, &article, state.clock().now()).await?;
-    Ok(HttpResponse::Ok().json(view))
+    })
 }

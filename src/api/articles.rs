@@ -11,7 +11,7 @@ use crate::api::{created_or_ok, required};
 use crate::auth::{Moderator, ServiceCaller};
 use crate::domain::comment::parse_line;
 use crate::domain::ids::{ArticleId, TopicSlug, parse_http_url};
-use crate::domain::states::DiscussionAction;
+use crate::domain::states::{DiscussionAction, Via};
 use crate::entity::article;
 use crate::error::{FieldErrors, ServiceError};
 use crate::service::article_views;
@@ -240,25 +240,32 @@ async fn change_discussion(
     body: web::Json<DiscussionBody>,
 ) -> Result<HttpResponse, ServiceError> {
     let id = parse_article_id(&path)?;
-    let change = parse_change(body.into_inner())?;
-    let article = service::change_discussion(&state, &moderator, &id, change).await?;
+    let body = body.into_inner();
+    let change = parse_change(
+        body.action.as_deref(),
+        body.reason.as_deref(),
+        body.until.as_deref(),
+    )?;
+    let article = service::change_discussion(&state, &moderator, Via::Api, &id, change).await?;
     article_ok(&state, &article).await
 }
 
 /// Parses a moderator's change to a discussion.
-fn parse_change(body: DiscussionBody) -> Result<DiscussionChange, ServiceError> {
-    let reason = match body.reason.as_deref().map(str::trim) {
+pub(crate) fn parse_change(
+    action: Option<&str>,
+    reason: Option<&str>,
+    until: Option<&str>,
+) -> Result<DiscussionChange, ServiceError> {
+    let reason = match reason.map(str::trim) {
         Some(r) if !r.is_empty() => {
             Some(parse_line(r, 500).map_err(|e| ServiceError::field("reason", e))?)
         }
         _ => None,
     };
-    let action = body
-        .action
-        .as_deref()
+    let action = action
         .and_then(|a| a.parse::<DiscussionAction>().ok())
         .ok_or_else(|| ServiceError::field("action", "must be `close` or `reopen`"))?;
-    let until = match (action, body.until.as_deref()) {
+    let until = match (action, until) {
         (DiscussionAction::Reopen, Some(raw)) => {
             Some(dto::parse_ts(raw).map_err(|e| ServiceError::field("until", e))?)
         }

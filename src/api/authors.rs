@@ -13,7 +13,7 @@ use crate::api::pagination::{self, IdPage};
 use crate::auth::Moderator;
 use crate::domain::comment::parse_line;
 use crate::domain::statement::{Statement, StatementInput};
-use crate::domain::states::{AuthorStatus, Category, Ground, ModerationAction};
+use crate::domain::states::{AuthorStatus, Category, Ground, ModerationAction, Via};
 use crate::entity::author;
 use crate::error::{FieldErrors, ServiceError};
 use crate::service::authors::{self, StatusChange};
@@ -174,10 +174,42 @@ async fn put_status(
     path: web::Path<String>,
     body: web::Json<StatusBody>,
 ) -> Result<HttpResponse, ServiceError> {
-    let input = body.into_inner();
+    let body = body.into_inner();
+    let input = StatusInput {
+        status: body.status.as_deref(),
+        until: body.until.as_deref(),
+        reason: body.reason.as_deref(),
+        hide_existing: body.hide_existing,
+        statement: StatementInput {
+            ground: body.ground.as_deref(),
+            category: body.category.as_deref(),
+            explanation: body.explanation.as_deref(),
+            legal_reference: body.legal_reference.as_deref(),
+        },
+    };
+    let (id, change) = parse_status_change(&path, input)?;
+    let author = authors::set_status(&state, &moderator, Via::Api, &id, change).await?;
+    Ok(HttpResponse::Ok().json(AuthorView::new(author, state.clock().now())))
+}
+
+/// A status change as a request gives it: every field as sent (`None`: not given).
+pub(crate) struct StatusInput<'a> {
+    pub status: Option<&'a str>,
+    pub until: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub hide_existing: bool,
+    pub statement: StatementInput<'a>,
+}
+
+/// Parses the author id `raw_id` and a status change (the API's and the console's): every bad
+/// field at once, as `validation_failed`.
+pub(crate) fn parse_status_change(
+    raw_id: &str,
+    input: StatusInput<'_>,
+) -> Result<(String, StatusChange), ServiceError> {
     let mut errors = FieldErrors::new();
-    let id = errors.check("id", crate::domain::comment::parse_known_author_id(&path));
-    let status = match input.status.as_deref() {
+    let id = errors.check("id", crate::domain::comment::parse_known_author_id(raw_id));
+    let status = match input.status {
         None => {
             errors.add("status", "is required");
             None
@@ -190,24 +222,18 @@ async fn put_status(
     };
     let until = input
         .until
-        .as_deref()
         .and_then(|raw| errors.check("until", dto::parse_ts(raw)));
-    let reason = match input.reason.as_deref().map(str::trim) {
+    let reason = match input.reason.map(str::trim) {
         Some(r) if !r.is_empty() => errors.check("reason", parse_line(r, 500)),
         _ => None,
     };
+    let statement = input.statement;
     let given = [
-        ("ground", input.ground.is_some()),
-        ("category", input.category.is_some()),
-        ("explanation", input.explanation.is_some()),
-        ("legal_reference", input.legal_reference.is_some()),
+        ("ground", statement.ground.is_some()),
+        ("category", statement.category.is_some()),
+        ("explanation", statement.explanation.is_some()),
+        ("legal_reference", statement.legal_reference.is_some()),
     ];
-    let statement = StatementInput {
-        ground: input.ground.as_deref(),
-        category: input.category.as_deref(),
-        explanation: input.explanation.as_deref(),
-        legal_reference: input.legal_reference.as_deref(),
-    };
     let hide_existing = match Statement::parse(ModerationAction::Hide, statement) {
         Ok(statement) if input.hide_existing => statement,
         Ok(_) => None,
@@ -233,8 +259,7 @@ async fn put_status(
         reason,
         hide_existing,
     };
-    let author = authors::set_status(&state, &moderator, &id, change).await?;
-    Ok(HttpResponse::Ok().json(AuthorView::new(author, state.clock().now())))
+    Ok((id, change))
 }
 
 /// One of an author's comments, with its article.

@@ -11,6 +11,7 @@ use crate::api::pagination::{self, IdPage};
 use crate::api::routes::Documented;
 use crate::auth::Moderator;
 use crate::domain::comment::{CommentBody, parse_known_author_id};
+use crate::domain::states::Via;
 use crate::entity::author_note;
 use crate::error::{FieldErrors, ServiceError};
 use crate::service::notes;
@@ -128,19 +129,28 @@ async fn add_note(
     path: web::Path<String>,
     body: web::Json<NoteBody>,
 ) -> Result<HttpResponse, ServiceError> {
+    let (author_id, text) = parse_note(&path, body.into_inner().text.as_deref())?;
+    let note = notes::add(&state, &moderator, Via::Api, &author_id, text.as_str()).await?;
+    Ok(HttpResponse::Created().json(NoteView::from(note)))
+}
+
+/// Parses the author id `raw_id` and a note's text (the API's and the console's).
+pub(crate) fn parse_note(
+    raw_id: &str,
+    text: Option<&str>,
+) -> Result<(String, CommentBody), ServiceError> {
     let mut errors = FieldErrors::new();
-    let author_id = errors.check("id", parse_known_author_id(&path));
-    let text = match body.into_inner().text {
+    let author_id = errors.check("id", parse_known_author_id(raw_id));
+    let text = match text {
         None => {
             errors.add("text", "is required");
             None
         }
-        Some(raw) => errors.check("text", CommentBody::parse(&raw, MAX_NOTE_CHARS)),
+        Some(raw) => errors.check("text", CommentBody::parse(raw, MAX_NOTE_CHARS)),
     };
     errors.into_result()?;
     let (Some(author_id), Some(text)) = (author_id, text) else {
         return Err(ServiceError::BadRequest("incomplete note".into()));
     };
-    let note = notes::add(&state, &moderator, &author_id, text.as_str()).await?;
-    Ok(HttpResponse::Created().json(NoteView::from(note)))
+    Ok((author_id, text))
 }

@@ -9,6 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::openapi::{ErrorBody, ForModerators};
 use crate::auth::Moderator;
+use crate::domain::states::Via;
 use crate::error::ServiceError;
 use crate::moderation::Rules;
 use crate::moderation::live::Loaded;
@@ -105,6 +106,6 @@ async fn put_rules(
     let new: Rules = serde_json::from_value(body).map_err(|e| {
         ServiceError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
     })?;
-    let loaded = rules::replace(&state, &moderator, new).await?;
+    let loaded = rules::replace(&state, &moderator, Via::Api, new).await?;
     Ok(HttpResponse::Ok().json(RulesView::from(&*loaded)))
 }

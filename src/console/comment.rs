@@ -146,7 +146,7 @@ fn timeline(
         );
     }
     for d in &h.decisions {
-        let mut what = format!("Entscheidung: {}", d.action);
+        let mut what = format!("Entscheidung: {}", super::form::german(d.action.as_str()));
         if let Some(category) = d.category {
             what.push_str(&format!(
                 " ({})",
@@ -175,7 +175,10 @@ fn timeline(
             add(
                 at,
                 5,
-                format!("Einspruch entschieden: {}", a.status),
+                format!(
+                    "Einspruch entschieden: {}",
+                    super::form::german(a.status.as_str())
+                ),
                 Some(by.clone()),
             );
         }

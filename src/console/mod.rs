@@ -6,6 +6,8 @@
 //! style: the one style sheet and the one script are served by the binary), `Cache-Control:
 //! no-store` and `Referrer-Policy: same-origin`.
 
+mod articles;
+mod authors;
 mod comment;
 mod decision;
 mod form;
@@ -13,6 +15,7 @@ mod login;
 mod pages;
 mod queue;
 mod records;
+mod rules;
 mod session;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -20,8 +23,9 @@ use actix_web::{HttpResponse, web};
 
 pub use pages::ConsoleError;
 
-/// The largest form the console reads.
+/// The largest form the console reads (but the rules').
 const MAX_FORM_BYTES: usize = 16 * 1024;
+use crate::api::rules::RULES_MAX_BODY_BYTES;
 
 /// Registers the console's routes (HTML pages: not part of the OpenAPI document).
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -42,6 +46,33 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                     web::resource("/comments/{id}/decision")
                         .route(web::post().to(decision::decide)),
                 )
+                .service(web::resource("/authors/{id}").route(web::get().to(authors::page)))
+                .service(
+                    web::resource("/authors/{id}/status")
+                        .route(web::post().to(authors::set_status)),
+                )
+                .service(
+                    web::resource("/authors/{id}/notes").route(web::post().to(authors::add_note)),
+                )
+                .service(web::resource("/articles/{id}").route(web::get().to(articles::page)))
+                .service(
+                    web::resource("/articles/{id}/settings")
+                        .route(web::post().to(articles::set_settings)),
+                )
+                .service(
+                    web::resource("/articles/{id}/close").route(web::post().to(articles::close)),
+                )
+                .service(
+                    web::resource("/articles/{id}/reopen").route(web::post().to(articles::reopen)),
+                )
+                .service(
+                    web::resource("/rules")
+                        // The lists may hold 10,000 entries each, as through the API.
+                        .app_data(web::FormConfig::default().limit(RULES_MAX_BODY_BYTES))
+                        .route(web::get().to(rules::page))
+                        .route(web::post().to(rules::save)),
+                )
+                .service(web::resource("/rules/test").route(web::post().to(rules::test)))
                 .service(web::resource("/log").route(web::get().to(records::log)))
                 .service(web::resource("/deliveries").route(web::get().to(records::deliveries)))
                 .service(web::resource("/static/console.css").route(web::get().to(style_sheet)))

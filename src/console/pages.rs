@@ -19,7 +19,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "decision_form.html",
         include_str!("templates/decision_form.html"),
     ),
+    (
+        "statement_fields.html",
+        include_str!("templates/statement_fields.html"),
+    ),
     ("comment.html", include_str!("templates/comment.html")),
+    ("author.html", include_str!("templates/author.html")),
+    ("article.html", include_str!("templates/article.html")),
+    ("rules.html", include_str!("templates/rules.html")),
     ("log.html", include_str!("templates/log.html")),
     ("deliveries.html", include_str!("templates/deliveries.html")),
     ("message.html", include_str!("templates/message.html")),
@@ -29,6 +36,8 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_formatter(crate::mail::readable_html_formatter);
+    env.add_filter("de", |word: String| super::form::german(&word).to_string());
+    env.add_filter("urlencode", |value: String| path_segment(&value));
     for (name, source) in TEMPLATES {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(template = name, error = %e, "console template does not parse");
@@ -74,6 +83,20 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish();
     secure_headers(&mut response);
     response
+}
+
+/// `value` as one segment of a path, percent-encoded.
+pub fn path_segment(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// A page with a title and one message.

@@ -7,6 +7,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::ConsoleError;
+use super::form::given;
 use super::pages::{local_time, render};
 use super::session::SignedIn;
 use crate::api::pagination::IdPage;
@@ -27,20 +28,12 @@ pub struct LogQuery {
     cursor: Option<String>,
 }
 
-/// A filter field: given and not blank.
-fn given(raw: &Option<String>) -> Option<String> {
-    raw.as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-}
-
 pub async fn log(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let action = match given(&query.action) {
+    let action = match given(&query.action).map(str::to_string) {
         Some(a) => Some(
             a.parse::<LogAction>()
                 .map_err(|_| ServiceError::BadRequest(format!("unknown action `{a}`")))?,
@@ -48,10 +41,10 @@ pub async fn log(
         None => None,
     };
     let filter = audit::Filter {
-        moderator: given(&query.moderator),
+        moderator: given(&query.moderator).map(str::to_string),
         action,
-        article_id: given(&query.article),
-        author_id: given(&query.author),
+        article_id: given(&query.article).map(str::to_string),
+        author_id: given(&query.author).map(str::to_string),
         comment_id: None,
     };
     let page = IdPage::parse(None, query.cursor.as_deref(), "l")?;

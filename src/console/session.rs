@@ -101,6 +101,14 @@ pub struct SignedIn {
 }
 
 impl SignedIn {
+    /// The moderator as the services record who acted.
+    pub fn caller(&self) -> crate::auth::Caller {
+        crate::auth::Caller {
+            name: self.moderator.clone(),
+            role: crate::auth::Role::Moderator,
+        }
+    }
+
     /// `Err` unless `sent` is the session's form token.
     pub fn check_csrf(&self, sent: Option<&str>) -> Result<(), ConsoleError> {
         match sent {

@@ -77,15 +77,19 @@ pub struct DiscussionChange {
 pub async fn change_discussion(
     state: &AppState,
     moderator: &Caller,
+    via: Via,
     id: &ArticleId,
     change: DiscussionChange,
 ) -> Result<article::Model, ServiceError> {
     let now = state.clock().now();
     let article = load_article(state, id.as_str()).await?;
     let closed_now = match change.action {
-        DiscussionAction::Close => close(state, moderator, &article, change.reason, now).await?,
+        DiscussionAction::Close => {
+            close(state, (moderator, via), &article, change.reason, now).await?
+        }
         DiscussionAction::Reopen => {
-            reopen(state, moderator, &article, change.reason, change.until, now).await?;
+            let by = (moderator, via);
+            reopen(state, by, &article, change.reason, change.until, now).await?;
             false
         }
     };
@@ -100,7 +104,7 @@ pub async fn change_discussion(
 
 async fn close(
     state: &AppState,
-    moderator: &Caller,
+    (moderator, via): (&Caller, Via),
     article: &article::Model,
     reason: Option<String>,
     now: DateTime<Utc>,
@@ -119,7 +123,7 @@ async fn close(
                 comment_id: None,
                 article_id: Some(&article.id),
                 note: reason.as_deref(),
-                via: Via::Api,
+                via,
                 author_id: None,
                 details: None,
             },
@@ -141,7 +145,7 @@ async fn close(
 
 async fn reopen(
     state: &AppState,
-    moderator: &Caller,
+    (moderator, via): (&Caller, Via),
     article: &article::Model,
     reason: Option<String>,
     until: Option<DateTime<Utc>>,
@@ -178,7 +182,7 @@ async fn reopen(
             comment_id: None,
             article_id: Some(&article.id),
             note: Some(&note),
-            via: Via::Api,
+            via,
             author_id: None,
             details: None,
         },
@@ -213,6 +217,7 @@ pub struct SettingsChange {
 pub async fn set_settings(
     state: &AppState,
     moderator: &Caller,
+    via: Via,
     id: &ArticleId,
     change: SettingsChange,
 ) -> Result<article::Model, ServiceError> {
@@ -235,7 +240,7 @@ pub async fn set_settings(
             comment_id: None,
             article_id: Some(&before.id),
             note: None,
-            via: Via::Api,
+            via,
             author_id: None,
             details: Some(details.to_string()),
         },

@@ -31,7 +31,7 @@ pub struct StatusChange {
 }
 
 /// Gives an author a status (an author id not seen yet gets a record), audit-logged with the
-/// moderator's name, and tells the website (`author.status_changed`). With `hide_existing` (a ban
+/// moderator's name and the way they acted (`via`), and tells the website (`author.status_changed`). With `hide_existing` (a ban
 /// or a suspension only) every visible comment of the author is hidden in the same transaction,
 /// set-based (see `store::hide_existing`): each gets a `hide` decision with the one statement of
 /// reasons, its flags resolved, its `comment.hidden` (and `flag.decided`) events and its audit-log
@@ -39,6 +39,7 @@ pub struct StatusChange {
 pub async fn set_status(
     state: &AppState,
     moderator: &Caller,
+    via: Via,
     id: &str,
     change: StatusChange,
 ) -> Result<author::Model, ServiceError> {
@@ -78,7 +79,8 @@ pub async fn set_status(
     let hidden = match &change.hide_existing {
         Some(statement) => {
             let by = moderator.name.as_str();
-            hide_existing::hide_visible_of(&*txn, id, statement, by, reason.as_deref(), now).await?
+            let note = reason.as_deref();
+            hide_existing::hide_visible_of(&*txn, id, statement, (by, via), note, now).await?
         }
         None => Vec::new(),
     };
@@ -94,7 +96,7 @@ pub async fn set_status(
             comment_id: None,
             article_id: None,
             note: reason.as_deref(),
-            via: Via::Api,
+            via,
             author_id: Some(id),
             details,
         },

@@ -14,6 +14,7 @@ use crate::store::{audit, notes};
 pub async fn add(
     state: &AppState,
     moderator: &Caller,
+    via: Via,
     author_id: &str,
     text: &str,
 ) -> Result<author_note::Model, ServiceError> {
@@ -29,7 +30,7 @@ pub async fn add(
             comment_id: None,
             article_id: None,
             note: None,
-            via: Via::Api,
+            via,
             author_id: Some(author_id),
             details: Some(details.to_string()),
         },

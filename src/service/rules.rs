@@ -21,6 +21,7 @@ pub async fn current(state: &AppState) -> Result<Arc<Loaded>, ServiceError> {
 pub async fn replace(
     state: &AppState,
     moderator: &Caller,
+    via: Via,
     new: Rules,
 ) -> Result<Arc<Loaded>, ServiceError> {
     // Compiling 20,000 entries takes a while: not on a request worker.
@@ -46,7 +47,7 @@ pub async fn replace(
             comment_id: None,
             article_id: None,
             note: Some(&note),
-            via: Via::Api,
+            via,
             author_id: None,
             details: Some(serde_json::to_string(&change).map_err(ServiceError::internal)?),
         },

@@ -143,6 +143,36 @@ pub async fn screen_with_recent(
     now: DateTime<Utc>,
     recent: &[(DateTime<Utc>, String)],
 ) -> Result<Screened, ServiceError> {
+    let facts = author_facts(db, state, rules, findings, &subject, now, recent).await?;
+    match rules.compiled.decide(findings, &facts) {
+        Verdict::Publish => Ok(Screened {
+            status: CommentStatus::Visible,
+            detections: Vec::new(),
+        }),
+        Verdict::Hold(detections) => Ok(Screened {
+            status: CommentStatus::PendingReview,
+            detections,
+        }),
+        Verdict::Reject(rule) => {
+            tracing::info!(author = subject.author_id, %rule, "comment rejected by the content rules");
+            ::metrics::counter!(crate::metrics::COMMENTS_REJECTED, "rule" => rule.as_str())
+                .increment(1);
+            Err(ServiceError::CommentRejected(rule))
+        }
+    }
+}
+
+/// What the rules need to know about the author and the article of a comment: the rate limit
+/// (a new comment past it is refused here), repeat posts, premod, the author's history.
+async fn author_facts(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    rules: &Loaded,
+    findings: &Findings,
+    subject: &Subject<'_>,
+    now: DateTime<Utc>,
+    recent: &[(DateTime<Utc>, String)],
+) -> Result<AuthorFacts, ServiceError> {
     let config = rules.rules();
     let rate_limited = subject.editing.is_none();
     let repeat_window = config.repeat_post_window();
@@ -150,7 +180,7 @@ pub async fn screen_with_recent(
         premod_article: subject.article_premod,
         ..AuthorFacts::default()
     };
-    if reads_recent(rules, findings, &subject) {
+    if reads_recent(rules, findings, subject) {
         let limit = state.settings().moderation.comment_rate_limit;
         if rate_limited {
             rate_limit::check(recent.iter().map(|(at, _)| *at), limit, now)?;
@@ -177,22 +207,55 @@ pub async fn screen_with_recent(
             facts.recent_removed = removed;
         }
     }
-    match rules.compiled.decide(findings, &facts) {
-        Verdict::Publish => Ok(Screened {
-            status: CommentStatus::Visible,
-            detections: Vec::new(),
-        }),
-        Verdict::Hold(detections) => Ok(Screened {
-            status: CommentStatus::PendingReview,
-            detections,
-        }),
-        Verdict::Reject(rule) => {
-            tracing::info!(author = subject.author_id, %rule, "comment rejected by the content rules");
-            ::metrics::counter!(crate::metrics::COMMENTS_REJECTED, "rule" => rule.as_str())
-                .increment(1);
-            Err(ServiceError::CommentRejected(rule))
-        }
-    }
+    Ok(facts)
+}
+
+/// What the rules would make of a text, and what they found in it.
+pub struct Trial {
+    pub findings: Findings,
+    pub verdict: Verdict,
+}
+
+/// What the rules in force would make of `text` posted now to `article` by `author_id` (the
+/// console's rule tester): the steps a post takes (the author's status, the words and links
+/// with the article's link rule, the author's recent comments, premod, history), read only,
+/// with nothing stored, logged or counted.
+pub async fn trial(
+    state: &AppState,
+    text: &str,
+    article: Option<&article::Model>,
+    author_id: &str,
+    author: Option<&author::Model>,
+) -> Result<Trial, ServiceError> {
+    let now = state.clock().now();
+    ensure_may_write(author, now)?;
+    let rules = state.rules().get(state.db(), now).await?;
+    let links = article.and_then(|a| a.link_policy.overriding());
+    let findings = rules.compiled.inspect_in(text, links);
+    let subject = Subject {
+        author_id,
+        author,
+        text,
+        article_premod: article.is_some_and(|a| a.premod),
+        editing: None,
+    };
+    let recent = if author.is_some() && reads_recent(&rules, &findings, &subject) {
+        let limit = state.settings().moderation.comment_rate_limit;
+        let since = now - recent_window(&rules);
+        authors::recent(
+            state.db(),
+            author_id,
+            since,
+            None,
+            u64::from(limit).max(500),
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    let facts = author_facts(state.db(), state, &rules, &findings, &subject, now, &recent).await?;
+    let verdict = rules.compiled.decide(&findings, &facts);
+    Ok(Trial { findings, verdict })
 }
 
 /// The statement of reasons of an automated hold: a category and words the author is shown

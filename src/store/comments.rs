@@ -237,3 +237,19 @@ async fn set_if_unchanged(
     authors::count(db, &existing.author_id, Tally::change(from, to)).await?;
     Ok(true)
 }
+
+/// How many comments of an article are in each status (read on `(article_id, status)`).
+pub async fn counts_by_status(
+    db: &impl ConnectionTrait,
+    article_id: &str,
+) -> Result<Vec<(CommentStatus, i64)>, DbErr> {
+    comment::Entity::find()
+        .select_only()
+        .column(comment::Column::Status)
+        .column_as(comment::Column::Id.count(), "n")
+        .filter(comment::Column::ArticleId.eq(article_id))
+        .group_by(comment::Column::Status)
+        .into_tuple::<(CommentStatus, i64)>()
+        .all(db)
+        .await
+}

@@ -31,7 +31,7 @@ fn among(backend: DbBackend, column: &str, n: usize) -> String {
 }
 
 /// Hides every visible comment of `author_id` in the caller's transaction, as `moderator`'s
-/// `hide` through the API with `statement`: the status (a compare-and-set on `visible`, so a
+/// `hide` (through `via`) with `statement`: the status (a compare-and-set on `visible`, so a
 /// comment an author deleted or a moderator decided meanwhile is left alone), the end of each
 /// comment's review round, one decision each, their open flags resolved by it, one audit-log
 /// entry each (`hide`, with `note`), and the author's counts. A visible comment has no open
@@ -41,7 +41,7 @@ pub async fn hide_visible_of(
     db: &impl ConnectionTrait,
     author_id: &str,
     statement: &Statement,
-    moderator: &str,
+    (moderator, via): (&str, Via),
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Hidden>, DbErr> {
@@ -114,7 +114,7 @@ pub async fn hide_visible_of(
         statement.legal_reference.clone().into(),
         false.into(),
         moderator.into(),
-        Via::Api.into(),
+        via.into(),
         now.into(),
         FlagReason::Illegal.into(),
         ids_json.clone().into(),
@@ -155,7 +155,7 @@ pub async fn hide_visible_of(
         moderator.into(),
         LogAction::Hide.into(),
         note.into(),
-        Via::Api.into(),
+        via.into(),
         ids_json.into(),
     ];
     db.execute_raw(stmt(db, &sql, values)).await?;

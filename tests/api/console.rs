@@ -20,7 +20,7 @@ on_both_databases!(
 );
 
 /// A client that shows redirects instead of following them.
-fn client() -> Client {
+pub(crate) fn client() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -42,17 +42,17 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, Strin
 }
 
 /// The form token a page holds.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let re = regex::Regex::new(r#"name="csrf" value="([^"]+)""#).unwrap();
     re.captures(html).expect("a csrf field")[1].to_string()
 }
 
 /// A signed-in moderator: the session cookie and the form token.
-struct Console {
+pub(crate) struct Console {
     client: Client,
     address: String,
     cookie: String,
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 /// Posts the login form as a browser would (after loading it).
@@ -74,7 +74,7 @@ async fn sign_in(client: &Client, address: &str, name: &str, token: &str) -> req
 }
 
 impl Console {
-    async fn open(app: &TestApp, name: &str) -> Console {
+    pub(crate) async fn open(app: &TestApp, name: &str) -> Console {
         Console::open_at(&app.address, name).await
     }
 
@@ -95,7 +95,7 @@ impl Console {
         console
     }
 
-    async fn get_response(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get_response(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.address))
             .header("Cookie", format!("console_session={}", self.cookie))
@@ -104,12 +104,12 @@ impl Console {
             .unwrap()
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String) {
         let response = self.get_response(path).await;
         (response.status(), response.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.address))
             .header("Cookie", format!("console_session={}", self.cookie))

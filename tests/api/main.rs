@@ -9,6 +9,7 @@ mod authors;
 mod comments;
 mod console;
 mod console_api;
+mod console_pages;
 mod erasure_isolation;
 mod faults;
 mod final_decisions;

@@ -166,6 +166,14 @@ pub(super) fn email_moderator(state: &AppState, kuerzel: &str) -> Result<String,
 
 /// What is wrong with the statement the page posted, in German.
 pub(crate) fn statement_problem(fields: &std::collections::BTreeMap<String, String>) -> String {
+    form_problem(fields, |_| None)
+}
+
+/// What is wrong with a form, in German: the statement's fields and those `label` names.
+pub(crate) fn form_problem(
+    fields: &std::collections::BTreeMap<String, String>,
+    label: impl Fn(&str) -> Option<&'static str>,
+) -> String {
     if fields.contains_key("legal_reference") && fields.len() == 1 {
         return "Bei rechtswidrigem Inhalt bitte die Rechtsgrundlage angeben (z. B. „§ 111 StGB“)."
             .to_string();
@@ -177,7 +185,7 @@ pub(crate) fn statement_problem(fields: &std::collections::BTreeMap<String, Stri
             "category" => "Art des Inhalts",
             "explanation" => "Erklärung",
             "legal_reference" => "Rechtsgrundlage",
-            _ => "Formular",
+            other => label(other).unwrap_or("Formular"),
         })
         .collect();
     format!("Bitte prüfen: {}.", names.join(", "))

@@ -29,7 +29,7 @@ mod page;
 
 use crate::domain::statement::DEFAULT_EXPLANATION;
 use form::{ConfirmForm, FormValues, bad_form, confirm_form, email_moderator, likely_category};
-pub(crate) use form::{statement_choices, statement_problem};
+pub(crate) use form::{form_problem, statement_choices, statement_problem};
 pub(crate) use page::page_headers;
 use page::{already_decided, comment_gone, deleted_by_author, label, message};
 
