@@ -46,13 +46,15 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium for `test`; `None` (with a line saying so)
     /// where they are not installed, unless `REQUIRE_BROWSER` is set.
     pub async fn start(test: &str) -> Option<Browser> {
-        let driver = var("CHROMEDRIVER").map_or_else(
-            || find_program(&["chromedriver"]),
-            |p| Some(PathBuf::from(p)),
-        );
-        let chromium = var("CHROMIUM").map_or_else(
-            || find_program(&["chromium", "chromium-browser", "google-chrome"]),
-            |p| Some(PathBuf::from(p)),
+        // `CHROMEDRIVER` and `CHROMIUM` name other programs than the ones in `PATH`.
+        let program = |setting: &str, names: &[&str]| match var(setting) {
+            Some(given) => find_program(&[given.as_str()]),
+            None => find_program(names),
+        };
+        let driver = program("CHROMEDRIVER", &["chromedriver"]);
+        let chromium = program(
+            "CHROMIUM",
+            &["chromium", "chromium-browser", "google-chrome"],
         );
         let (driver, chromium) = match (driver, chromium) {
             (Some(d), Some(c)) => (d, c),
