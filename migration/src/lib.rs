@@ -16,9 +16,11 @@ mod m20261128_000013_count_shards;
 mod m20261203_000014_idempotency_author;
 mod m20261203_000015_console_sessions;
 mod m20261203_000016_notes_article_settings;
+mod m20261203_000017_open_queue_index;
 mod util;
 
 pub use m20261128_000009_authors_rules::AUTHORS_FROM_COMMENTS;
+pub use m20261203_000017_open_queue_index::OPEN_QUEUE;
 
 pub struct Migrator;
 
@@ -40,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_idempotency_author::Migration),
             Box::new(m20261203_000015_console_sessions::Migration),
             Box::new(m20261203_000016_notes_article_settings::Migration),
+            Box::new(m20261203_000017_open_queue_index::Migration),
         ]
     }
 }
