@@ -17,10 +17,12 @@ mod m20261203_000014_idempotency_author;
 mod m20261203_000015_console_sessions;
 mod m20261203_000016_notes_article_settings;
 mod m20261203_000017_comments_by_article_status;
+mod m20261203_000018_open_queue_index;
 mod m20261203_000020_live_events;
 mod util;
 
 pub use m20261128_000009_authors_rules::AUTHORS_FROM_COMMENTS;
+pub use m20261203_000017_open_queue_index::OPEN_QUEUE;
 
 pub struct Migrator;
 
@@ -43,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_console_sessions::Migration),
             Box::new(m20261203_000016_notes_article_settings::Migration),
             Box::new(m20261203_000017_comments_by_article_status::Migration),
+            Box::new(m20261203_000018_open_queue_index::Migration),
             Box::new(m20261203_000020_live_events::Migration),
         ]
     }

@@ -303,15 +303,18 @@ pub async fn spawn_app_with(db: Db, vars: &[(&str, String)]) -> TestApp {
 
 /// An app that records webhook events (to a receiver that is not there: they stay in the outbox).
 pub async fn app_with_events(db: Db) -> TestApp {
+    app_with_events_and(db, &[]).await
+}
+
+/// [`app_with_events`] with more settings.
+pub async fn app_with_events_and(db: Db, vars: &[(&str, String)]) -> TestApp {
     let url = format!("http://127.0.0.1:{}/hook", free_port());
-    spawn_app_with(
-        db,
-        &[
-            ("WEBHOOK_URL", url),
-            ("WEBHOOK_SECRET", "test-webhook-secret-0123".to_owned()),
-        ],
-    )
-    .await
+    let mut all = vec![
+        ("WEBHOOK_URL", url),
+        ("WEBHOOK_SECRET", "test-webhook-secret-0123".to_owned()),
+    ];
+    all.extend(vars.iter().cloned());
+    spawn_app_with(db, &all).await
 }
 
 /// Starts an app on an existing test database (a restart, or a second replica).

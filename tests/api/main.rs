@@ -1,6 +1,7 @@
 //! Black-box tests: the real server on a random port, its own database (SQLite, and PostgreSQL
 //! when `TEST_DATABASE_URL` is set), and a real SMTP server on a loopback port.
 
+mod browser;
 mod helpers;
 mod smtp_server;
 
@@ -9,6 +10,7 @@ mod authors;
 mod comments;
 mod console;
 mod console_api;
+mod console_browser;
 mod console_pages;
 mod erasure_isolation;
 mod faults;

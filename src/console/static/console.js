@@ -11,16 +11,44 @@
     all[current].focus();
     all[current].scrollIntoView({ block: "nearest" });
   }
+  function submit(form, key) {
+    var button = form.querySelector("button[data-key='" + key + "']");
+    if (!button) { return; }
+    if (form.requestSubmit) { form.requestSubmit(button); } else { button.click(); }
+  }
+  // `a` approves at once; `h` and `d` restrict, so they open the statement of reasons and wait:
+  // Enter in one of its fields (Ctrl+Enter in the explanation) confirms, Escape cancels.
   function press(key) {
     var all = items();
     var item = all[current < 0 ? 0 : current];
-    if (!item) { return; }
-    var button = item.querySelector("button[data-key='" + key + "']");
-    if (button && button.form) {
-      if (button.form.requestSubmit) { button.form.requestSubmit(button); } else { button.click(); }
+    var form = item && item.querySelector("form.decision");
+    if (!form) { return; }
+    if (key === "a") { submit(form, key); return; }
+    var details = form.querySelector("details");
+    if (details) { details.open = true; }
+    form.setAttribute("data-pending", key);
+    var first = form.querySelector("select, input:not([type=hidden]), textarea");
+    if (first) { first.focus(); }
+  }
+  function inStatement(e) {
+    var t = e.target;
+    var form = t && t.closest && t.closest("form.decision");
+    if (!form || !/^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName)) { return false; }
+    var pending = form.getAttribute("data-pending");
+    if (e.key === "Escape" && pending) {
+      form.removeAttribute("data-pending");
+      select(items().indexOf(form.closest(".item")));
+    } else if (e.key === "Enter" && (t.tagName !== "TEXTAREA" || e.ctrlKey || e.metaKey)) {
+      // Never the form's first button (approve) by a stray Enter.
+      if (pending) { submit(form, pending); }
+    } else {
+      return true;
     }
+    e.preventDefault();
+    return true;
   }
   document.addEventListener("keydown", function (e) {
+    if (inStatement(e)) { return; }
     var t = e.target;
     if (e.ctrlKey || e.metaKey || e.altKey) { return; }
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) { return; }
