@@ -22,7 +22,7 @@ mod m20261203_000020_live_events;
 mod util;
 
 pub use m20261128_000009_authors_rules::AUTHORS_FROM_COMMENTS;
-pub use m20261203_000017_open_queue_index::OPEN_QUEUE;
+pub use m20261203_000018_open_queue_index::OPEN_QUEUE;
 
 pub struct Migrator;
 
