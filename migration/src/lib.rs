@@ -16,6 +16,7 @@ mod m20261128_000013_count_shards;
 mod m20261203_000014_idempotency_author;
 mod m20261203_000015_console_sessions;
 mod m20261203_000016_notes_article_settings;
+mod m20261203_000017_reactions;
 mod util;
 
 pub use m20261128_000009_authors_rules::AUTHORS_FROM_COMMENTS;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_idempotency_author::Migration),
             Box::new(m20261203_000015_console_sessions::Migration),
             Box::new(m20261203_000016_notes_article_settings::Migration),
+            Box::new(m20261203_000017_reactions::Migration),
         ]
     }
 }

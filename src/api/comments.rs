@@ -19,6 +19,7 @@ use crate::domain::states::CommentOrder;
 use crate::error::{FieldErrors, ServiceError};
 use crate::service::comments::{self, NewComment};
 use crate::service::idempotency::{KeyedRequest, StoredResponse};
+use crate::service::reactions;
 use crate::state::AppState;
 use crate::store::comments::{self as store, Order};
 use crate::views::dto;
@@ -258,10 +259,7 @@ async fn list_replies(
     .await?;
     let (rows, next_cursor) = page.finish(rows, |c| c.id);
     Ok(HttpResponse::Ok().json(dto::ReplyPage {
-        comments: rows
-            .iter()
-            .map(|c| dto::Comment::view(c, moderator))
-            .collect(),
+        comments: reactions::views(&state, &rows, moderator).await?,
         next_cursor,
     }))
 }
@@ -283,7 +281,7 @@ async fn get_comment(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ServiceError> {
     let comment = comments::load(&state, &path).await?;
-    Ok(HttpResponse::Ok().json(dto::Comment::view(&comment, caller.is_moderator())))
+    Ok(HttpResponse::Ok().json(reactions::view(&state, &comment, caller.is_moderator()).await?))
 }
 
 /// The author edits their comment.
@@ -337,7 +335,12 @@ async fn edit_comment(
         return Err(ServiceError::BadRequest("incomplete edit".into()));
     };
     let updated = comments::edit(&state, &path, &author_id, text).await?;
-    Ok(HttpResponse::Ok().json(dto::Comment::own(&updated, caller.is_moderator())))
+    let reaction_count = reactions::reaction_count(&state, updated.id).await?;
+    Ok(HttpResponse::Ok().json(dto::Comment::own(
+        &updated,
+        reaction_count,
+        caller.is_moderator(),
+    )))
 }
 
 /// The author deletes their comment.

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pagination;
 pub mod privacy;
+pub mod reactions;
 pub mod report;
 pub mod routes;
 pub mod rules;
@@ -77,6 +78,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(rules::configure)
                 .configure(authors::configure)
                 .configure(notes::configure)
+                .configure(reactions::configure)
                 .configure(privacy::configure)
                 .configure(events::configure),
         )

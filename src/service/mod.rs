@@ -15,6 +15,7 @@ pub mod post_batches;
 pub mod post_queue;
 pub mod privacy;
 pub mod rate_limit;
+pub mod reactions;
 pub mod rules;
 pub mod screening;
 pub mod topics;

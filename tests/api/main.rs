@@ -21,6 +21,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod privacy;
+mod reactions;
 mod reads;
 mod report;
 mod rules;

@@ -144,7 +144,17 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
     assert_eq!(status, StatusCode::OK);
     let (status, held) = app.post_comment("a1", "u6", "So ein Depp").await;
     assert_eq!(held["status"], "pending_review", "{status} {held}");
-    app.comment("a1", "u7", "Letzter").await;
+    let last = app.comment("a1", "u7", "Letzter").await;
+    // Reactions: two on the edited comment, one on the last.
+    for (comment, reader) in [(&edited, "r1"), (&edited, "r2"), (&last, "r1")] {
+        let (status, body) = app
+            .put_json(
+                &format!("/api/v1/comments/{comment}/reactions/{reader}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
 
     let stored = comment::Entity::find()
         .filter(comment::Column::ArticleId.eq("a1"))
@@ -153,6 +163,11 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
         .await
         .unwrap();
     assert_eq!(stored.len(), 6);
+    let ids: Vec<i64> = stored.iter().map(|c| c.id).collect();
+    let reactions = comment_service::store::reactions::counts(&app.db, &ids)
+        .await
+        .unwrap();
+    assert_eq!(reactions.values().sum::<i64>(), 3);
     let article = articles::find(&app.db, "a1").await.unwrap().unwrap();
     let state = &app.state;
     // The process's own source (direct on SQLite, its own connections on PostgreSQL), and the
@@ -185,7 +200,10 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
                     let expected: Vec<_> = shown[from..]
                         .iter()
                         .take(limit)
-                        .map(|c| dto::Comment::view(c, moderator))
+                        .map(|c| {
+                            let count = reactions.get(&c.id).copied().unwrap_or(0);
+                            dto::Comment::view(c, count, moderator)
+                        })
                         .collect();
                     let more = shown.len() - from > limit;
                     let request = PageRequest {

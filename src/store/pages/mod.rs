@@ -31,6 +31,7 @@ use crate::domain::states::{ArticleLinkPolicy, ClosedReason, CommentStatus};
 use crate::entity::article;
 use crate::store::articles::COMMENT_COUNT;
 use crate::store::comments::Order;
+use crate::store::reactions::REACTION_COUNT;
 use crate::views::dto::{CommentRef, Fields};
 
 pub use postgres::PostgresReader;
@@ -145,8 +146,12 @@ impl PageSource {
 }
 
 /// The columns of a listed comment, in the order every decoder reads them (`c` is the comment).
-const LISTED: &str = "c.id, c.parent_id, c.author_id, c.author_name, c.body, c.status, \
-     c.reply_count, c.flag_count, c.created_at, c.edited_at, c.detections";
+static LISTED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "c.id, c.parent_id, c.author_id, c.author_name, c.body, c.status, c.reply_count, \
+         c.flag_count, c.created_at, c.edited_at, c.detections, {REACTION_COUNT}"
+    )
+});
 
 /// An article's row with its comment count, `$1` its id.
 static ARTICLE_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -187,9 +192,10 @@ fn rows_sql(backend: DbBackend, order: Order) -> String {
         ),
     };
     format!(
-        "SELECT {LISTED} FROM comments c {hint} WHERE {article} AND c.parent_id IS NULL \
+        "SELECT {listed} FROM comments c {hint} WHERE {article} AND c.parent_id IS NULL \
          AND ($2 OR c.status = 'visible' OR c.reply_count > 0) AND c.id {op} $3 \
-         ORDER BY {order_by} LIMIT $4"
+         ORDER BY {order_by} LIMIT $4",
+        listed = LISTED.as_str()
     )
 }
 

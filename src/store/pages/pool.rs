@@ -89,6 +89,7 @@ impl<'r> Owned<'r> {
             created_at: row.try_get("", "created_at")?,
             edited_at: row.try_get("", "edited_at")?,
             detections: self.detections.as_deref(),
+            reaction_count: row.try_get("", "reaction_count")?,
         })
     }
 }

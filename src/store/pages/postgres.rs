@@ -161,6 +161,7 @@ fn decode_comment<'r>(row: &'r PgRow, article_id: &'r str) -> Result<Fields<'r>,
         created_at: row.try_get_unchecked(8).map_err(decode)?,
         edited_at: row.try_get_unchecked(9).map_err(decode)?,
         detections: row.try_get_unchecked(10).map_err(decode)?,
+        reaction_count: row.try_get_unchecked(11).map_err(decode)?,
     })
 }
 

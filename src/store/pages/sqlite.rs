@@ -157,6 +157,7 @@ fn read_rows(
             created_at: timestamp(row, 8)?,
             edited_at: timestamp_opt(row, 9)?,
             detections: text_opt(row, 10)?,
+            reaction_count: row.get(11)?,
         })?;
     }
     Ok(())
