@@ -17,6 +17,7 @@ mod m20261203_000014_idempotency_author;
 mod m20261203_000015_console_sessions;
 mod m20261203_000016_notes_article_settings;
 mod m20261203_000017_reactions;
+mod m20261203_000018_featured;
 mod util;
 
 pub use m20261128_000009_authors_rules::AUTHORS_FROM_COMMENTS;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_console_sessions::Migration),
             Box::new(m20261203_000016_notes_article_settings::Migration),
             Box::new(m20261203_000017_reactions::Migration),
+            Box::new(m20261203_000018_featured::Migration),
         ]
     }
 }

@@ -179,6 +179,9 @@ pub(crate) struct ListQuery {
     limit: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// `true`: only the editors' picks (default `false`).
+    #[param(value_type = Option<bool>, required = false)]
+    featured: Option<String>,
 }
 
 /// An article's top-level comments
@@ -193,7 +196,7 @@ pub(crate) struct ListQuery {
         (status = 200, description = "A page of top-level comments.", body = dto::CommentPage),
         crate::api::openapi::ListQuery,
         crate::api::openapi::NoSuchArticle,
-        (status = 422, description = "`validation_failed`: a bad article id, order or limit.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad article id, order, limit or featured.", body = ErrorBody),
     ),
 )]
 async fn list_comments(
@@ -218,6 +221,11 @@ async fn list_comments(
         after: pagination::id_after(query.cursor.as_deref(), tag)?,
         limit: pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?,
         moderator: caller.is_moderator(),
+        featured: match query.featured.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(ServiceError::field("featured", "must be `true` or `false`")),
+        },
     };
     let body = comment_pages::page_body(&state, article_id.as_str(), order, key).await?;
     Ok(HttpResponse::Ok()

@@ -8,6 +8,7 @@ pub mod comment_pages;
 pub mod comments;
 pub mod error;
 pub mod events;
+pub mod featured;
 pub mod flags;
 pub mod legal;
 pub mod moderation;
@@ -79,6 +80,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(authors::configure)
                 .configure(notes::configure)
                 .configure(reactions::configure)
+                .configure(featured::configure)
                 .configure(privacy::configure)
                 .configure(events::configure),
         )

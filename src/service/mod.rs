@@ -7,6 +7,7 @@ pub mod article_views;
 pub mod articles;
 pub mod authors;
 pub mod comments;
+pub mod featured;
 pub mod flags;
 pub mod idempotency;
 pub mod moderation;

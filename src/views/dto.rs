@@ -187,6 +187,8 @@ pub struct Comment {
     pub reply_count: i64,
     /// Readers' reactions to the comment (one per reader).
     pub reaction_count: i64,
+    /// An editors' pick.
+    pub featured: bool,
     /// Unresolved flags; only for moderator tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag_count: Option<i64>,
@@ -217,6 +219,7 @@ pub struct Fields<'a> {
     pub status: CommentStatus,
     pub reply_count: i64,
     pub reaction_count: i64,
+    pub featured: bool,
     pub flag_count: i64,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
@@ -242,6 +245,7 @@ pub struct CommentRef<'a> {
     edited_at: Option<DateTime<Utc>>,
     reply_count: i64,
     reaction_count: i64,
+    featured: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     flag_count: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -290,6 +294,7 @@ impl<'a> CommentRef<'a> {
             edited_at: if show { c.edited_at } else { None },
             reply_count: c.reply_count,
             reaction_count: c.reaction_count,
+            featured: c.featured,
             flag_count: moderator.then_some(c.flag_count),
             detections: moderator.then(|| parse_detections(c.detections)),
         }
@@ -310,6 +315,7 @@ impl<'a> CommentRef<'a> {
             edited_at: self.edited_at,
             reply_count: self.reply_count,
             reaction_count: self.reaction_count,
+            featured: self.featured,
             flag_count: self.flag_count,
             detections: self.detections.clone(),
         }
@@ -382,6 +388,7 @@ pub fn fields_of(c: &comment::Model, reaction_count: i64) -> Fields<'_> {
         status: c.status,
         reply_count: c.reply_count,
         reaction_count,
+        featured: c.featured,
         flag_count: c.flag_count,
         created_at: c.created_at,
         edited_at: c.edited_at,
@@ -421,6 +428,7 @@ mod tests {
                         status,
                         reply_count: 3,
                         reaction_count: 5,
+                        featured: parent_id.is_none(),
                         flag_count: 2,
                         created_at: created,
                         edited_at,

@@ -11,6 +11,7 @@ mod console;
 mod console_api;
 mod erasure_isolation;
 mod faults;
+mod featured;
 mod final_decisions;
 mod hostile;
 mod integrity;

@@ -34,6 +34,7 @@ async fn a_page_is_read_through_the_pool_when_reading_sqlite_directly_fails() {
         after: None,
         limit: 1,
         moderator: false,
+        featured: false,
     };
     let state = &app.state;
     let direct = state
@@ -88,6 +89,7 @@ async fn a_page_reader_connection_ended_by_postgres_is_replaced() {
         after: None,
         limit: 50,
         moderator: false,
+        featured: false,
     };
     let before = reader.comments_page(request).await.unwrap();
     assert!(
@@ -212,6 +214,7 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
                         after,
                         limit: limit as u64,
                         moderator,
+                        featured: false,
                     };
                     let page = source.article_page(request).await.unwrap().unwrap();
                     let what = format!("{request:?} direct: {direct}");
@@ -238,6 +241,7 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
             after: None,
             limit: 50,
             moderator: false,
+            featured: false,
         };
         let page = source.article_page(request).await.unwrap().unwrap();
         assert_eq!((page.comments_json.as_str(), page.more_after), ("[]", None));
