@@ -136,6 +136,8 @@ ALLOWED = [
      "a rule across fields: `from` before `to`, at most two years apart"),
     ("positive_data_acceptance", r"(GET|DELETE|POST) /api/v1/authors/[^/]+", 422, r'"id":',
      "author ids have no control characters and at most 128 characters; the path parameter is any string"),
+    ("positive_data_acceptance", r"(PUT|DELETE) /api/v1/comments/[^/]+/reactions/[^/]+", 422, r'"reader_id":',
+     "reader ids are author ids: no control characters, at most 128 characters; the path parameter is any string"),
     ("positive_data_acceptance", r"POST /api/v1/comments/[^/]+/appeal", 422, r'"author_id":',
      "author ids have no control characters"),
     ("positive_data_acceptance", r"GET /api/v1/articles$", 422, r'"ids":"is required',

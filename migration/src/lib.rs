@@ -19,6 +19,9 @@ mod m20261203_000016_notes_article_settings;
 mod m20261203_000017_comments_by_article_status;
 mod m20261203_000018_open_queue_index;
 mod m20261203_000020_live_events;
+mod m20261203_000021_reactions;
+mod m20261203_000022_featured;
+mod m20261203_000023_live_reactions;
 mod util;
 
 pub use m20261128_000009_authors_rules::AUTHORS_FROM_COMMENTS;
@@ -47,6 +50,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000017_comments_by_article_status::Migration),
             Box::new(m20261203_000018_open_queue_index::Migration),
             Box::new(m20261203_000020_live_events::Migration),
+            Box::new(m20261203_000021_reactions::Migration),
+            Box::new(m20261203_000022_featured::Migration),
+            Box::new(m20261203_000023_live_reactions::Migration),
         ]
     }
 }

@@ -301,10 +301,12 @@ async fn author_comments(
     let page = IdPage::parse(query.limit.as_deref(), query.cursor.as_deref(), "a")?;
     let rows = authors::comments(&state, &path, page.before, page.limit + 1).await?;
     let (rows, next_cursor) = page.finish(rows, |(c, _)| c.id);
+    let reactions =
+        crate::service::reactions::counts_of(&state, rows.iter().map(|(c, _)| c)).await?;
     let items = rows
         .iter()
         .map(|(c, a)| AuthorComment {
-            comment: dto::Comment::view(c, true),
+            comment: dto::Comment::view(c, reactions.get(&c.id).copied().unwrap_or(0), true),
             article: dto::ArticleSummary::from(a),
         })
         .collect();

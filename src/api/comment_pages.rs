@@ -86,6 +86,7 @@ async fn load_page(
         after: key.after,
         limit: key.limit,
         moderator: key.moderator,
+        featured: key.featured,
     };
     let now = state.clock().now();
     let (cached, rows_stamp) = state.caches().article_rows.get_one(article_id, now);

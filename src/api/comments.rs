@@ -19,6 +19,7 @@ use crate::domain::states::CommentOrder;
 use crate::error::{FieldErrors, ServiceError};
 use crate::service::comments::{self, NewComment};
 use crate::service::idempotency::{KeyedRequest, StoredResponse};
+use crate::service::reactions;
 use crate::state::AppState;
 use crate::store::comments::{self as store, Order};
 use crate::views::dto;
@@ -178,6 +179,9 @@ pub(crate) struct ListQuery {
     limit: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// `true`: only the editors' picks (default `false`).
+    #[param(value_type = Option<bool>, required = false)]
+    featured: Option<String>,
 }
 
 /// An article's top-level comments
@@ -192,7 +196,7 @@ pub(crate) struct ListQuery {
         (status = 200, description = "A page of top-level comments.", body = dto::CommentPage),
         crate::api::openapi::ListQuery,
         crate::api::openapi::NoSuchArticle,
-        (status = 422, description = "`validation_failed`: a bad article id, order or limit.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad article id, order, limit or featured.", body = ErrorBody),
     ),
 )]
 async fn list_comments(
@@ -217,6 +221,11 @@ async fn list_comments(
         after: pagination::id_after(query.cursor.as_deref(), tag)?,
         limit: pagination::limit(query.limit.as_deref(), pagination::DEFAULT_LIMIT)?,
         moderator: caller.is_moderator(),
+        featured: match query.featured.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(ServiceError::field("featured", "must be `true` or `false`")),
+        },
     };
     let body = comment_pages::page_body(&state, article_id.as_str(), order, key).await?;
     Ok(HttpResponse::Ok()
@@ -258,10 +267,7 @@ async fn list_replies(
     .await?;
     let (rows, next_cursor) = page.finish(rows, |c| c.id);
     Ok(HttpResponse::Ok().json(dto::ReplyPage {
-        comments: rows
-            .iter()
-            .map(|c| dto::Comment::view(c, moderator))
-            .collect(),
+        comments: reactions::views(&state, &rows, moderator).await?,
         next_cursor,
     }))
 }
@@ -283,7 +289,7 @@ async fn get_comment(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ServiceError> {
     let comment = comments::load(&state, &path).await?;
-    Ok(HttpResponse::Ok().json(dto::Comment::view(&comment, caller.is_moderator())))
+    Ok(HttpResponse::Ok().json(reactions::view(&state, &comment, caller.is_moderator()).await?))
 }
 
 /// The author edits their comment.
@@ -337,7 +343,12 @@ async fn edit_comment(
         return Err(ServiceError::BadRequest("incomplete edit".into()));
     };
     let updated = comments::edit(&state, &path, &author_id, text).await?;
-    Ok(HttpResponse::Ok().json(dto::Comment::own(&updated, caller.is_moderator())))
+    let reaction_count = reactions::reaction_count(&state, updated.id).await?;
+    Ok(HttpResponse::Ok().json(dto::Comment::own(
+        &updated,
+        reaction_count,
+        caller.is_moderator(),
+    )))
 }
 
 /// The author deletes their comment.

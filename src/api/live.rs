@@ -31,7 +31,7 @@ const RETRY_MS: u32 = 3000;
 ///
 /// Events (each with an `id:`): `comment.created` (a comment readers can now see, also when a
 /// moderator approved it), `comment.edited`, `comment.removed` (hidden, deleted or erased: the
-/// placeholder view), `discussion.closed`, `discussion.reopened`, and `reset` when what a
+/// placeholder view), `discussion.closed`, `discussion.reopened`, `reactions` (a comment's new `reaction_count`, at most once a second per comment), and `reset` when what a
 /// reconnecting reader missed is no longer kept (reload the thread). A comment line
 /// (`: heartbeat`) every 15 s. `data:` is the Comment view as `GET .../comments` shows it, or
 /// `{"article_id", "status"}` for the discussion's events.
@@ -96,6 +96,7 @@ async fn live_article(
             } else {
                 let rows = store::live::of_article(state.db(), article_id.as_str(), last, position)
                     .await?;
+                let rows = crate::live::render::newest_reactions(rows);
                 for frame in frames(state.db(), &rows).await? {
                     opening.replayed.insert(frame.id);
                     opening.frames.push_back(frame.bytes);

@@ -8,6 +8,7 @@ pub mod comment_pages;
 pub mod comments;
 pub mod error;
 pub mod events;
+pub mod featured;
 pub mod flags;
 pub mod legal;
 pub mod live;
@@ -17,6 +18,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pagination;
 pub mod privacy;
+pub mod reactions;
 pub mod report;
 pub mod routes;
 pub mod rules;
@@ -78,6 +80,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(rules::configure)
                 .configure(authors::configure)
                 .configure(notes::configure)
+                .configure(reactions::configure)
+                .configure(featured::configure)
                 .configure(privacy::configure)
                 .configure(events::configure),
         )

@@ -180,7 +180,7 @@ pub(crate) fn queue_position(cursor: &str) -> Result<moderation::QueuePosition, 
     })
 }
 
-/// The queue items of a page: two more queries (articles, flags) whatever its size.
+/// The queue items of a page: three more queries (articles, flags, reactions) whatever its size.
 pub(crate) async fn queue_items(
     state: &AppState,
     rows: Vec<crate::entity::comment::Model>,
@@ -195,6 +195,7 @@ pub(crate) async fn queue_items(
         .collect();
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
     let mut summaries = flags::summaries(state.db(), &ids).await?;
+    let reactions = crate::store::reactions::counts(state.db(), &ids).await?;
     Ok(rows
         .iter()
         .map(|c| {
@@ -219,7 +220,7 @@ pub(crate) async fn queue_items(
                 due_at: c.due_at,
                 reasons,
                 detections,
-                comment: dto::Comment::view(c, true),
+                comment: dto::Comment::view(c, reactions.get(&c.id).copied().unwrap_or(0), true),
                 article: articles.get(&c.article_id).map(dto::ArticleSummary::from),
                 flags: FlagsView {
                     total: s.total,
@@ -317,7 +318,10 @@ async fn decide(
         link: None,
     };
     match decisions::decide(&state, decision).await? {
-        Decided::Done(updated) => Ok(HttpResponse::Ok().json(dto::Comment::view(&updated, true))),
+        Decided::Done(updated) => {
+            Ok(HttpResponse::Ok()
+                .json(crate::service::reactions::view(&state, &updated, true).await?))
+        }
         Decided::DeletedByAuthor(c) => Err(ServiceError::StateConflict {
             message: "the author deleted this comment; it cannot be restored".into(),
             current: c.status.to_string(),

@@ -24,6 +24,8 @@ pub struct PageKey {
     pub after: Option<i64>,
     pub limit: u64,
     pub moderator: bool,
+    /// Only the editors' picks.
+    pub featured: bool,
 }
 
 /// A cached page: the article row as read with it, and the response body.

@@ -38,6 +38,7 @@ fn key() -> PageKey {
         after: None,
         limit: 50,
         moderator: false,
+        featured: false,
     }
 }
 

@@ -86,7 +86,7 @@ wire_enums! {
     ModerationAction "moderation action" { Approve = "approve", Hide = "hide", Delete = "delete" }
 
     /// What a moderator did, as the audit log records it.
-    LogAction "logged action" { Approve = "approve", Hide = "hide", Delete = "delete", CloseDiscussion = "close_discussion", ReopenDiscussion = "reopen_discussion", AuthorActive = "author_active", AuthorPremod = "author_premod", AuthorSuspended = "author_suspended", AuthorBanned = "author_banned", RulesChanged = "rules_changed", AuthorErased = "author_erased", AuthorNote = "author_note", ArticleSettings = "article_settings" }
+    LogAction "logged action" { Approve = "approve", Hide = "hide", Delete = "delete", CloseDiscussion = "close_discussion", ReopenDiscussion = "reopen_discussion", AuthorActive = "author_active", AuthorPremod = "author_premod", AuthorSuspended = "author_suspended", AuthorBanned = "author_banned", RulesChanged = "rules_changed", AuthorErased = "author_erased", AuthorNote = "author_note", ArticleSettings = "article_settings", Feature = "feature", Unfeature = "unfeature" }
 
     /// How a moderator acted: through the API, an emailed action link or the console.
     Via "way of acting" { Api = "api", Email = "email", Console = "console" }
@@ -108,7 +108,7 @@ wire_enums! {
     DiscussionAction "discussion action" { Close = "close", Reopen = "reopen" }
 
     /// What changed, as the website learns it from a webhook.
-    EventType "event type" { CommentHeld = "comment.held", CommentApproved = "comment.approved", CommentHidden = "comment.hidden", CommentDeleted = "comment.deleted", CommentAppealDecided = "comment.appeal_decided", FlagDecided = "flag.decided", DiscussionClosed = "discussion.closed", DiscussionReopened = "discussion.reopened", AuthorStatusChanged = "author.status_changed", AuthorErased = "author.erased" }
+    EventType "event type" { CommentHeld = "comment.held", CommentApproved = "comment.approved", CommentHidden = "comment.hidden", CommentDeleted = "comment.deleted", CommentAppealDecided = "comment.appeal_decided", FlagDecided = "flag.decided", DiscussionClosed = "discussion.closed", DiscussionReopened = "discussion.reopened", AuthorStatusChanged = "author.status_changed", AuthorErased = "author.erased", CommentFeatured = "comment.featured" }
 
     /// Delivery state of a webhook event.
     EventStatus "event status" { Pending = "pending", Sent = "sent", Failed = "failed" }

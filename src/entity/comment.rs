@@ -35,6 +35,8 @@ pub struct Model {
     pub reminded: bool,
     /// The author contests the latest decision.
     pub appeal_open: bool,
+    /// An editors' pick.
+    pub featured: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

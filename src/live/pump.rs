@@ -7,7 +7,7 @@
 //! id that does not appear within [`GAP_WAIT`] was rolled back, and the pump stops waiting for
 //! it.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -70,6 +70,45 @@ impl Seen {
     }
 }
 
+/// At most one `reactions` event per comment in this time.
+const REACTIONS_EVERY: Duration = Duration::from_secs(1);
+
+/// The `reactions` rows waiting for their comment's next turn, and when each comment's last
+/// went out.
+#[derive(Debug, Default)]
+struct Reactions {
+    waiting: HashMap<Option<i64>, LiveRow>,
+    sent: HashMap<Option<i64>, Instant>,
+}
+
+impl Reactions {
+    /// Takes `rows`' reactions rows in (the newest of each comment waits) and gives back the
+    /// other rows with the waiting reactions rows whose turn has come, in id order.
+    fn due(&mut self, rows: Vec<LiveRow>, now: Instant) -> Vec<LiveRow> {
+        let (reactions, mut out): (Vec<LiveRow>, Vec<LiveRow>) =
+            rows.into_iter().partition(|r| r.kind == "reactions");
+        for row in reactions {
+            self.waiting.insert(row.comment_id, row);
+        }
+        self.sent
+            .retain(|_, at| now.duration_since(*at) < REACTIONS_EVERY);
+        let ready: Vec<Option<i64>> = self
+            .waiting
+            .keys()
+            .filter(|c| !self.sent.contains_key(*c))
+            .copied()
+            .collect();
+        for comment in ready {
+            if let Some(row) = self.waiting.remove(&comment) {
+                self.sent.insert(comment, now);
+                out.push(row);
+            }
+        }
+        out.sort_by_key(|r| r.id);
+        out
+    }
+}
+
 /// Runs until the state is gone or the streams are shut down.
 pub async fn run(state: Weak<AppState>) {
     let Some(live) = state.upgrade().map(|s| s.live().clone()) else {
@@ -77,10 +116,11 @@ pub async fn run(state: Weak<AppState>) {
     };
     let mut shutdown = live.shutdown.subscribe();
     let mut seen = None;
+    let mut reactions = Reactions::default();
     let mut rounds: u64 = 0;
     loop {
         let Some(state) = state.upgrade() else { return };
-        match pass(&state, &mut seen).await {
+        match pass(&state, &mut seen, &mut reactions).await {
             Ok(()) => {}
             Err(e) => tracing::warn!(error = %e, "reading the live events failed"),
         }
@@ -100,7 +140,11 @@ pub async fn run(state: Weak<AppState>) {
 }
 
 /// Reads and sends what is new since the last pass (the first pass only finds where to start).
-async fn pass(state: &Arc<AppState>, seen: &mut Option<Seen>) -> Result<(), DbErr> {
+async fn pass(
+    state: &Arc<AppState>,
+    seen: &mut Option<Seen>,
+    reactions: &mut Reactions,
+) -> Result<(), DbErr> {
     let seen = match seen {
         Some(seen) => seen,
         None => {
@@ -113,9 +157,14 @@ async fn pass(state: &Arc<AppState>, seen: &mut Option<Seen>) -> Result<(), DbEr
         let rows = store::after(state.db(), seen.floor, BATCH).await?;
         let full = rows.len() as u64 == BATCH;
         let new: Vec<LiveRow> = rows.into_iter().filter(|r| seen.first_time(r.id)).collect();
-        deliver(state, &new).await?;
+        let any = !new.is_empty();
+        if let Some(last) = new.iter().map(|r| r.id).max() {
+            state.live().passed(last);
+        }
+        let due = reactions.due(new, Instant::now());
+        deliver(state, &due).await?;
         seen.advance(Instant::now());
-        if !full || new.is_empty() {
+        if !full || !any {
             return Ok(());
         }
     }
@@ -146,15 +195,50 @@ async fn deliver(state: &Arc<AppState>, rows: &[LiveRow]) -> Result<(), DbErr> {
             .unwrap_or_default();
         live.publish(&article, Arc::new(frame));
     }
-    if let Some(last) = rows.iter().map(|r| r.id).max() {
-        live.passed(last);
-    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(id: i64, kind: &str, comment: i64) -> LiveRow {
+        LiveRow {
+            id,
+            article_id: "a".into(),
+            kind: kind.into(),
+            comment_id: Some(comment),
+        }
+    }
+
+    #[test]
+    fn reactions_go_out_at_most_once_a_second_per_comment_with_the_newest_count() {
+        let start = Instant::now();
+        let mut r = Reactions::default();
+        let ids = |rows: Vec<LiveRow>| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+        let first = vec![
+            row(1, "reactions", 7),
+            row(2, "created", 8),
+            row(3, "reactions", 7),
+        ];
+        assert_eq!(
+            ids(r.due(first, start)),
+            vec![2, 3],
+            "the newest of comment 7"
+        );
+        let soon = start + REACTIONS_EVERY / 2;
+        let again = vec![row(4, "reactions", 7), row(5, "reactions", 9)];
+        assert_eq!(ids(r.due(again, soon)), vec![5], "7 waits for its turn");
+        assert_eq!(
+            ids(r.due(vec![row(6, "reactions", 7)], soon)),
+            Vec::<i64>::new()
+        );
+        assert_eq!(
+            ids(r.due(Vec::new(), start + REACTIONS_EVERY)),
+            vec![6],
+            "then the newest waiting"
+        );
+    }
 
     #[test]
     fn the_floor_follows_ids_without_gaps_and_waits_for_a_missing_one_for_a_while() {

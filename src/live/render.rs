@@ -39,13 +39,32 @@ pub async fn frames(db: &impl ConnectionTrait, rows: &[LiveRow]) -> Result<Vec<F
         }
         found
     };
+    let counts = crate::store::reactions::counts(db, &ids).await?;
     Ok(rows
         .iter()
-        .filter_map(|row| frame(row, row.comment_id.and_then(|id| comments.get(&id))))
+        .filter_map(|row| {
+            let comment = row.comment_id.and_then(|id| comments.get(&id));
+            let count = row
+                .comment_id
+                .and_then(|id| counts.get(&id).copied())
+                .unwrap_or(0);
+            frame(row, comment, count)
+        })
         .collect())
 }
 
-fn frame(row: &LiveRow, comment: Option<&comment::Model>) -> Option<Frame> {
+/// Of several `reactions` rows of one comment, only the last (it carries the newest count).
+pub fn newest_reactions(rows: Vec<LiveRow>) -> Vec<LiveRow> {
+    let mut last = HashMap::new();
+    for row in rows.iter().filter(|r| r.kind == "reactions") {
+        last.insert(row.comment_id, row.id);
+    }
+    rows.into_iter()
+        .filter(|r| r.kind != "reactions" || last.get(&r.comment_id) == Some(&r.id))
+        .collect()
+}
+
+fn frame(row: &LiveRow, comment: Option<&comment::Model>, reactions: i64) -> Option<Frame> {
     let (event, data) = match (row.kind.as_str(), comment) {
         ("created" | "edited", Some(c)) if c.status == CommentStatus::Visible => (
             if row.kind == "created" {
@@ -53,12 +72,16 @@ fn frame(row: &LiveRow, comment: Option<&comment::Model>) -> Option<Frame> {
             } else {
                 "comment.edited"
             },
-            serde_json::to_string(&CommentRef::of(fields_of(c), false)).ok()?,
+            serde_json::to_string(&CommentRef::of(fields_of(c, reactions), false)).ok()?,
+        ),
+        ("reactions", Some(c)) if c.status == CommentStatus::Visible => (
+            "reactions",
+            json!({"comment_id": c.id.to_string(), "reaction_count": reactions}).to_string(),
         ),
         ("removed", Some(c)) => {
             // The placeholder, whatever the comment is now (it may be visible again: its
             // `created` row follows).
-            let mut fields = fields_of(c);
+            let mut fields = fields_of(c, reactions);
             fields.status = CommentStatus::Hidden;
             (
                 "comment.removed",
@@ -95,7 +118,7 @@ mod tests {
             kind: "closed".into(),
             comment_id: None,
         };
-        let f = frame(&row, None).unwrap();
+        let f = frame(&row, None, 0).unwrap();
         assert_eq!(f.id, 7);
         assert_eq!(
             std::str::from_utf8(&f.bytes).unwrap(),
@@ -107,7 +130,7 @@ mod tests {
             ..row
         };
         assert!(
-            frame(&unknown, None).is_none(),
+            frame(&unknown, None, 0).is_none(),
             "a comment that is gone is not sent"
         );
     }

@@ -85,7 +85,7 @@ pub(crate) fn created_response(
 ) -> Result<StoredResponse, ServiceError> {
     Ok(StoredResponse {
         status: 201,
-        body: serde_json::to_string(&dto::Comment::own(created, moderator))
+        body: serde_json::to_string(&dto::Comment::own(created, 0, moderator))
             .map_err(ServiceError::internal)?,
         replayed: false,
     })

@@ -88,7 +88,23 @@ fn active(new: NewComment, now: DateTime<Utc>) -> comment::ActiveModel {
         due_at: Set(None),
         reminded: Set(false),
         appeal_open: Set(false),
+        featured: Set(false),
     }
+}
+
+/// Makes the comment an editors' pick (`featured`) or not; `false` when it already was as asked.
+pub async fn set_featured(
+    db: &impl ConnectionTrait,
+    id: i64,
+    featured: bool,
+) -> Result<bool, DbErr> {
+    let updated = comment::Entity::update_many()
+        .col_expr(comment::Column::Featured, Expr::value(featured))
+        .filter(comment::Column::Id.eq(id))
+        .filter(comment::Column::Featured.ne(featured))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected > 0)
 }
 
 /// What a list shows: the public sees visible comments, and the others only as tombstones where

@@ -18,6 +18,7 @@ pub mod notes;
 pub mod outbox;
 pub mod pages;
 pub mod privacy;
+pub mod reactions;
 pub mod report;
 pub mod rules;
 pub mod secrets;

@@ -425,6 +425,8 @@ pub async fn erase(
     // The record moderation kept about them, and the moderators' notes about them.
     changed += execute(db, "DELETE FROM authors WHERE id = $1", [author_id.into()]).await?;
     changed += crate::store::notes::erase(db, author_id).await?;
+    // Their reactions as a reader (other readers' reactions to their comments are not theirs).
+    changed += crate::store::reactions::erase(db, author_id).await?;
 
     Ok(Erased {
         comments,

@@ -185,6 +185,10 @@ pub struct Comment {
     #[serde(serialize_with = "ts_opt")]
     pub edited_at: Option<DateTime<Utc>>,
     pub reply_count: i64,
+    /// Readers' reactions to the comment (one per reader).
+    pub reaction_count: i64,
+    /// An editors' pick.
+    pub featured: bool,
     /// Unresolved flags; only for moderator tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag_count: Option<i64>,
@@ -214,6 +218,8 @@ pub struct Fields<'a> {
     pub body: &'a str,
     pub status: CommentStatus,
     pub reply_count: i64,
+    pub reaction_count: i64,
+    pub featured: bool,
     pub flag_count: i64,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
@@ -238,6 +244,8 @@ pub struct CommentRef<'a> {
     #[serde(serialize_with = "ts_opt")]
     edited_at: Option<DateTime<Utc>>,
     reply_count: i64,
+    reaction_count: i64,
+    featured: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     flag_count: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -285,6 +293,8 @@ impl<'a> CommentRef<'a> {
             created_at: c.created_at,
             edited_at: if show { c.edited_at } else { None },
             reply_count: c.reply_count,
+            reaction_count: c.reaction_count,
+            featured: c.featured,
             flag_count: moderator.then_some(c.flag_count),
             detections: moderator.then(|| parse_detections(c.detections)),
         }
@@ -304,6 +314,8 @@ impl<'a> CommentRef<'a> {
             created_at: self.created_at,
             edited_at: self.edited_at,
             reply_count: self.reply_count,
+            reaction_count: self.reaction_count,
+            featured: self.featured,
             flag_count: self.flag_count,
             detections: self.detections.clone(),
         }
@@ -311,15 +323,26 @@ impl<'a> CommentRef<'a> {
 }
 
 impl Comment {
-    /// What a caller may see of a comment (see [`CommentRef::of`]).
-    pub fn view(c: &comment::Model, moderator: bool) -> Comment {
-        CommentRef::of(fields_of(c), moderator).owned()
+    /// What a caller may see of a comment with its count of reactions (see [`CommentRef::of`]).
+    pub fn view(c: &comment::Model, reaction_count: i64, moderator: bool) -> Comment {
+        CommentRef::of(fields_of(c, reaction_count), moderator).owned()
+    }
+
+    /// The views of comments, each with its count of reactions from `counts` (none: 0).
+    pub fn views<'c>(
+        rows: impl IntoIterator<Item = &'c comment::Model>,
+        counts: &std::collections::HashMap<i64, i64>,
+        moderator: bool,
+    ) -> Vec<Comment> {
+        rows.into_iter()
+            .map(|c| Comment::view(c, counts.get(&c.id).copied().unwrap_or(0), moderator))
+            .collect()
     }
 
     /// A comment as its author's request (post, edit) is answered: with its text and its real
     /// status (`pending_review` when held), but for the website never why it was held.
-    pub fn own(c: &comment::Model, moderator: bool) -> Comment {
-        let mut view = Comment::view(c, true);
+    pub fn own(c: &comment::Model, reaction_count: i64, moderator: bool) -> Comment {
+        let mut view = Comment::view(c, reaction_count, true);
         if !moderator {
             view.flag_count = None;
             view.detections = None;
@@ -353,8 +376,8 @@ pub struct ArticleList {
     pub articles: Vec<Article>,
 }
 
-/// The view-making fields of a stored comment.
-pub fn fields_of(c: &comment::Model) -> Fields<'_> {
+/// The view-making fields of a stored comment, with its count of reactions.
+pub fn fields_of(c: &comment::Model, reaction_count: i64) -> Fields<'_> {
     Fields {
         id: c.id,
         article_id: &c.article_id,
@@ -364,6 +387,8 @@ pub fn fields_of(c: &comment::Model) -> Fields<'_> {
         body: &c.body,
         status: c.status,
         reply_count: c.reply_count,
+        reaction_count,
+        featured: c.featured,
         flag_count: c.flag_count,
         created_at: c.created_at,
         edited_at: c.edited_at,
@@ -402,6 +427,8 @@ mod tests {
                         body: "line\nnext \u{1F600}",
                         status,
                         reply_count: 3,
+                        reaction_count: 5,
+                        featured: parent_id.is_none(),
                         flag_count: 2,
                         created_at: created,
                         edited_at,

@@ -19,6 +19,7 @@ on_both_databases!(
     last_event_id_resumes_without_gaps_or_duplicates_or_resets_when_too_old,
     streams_refuse_bad_requests_in_the_error_shape_and_beyond_the_limit,
     streams_answer_cors_for_the_allowed_origins_only,
+    reactions_reach_readers_as_the_newest_count_at_most_once_a_second,
 );
 
 /// One event of a stream.
@@ -386,6 +387,39 @@ async fn streams_answer_cors_for_the_allowed_origins_only(db: Db) {
             .to_str()
             .unwrap()
             .contains("Last-Event-ID")
+    );
+}
+
+async fn reactions_reach_readers_as_the_newest_count_at_most_once_a_second(db: Db) {
+    let app = spawn_app_with_article(db).await;
+    let mut reader = Reader::opened(&app, "a1").await;
+    let comment = app.comment("a1", "u1", "Gefällt vielen").await;
+    assert_eq!(comment_event(&reader.next().await).1, comment);
+    for n in 0..5 {
+        let (status, body) = app
+            .put_json(
+                &format!("/api/v1/comments/{comment}/reactions/r{n}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let mut counts = Vec::new();
+    while counts.last() != Some(&5) {
+        let event = reader.next().await;
+        assert_eq!(event.event, "reactions", "{event:?}");
+        assert_eq!(event.data["comment_id"], comment.as_str());
+        counts.push(event.data["reaction_count"].as_i64().unwrap());
+    }
+    assert!(
+        counts.len() <= 2,
+        "five reactions within a second: the first count, then the newest ({counts:?})"
+    );
+    assert!(
+        reader
+            .next_within(Duration::from_millis(1500))
+            .await
+            .is_none()
     );
 }
 

@@ -34,6 +34,7 @@ async fn a_page_is_read_through_the_pool_when_reading_sqlite_directly_fails() {
         after: None,
         limit: 1,
         moderator: false,
+        featured: false,
     };
     let state = &app.state;
     let direct = state
@@ -88,6 +89,7 @@ async fn a_page_reader_connection_ended_by_postgres_is_replaced() {
         after: None,
         limit: 50,
         moderator: false,
+        featured: false,
     };
     let before = reader.comments_page(request).await.unwrap();
     assert!(
@@ -144,7 +146,17 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
     assert_eq!(status, StatusCode::OK);
     let (status, held) = app.post_comment("a1", "u6", "So ein Depp").await;
     assert_eq!(held["status"], "pending_review", "{status} {held}");
-    app.comment("a1", "u7", "Letzter").await;
+    let last = app.comment("a1", "u7", "Letzter").await;
+    // Reactions: two on the edited comment, one on the last.
+    for (comment, reader) in [(&edited, "r1"), (&edited, "r2"), (&last, "r1")] {
+        let (status, body) = app
+            .put_json(
+                &format!("/api/v1/comments/{comment}/reactions/{reader}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
 
     let stored = comment::Entity::find()
         .filter(comment::Column::ArticleId.eq("a1"))
@@ -153,6 +165,11 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
         .await
         .unwrap();
     assert_eq!(stored.len(), 6);
+    let ids: Vec<i64> = stored.iter().map(|c| c.id).collect();
+    let reactions = comment_service::store::reactions::counts(&app.db, &ids)
+        .await
+        .unwrap();
+    assert_eq!(reactions.values().sum::<i64>(), 3);
     let article = articles::find(&app.db, "a1").await.unwrap().unwrap();
     let state = &app.state;
     // The process's own source (direct on SQLite, its own connections on PostgreSQL), and the
@@ -185,7 +202,10 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
                     let expected: Vec<_> = shown[from..]
                         .iter()
                         .take(limit)
-                        .map(|c| dto::Comment::view(c, moderator))
+                        .map(|c| {
+                            let count = reactions.get(&c.id).copied().unwrap_or(0);
+                            dto::Comment::view(c, count, moderator)
+                        })
                         .collect();
                     let more = shown.len() - from > limit;
                     let request = PageRequest {
@@ -194,6 +214,7 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
                         after,
                         limit: limit as u64,
                         moderator,
+                        featured: false,
                     };
                     let page = source.article_page(request).await.unwrap().unwrap();
                     let what = format!("{request:?} direct: {direct}");
@@ -220,6 +241,7 @@ async fn a_page_is_the_views_of_its_stored_comments(db: Db) {
             after: None,
             limit: 50,
             moderator: false,
+            featured: false,
         };
         let page = source.article_page(request).await.unwrap().unwrap();
         assert_eq!((page.comments_json.as_str(), page.more_after), ("[]", None));

@@ -31,6 +31,7 @@ use crate::domain::states::{ArticleLinkPolicy, ClosedReason, CommentStatus};
 use crate::entity::article;
 use crate::store::articles::COMMENT_COUNT;
 use crate::store::comments::Order;
+use crate::store::reactions::REACTION_COUNT;
 use crate::views::dto::{CommentRef, Fields};
 
 pub use postgres::PostgresReader;
@@ -47,6 +48,8 @@ pub struct PageRequest<'a> {
     /// Moderators see every comment (and more of each); the website the visible ones and the
     /// removed ones that have visible replies.
     pub moderator: bool,
+    /// Only the editors' picks (`?featured=true`).
+    pub featured: bool,
 }
 
 /// One page of an article's top-level comments.
@@ -145,8 +148,12 @@ impl PageSource {
 }
 
 /// The columns of a listed comment, in the order every decoder reads them (`c` is the comment).
-const LISTED: &str = "c.id, c.parent_id, c.author_id, c.author_name, c.body, c.status, \
-     c.reply_count, c.flag_count, c.created_at, c.edited_at, c.detections";
+static LISTED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "c.id, c.parent_id, c.author_id, c.author_name, c.body, c.status, c.reply_count, \
+         c.flag_count, c.created_at, c.edited_at, c.detections, {REACTION_COUNT}, c.featured"
+    )
+});
 
 /// An article's row with its comment count, `$1` its id.
 static ARTICLE_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -159,8 +166,9 @@ static ARTICLE_SQL: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The page's rows: `$1` the article, `$2` whether every comment counts, `$3` the cursor's id
-/// (or the end of the range), `$4` how many.
-fn rows_sql(backend: DbBackend, order: Order) -> String {
+/// (or the end of the range), `$4` how many; only the editors' picks when `featured` (read
+/// through their own partial index).
+fn rows_sql(backend: DbBackend, order: Order, featured: bool) -> String {
     let (op, dir) = match order {
         Order::Newest => ("<", "DESC"),
         Order::Oldest => (">", "ASC"),
@@ -176,35 +184,47 @@ fn rows_sql(backend: DbBackend, order: Order) -> String {
     // range would stop it from seeking to the cursor.)
     let (hint, article, order_by) = match backend {
         DbBackend::Postgres => (
-            "",
+            "".to_string(),
             "c.article_id >= $1 AND c.article_id <= $1",
             format!("c.article_id {dir}, c.id {dir}"),
         ),
         _ => (
-            "INDEXED BY idx_comments_top_level",
+            format!(
+                "INDEXED BY {}",
+                if featured {
+                    "idx_comments_featured"
+                } else {
+                    "idx_comments_top_level"
+                }
+            ),
             "c.article_id = $1",
             format!("c.id {dir}"),
         ),
     };
     format!(
-        "SELECT {LISTED} FROM comments c {hint} WHERE {article} AND c.parent_id IS NULL \
+        "SELECT {listed} FROM comments c {hint} WHERE {article} AND c.parent_id IS NULL {picks}\
          AND ($2 OR c.status = 'visible' OR c.reply_count > 0) AND c.id {op} $3 \
-         ORDER BY {order_by} LIMIT $4"
+         ORDER BY {order_by} LIMIT $4",
+        listed = LISTED.as_str(),
+        picks = if featured { "AND c.featured " } else { "" },
     )
 }
 
-/// The rows' statement of each database and order, written once.
-static ROWS_SQL: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
-    [DbBackend::Postgres, DbBackend::Sqlite]
-        .map(|backend| [Order::Newest, Order::Oldest].map(|order| rows_sql(backend, order)))
+/// The rows' statement of each database, list (all or the picks) and order, written once.
+static ROWS_SQL: LazyLock<[[[String; 2]; 2]; 2]> = LazyLock::new(|| {
+    [DbBackend::Postgres, DbBackend::Sqlite].map(|backend| {
+        [false, true].map(|featured| {
+            [Order::Newest, Order::Oldest].map(|order| rows_sql(backend, order, featured))
+        })
+    })
 });
 
-fn rows_statement(backend: DbBackend, order: Order) -> &'static str {
-    let order = match order {
+fn rows_statement(backend: DbBackend, page: &PageRequest<'_>) -> &'static str {
+    let order = match page.order {
         Order::Newest => 0,
         Order::Oldest => 1,
     };
-    &ROWS_SQL[usize::from(backend != DbBackend::Postgres)][order]
+    &ROWS_SQL[usize::from(backend != DbBackend::Postgres)][usize::from(page.featured)][order]
 }
 
 /// Where a page is from `after` on: the cursor's id, or the end of the range.

@@ -42,7 +42,7 @@ pub(super) async fn comments_page(
         start(&page).into(),
         (page.limit as i64 + 1).into(),
     ];
-    let sql = rows_statement(db.get_database_backend(), page.order);
+    let sql = rows_statement(db.get_database_backend(), &page);
     let rows = db.query_all_raw(stmt(db, sql, values)).await?;
     let mut writer = PageWriter::new(page);
     for row in &rows {
@@ -89,6 +89,8 @@ impl<'r> Owned<'r> {
             created_at: row.try_get("", "created_at")?,
             edited_at: row.try_get("", "edited_at")?,
             detections: self.detections.as_deref(),
+            reaction_count: row.try_get("", "reaction_count")?,
+            featured: row.try_get("", "featured")?,
         })
     }
 }

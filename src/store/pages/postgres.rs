@@ -131,7 +131,7 @@ async fn read_page(
     } else {
         None
     };
-    let mut rows = sea_orm::sqlx::query(rows_statement(DbBackend::Postgres, page.order))
+    let mut rows = sea_orm::sqlx::query(rows_statement(DbBackend::Postgres, &page))
         .bind(page.article_id)
         .bind(page.moderator)
         .bind(start(&page))
@@ -161,6 +161,8 @@ fn decode_comment<'r>(row: &'r PgRow, article_id: &'r str) -> Result<Fields<'r>,
         created_at: row.try_get_unchecked(8).map_err(decode)?,
         edited_at: row.try_get_unchecked(9).map_err(decode)?,
         detections: row.try_get_unchecked(10).map_err(decode)?,
+        reaction_count: row.try_get_unchecked(11).map_err(decode)?,
+        featured: row.try_get_unchecked(12).map_err(decode)?,
     })
 }
 

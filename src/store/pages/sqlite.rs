@@ -136,7 +136,7 @@ fn read_rows(
     page: PageRequest<'_>,
     writer: &mut PageWriter<'_>,
 ) -> Result<(), ReadError> {
-    let mut rows = conn.prepare_cached(rows_statement(DbBackend::Sqlite, page.order))?;
+    let mut rows = conn.prepare_cached(rows_statement(DbBackend::Sqlite, &page))?;
     let mut rows = rows.query(rusqlite::params![
         page.article_id,
         page.moderator,
@@ -157,6 +157,8 @@ fn read_rows(
             created_at: timestamp(row, 8)?,
             edited_at: timestamp_opt(row, 9)?,
             detections: text_opt(row, 10)?,
+            reaction_count: row.get(11)?,
+            featured: row.get(12)?,
         })?;
     }
     Ok(())
