@@ -18,7 +18,7 @@ PORT=${PORT:-18090}
 OUT=target/bench-live
 TOKEN=bench-service-token
 mkdir -p "$OUT"
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # one descriptor per stream, in the server and in the client
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet --bin comment-service --example live_client

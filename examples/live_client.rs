@@ -104,6 +104,7 @@ async fn main() {
     let seconds: u64 = var("SECONDS", 60);
     let hold: u64 = var("HOLD", 0);
     let start = Instant::now();
+    let _ = rustls::crypto::ring::default_provider().install_default();
 
     // Open the streams, a few hundred at a time.
     let stop = Arc::new(tokio::sync::Notify::new());

@@ -94,6 +94,9 @@ impl Application {
             posts,
             live: crate::live::Live::new(settings.live.max_subscribers),
         }));
+        state
+            .live()
+            .start_at(crate::store::live::newest(state.db()).await?);
         tokio::spawn(crate::live::pump::run(Arc::downgrade(
             &state.clone().into_inner(),
         )));

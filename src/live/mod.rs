@@ -131,6 +131,12 @@ impl Live {
         }
     }
 
+    /// Where the pump starts: the newest row when the process started, read before it serves
+    /// (a reader who connects then is sent everything after it).
+    pub fn start_at(&self, id: i64) {
+        self.passed(id);
+    }
+
     /// Moves the position past rows no subscriber is sent (another article's, say).
     fn passed(&self, id: i64) {
         self.position.fetch_max(id, Ordering::SeqCst);

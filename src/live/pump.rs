@@ -145,14 +145,8 @@ async fn pass(
     seen: &mut Option<Seen>,
     reactions: &mut Reactions,
 ) -> Result<(), DbErr> {
-    let seen = match seen {
-        Some(seen) => seen,
-        None => {
-            let newest = store::newest(state.db()).await?;
-            state.live().passed(newest);
-            seen.insert(Seen::new(newest))
-        }
-    };
+    // The start-up read where the table ended (see `Live::start_at`).
+    let seen = seen.get_or_insert_with(|| Seen::new(state.live().position()));
     loop {
         let rows = store::after(state.db(), seen.floor, BATCH).await?;
         let full = rows.len() as u64 == BATCH;

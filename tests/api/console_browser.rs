@@ -593,9 +593,16 @@ async fn the_log_page_lists_the_decisions(browser: &Browser, app: &TestApp, deci
         .map(|d| {
             (
                 d.id.clone(),
-                d.action.to_string(),
+                // The log shows actions and ways in German.
+                match d.action.to_string().as_str() {
+                    "approve" => "Freigabe",
+                    "hide" => "Ausblendung",
+                    "delete" => "Löschung",
+                    other => panic!("no label for {other}"),
+                }
+                .to_string(),
                 MODERATOR.to_string(),
-                "console".to_string(),
+                "Konsole".to_string(),
             )
         })
         .collect();
