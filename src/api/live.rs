@@ -97,7 +97,9 @@ async fn live_article(
                 let rows = store::live::of_article(state.db(), article_id.as_str(), last, position)
                     .await?;
                 let rows = crate::live::render::newest_reactions(rows);
-                for frame in frames(state.db(), &rows).await? {
+                // What this reader missed, each comment's newest count once.
+                let mut counts = std::collections::HashMap::new();
+                for frame in frames(state.db(), &rows, &mut counts).await? {
                     opening.replayed.insert(frame.id);
                     opening.frames.push_back(frame.bytes);
                 }

@@ -79,6 +79,8 @@ const REACTIONS_EVERY: Duration = Duration::from_secs(1);
 struct Reactions {
     waiting: HashMap<Option<i64>, LiveRow>,
     sent: HashMap<Option<i64>, Instant>,
+    /// The count each comment's last `reactions` event carried.
+    counts: HashMap<i64, i64>,
 }
 
 impl Reactions {
@@ -156,7 +158,7 @@ async fn pass(
             state.live().passed(last);
         }
         let due = reactions.due(new, Instant::now());
-        deliver(state, &due).await?;
+        deliver(state, &due, &mut reactions.counts).await?;
         seen.advance(Instant::now());
         if !full || !any {
             return Ok(());
@@ -165,7 +167,11 @@ async fn pass(
 }
 
 /// Forgets what the process cached of the rows' articles, then sends the rows followed here.
-async fn deliver(state: &Arc<AppState>, rows: &[LiveRow]) -> Result<(), DbErr> {
+async fn deliver(
+    state: &Arc<AppState>,
+    rows: &[LiveRow],
+    counts_sent: &mut HashMap<i64, i64>,
+) -> Result<(), DbErr> {
     let mut articles = HashSet::new();
     for row in rows {
         if articles.insert(row.article_id.as_str()) {
@@ -181,7 +187,7 @@ async fn deliver(state: &Arc<AppState>, rows: &[LiveRow]) -> Result<(), DbErr> {
         .filter(|r| live.is_followed(&r.article_id))
         .cloned()
         .collect();
-    for frame in render::frames(state.db(), &followed).await? {
+    for frame in render::frames(state.db(), &followed, counts_sent).await? {
         let article = followed
             .iter()
             .find(|r| r.id == frame.id)

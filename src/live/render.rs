@@ -14,6 +14,10 @@ use crate::entity::comment;
 use crate::store::live::LiveRow;
 use crate::views::dto::{CommentRef, fields_of};
 
+/// How many comments' last sent reaction counts are kept (past it they are forgotten; at
+/// worst a count is sent once more).
+const COUNTS_KEPT: usize = 100_000;
+
 /// Sent instead of what a reader missed when it is no longer kept: reload the thread.
 pub fn reset_frame() -> Bytes {
     Bytes::from_static(b"event: reset\ndata: {}\n\n")
@@ -22,7 +26,14 @@ pub fn reset_frame() -> Bytes {
 /// The frames of `rows`, in their order. A `created` or `edited` row of a comment that readers
 /// may no longer see (held or hidden since) is left out: its `removed` row follows, and the
 /// stream never carries what the thread does not show. A `removed` comment is its placeholder.
-pub async fn frames(db: &impl ConnectionTrait, rows: &[LiveRow]) -> Result<Vec<Frame>, DbErr> {
+/// A `reactions` row whose count is the one `counts_sent` holds for its comment is left out
+/// (its rows came in two reads, the first already sent the newest count); the counts of those
+/// sent are kept there.
+pub async fn frames(
+    db: &impl ConnectionTrait,
+    rows: &[LiveRow],
+    counts_sent: &mut HashMap<i64, i64>,
+) -> Result<Vec<Frame>, DbErr> {
     let ids: Vec<i64> = rows.iter().filter_map(|r| r.comment_id).collect();
     let comments: HashMap<i64, comment::Model> = if ids.is_empty() {
         HashMap::new()
@@ -48,7 +59,17 @@ pub async fn frames(db: &impl ConnectionTrait, rows: &[LiveRow]) -> Result<Vec<F
                 .comment_id
                 .and_then(|id| counts.get(&id).copied())
                 .unwrap_or(0);
-            frame(row, comment, count)
+            let frame = frame(row, comment, count)?;
+            if let (Some(id), "reactions") = (row.comment_id, row.kind.as_str()) {
+                if counts_sent.get(&id) == Some(&count) {
+                    return None;
+                }
+                if counts_sent.len() >= COUNTS_KEPT {
+                    counts_sent.clear();
+                }
+                counts_sent.insert(id, count);
+            }
+            Some(frame)
         })
         .collect())
 }

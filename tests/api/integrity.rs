@@ -348,6 +348,8 @@ struct Run<'a> {
     keys: BTreeMap<String, String>,
     /// The comments of each erasure (their author id is the pseudonym now).
     erased: BTreeSet<i64>,
+    /// The flags each erased author had filed when erased (their reporter is the pseudonym now).
+    flags_erased: BTreeMap<String, BTreeSet<i64>>,
     /// Events before the case's first request.
     events_before: i64,
     /// What was sent and answered, for the failure message.
@@ -711,6 +713,7 @@ async fn run_case(apps: &[TestApp; 2], case: &Case) -> Result<(), String> {
         comments: Vec::new(),
         keys: BTreeMap::new(),
         erased: BTreeSet::new(),
+        flags_erased: BTreeMap::new(),
         events_before,
         trace: String::new(),
     };
@@ -853,6 +856,11 @@ async fn erase_alone(run: &mut Run<'_>, author: &str, on: On) -> Result<(), Stri
         )));
     }
     let after = others_rows(run, author, &theirs, false).await?;
+    let filed = filed_flags(run, author).await?;
+    run.flags_erased
+        .entry(author.to_owned())
+        .or_default()
+        .extend(filed);
     let mut changes = Vec::new();
     for (key, row) in &before {
         match after.get(key) {
@@ -882,9 +890,25 @@ async fn erase_alone(run: &mut Run<'_>, author: &str, on: On) -> Result<(), Stri
     }
 }
 
+/// The ids of the flags `reporter` filed on the case's comments (open or resolved).
+async fn filed_flags(run: &Run<'_>, reporter: &str) -> Result<BTreeSet<i64>, String> {
+    let ids: Vec<i64> = run.comments.iter().map(|c| c.id).collect();
+    Ok(flag::Entity::find()
+        .filter(flag::Column::ReporterId.eq(reporter))
+        .filter(flag::Column::CommentId.is_in(ids))
+        .all(run.db())
+        .await
+        .map_err(|e| run.fail(e))?
+        .into_iter()
+        .map(|f| f.id)
+        .collect())
+}
+
 /// Every row of the case that belongs to another author than `erased` (whose comments here are
 /// `theirs`), by table and id, as text: their comments (the count of visible replies, in the
-/// `before` snapshot, already without the erased author's visible replies), the flags filed on
+/// `before` snapshot, already without the erased author's visible replies; the count of open
+/// flags without the erased author's open flag on a comment they had flagged before an earlier
+/// erasure, since one reader's open flags count once under the pseudonym), the flags filed on
 /// their comments by others, the events, decisions, appeals and log entries about their
 /// comments, the stored answers to their posts, and their author records. An event is compared
 /// without its delivery bookkeeping (the sender tries to deliver it meanwhile).
@@ -902,9 +926,28 @@ async fn others_rows(
         .copied()
         .filter(|id| !theirs.contains(id))
         .collect();
+    let open_flags: Vec<flag::Model> = flag::Entity::find()
+        .filter(flag::Column::CommentId.is_in(others.clone()))
+        .filter(flag::Column::ResolvedAt.is_null())
+        .all(db)
+        .await
+        .map_err(err)?;
+    let earlier = run.flags_erased.get(erased);
+    let counted_twice = |comment: i64| {
+        let by_pseudonym = open_flags
+            .iter()
+            .any(|f| f.comment_id == comment && earlier.is_some_and(|e| e.contains(&f.id)));
+        let by_id = open_flags
+            .iter()
+            .any(|f| f.comment_id == comment && f.reporter_id == erased);
+        by_pseudonym && by_id
+    };
     let mut rows = BTreeMap::new();
     for id in &others {
         let mut c = comments[id].clone();
+        if before && counted_twice(c.id) {
+            c.flag_count -= 1;
+        }
         if before {
             c.reply_count -= comments
                 .values()
