@@ -22,6 +22,7 @@ mod m20261203_000020_live_events;
 mod m20261203_000021_reactions;
 mod m20261203_000022_featured;
 mod m20261203_000023_live_reactions;
+mod m20261204_000025_author_badges;
 mod util;
 
 pub use m20261128_000009_authors_rules::AUTHORS_FROM_COMMENTS;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000021_reactions::Migration),
             Box::new(m20261203_000022_featured::Migration),
             Box::new(m20261203_000023_live_reactions::Migration),
+            Box::new(m20261204_000025_author_badges::Migration),
         ]
     }
 }

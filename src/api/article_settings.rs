@@ -35,7 +35,7 @@ pub(crate) struct SettingsBody {
     #[schema(value_type = Option<ArticleLinkPolicy>)]
     links: Option<String>,
     /// What the discussion's readers are told (up to 1,000 characters; null or empty: none).
-    #[schema(max_length = 1000)]
+    #[schema(schema_with = crate::api::schema_rules::article_message)]
     message: Option<String>,
 }
 

@@ -13,7 +13,7 @@ use crate::api::pagination::IdPage;
 use crate::api::{comment_pages, pagination, parse_json, read_body, required};
 use crate::auth::ServiceCaller;
 use crate::cache::PageKey;
-use crate::domain::comment::{CommentBody, parse_author_id, parse_author_name};
+use crate::domain::comment::{Badges, CommentBody, parse_author_id, parse_author_name};
 use crate::domain::ids::CommentId;
 use crate::domain::states::CommentOrder;
 use crate::error::{FieldErrors, ServiceError};
@@ -44,6 +44,9 @@ pub(crate) struct AuthorBody {
     id: Option<String>,
     #[schema(schema_with = crate::api::schema_rules::author_name, required)]
     name: Option<String>,
+    /// Labels the comment shows with the author's name (default none).
+    #[schema(value_type = Option<Vec<dto::Badge>>, nullable = false)]
+    badges: Option<Vec<String>>,
 }
 
 /// A new comment or reply.
@@ -91,14 +94,18 @@ fn respond(response: StoredResponse) -> Result<HttpResponse, ServiceError> {
 fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComment, ServiceError> {
     let mut errors = FieldErrors::new();
     let author = required(&mut errors, "author", input.author);
-    let (author_id, author_name) = match author {
+    let (author_id, author_name, author_badges) = match author {
         Some(a) => (
             required(&mut errors, "author.id", a.id)
                 .and_then(|v| errors.check("author.id", parse_author_id(&v))),
             required(&mut errors, "author.name", a.name)
                 .and_then(|v| errors.check("author.name", parse_author_name(&v))),
+            errors.check(
+                "author.badges",
+                Badges::parse(a.badges.as_deref().unwrap_or_default()),
+            ),
         ),
-        None => (None, None),
+        None => (None, None, None),
     };
     let body = required(&mut errors, "body", input.body)
         .and_then(|b| errors.check("body", CommentBody::parse(&b, max_chars)));
@@ -113,10 +120,11 @@ fn parse_new_comment(input: NewCommentBody, max_chars: usize) -> Result<NewComme
         }
     };
     errors.into_result()?;
-    match (author_id, author_name, body) {
-        (Some(author_id), Some(author_name), Some(body)) => Ok(NewComment {
+    match (author_id, author_name, author_badges, body) {
+        (Some(author_id), Some(author_name), Some(author_badges), Some(body)) => Ok(NewComment {
             author_id,
             author_name,
+            author_badges,
             body,
             parent_id,
         }),

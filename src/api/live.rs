@@ -27,6 +27,40 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// How long a browser waits before it reconnects a dropped stream (milliseconds).
 const RETRY_MS: u32 = 3000;
 
+/// One event of the stream, as a client parses it (`id:`, `event:`, `data:` lines).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the stream's events; they are written as text
+pub(crate) struct LiveEvent {
+    event: LiveEventName,
+    /// JSON: the Comment view, `{"article_id", "status"}` for the discussion's events, `{}` for
+    /// `reset`.
+    #[schema(content_media_type = "application/json")]
+    data: String,
+    /// The event's id, for `Last-Event-ID` (none on `reset`).
+    #[schema(pattern = "^[0-9]{1,18}$")]
+    id: Option<String>,
+}
+
+/// The names of the stream's events.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) enum LiveEventName {
+    #[schema(rename = "comment.created")]
+    CommentCreated,
+    #[schema(rename = "comment.edited")]
+    CommentEdited,
+    #[schema(rename = "comment.removed")]
+    CommentRemoved,
+    #[schema(rename = "discussion.closed")]
+    DiscussionClosed,
+    #[schema(rename = "discussion.reopened")]
+    DiscussionReopened,
+    #[schema(rename = "reactions")]
+    Reactions,
+    #[schema(rename = "reset")]
+    Reset,
+}
+
 /// The discussion's changes as they happen.
 ///
 /// Events (each with an `id:`): `comment.created` (a comment readers can now see, also when a
@@ -44,7 +78,7 @@ const RETRY_MS: u32 = 3000;
         ("Last-Event-ID" = Option<String>, Header, nullable = false, pattern = "^[0-9]{1,18}$", description = "The id of the last event received; the stream starts with what followed it."),
     ),
     responses(
-        (status = 200, description = "The stream (`text/event-stream`).", content_type = "text/event-stream", body = String),
+        (status = 200, description = "The stream (`text/event-stream`).", content_type = "text/event-stream", body = LiveEvent),
         (status = 400, description = "`bad_request`: `Last-Event-ID` is not an event id.", body = ErrorBody),
         NoSuchArticle,
         (status = 422, description = "`validation_failed`: a malformed id.", body = ErrorBody),

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::openapi::ErrorBody;
 use crate::auth::ServiceCaller;
-use crate::domain::comment::parse_known_author_id;
+use crate::domain::comment::{Badges, parse_known_author_id};
 use crate::domain::states::{
     AppealStatus, AuthorStatus, Category, CommentStatus, DecidedAction, FlagReason, Ground,
     LogAction, Via,
@@ -22,6 +22,7 @@ use crate::error::{FieldErrors, ServiceError};
 use crate::moderation::Detection;
 use crate::service::privacy::{self, Export, Part};
 use crate::state::AppState;
+use crate::store::reactions;
 use crate::views::dto::{self, ts, ts_opt};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -74,6 +75,8 @@ pub(crate) struct ExportComment {
     #[schema(required)]
     parent_id: Option<String>,
     author_name: String,
+    /// The labels the website gave the author with the comment.
+    author_badges: Vec<String>,
     body: String,
     status: CommentStatus,
     /// The author deleted it.
@@ -99,6 +102,9 @@ impl ExportComment {
             article_id: c.article_id,
             parent_id: c.parent_id.map(|p| p.to_string()),
             author_name: c.author_name,
+            author_badges: Badges::stored(&c.author_badges)
+                .map(str::to_string)
+                .collect(),
             body: c.body,
             status: c.status,
             deleted_by_author: c.deleted_by_author,
@@ -141,6 +147,24 @@ impl From<flag::Model> for ExportFlag {
             legal_reference: f.legal_reference,
             created_at: f.created_at,
             resolved_at: f.resolved_at,
+        }
+    }
+}
+
+/// A reaction the author gave as a reader.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ExportReaction {
+    comment_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "ts")]
+    created_at: DateTime<Utc>,
+}
+
+impl From<reactions::Given> for ExportReaction {
+    fn from(r: reactions::Given) -> ExportReaction {
+        ExportReaction {
+            comment_id: r.comment_id.to_string(),
+            created_at: r.created_at,
         }
     }
 }
@@ -257,6 +281,8 @@ pub(crate) struct AuthorExport {
     comments: Vec<ExportComment>,
     /// The flags the author filed as a reader.
     flags_filed: Vec<ExportFlag>,
+    /// The reactions the author gave as a reader, by comment.
+    reactions: Vec<ExportReaction>,
     /// Decisions and statements of reasons on the author's comments.
     decisions: Vec<ExportDecision>,
     appeals: Vec<ExportAppeal>,
@@ -331,6 +357,11 @@ impl ExportWriter {
                 &mut out,
                 "flags_filed",
                 rows.into_iter().map(ExportFlag::from),
+            )?,
+            Some(Part::Reactions(rows)) => self.list(
+                &mut out,
+                "reactions",
+                rows.into_iter().map(ExportReaction::from),
             )?,
             Some(Part::Decisions(rows)) => self.list(
                 &mut out,

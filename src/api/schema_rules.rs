@@ -153,6 +153,21 @@ pub fn decision_note() -> Object {
     .build()
 }
 
+/// The message above an article's thread: up to 1,000 characters after trimming (`\r\n` counts
+/// as one newline); absent, null or white space alone is none.
+pub fn article_message() -> Object {
+    string(
+        "What the discussion's readers are told: up to 1,000 characters after trimming; no \
+         control characters but newline and tab. Null or white space alone: none.",
+        optional(text_pattern(
+            crate::api::article_settings::MAX_MESSAGE_CHARS,
+            true,
+        )),
+        true,
+    )
+    .build()
+}
+
 /// A moderator's reason for closing or reopening: up to 500 characters, one line.
 pub fn reason() -> Object {
     string(

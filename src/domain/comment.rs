@@ -102,6 +102,42 @@ pub fn parse_author_name(raw: &str) -> Result<String, String> {
     parse_name_line(raw, 64)
 }
 
+/// The labels the website may give a comment's author (`author.badges`), in their fixed order.
+pub const BADGES: [&str; 3] = ["staff", "expert", "subscriber"];
+
+/// A post's author labels: a subset of [`BADGES`], kept in their fixed order, each once; stored
+/// comma-separated (empty: none).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Badges(String);
+
+impl Badges {
+    /// Parses the labels a post gives; any other label is refused, one given twice counts once.
+    pub fn parse(raw: &[String]) -> Result<Badges, String> {
+        if let Some(bad) = raw.iter().find(|b| !BADGES.contains(&b.as_str())) {
+            return Err(format!(
+                "`{}` is not a label; allowed: {}",
+                bad.chars().take(32).collect::<String>(),
+                BADGES.join(", ")
+            ));
+        }
+        let kept: Vec<&str> = BADGES
+            .into_iter()
+            .filter(|b| raw.iter().any(|r| r == b))
+            .collect();
+        Ok(Badges(kept.join(",")))
+    }
+
+    /// As stored.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// The labels of a stored comment.
+    pub fn stored(stored: &str) -> impl Iterator<Item = &str> {
+        stored.split(',').filter(|b| !b.is_empty())
+    }
+}
+
 /// A reporter's note: at most 500 characters; `other` needs one.
 /// The shortest note of a notice of illegal content.
 pub const MIN_NOTICE_CHARS: usize = 10;
@@ -169,6 +205,26 @@ mod tests {
         assert_eq!(
             CommentBody::parse("a\r\nb\tc", 2000).unwrap().as_str(),
             "a\nb\tc"
+        );
+    }
+
+    #[test]
+    fn badges_are_the_known_labels_in_their_order_each_once() {
+        let labels =
+            |raw: &[&str]| Badges::parse(&raw.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(labels(&[]).unwrap().into_string(), "");
+        assert_eq!(
+            labels(&["subscriber", "staff", "subscriber"])
+                .unwrap()
+                .into_string(),
+            "staff,subscriber"
+        );
+        assert!(labels(&["staff", "admin"]).is_err());
+        assert!(labels(&["Staff"]).is_err());
+        assert_eq!(Badges::stored("").count(), 0);
+        assert_eq!(
+            Badges::stored("staff,expert").collect::<Vec<_>>(),
+            ["staff", "expert"]
         );
     }
 

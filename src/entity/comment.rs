@@ -37,6 +37,8 @@ pub struct Model {
     pub appeal_open: bool,
     /// An editors' pick.
     pub featured: bool,
+    /// The author's labels when they posted it ([`crate::domain::comment::Badges`]).
+    pub author_badges: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

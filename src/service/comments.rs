@@ -3,7 +3,7 @@
 use chrono::Duration;
 
 use crate::auth::Caller;
-use crate::domain::comment::CommentBody;
+use crate::domain::comment::{Badges, CommentBody};
 use crate::domain::ids::{ArticleId, CommentId};
 use crate::domain::states::CommentStatus;
 use crate::entity::{article, comment};
@@ -41,6 +41,7 @@ async fn article_of(state: &AppState, c: &comment::Model) -> Result<article::Mod
 pub struct NewComment {
     pub author_id: String,
     pub author_name: String,
+    pub author_badges: Badges,
     pub body: CommentBody,
     pub parent_id: Option<CommentId>,
 }
@@ -83,6 +84,7 @@ pub async fn post(
             parent_id: new.parent_id.map(|p| p.0),
             author_id: new.author_id,
             author_name: new.author_name,
+            author_badges: new.author_badges.into_string(),
             body: new.body.into_string(),
             status: CommentStatus::Visible,
             detections: None,
@@ -98,7 +100,7 @@ pub async fn post(
     // The post goes with the next batch (see `post_batches`); with an Idempotency-Key its
     // response is stored in the same transaction.
     let created = match state.posts().write(post).await? {
-        Written::Created(created) => created,
+        Written::Created(created) => *created,
         Written::Answered(stored) => return Ok(stored),
     };
     if created.status == CommentStatus::Visible {

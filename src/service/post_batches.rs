@@ -187,7 +187,7 @@ async fn write_one(state: &AppState, post: &Post) -> Result<Written, ServiceErro
         }
     }
     txn.commit().await?;
-    Ok(Written::Created(created))
+    Ok(Written::Created(Box::new(created)))
 }
 
 /// The batch in one transaction: the outcome of each post, in order (`None`: written on its own
@@ -254,9 +254,14 @@ async fn try_batch(
         .map(|o| match o {
             Outcome::Refused(e) => Some(Err(e)),
             Outcome::Later => None,
-            Outcome::Created => Some(created.next().map(Written::Created).ok_or_else(|| {
-                ServiceError::internal(std::io::Error::other("a batch lost a comment"))
-            })),
+            Outcome::Created => Some(
+                created
+                    .next()
+                    .map(|c| Written::Created(Box::new(c)))
+                    .ok_or_else(|| {
+                        ServiceError::internal(std::io::Error::other("a batch lost a comment"))
+                    }),
+            ),
         })
         .collect())
 }

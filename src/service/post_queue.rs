@@ -33,7 +33,7 @@ pub struct Post {
 
 /// What a post came to.
 pub enum Written {
-    Created(comment::Model),
+    Created(Box<comment::Model>),
     /// The Idempotency-Key was recorded by a concurrent request: its answer.
     Answered(StoredResponse),
 }

@@ -13,7 +13,7 @@ use crate::error::ServiceError;
 use crate::events::Stream;
 use crate::state::AppState;
 use crate::store::privacy::{self as store, EXPORT_PAGE};
-use crate::store::{audit, authors, secrets};
+use crate::store::{audit, authors, reactions, secrets};
 
 /// The name of the key of the pseudonyms (generated once, kept in the database).
 pub const PSEUDONYM_SECRET: &str = "pseudonym_secret";
@@ -35,6 +35,7 @@ pub enum Part {
     Author(Option<author::Model>),
     Comments(Vec<comment::Model>),
     FlagsFiled(Vec<flag::Model>),
+    Reactions(Vec<reactions::Given>),
     Decisions(Vec<decision::Model>),
     Appeals(Vec<appeal::Model>),
     AuditLog(Vec<moderation_log::Model>),
@@ -45,6 +46,7 @@ enum Step {
     Author,
     Comments,
     FlagsFiled,
+    Reactions,
     Decisions,
     Appeals,
     AuditLog,
@@ -56,7 +58,8 @@ impl Step {
         match self {
             Step::Author => Step::Comments,
             Step::Comments => Step::FlagsFiled,
-            Step::FlagsFiled => Step::Decisions,
+            Step::FlagsFiled => Step::Reactions,
+            Step::Reactions => Step::Decisions,
             Step::Decisions => Step::Appeals,
             Step::Appeals => Step::AuditLog,
             Step::AuditLog | Step::Done => Step::Done,
@@ -99,6 +102,11 @@ impl Export {
                 let rows = store::flags_filed_after(db, id, after, EXPORT_PAGE).await?;
                 let (last, len) = (rows.last().map(|r| r.id), rows.len());
                 (Part::FlagsFiled(rows), last, len)
+            }
+            Step::Reactions => {
+                let rows = reactions::given_after(db, id, after, EXPORT_PAGE).await?;
+                let (last, len) = (rows.last().map(|r| r.comment_id), rows.len());
+                (Part::Reactions(rows), last, len)
             }
             Step::Decisions => {
                 let rows = store::decisions_after(db, id, after, EXPORT_PAGE).await?;

@@ -24,6 +24,8 @@ pub struct NewComment {
     pub parent_id: Option<i64>,
     pub author_id: String,
     pub author_name: String,
+    /// The author's labels, as stored (`domain::comment::Badges`).
+    pub author_badges: String,
     pub body: String,
     /// `visible`, or `pending_review` when the content rules held it.
     pub status: CommentStatus,
@@ -74,6 +76,7 @@ fn active(new: NewComment, now: DateTime<Utc>) -> comment::ActiveModel {
         parent_id: Set(new.parent_id),
         author_id: Set(new.author_id),
         author_name: Set(new.author_name),
+        author_badges: Set(new.author_badges),
         body: Set(new.body),
         status: Set(new.status),
         reply_count: Set(0),

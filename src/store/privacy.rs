@@ -16,7 +16,7 @@ use crate::store::{decisions, flags};
 pub const EXPORT_PAGE: u64 = 500;
 
 /// Whether anything at all is stored about `author_id`: their record, a comment, a flag they
-/// filed, an appeal or an audit-log entry about them.
+/// filed, a reaction they gave, an appeal or an audit-log entry about them.
 pub async fn anything_stored(db: &impl ConnectionTrait, author_id: &str) -> Result<bool, DbErr> {
     if author::Entity::find_by_id(author_id)
         .one(db)
@@ -53,7 +53,12 @@ pub async fn anything_stored(db: &impl ConnectionTrait, author_id: &str) -> Resu
         .into_tuple::<i64>()
         .one(db)
         .await?;
-    Ok(comment.is_some() || flag.is_some() || appeal.is_some() || log.is_some())
+    let reaction = crate::store::reactions::given_after(db, author_id, i64::MIN, 1).await?;
+    Ok(comment.is_some()
+        || flag.is_some()
+        || appeal.is_some()
+        || log.is_some()
+        || !reaction.is_empty())
 }
 
 /// The author's comments after the comment `after`, oldest first, any status.
@@ -410,7 +415,7 @@ pub async fn erase(
     let comments = execute(
         db,
         "UPDATE comments SET status = $2, deleted_by_author = $3, body = '', author_name = '', \
-         author_id = $4, detections = NULL, flag_count = 0, first_flag_at = NULL, due_at = NULL, \
+         author_badges = '', author_id = $4, detections = NULL, flag_count = 0, first_flag_at = NULL, due_at = NULL, \
          appeal_open = $5 WHERE author_id = $1",
         [
             author_id.into(),

@@ -79,6 +79,39 @@ pub async fn counts(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i6
         .collect()
 }
 
+/// A reaction a reader gave, as their export lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Given {
+    pub comment_id: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The reactions `reader_id` gave, to comments after the comment `after`, by comment (the
+/// reader's index `(reader_id, comment_id)` in order).
+pub async fn given_after(
+    db: &impl ConnectionTrait,
+    reader_id: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<Given>, DbErr> {
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            "SELECT comment_id, created_at FROM reactions WHERE reader_id = $1 \
+             AND comment_id > $2 ORDER BY reader_id, comment_id LIMIT $3",
+            [reader_id.into(), after.into(), (limit as i64).into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Given {
+                comment_id: row.try_get("", "comment_id")?,
+                created_at: row.try_get("", "created_at")?,
+            })
+        })
+        .collect()
+}
+
 /// Deletes every reaction of `reader_id` (their erasure); returns how many.
 pub async fn erase(db: &impl ConnectionTrait, reader_id: &str) -> Result<u64, DbErr> {
     execute(

@@ -4,6 +4,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
 
+use crate::domain::comment::Badges;
 use crate::domain::states::{
     ArticleLinkPolicy, ClosedReason, CommentStatus, DiscussionStatus, ShownStatus,
 };
@@ -162,6 +163,19 @@ pub struct Topic {
 pub struct Author {
     pub id: String,
     pub name: String,
+    /// The labels the website gave the author with this comment (none: empty).
+    #[serde(default)]
+    #[schema(value_type = Vec<Badge>, required)]
+    pub badges: Vec<String>,
+}
+
+/// A label the website gives a comment's author with a post.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Badge {
+    Staff,
+    Expert,
+    Subscriber,
 }
 
 /// A comment. Service tokens see a comment that is not `visible` as `removed`, with null body
@@ -215,6 +229,8 @@ pub struct Fields<'a> {
     pub parent_id: Option<i64>,
     pub author_id: &'a str,
     pub author_name: &'a str,
+    /// As stored ([`Badges`]).
+    pub author_badges: &'a str,
     pub body: &'a str,
     pub status: CommentStatus,
     pub reply_count: i64,
@@ -256,6 +272,12 @@ pub struct CommentRef<'a> {
 struct AuthorRef<'a> {
     id: &'a str,
     name: &'a str,
+    #[serde(serialize_with = "badges")]
+    badges: &'a str,
+}
+
+fn badges<S: Serializer>(stored: &&str, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(Badges::stored(stored))
 }
 
 fn id_string<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -283,6 +305,7 @@ impl<'a> CommentRef<'a> {
             author: show.then_some(AuthorRef {
                 id: c.author_id,
                 name: c.author_name,
+                badges: c.author_badges,
             }),
             body: show.then_some(c.body),
             status: if show {
@@ -308,6 +331,7 @@ impl<'a> CommentRef<'a> {
             author: self.author.as_ref().map(|a| Author {
                 id: a.id.to_string(),
                 name: a.name.to_string(),
+                badges: Badges::stored(a.badges).map(str::to_string).collect(),
             }),
             body: self.body.map(str::to_string),
             status: self.status,
@@ -384,6 +408,7 @@ pub fn fields_of(c: &comment::Model, reaction_count: i64) -> Fields<'_> {
         parent_id: c.parent_id,
         author_id: &c.author_id,
         author_name: &c.author_name,
+        author_badges: &c.author_badges,
         body: &c.body,
         status: c.status,
         reply_count: c.reply_count,
@@ -424,6 +449,11 @@ mod tests {
                         parent_id,
                         author_id: "u-\"1\"",
                         author_name: "Ä \\ </script>",
+                        author_badges: if parent_id.is_none() {
+                            ""
+                        } else {
+                            "staff,expert"
+                        },
                         body: "line\nnext \u{1F600}",
                         status,
                         reply_count: 3,
@@ -445,6 +475,10 @@ mod tests {
                     let shown = status == CommentStatus::Visible || moderator;
                     assert_eq!(value["body"].is_null(), !shown);
                     assert_eq!(value.get("flag_count").is_some(), moderator);
+                    if shown {
+                        let labels = value["author"]["badges"].as_array().unwrap().len();
+                        assert_eq!(labels, if parent_id.is_none() { 0 } else { 2 });
+                    }
                     checked += 1;
                 }
             }

@@ -7,6 +7,7 @@ mod smtp_server;
 
 mod articles;
 mod authors;
+mod badges;
 mod comments;
 mod console;
 mod console_api;

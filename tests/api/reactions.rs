@@ -13,6 +13,7 @@ on_both_databases!(
     every_view_of_a_comment_shows_its_reaction_count,
     an_erased_readers_reactions_go_with_their_data,
     reactions_are_checked,
+    a_readers_export_lists_the_reactions_they_gave,
 );
 
 fn reaction_path(comment: &str, reader: &str) -> String {
@@ -234,4 +235,47 @@ async fn reactions_are_checked(db: Db) {
         assert!(body["error"]["details"]["notice"].is_object(), "{body}");
     }
     assert_eq!(count_of(&app, &open).await, 0);
+}
+
+async fn a_readers_export_lists_the_reactions_they_gave(db: Db) {
+    let app = spawn_app_with_article(db).await;
+    let comments = [
+        app.comment("a1", "u1", "Erster").await,
+        app.comment("a1", "u2", "Zweiter").await,
+        app.comment("a1", "u3", "Dritter").await,
+    ];
+    // A reader who only ever reacted: to the third, then the first; another reader to all.
+    react(&app, &comments[2], "u-reader").await;
+    app.clock.advance(Duration::minutes(5));
+    react(&app, &comments[0], "u-reader").await;
+    for comment in &comments {
+        react(&app, comment, "u-other").await;
+    }
+    let (status, export) = app.get("/api/v1/authors/u-reader/export").await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    assert!(export["author"].is_null(), "{export}");
+    let given: Vec<(String, String)> = export["reactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["comment_id"].as_str().unwrap().to_string(),
+                r["created_at"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut expected = vec![comments[0].clone(), comments[2].clone()];
+    expected.sort_by_key(|id| id.parse::<i64>().unwrap());
+    assert_eq!(
+        given.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        expected,
+        "by comment, only theirs"
+    );
+    assert_ne!(given[0].1, given[1].1, "each with the instant it was given");
+    // Erased, nothing is left to export.
+    let (status, body) = app.delete("/api/v1/authors/u-reader").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app.get("/api/v1/authors/u-reader/export").await;
+    assert_error(status, &body, 404, "not_found");
 }

@@ -151,7 +151,8 @@ impl PageSource {
 static LISTED: LazyLock<String> = LazyLock::new(|| {
     format!(
         "c.id, c.parent_id, c.author_id, c.author_name, c.body, c.status, c.reply_count, \
-         c.flag_count, c.created_at, c.edited_at, c.detections, {REACTION_COUNT}, c.featured"
+         c.flag_count, c.created_at, c.edited_at, c.detections, {REACTION_COUNT}, c.featured, \
+         c.author_badges"
     )
 });
 

@@ -150,6 +150,7 @@ fn read_rows(
             parent_id: row.get(1)?,
             author_id: text(row, 2)?,
             author_name: text(row, 3)?,
+            author_badges: text(row, 13)?,
             body: text(row, 4)?,
             status: comment_status(text(row, 5)?)?,
             reply_count: row.get(6)?,
