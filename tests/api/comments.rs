@@ -39,7 +39,10 @@ async fn a_comment_and_its_reply_can_be_posted_listed_and_read(db: Db) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{c}");
     assert_eq!(c["body"], "Grüß Gott!\nZweite Zeile");
-    assert_eq!(c["author"], json!({"id": "u-123", "name": "Name u-123"}));
+    assert_eq!(
+        c["author"],
+        json!({"id": "u-123", "name": "Name u-123", "badges": []})
+    );
     assert_eq!(c["status"], "visible");
     assert_eq!(c["parent_id"], Value::Null);
     assert_eq!(c["edited_at"], Value::Null);
